@@ -1,0 +1,67 @@
+"""linreg_core: exact and gradient-descent linear regression on PyTorch, UI-free.
+
+>>> from linreg_core import read_csv, build_design, fit_exact, train, TrainConfig
+"""
+
+from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
+from ._config import OPTIMIZERS, TrainConfig
+from ._data import Design, build_design, drop_incomplete_rows, load_design, numeric_columns, polynomial_terms, read_csv
+from ._device import available_devices, resolve_device
+from ._estimator import LinearRegressor
+from ._model import LinearModel
+from ._solver import ExactFit, fit_exact
+from ._stats import FitStats, fit_stats
+from ._trainer import TrainResult, build_optimizer, train
+from .errors import (
+    ColumnNotFoundError,
+    ConstantFeatureError,
+    DataError,
+    DeviceError,
+    EmptyDataError,
+    InsufficientDataError,
+    LinregError,
+    NonFiniteError,
+    NonNumericError,
+    ParameterError,
+    RankDeficientError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "OPTIMIZERS",
+    "Callback",
+    "ColumnNotFoundError",
+    "ConstantFeatureError",
+    "DataError",
+    "Design",
+    "DeviceError",
+    "EmptyDataError",
+    "EpochEvent",
+    "ExactFit",
+    "FitStats",
+    "HistoryRecorder",
+    "InsufficientDataError",
+    "LinearModel",
+    "LinearRegressor",
+    "LinregError",
+    "NonFiniteError",
+    "NonNumericError",
+    "ParameterError",
+    "RankDeficientError",
+    "TrainConfig",
+    "TrainResult",
+    "TrainStart",
+    "available_devices",
+    "build_design",
+    "build_optimizer",
+    "drop_incomplete_rows",
+    "fit_exact",
+    "fit_stats",
+    "load_design",
+    "numeric_columns",
+    "polynomial_terms",
+    "read_csv",
+    "resolve_device",
+    "train",
+]

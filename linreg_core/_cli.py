@@ -1,0 +1,201 @@
+"""Command line: ``python -m linreg_core fit DATA.csv|- --y COL ...``.
+
+Errors are one sentence on stderr with exit code 2; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+import numpy as np
+
+from ._callbacks import Callback, EpochEvent
+from ._config import OPTIMIZERS, TrainConfig
+from ._data import Design, load_design
+from ._solver import ExactFit, fit_exact
+from ._stats import FitStats, fit_stats
+from ._trainer import TrainResult, train
+from .errors import LinregError
+
+__all__ = ["main"]
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {message}. Run 'python -m linreg_core {self.prog.split()[-1]} --help' for usage.\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    root = _Parser(prog="python -m linreg_core", description="Linear regression by gradient descent (PyTorch) and exact least squares.")
+    sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("fit", help="fit a linear model to a CSV file", description="Fit TARGET ~ features from a CSV file.")
+    p.add_argument("data", help="CSV file path, or - to read from stdin")
+    p.add_argument("--y", required=True, metavar="COL", help="target column")
+    p.add_argument("--x", action="append", metavar="COL", help="feature column (repeat for several; default: every numeric column but the target)")
+    p.add_argument("--degree", type=int, default=1, metavar="K", help="polynomial degree per feature: terms x, x^2, ..., x^K (default 1)")
+    p.add_argument("--no-intercept", action="store_true", help="fit through the origin")
+    p.add_argument("--method", choices=("gd", "exact"), default="gd", help="gradient descent (default) or exact least squares only")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate (default 0.01)")
+    p.add_argument("--epochs", type=int, default=100, help="epochs (default 100)")
+    p.add_argument("--batch-size", type=int, default=0, metavar="N", help="rows per step; 0 = full batch (default)")
+    p.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=False, help="train on standardized features (coefficients reported in original units)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--dtype", choices=("float32", "float64"), default="float32")
+    p.add_argument("--init-weight", type=float, action="append", metavar="W", help="initial weight, one per term (repeat)")
+    p.add_argument("--init-bias", type=float, metavar="B", help="initial bias")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps (default auto)")
+    p.add_argument("--momentum", type=float, default=0.9, help="momentum for --optimizer momentum (default 0.9)")
+    p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights (default 0)")
+    p.add_argument("--tol", type=float, default=None, help="stop as converged when the loss changes by less than this (relative)")
+    p.add_argument("--log-every", type=int, default=1, metavar="K", help="print every K-th epoch (default 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object instead of the log and summary")
+    return root
+
+
+def _num(x: Any) -> Any:
+    """JSON-safe: non-finite floats become null, numpy scalars become Python ones."""
+    if isinstance(x, (float, np.floating)):
+        x = float(x)
+        return x if math.isfinite(x) else None
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, np.ndarray):
+        return [_num(v) for v in x.tolist()]
+    if isinstance(x, (list, tuple)):
+        return [_num(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _num(v) for k, v in x.items()}
+    return x
+
+
+def _metrics(st: FitStats) -> dict[str, Any]:
+    return {k: v for k, v in st.metrics().items()}
+
+
+class _Printer(Callback):
+    def __init__(self, every: int) -> None:
+        self.every = max(1, every)
+
+    def on_epoch_end(self, event: EpochEvent) -> None:
+        if event.epoch % self.every == 0 or event.epoch == 1:
+            print(f"epoch {event.epoch}, loss {event.loss}", flush=True)
+
+
+def _equation(target: str, intercept: float | None, coef: np.ndarray, terms: list[str]) -> str:
+    parts = [f"{intercept:.6g}"] if intercept is not None else []
+    for c, t in zip(coef, terms):
+        sign = "-" if c < 0 else "+"
+        parts.append(f"{sign} {abs(c):.6g}·{t}" if parts else f"{c:.6g}·{t}")
+    return f"{target} = " + " ".join(parts)
+
+
+def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainResult | None, gd_stats: FitStats | None) -> str:
+    lines = []
+    names = (["intercept"] if design.fit_intercept else []) + design.terms
+    width = max(12, *(len(n) for n in names))
+    if result is not None:
+        cfg = result.config
+        lines.append(
+            f"\nTrained {result.epochs_run} epoch(s) with {cfg.optimizer} (lr {cfg.lr:g}, "
+            f"{'full batch' if cfg.batch_size == 0 else f'batch {cfg.batch_size}'}) on {result.device} "
+            f"in {result.train_seconds:.3f} s: {result.status}."
+        )
+        if result.reason:
+            lines.append(result.reason)
+        lines.append(f"\n{'':<{width}}  {'gradient descent':>18}  {'exact (least sq.)':>18}  {'gap':>12}")
+        for i, n in enumerate(names):
+            g, e = result.params[i], exact.params[i]
+            lines.append(f"{n:<{width}}  {g:>18.8g}  {e:>18.8g}  {g - e:>12.3g}")
+        for label, key in (("MSE", "mse"), ("RMSE", "rmse"), ("MAE", "mae"), ("R²", "r2"), ("adj. R²", "adj_r2")):
+            lines.append(f"{label:<{width}}  {gd_stats.metrics()[key]:>18.8g}  {ex_stats.metrics()[key]:>18.8g}")
+        lines.append("\nGradient descent: " + _equation(design.target, result.intercept, result.coef, design.terms))
+    else:
+        lines.append("")
+    lines.append("Exact fit:        " + _equation(design.target, exact.intercept, exact.coef, design.terms))
+    lines.append(f"\nExact least squares (n={ex_stats.n}, R² {ex_stats.r2:.6g}, RMSE {ex_stats.rmse:.6g}):")
+    lines.append(f"{'':<{width}}  {'coef':>14}  {'std err':>11}  {'t':>9}  {'P>|t|':>9}  {'[0.025':>12}  {'0.975]':>12}")
+    for row in ex_stats.table():
+        lines.append(
+            f"{row['name']:<{width}}  {row['coef']:>14.8g}  {row['std_err']:>11.4g}  {row['t']:>9.4g}  "
+            f"{row['p']:>9.3g}  {row['ci_low']:>12.6g}  {row['ci_high']:>12.6g}"
+        )
+    params = result if result is not None else exact
+    show = min(design.n_samples, 10)
+    lines.append(f"\nPredictions (first {show} of {design.n_samples} rows):")
+    pred = params.predict(design.X[:show])
+    for i in range(show):
+        lines.append(f"  row {i + 1}: actual {design.y[i]:.6g}, predicted {pred[i]:.6g}")
+    return "\n".join(lines)
+
+
+def _fit(args: argparse.Namespace) -> int:
+    design = load_design(args.data, args.y, args.x, args.degree, not args.no_intercept)
+    exact = fit_exact(design.X, design.y, design.fit_intercept, design.terms)
+    ex_stats = fit_stats(design, exact)
+    result = gd_stats = None
+    if args.method == "gd":
+        config = TrainConfig(
+            optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
+            momentum=args.momentum, l2=args.l2, standardize=args.standardize, seed=args.seed,
+            dtype=args.dtype, device=args.device, init_weight=args.init_weight, init_bias=args.init_bias,
+            tol=args.tol,
+        )
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops training, keeps the result
+        try:
+            result = train(design, config, [] if args.json else [_Printer(args.log_every)], stop=stop)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        gd_stats = fit_stats(design, exact, result.intercept, result.coef)
+    if args.json:
+        fitted = result if result is not None else exact
+        out = {
+            "method": args.method,
+            "target": design.target,
+            "terms": design.terms,
+            "n_samples": design.n_samples,
+            "intercept": fitted.intercept,
+            "coef": fitted.coef,
+            "loss_history": result.loss_history if result else [],
+            "status": result.status if result else "exact",
+            "reason": result.reason if result else None,
+            "epochs_run": result.epochs_run if result else 0,
+            "device": result.device if result else "cpu",
+            "dtype": result.dtype if result else "float64",
+            "train_seconds": result.train_seconds if result else 0.0,
+            "config": result.config.to_dict() if result else None,
+            "exact": {
+                "intercept": exact.intercept, "coef": exact.coef, "rank": exact.rank,
+                "condition_number": exact.condition_number, "metrics": _metrics(ex_stats), "table": ex_stats.table(),
+            },
+            "metrics": _metrics(gd_stats if gd_stats is not None else ex_stats),
+        }
+        print(json.dumps(_num(out), allow_nan=False))
+    else:
+        print(_summary(design, exact, ex_stats, result, gd_stats))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m linreg_core`` and the ``linreg`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        return _fit(args)
+    except LinregError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (OSError, MemoryError) as exc:
+        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        return 0

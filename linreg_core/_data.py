@@ -1,0 +1,309 @@
+"""CSV loading and design-matrix construction with clear, typed errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import BinaryIO, TextIO, Union
+
+import numpy as np
+import pandas as pd
+
+from .errors import (
+    ColumnNotFoundError,
+    ConstantFeatureError,
+    DataError,
+    EmptyDataError,
+    InsufficientDataError,
+    NonFiniteError,
+    NonNumericError,
+    ParameterError,
+)
+
+__all__ = ["Design", "build_design", "drop_incomplete_rows", "load_design", "numeric_columns", "polynomial_terms", "read_csv"]
+
+CsvSource = Union[str, "os.PathLike[str]", bytes, bytearray, BinaryIO, TextIO]
+
+MAX_DEGREE = 20
+_DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _quote_list(names: list[str]) -> str:
+    return ", ".join(repr(str(n)) for n in names)
+
+
+def _read_bytes(source: CsvSource) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    if isinstance(source, (str, os.PathLike)):
+        if str(source) == "-":
+            return sys.stdin.buffer.read()
+        path = os.fspath(source)
+        if not os.path.exists(path):
+            raise DataError(f"File {path!r} not found. Check the path and try again.")
+        if os.path.isdir(path):
+            raise DataError(f"{path!r} is a folder, not a CSV file.")
+        with open(path, "rb") as fh:
+            return fh.read()
+    data = source.read()
+    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+
+
+def _decode(raw: bytes) -> str:
+    head = raw[:8192]
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(
+            "This looks like an Excel workbook, not a CSV file. "
+            "Save it as CSV (File > Save As > CSV UTF-8) and load that instead."
+        )
+    if b"\x00" in head:
+        raise DataError("The file looks binary (it contains NUL bytes), not CSV text. Expected a text CSV file.")
+    try:
+        return raw.decode("utf-8-sig")  # utf-8-sig also drops a leading BOM
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"The file is not valid UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}). "
+            "Save it as 'CSV UTF-8' and try again."
+        ) from None
+
+
+def _sniff_delimiter(text: str) -> str:
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(_DELIMITERS)).delimiter
+    except csv.Error:
+        pass
+    # Fall back to the candidate that appears most consistently on every line.
+    best, best_score = ",", 0
+    for d in _DELIMITERS:
+        counts = [ln.count(d) for ln in lines]
+        if counts and min(counts) > 0 and min(counts) > best_score:
+            best, best_score = d, min(counts)
+    return best
+
+
+_RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+def read_csv(source: CsvSource) -> pd.DataFrame:
+    """Read a CSV with a header row from a path, ``"-"`` (stdin), bytes or a file object.
+
+    The delimiter (comma, semicolon or tab) is sniffed and a UTF-8 BOM is dropped.
+    Cells are parsed as numbers where possible; other columns stay text so that
+    the error for a bad cell can name its row and column later.
+    """
+    text = _decode(_read_bytes(source))
+    if not text.strip():
+        raise EmptyDataError("The CSV file is empty. Expected a header row and at least one data row.")
+    delim = _sniff_delimiter(text)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delim, skipinitialspace=True, skip_blank_lines=True)
+    except pd.errors.ParserError as exc:
+        m = _RAGGED.search(str(exc))
+        if m:
+            want, line, got = m.groups()
+            raise DataError(
+                f"Line {line} has {got} fields but the header has {want}. "
+                f"Every row needs the same number of {_DELIMITER_NAMES[delim]}-separated values."
+            ) from None
+        raise DataError(f"The file could not be parsed as CSV: {exc}") from None
+    except pd.errors.EmptyDataError:
+        raise EmptyDataError("The CSV file is empty. Expected a header row and at least one data row.") from None
+    df.columns = [str(c).strip() for c in df.columns]
+    if len(df) == 0:
+        raise EmptyDataError(
+            f"The CSV has a header ({_quote_list(list(df.columns))}) but no data rows. Add at least one row of numbers."
+        )
+    if delim == ";":
+        df = _fix_decimal_commas(df)
+    return df
+
+
+def _fix_decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
+    # Semicolon CSVs usually come from locales that write 3,5 for 3.5.
+    for col in df.columns:
+        s = df[col]
+        if s.dtype == object:
+            as_text = s.astype(str).str.strip()
+            if as_text.str.fullmatch(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?|[-+]?\d+|nan|").all():
+                df[col] = pd.to_numeric(as_text.str.replace(",", ".", regex=False), errors="coerce")
+    return df
+
+
+def polynomial_terms(columns: list[str], degree: int) -> list[str]:
+    """Term names in design order: for each column, x, x^2, ..., x^degree."""
+    return [c if k == 1 else f"{c}^{k}" for c in columns for k in range(1, degree + 1)]
+
+
+def _expand(raw: np.ndarray, degree: int) -> np.ndarray:
+    if degree == 1:
+        return np.ascontiguousarray(raw, dtype=np.float64)
+    cols = [raw[:, j] ** k for j in range(raw.shape[1]) for k in range(1, degree + 1)]
+    return np.ascontiguousarray(np.column_stack(cols), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Design:
+    """A validated regression problem: y ≈ intercept + X @ coef."""
+
+    X: np.ndarray  # (n, k) float64 design without the intercept column
+    y: np.ndarray  # (n,) float64 target
+    terms: list[str]  # names of the k columns of X, e.g. ["x", "x^2"]
+    target: str
+    features: list[str]  # raw feature columns the terms were built from
+    degree: int = 1
+    fit_intercept: bool = True
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_params(self) -> int:
+        return int(self.X.shape[1]) + int(self.fit_intercept)
+
+    def transform(self, raw: np.ndarray) -> np.ndarray:
+        """Expand raw feature values (n, len(features)) into this design's terms."""
+        raw = np.asarray(raw, dtype=np.float64)
+        if raw.ndim == 1:
+            raw = raw.reshape(-1, 1)
+        if raw.shape[1] != len(self.features):
+            raise DataError(f"Expected {len(self.features)} feature columns ({_quote_list(self.features)}); got {raw.shape[1]}.")
+        return _expand(raw, self.degree)
+
+
+def _numeric_column(df: pd.DataFrame, col: str) -> np.ndarray:
+    s = df[col]
+    if pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(s):
+        return s.to_numpy(dtype=np.float64, na_value=np.nan)
+    coerced = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+    bad = s.notna().to_numpy() & coerced.isna().to_numpy()
+    # Blank strings are missing values, reported with the NaN rows, not as text.
+    blank = s.astype("string").str.strip().fillna("").eq("").to_numpy()
+    bad &= ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        value = str(s.iloc[i])
+        raise NonNumericError(
+            f"Column {col!r} has a non-numeric value {value!r} at row {i + 1}. "
+            f"Expected numbers only; fix or remove that row ({int(bad.sum())} such cell(s) in this column).",
+            column=col, row=i + 1, value=value,
+        )
+    return coerced.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def numeric_columns(df: pd.DataFrame) -> list[str]:
+    """Columns whose values are all numbers (missing cells allowed)."""
+    out = []
+    for c in df.columns:
+        s = df[c]
+        if pd.api.types.is_bool_dtype(s):
+            continue
+        if pd.api.types.is_numeric_dtype(s):
+            out.append(str(c))
+    return out
+
+
+def drop_incomplete_rows(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
+    """Drop rows with blank, NaN or infinite values in ``columns``; return (df, rows dropped)."""
+    vals = df[columns].apply(pd.to_numeric, errors="coerce")
+    ok = np.isfinite(vals.to_numpy(dtype=np.float64, na_value=np.nan)).all(axis=1)
+    return df.loc[ok].reset_index(drop=True), int((~ok).sum())
+
+
+def _check_columns(df: pd.DataFrame, names: list[str]) -> None:
+    cols = [str(c) for c in df.columns]
+    for name in names:
+        if name not in cols:
+            raise ColumnNotFoundError(f"Column {name!r} not found. Available columns: {_quote_list(cols)}.")
+
+
+def build_design(
+    df: pd.DataFrame,
+    target: str,
+    features: list[str] | None = None,
+    degree: int = 1,
+    fit_intercept: bool = True,
+) -> Design:
+    """Validate ``df`` and build the design for ``target ~ features`` (polynomial in each feature).
+
+    ``features=None`` takes every numeric column but the target. Raises a
+    :class:`~linreg_core.errors.DataError` subclass naming the problem.
+    """
+    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or not 1 <= degree <= MAX_DEGREE:
+        raise ParameterError(f"The 'degree' parameter must be an int in [1, {MAX_DEGREE}]. Got {degree!r} instead.")
+    degree = int(degree)
+    _check_columns(df, [target])
+    if features is None:
+        features = [c for c in numeric_columns(df) if c != target]
+        if not features:
+            raise DataError(
+                f"No numeric feature columns besides the target {target!r}. "
+                f"Available columns: {_quote_list([str(c) for c in df.columns])}. Name the feature columns explicitly."
+            )
+    features = [str(f) for f in features]
+    if not features:
+        raise DataError("No feature columns were chosen. Pick at least one feature column.")
+    _check_columns(df, features)
+    if target in features:
+        raise DataError(f"Column {target!r} is the target and cannot also be a feature. Remove it from the features.")
+    if len(set(features)) != len(features):
+        dup = sorted({f for f in features if features.count(f) > 1})
+        raise DataError(f"Feature column(s) {_quote_list(dup)} chosen more than once. Choose each column once.")
+
+    raw = np.column_stack([_numeric_column(df, f) for f in features])
+    y = _numeric_column(df, target)
+    finite = np.isfinite(raw).all(axis=1) & np.isfinite(y)
+    if not finite.all():
+        rows = (np.flatnonzero(~finite) + 1).tolist()
+        block = np.column_stack([raw, y])[rows[0] - 1]
+        col = (features + [target])[int(np.flatnonzero(~np.isfinite(block))[0])]
+        raise NonFiniteError(
+            f"{len(rows)} row(s) have blank, NaN or infinite values in the selected columns "
+            f"(first: row {rows[0]}, column {col!r}). Remove those rows or fill in the values.",
+            rows=rows,
+        )
+
+    terms = polynomial_terms(features, degree)
+    n, p = len(y), len(terms) + int(fit_intercept)
+    if n < p:
+        what = ("the intercept and " if fit_intercept else "") + f"term(s) {_quote_list(terms)}"
+        raise InsufficientDataError(
+            f"{n} row(s) are too few to fit {p} parameters ({what}). "
+            f"Add rows, use fewer features or a lower degree (at least {p} rows are needed)."
+        )
+    if fit_intercept:
+        for j, f in enumerate(features):
+            if n > 1 and np.all(raw[:, j] == raw[0, j]):
+                raise ConstantFeatureError(
+                    f"Feature {f!r} is constant (every row is {raw[0, j]:g}), so its slope cannot be estimated. "
+                    "Remove it from the features."
+                )
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = _expand(raw, degree)
+    if not np.isfinite(X).all():
+        raise NonFiniteError(
+            f"Raising the features to degree {degree} overflows float64 (values too large). "
+            "Use a lower degree or rescale the column (e.g. divide by 1000)."
+        )
+    return Design(X=X, y=np.ascontiguousarray(y), terms=terms, target=target, features=features,
+                  degree=degree, fit_intercept=fit_intercept)
+
+
+def load_design(
+    source: CsvSource,
+    target: str,
+    features: list[str] | None = None,
+    degree: int = 1,
+    fit_intercept: bool = True,
+) -> Design:
+    """``read_csv`` then ``build_design``."""
+    return build_design(read_csv(source), target, features, degree, fit_intercept)

@@ -1,0 +1,89 @@
+"""Fit statistics in the style of statsmodels' OLS results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from ._data import Design
+from ._solver import ExactFit
+
+__all__ = ["FitStats", "fit_stats"]
+
+
+@dataclass(frozen=True)
+class FitStats:
+    """Metrics and a coefficient table for one set of parameters on one design."""
+
+    names: list[str]  # "intercept" (if fitted) then the term names
+    params: np.ndarray
+    std_err: np.ndarray
+    t_values: np.ndarray
+    p_values: np.ndarray
+    ci_low: np.ndarray  # 95% confidence interval
+    ci_high: np.ndarray
+    residuals: np.ndarray  # y - prediction
+    n: int
+    df_resid: int
+    mse: float  # mean squared error, as nn.MSELoss computes it
+    rmse: float
+    mae: float
+    r2: float  # centered with an intercept, uncentered without (as statsmodels)
+    adj_r2: float
+    sigma2: float  # residual variance SSE / df_resid
+
+    def metrics(self) -> dict[str, float]:
+        return {"mse": self.mse, "rmse": self.rmse, "mae": self.mae, "r2": self.r2, "adj_r2": self.adj_r2,
+                "sigma2": self.sigma2, "n": self.n, "df_resid": self.df_resid}
+
+    def table(self) -> list[dict[str, float | str]]:
+        """One row per parameter: name, coef, std_err, t, p, ci_low, ci_high."""
+        return [
+            {"name": n, "coef": float(c), "std_err": float(s), "t": float(t), "p": float(p),
+             "ci_low": float(lo), "ci_high": float(hi)}
+            for n, c, s, t, p, lo, hi in zip(self.names, self.params, self.std_err, self.t_values,
+                                             self.p_values, self.ci_low, self.ci_high)
+        ]
+
+
+def _nan_float(x: float) -> float:
+    return float(x) if np.isfinite(x) else float("nan")
+
+
+def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
+              coef: np.ndarray | None = None) -> FitStats:
+    """Statistics of parameters (default: the exact solution) on ``design``.
+
+    Standard errors use (AᵀA)⁻¹ from ``exact``; they describe the least-squares
+    estimator, so they are meaningful for gradient-descent parameters only
+    once those have converged to it.
+    """
+    if coef is None:
+        intercept, coef = exact.intercept, exact.coef
+    coef = np.asarray(coef, dtype=np.float64)
+    fitted = design.X @ coef + (intercept if design.fit_intercept else 0.0)
+    y = design.y
+    resid = y - fitted
+    n, p = design.n_samples, design.n_params
+    df = n - p
+    ssr = float(resid @ resid)
+    tss = float(((y - y.mean()) ** 2).sum()) if design.fit_intercept else float(y @ y)
+    r2 = 1.0 - ssr / tss if tss > 0 else float("nan")
+    k_const = int(design.fit_intercept)
+    adj = 1.0 - (n - k_const) / df * (1.0 - r2) if df > 0 else float("nan")
+    params = np.concatenate([[intercept], coef]) if design.fit_intercept else coef.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma2 = ssr / df if df > 0 else float("nan")
+        se = np.sqrt(np.clip(np.diag(exact.cov_unscaled), 0, None) * sigma2)
+        t = params / se
+        pv = 2.0 * sps.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan)
+        q = sps.t.ppf(0.975, df) if df > 0 else float("nan")
+    return FitStats(
+        names=(["intercept"] if design.fit_intercept else []) + list(design.terms),
+        params=params, std_err=se, t_values=t, p_values=np.asarray(pv, dtype=np.float64),
+        ci_low=params - q * se, ci_high=params + q * se, residuals=resid, n=n, df_resid=df,
+        mse=ssr / n, rmse=float(np.sqrt(ssr / n)), mae=float(np.abs(resid).mean()), r2=_nan_float(r2),
+        adj_r2=_nan_float(adj), sigma2=_nan_float(sigma2),
+    )

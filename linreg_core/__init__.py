@@ -8,6 +8,7 @@ from ._config import OPTIMIZERS, TrainConfig
 from ._data import Design, build_design, drop_incomplete_rows, load_design, numeric_columns, polynomial_terms, read_csv
 from ._device import available_devices, resolve_device
 from ._estimator import LinearRegressor
+from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
 from ._model import LinearModel
 from ._solver import ExactFit, fit_exact
 from ._stats import FitStats, fit_stats
@@ -59,9 +60,14 @@ __all__ = [
     "fit_exact",
     "fit_stats",
     "load_design",
+    "loss_history_csv",
+    "model_json",
+    "neutralize_formulas",
     "numeric_columns",
     "polynomial_terms",
+    "predictions_csv",
     "read_csv",
+    "reproduction_script",
     "resolve_device",
     "train",
 ]

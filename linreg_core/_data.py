@@ -7,6 +7,7 @@ import io
 import os
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from typing import BinaryIO, TextIO, Union
 
@@ -102,7 +103,13 @@ def read_csv(source: CsvSource) -> pd.DataFrame:
         raise EmptyDataError("The CSV file is empty. Expected a header row and at least one data row.")
     delim = _sniff_delimiter(text)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, skipinitialspace=True, skip_blank_lines=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            # index_col=False: never turn a first column into the index when rows are longer than the header.
+            df = pd.read_csv(io.StringIO(text), sep=delim, skipinitialspace=True, skip_blank_lines=True,
+                             index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _check_extra_fields(text, delim)
     except pd.errors.ParserError as exc:
         m = _RAGGED.search(str(exc))
         if m:
@@ -124,13 +131,26 @@ def read_csv(source: CsvSource) -> pd.DataFrame:
     return df
 
 
+def _check_extra_fields(text: str, delim: str) -> None:
+    # pandas drops fields beyond the header; fine for a trailing delimiter, data loss otherwise.
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    want = lines[0].count(delim) + 1
+    for i, ln in enumerate(lines[1:], start=2):
+        fields = ln.split(delim)
+        if len(fields) > want and any(f.strip() for f in fields[want:]):
+            raise DataError(
+                f"Line {i} has {len(fields)} fields but the header has {want}. "
+                f"Every row needs the same number of {_DELIMITER_NAMES[delim]}-separated values."
+            )
+
+
 def _fix_decimal_commas(df: pd.DataFrame) -> pd.DataFrame:
     # Semicolon CSVs usually come from locales that write 3,5 for 3.5.
     for col in df.columns:
         s = df[col]
         if s.dtype == object:
             as_text = s.astype(str).str.strip()
-            if as_text.str.fullmatch(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?|[-+]?\d+|nan|").all():
+            if as_text.str.fullmatch(r"[-+]?\d*,\d+(?:[eE][-+]?\d+)?|[-+]?\d+(?:[eE][-+]?\d+)?|nan|").all():
                 df[col] = pd.to_numeric(as_text.str.replace(",", ".", regex=False), errors="coerce")
     return df
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Install everything the tests need (venv, pinned packages, Debian's Chromium) and run the whole suite.
+# The README's test command and .ci/run both run exactly this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "Installing Chromium for the browser tests (apt-get)..."
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
+
+.venv/bin/ruff check .
+set +e
+.venv/bin/python -m pytest "$@"
+code=$?
+set -e
+# pytest's exit 5 means no test ran: that is a failure, not a pass.
+[ "$code" -eq 5 ] && echo "pytest collected no tests" >&2
+exit "$code"

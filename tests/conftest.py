@@ -1,0 +1,36 @@
+"""Shared fixtures: the tutorial's data and a small multi-feature problem."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+TUTORIAL_X = [1.0, 2.0, 3.0, 3.5]
+TUTORIAL_Y = [2.0, 4.0, 6.0, 7.0]
+
+
+@pytest.fixture
+def tutorial_df() -> pd.DataFrame:
+    return pd.DataFrame({"x": TUTORIAL_X, "y": TUTORIAL_Y})
+
+
+@pytest.fixture
+def tutorial_csv(tmp_path) -> str:
+    path = tmp_path / "tutorial.csv"
+    path.write_text("x,y\n" + "".join(f"{a},{b}\n" for a, b in zip(TUTORIAL_X, TUTORIAL_Y)))
+    return str(path)
+
+
+@pytest.fixture
+def multi_df() -> pd.DataFrame:
+    """Three features on very different scales, with noise: needs standardization to train fast."""
+    rng = np.random.default_rng(7)
+    n = 200
+    df = pd.DataFrame({
+        "a": rng.normal(0, 1, n),
+        "b": rng.normal(50, 10, n),
+        "c": rng.uniform(-1000, 1000, n),
+    })
+    df["y"] = 3.0 + 2.0 * df.a - 0.5 * df.b + 0.01 * df.c + rng.normal(0, 0.1, n)
+    return df

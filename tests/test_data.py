@@ -1,0 +1,514 @@
+"""Tests for linreg_core._data: CSV reading, validation and design construction."""
+
+from __future__ import annotations
+
+import io
+import sys
+import types
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.pandas import column, data_frames, range_indexes
+
+from linreg_core import Design, build_design, drop_incomplete_rows, polynomial_terms, read_csv
+from linreg_core.errors import (
+    ColumnNotFoundError,
+    ConstantFeatureError,
+    DataError,
+    EmptyDataError,
+    InsufficientDataError,
+    LinregError,
+    NonFiniteError,
+    NonNumericError,
+    ParameterError,
+)
+
+SIMPLE_CSV = b"x,y\n1,2\n2,4.5\n3,5.5\n4,8\n"
+
+
+def _frame(**cols: list) -> pd.DataFrame:
+    return pd.DataFrame(cols)
+
+
+# --------------------------------------------------------------------------- sources
+
+
+def _assert_simple(df: pd.DataFrame) -> None:
+    assert list(df.columns) == ["x", "y"]
+    np.testing.assert_array_equal(df["x"].to_numpy(dtype=float), [1.0, 2.0, 3.0, 4.0])
+    np.testing.assert_array_equal(df["y"].to_numpy(dtype=float), [2.0, 4.5, 5.5, 8.0])
+
+
+def test_read_csv_from_str_path(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(SIMPLE_CSV)
+    _assert_simple(read_csv(str(path)))
+
+
+def test_read_csv_from_pathlike(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_bytes(SIMPLE_CSV)
+    _assert_simple(read_csv(path))
+
+
+def test_read_csv_from_bytes_and_bytearray():
+    _assert_simple(read_csv(SIMPLE_CSV))
+    _assert_simple(read_csv(bytearray(SIMPLE_CSV)))
+
+
+def test_read_csv_from_binary_file_object():
+    _assert_simple(read_csv(io.BytesIO(SIMPLE_CSV)))
+
+
+def test_read_csv_from_text_file_object():
+    _assert_simple(read_csv(io.StringIO(SIMPLE_CSV.decode())))
+
+
+def test_read_csv_from_stdin_dash(monkeypatch):
+    fake_stdin = types.SimpleNamespace(buffer=io.BytesIO(SIMPLE_CSV))
+    monkeypatch.setattr(sys, "stdin", fake_stdin)
+    _assert_simple(read_csv("-"))
+
+
+# --------------------------------------------------------------------------- delimiters / encoding
+
+
+def test_sniffs_comma():
+    df = read_csv(b"a,b,c\n1,2,3\n4,5,6\n")
+    assert list(df.columns) == ["a", "b", "c"]
+    np.testing.assert_array_equal(df.to_numpy(dtype=float), [[1, 2, 3], [4, 5, 6]])
+
+
+def test_sniffs_semicolon_with_dot_decimals():
+    df = read_csv(b"a;b;c\n1.5;2;3\n4;5.25;6\n")
+    assert list(df.columns) == ["a", "b", "c"]
+    np.testing.assert_array_equal(df.to_numpy(dtype=float), [[1.5, 2, 3], [4, 5.25, 6]])
+
+
+def test_sniffs_semicolon_with_decimal_commas():
+    df = read_csv(b"x;y\n1,5;2,5\n3,25;4\n-0,5;1,5e3\n")
+    assert list(df.columns) == ["x", "y"]
+    assert pd.api.types.is_float_dtype(df["x"])
+    assert pd.api.types.is_numeric_dtype(df["y"])
+    np.testing.assert_array_equal(df["x"].to_numpy(), [1.5, 3.25, -0.5])
+    np.testing.assert_array_equal(df["y"].to_numpy(dtype=float), [2.5, 4.0, 1500.0])
+
+
+def test_semicolon_decimal_commas_single_data_row():
+    df = read_csv(b"x;y\n1,5;2,5\n")
+    assert list(df.columns) == ["x", "y"]
+    np.testing.assert_array_equal(df.to_numpy(dtype=float), [[1.5, 2.5]])
+
+
+def test_semicolon_decimal_comma_file_builds_a_design():
+    design = build_design(read_csv(b"x;y\n1,5;2,5\n2,5;4,5\n3,5;7,0\n"), "y")
+    assert design.features == ["x"]
+    np.testing.assert_array_equal(design.X[:, 0], [1.5, 2.5, 3.5])
+    np.testing.assert_array_equal(design.y, [2.5, 4.5, 7.0])
+
+
+def test_sniffs_tab():
+    df = read_csv(b"a\tb\n1.5\t2\n3\t4.5\n")
+    assert list(df.columns) == ["a", "b"]
+    np.testing.assert_array_equal(df.to_numpy(dtype=float), [[1.5, 2], [3, 4.5]])
+
+
+def test_utf8_bom_is_dropped_from_first_column_name():
+    df = read_csv(b"\xef\xbb\xbfx,y\n1,2\n3,4\n")
+    assert list(df.columns) == ["x", "y"]
+    assert df.columns[0] == "x"  # no '\ufeffx'
+    design = build_design(df, "y", ["x"])
+    assert design.features == ["x"]
+
+
+def test_header_whitespace_is_stripped():
+    df = read_csv(b"x , y\n1, 2\n3, 4\n")
+    assert list(df.columns) == ["x", "y"]
+    np.testing.assert_array_equal(df["y"].to_numpy(dtype=float), [2.0, 4.0])
+
+
+# --------------------------------------------------------------------------- reading errors
+
+
+def test_missing_file(tmp_path):
+    missing = tmp_path / "nope.csv"
+    with pytest.raises(DataError, match="not found") as exc:
+        read_csv(str(missing))
+    assert "nope.csv" in str(exc.value)
+
+
+def test_folder_instead_of_file(tmp_path):
+    with pytest.raises(DataError, match="folder"):
+        read_csv(str(tmp_path))
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(b"")
+    with pytest.raises(EmptyDataError, match="empty"):
+        read_csv(path)
+
+
+def test_whitespace_only_file():
+    with pytest.raises(EmptyDataError, match="empty"):
+        read_csv(b"   \n\n \t \n")
+
+
+@pytest.mark.parametrize("sep", [b",", b";", b"\t"], ids=["comma", "semicolon", "tab"])
+def test_header_only_names_the_columns(sep):
+    with pytest.raises(EmptyDataError) as exc:
+        read_csv(b"height" + sep + b"weight\n")
+    msg = str(exc.value)
+    assert "'height', 'weight'" in msg
+    assert "no data rows" in msg
+
+
+@pytest.mark.parametrize(
+    ("raw", "line"),
+    [
+        (b"x,y\n1,2\n3,4,5\n6,7\n", 3),
+        (b"x,y\n1,2\n3,4\n5,6\n7,8,9\n", 5),
+    ],
+)
+def test_ragged_rows_name_the_line(raw, line):
+    with pytest.raises(DataError) as exc:
+        read_csv(raw)
+    msg = str(exc.value)
+    assert f"Line {line}" in msg
+    assert "3 fields" in msg
+    assert "header has 2" in msg
+
+
+def test_every_row_with_one_extra_field_is_ragged_not_an_index():
+    # pandas would silently turn the first column into the row index here,
+    # shifting every value one column to the left.
+    with pytest.raises(DataError) as exc:
+        read_csv(b"x,y\n1,2,3\n4,5,6\n")
+    assert "Line 2" in str(exc.value)
+    assert "header has 2" in str(exc.value)
+
+
+def test_trailing_delimiter_does_not_shift_columns():
+    # Exports often end every data line with a delimiter. Either refuse the file
+    # or keep x and y in their own columns -- never move y's values into x.
+    try:
+        df = read_csv(b"x,y\n1,2,\n3,4,\n5,7,\n")
+    except DataError:
+        return
+    np.testing.assert_array_equal(df["x"].to_numpy(dtype=float), [1.0, 3.0, 5.0])
+    np.testing.assert_array_equal(df["y"].to_numpy(dtype=float), [2.0, 4.0, 7.0])
+
+
+@pytest.mark.parametrize("signature", [b"PK\x03\x04\x14\x00\x06\x00", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"])
+def test_excel_workbook_is_recognised(signature):
+    with pytest.raises(DataError, match="Excel"):
+        read_csv(signature + b"\x00" * 40 + b"rest of workbook")
+
+
+def test_binary_with_nul_bytes():
+    with pytest.raises(DataError) as exc:
+        read_csv(b"x,y\n1,\x00\x002\n3,4\n")
+    assert "binary" in str(exc.value)
+    assert "NUL" in str(exc.value)
+
+
+def test_non_utf8_bytes():
+    with pytest.raises(DataError) as exc:
+        read_csv(b"x,y\n\xff\xfe,1\n")
+    msg = str(exc.value)
+    assert "UTF-8" in msg
+    assert "0xff" in msg
+
+
+def test_all_library_errors_share_the_base_class():
+    with pytest.raises(LinregError):
+        read_csv(b"")
+    with pytest.raises(ValueError):
+        read_csv(b"")
+
+
+# --------------------------------------------------------------------------- build_design errors
+
+
+def test_column_not_found_exact_message():
+    df = _frame(x=[1.0, 2.0, 3.0], y=[1.0, 2.0, 4.0])
+    with pytest.raises(ColumnNotFoundError) as exc:
+        build_design(df, "price")
+    assert str(exc.value) == "Column 'price' not found. Available columns: 'x', 'y'."
+
+
+def test_feature_not_found():
+    df = _frame(x=[1.0, 2.0, 3.0], y=[1.0, 2.0, 4.0])
+    with pytest.raises(ColumnNotFoundError) as exc:
+        build_design(df, "y", ["x", "size"])
+    assert str(exc.value) == "Column 'size' not found. Available columns: 'x', 'y'."
+
+
+def test_non_numeric_cell_reports_1_based_data_row_and_column():
+    rows = [f"{i},{2 * i}" for i in range(1, 17)] + ["abc,34", "18,36"]
+    df = read_csv(("x,y\n" + "\n".join(rows) + "\n").encode())
+    with pytest.raises(NonNumericError) as exc:
+        build_design(df, "y", ["x"])
+    err = exc.value
+    assert err.row == 17
+    assert err.column == "x"
+    assert err.value == "abc"
+    assert "'abc'" in str(err)
+    assert "row 17" in str(err)
+    assert "'x'" in str(err)
+
+
+def test_non_numeric_target_cell():
+    df = read_csv(b"x,y\n1,2\n2,3\n3,oops\n")
+    with pytest.raises(NonNumericError) as exc:
+        build_design(df, "y", ["x"])
+    assert exc.value.row == 3
+    assert exc.value.column == "y"
+
+
+def test_nan_inf_and_blank_cells_raise_non_finite_with_rows():
+    df = read_csv(b"x,y\n1,2\nnan,3\n4,inf\n5,\n6,7\n8,9\n")
+    with pytest.raises(NonFiniteError) as exc:
+        build_design(df, "y", ["x"])
+    err = exc.value
+    assert err.rows == [2, 3, 4]
+    assert "3 row(s)" in str(err)
+    assert "row 2" in str(err)
+
+
+def test_non_finite_from_dataframe_with_negative_inf():
+    df = _frame(x=[1.0, 2.0, -np.inf, 4.0, 5.0], y=[1.0, 2.0, 3.0, 4.0, np.nan])
+    with pytest.raises(NonFiniteError) as exc:
+        build_design(df, "y", ["x"])
+    assert exc.value.rows == [3, 5]
+    assert "2 row(s)" in str(exc.value)
+
+
+def test_fewer_rows_than_parameters():
+    df = _frame(x=[1.0, 2.0, 3.0], y=[1.0, 4.0, 9.0])
+    with pytest.raises(InsufficientDataError) as exc:
+        build_design(df, "y", ["x"], degree=3)
+    msg = str(exc.value)
+    assert "3 row(s)" in msg
+    assert "4 parameters" in msg
+
+
+def test_exactly_as_many_rows_as_parameters_is_allowed():
+    df = _frame(x=[1.0, 2.0, 3.0], y=[1.0, 4.0, 9.0])
+    design = build_design(df, "y", ["x"], degree=2)
+    assert design.n_params == design.n_samples == 3
+
+
+def test_constant_feature():
+    df = _frame(x=[1.0, 2.0, 3.0, 4.0], k=[5.0, 5.0, 5.0, 5.0], y=[1.0, 2.0, 3.0, 5.0])
+    with pytest.raises(ConstantFeatureError) as exc:
+        build_design(df, "y", ["x", "k"])
+    assert "'k'" in str(exc.value)
+    assert "constant" in str(exc.value)
+
+
+def test_target_also_chosen_as_feature():
+    df = _frame(x=[1.0, 2.0, 3.0], y=[1.0, 2.0, 4.0])
+    with pytest.raises(DataError) as exc:
+        build_design(df, "y", ["x", "y"])
+    assert "'y' is the target" in str(exc.value)
+
+
+def test_duplicate_feature():
+    df = _frame(x=[1.0, 2.0, 3.0], z=[0.0, 1.0, 0.0], y=[1.0, 2.0, 4.0])
+    with pytest.raises(DataError) as exc:
+        build_design(df, "y", ["x", "z", "x"])
+    assert "'x'" in str(exc.value)
+    assert "more than once" in str(exc.value)
+
+
+def test_no_numeric_features():
+    df = _frame(name=["a", "b", "c"], y=[1.0, 2.0, 3.0])
+    with pytest.raises(DataError) as exc:
+        build_design(df, "y")
+    msg = str(exc.value)
+    assert "No numeric feature columns" in msg
+    assert "'name'" in msg
+
+
+def test_empty_feature_list():
+    df = _frame(x=[1.0, 2.0, 3.0], y=[1.0, 2.0, 4.0])
+    with pytest.raises(DataError, match="No feature columns"):
+        build_design(df, "y", [])
+
+
+@pytest.mark.parametrize("degree", [0, 21, -1, 2.0, 1.5, "2", True, None])
+def test_bad_degree(degree):
+    df = _frame(x=[1.0, 2.0, 3.0, 4.0], y=[1.0, 2.0, 4.0, 3.0])
+    with pytest.raises(ParameterError) as exc:
+        build_design(df, "y", ["x"], degree=degree)
+    msg = str(exc.value)
+    assert "'degree'" in msg
+    assert "[1, 20]" in msg
+    assert repr(degree) in msg
+
+
+def test_degree_20_and_numpy_int_are_accepted():
+    x = np.linspace(-1.0, 1.0, 25)
+    df = _frame(x=x, y=x**3)
+    assert build_design(df, "y", ["x"], degree=20).X.shape == (25, 20)
+    assert build_design(df, "y", ["x"], degree=np.int64(2)).terms == ["x", "x^2"]
+
+
+def test_degree_overflow_raises_non_finite():
+    df = _frame(x=[1e300, 2e300, 3e300, 4e300], y=[1.0, 2.0, 3.0, 4.0])
+    with pytest.raises(NonFiniteError) as exc:
+        build_design(df, "y", ["x"], degree=2)
+    assert "degree 2" in str(exc.value)
+    assert "overflow" in str(exc.value)
+
+
+# --------------------------------------------------------------------------- design contents
+
+
+def test_default_features_are_numeric_columns_but_target_and_text_is_ignored():
+    df = read_csv(b"a,name,y,b\n1,foo,2,5\n2,bar,3,3\n4,baz,7,1\n5,qux,8,0\n")
+    design = build_design(df, "y")
+    assert design.features == ["a", "b"]
+    assert design.terms == ["a", "b"]
+    assert design.target == "y"
+    np.testing.assert_array_equal(design.X, [[1, 5], [2, 3], [4, 1], [5, 0]])
+    np.testing.assert_array_equal(design.y, [2, 3, 7, 8])
+    assert design.X.dtype == np.float64
+    assert design.y.dtype == np.float64
+
+
+def test_default_features_skip_boolean_columns():
+    df = _frame(x=[1.0, 2.0, 3.0, 5.0], flag=[True, False, True, False], y=[1.0, 3.0, 2.0, 4.0])
+    assert build_design(df, "y").features == ["x"]
+
+
+def test_polynomial_terms_names():
+    assert polynomial_terms(["x"], 3) == ["x", "x^2", "x^3"]
+    assert polynomial_terms(["a", "b"], 2) == ["a", "a^2", "b", "b^2"]
+    assert polynomial_terms(["x"], 1) == ["x"]
+
+
+def test_polynomial_design_columns():
+    x = np.array([-2.0, -0.5, 0.0, 1.0, 1.5, 3.0])
+    df = _frame(x=x, y=np.sin(x))
+    design = build_design(df, "y", ["x"], degree=3)
+    assert design.terms == ["x", "x^2", "x^3"]
+    assert design.degree == 3
+    np.testing.assert_array_equal(design.X[:, 0], x)
+    np.testing.assert_array_equal(design.X[:, 1], x**2)
+    np.testing.assert_array_equal(design.X[:, 2], x**3)
+    np.testing.assert_array_equal(design.y, np.sin(x))
+    assert design.n_samples == 6
+    assert design.n_params == 4
+
+
+def test_two_feature_polynomial_design_order():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    b = np.array([2.0, -1.0, 0.5, 3.0, 1.0, 0.0])
+    design = build_design(_frame(a=a, b=b, y=a + b), "y", ["b", "a"], degree=2)
+    assert design.terms == ["b", "b^2", "a", "a^2"]
+    np.testing.assert_array_equal(design.X, np.column_stack([b, b**2, a, a**2]))
+
+
+def test_no_intercept_design_n_params():
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    design = build_design(_frame(x=x, y=2 * x), "y", ["x"], degree=2, fit_intercept=False)
+    assert design.fit_intercept is False
+    assert design.X.shape == (4, 2)
+    assert design.n_params == 2
+    with_intercept = build_design(_frame(x=x, y=2 * x), "y", ["x"], degree=2)
+    assert with_intercept.n_params == 3
+
+
+def test_no_intercept_design_allows_constant_feature_and_n_equal_k():
+    df = _frame(k=[2.0, 2.0], y=[1.0, 3.0])
+    design = build_design(df, "y", ["k"], fit_intercept=False)
+    assert design.n_params == 1
+    with pytest.raises(ConstantFeatureError):
+        build_design(_frame(k=[2.0, 2.0, 2.0], y=[1.0, 3.0, 4.0]), "y", ["k"])
+
+
+def test_design_transform_expands_new_values():
+    x = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    design = build_design(_frame(x=x, y=x**2), "y", ["x"], degree=3)
+    new = np.array([2.0, -3.0, 0.5])
+    np.testing.assert_array_equal(design.transform(new), np.column_stack([new, new**2, new**3]))
+    np.testing.assert_array_equal(design.transform(new.reshape(-1, 1)), design.transform(new))
+    np.testing.assert_array_equal(design.transform(x), design.X)
+
+
+def test_design_transform_two_features_and_wrong_width():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 7.0])
+    b = np.array([0.0, 1.0, 0.0, 2.0, 1.0, 3.0])
+    design = build_design(_frame(a=a, b=b, y=a - b), "y", ["a", "b"], degree=2)
+    new = np.array([[2.0, 3.0], [-1.0, 0.5]])
+    expected = np.column_stack([new[:, 0], new[:, 0] ** 2, new[:, 1], new[:, 1] ** 2])
+    np.testing.assert_array_equal(design.transform(new), expected)
+    with pytest.raises(DataError) as exc:
+        design.transform(np.ones((2, 3)))
+    assert "Expected 2 feature columns" in str(exc.value)
+    assert "'a', 'b'" in str(exc.value)
+
+
+def test_design_is_a_frozen_dataclass():
+    design = build_design(_frame(x=[1.0, 2.0, 3.0], y=[1.0, 2.0, 4.0]), "y", ["x"])
+    assert isinstance(design, Design)
+    with pytest.raises(AttributeError):
+        design.degree = 2  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- drop_incomplete_rows
+
+
+def test_drop_incomplete_rows_returns_count_dropped():
+    df = read_csv(b"x,y,note\n1,2,a\nnan,3,b\n4,inf,c\n5,,d\n6,7,\n8,9,e\n")
+    clean, dropped = drop_incomplete_rows(df, ["x", "y"])
+    assert dropped == 3
+    assert len(clean) == 3
+    np.testing.assert_array_equal(clean["x"].to_numpy(dtype=float), [1.0, 6.0, 8.0])
+    np.testing.assert_array_equal(clean["y"].to_numpy(dtype=float), [2.0, 7.0, 9.0])
+    assert list(clean.index) == [0, 1, 2]
+    design = build_design(clean, "y", ["x"])
+    assert design.n_samples == 3
+
+
+def test_drop_incomplete_rows_treats_text_as_incomplete_and_ignores_other_columns():
+    df = _frame(x=["1", "two", "3", "4"], y=[1.0, 2.0, np.nan, 4.0], other=[np.nan, 1.0, 2.0, 3.0])
+    clean, dropped = drop_incomplete_rows(df, ["x", "y"])
+    assert dropped == 2
+    assert list(clean["x"]) == ["1", "4"]
+
+
+def test_drop_incomplete_rows_nothing_to_drop():
+    df = _frame(x=[1.0, 2.0], y=[3.0, 4.0])
+    clean, dropped = drop_incomplete_rows(df, ["x", "y"])
+    assert dropped == 0
+    pd.testing.assert_frame_equal(clean, df)
+
+
+# --------------------------------------------------------------------------- property: round trip
+
+_NAMES = ["a", "b", "c", "d"]
+_FINITE = st.floats(allow_nan=False, allow_infinity=False, allow_subnormal=False, width=64)
+
+
+@st.composite
+def _finite_frames(draw) -> pd.DataFrame:
+    n_cols = draw(st.integers(min_value=1, max_value=4))
+    cols = [column(name, elements=_FINITE, dtype=float) for name in _NAMES[:n_cols]]
+    return draw(data_frames(cols, index=range_indexes(min_size=1, max_size=20)))
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"], ids=["comma", "semicolon", "tab"])
+@settings(max_examples=50, deadline=None)
+@given(df=_finite_frames())
+def test_roundtrip_finite_floats(sep, df):
+    text = df.to_csv(index=False, sep=sep)
+    back = read_csv(text.encode("utf-8"))
+    assert list(back.columns) == list(df.columns)
+    assert back.shape == df.shape
+    np.testing.assert_allclose(back.to_numpy(dtype=np.float64), df.to_numpy(dtype=np.float64), rtol=1e-12, atol=0)

@@ -1,0 +1,197 @@
+"""The PyTorch trainer: the tutorial's trajectory, convergence, stop, divergence, devices."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from linreg_core import (
+    Callback,
+    DeviceError,
+    HistoryRecorder,
+    ParameterError,
+    TrainConfig,
+    build_design,
+    fit_exact,
+    resolve_device,
+    train,
+)
+
+
+def _tutorial_loop(x, y, lr, epochs, seed, dtype=torch.float32):
+    """The tutorial, written out plainly: nn.Linear(1,1), MSELoss, SGD, full batch."""
+    torch.manual_seed(seed)
+    model = torch.nn.Linear(1, 1).to(dtype)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    xt = torch.tensor(x, dtype=dtype).reshape(-1, 1)
+    yt = torch.tensor(y, dtype=dtype).reshape(-1, 1)
+    losses = []
+    for _ in range(epochs):
+        loss = torch.nn.functional.mse_loss(model(xt), yt)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return losses, model.weight.item(), model.bias.item()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_full_batch_trajectory_equals_plain_autograd_loop(tutorial_df, dtype):
+    design = build_design(tutorial_df, "y")
+    res = train(design, TrainConfig(device="cpu", dtype=dtype, seed=3))
+    ref, w, b = _tutorial_loop(tutorial_df.x.tolist(), tutorial_df.y.tolist(), 0.01, 100, 3,
+                               torch.float64 if dtype == "float64" else torch.float32)
+    np.testing.assert_allclose(res.loss_history, ref, rtol=1e-6)
+    assert res.coef[0] == pytest.approx(w, rel=1e-6)
+    assert res.intercept == pytest.approx(b, rel=1e-6)
+    assert res.status == "completed" and res.epochs_run == 100 and len(res.loss_history) == 100
+
+
+def test_tutorial_defaults_converge_to_exact_with_more_epochs(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    exact = fit_exact(design.X, design.y)
+    res = train(design, TrainConfig(device="cpu", dtype="float64", epochs=20_000, lr=0.05))
+    assert res.coef[0] == pytest.approx(exact.coef[0], abs=1e-6)
+    assert res.intercept == pytest.approx(exact.intercept, abs=1e-5)
+    assert res.loss_history[-1] < 1e-10
+
+
+# RMSprop with a fixed lr hovers within about lr of the minimum, hence its looser tolerance.
+@pytest.mark.parametrize("optimizer,lr,epochs,rtol", [("sgd", 0.1, 600, 2e-3), ("momentum", 0.05, 400, 2e-3),
+                                                      ("adam", 0.05, 3000, 2e-3), ("rmsprop", 0.01, 5000, 1.5e-2),
+                                                      ("adagrad", 2.0, 2000, 2e-3)])
+def test_standardized_multifeature_converges_to_exact(multi_df, optimizer, lr, epochs, rtol):
+    design = build_design(multi_df, "y")
+    exact = fit_exact(design.X, design.y)
+    res = train(design, TrainConfig(device="cpu", dtype="float64", optimizer=optimizer, lr=lr, epochs=epochs,
+                                    standardize=True))
+    assert res.status == "completed"
+    # coefficients come back in the original units of each column
+    np.testing.assert_allclose(res.coef, exact.coef, rtol=rtol, atol=1e-4)
+    assert res.intercept == pytest.approx(exact.intercept, rel=rtol)
+
+
+def test_minibatch_is_seeded_and_converges(multi_df):
+    design = build_design(multi_df, "y")
+    exact = fit_exact(design.X, design.y)
+    cfg = TrainConfig(device="cpu", dtype="float64", batch_size=16, lr=0.02, epochs=150, standardize=True, seed=5)
+    a, b = train(design, cfg), train(design, cfg)
+    assert a.loss_history == b.loss_history
+    np.testing.assert_allclose(a.coef, exact.coef, rtol=2e-2, atol=2e-3)
+    c = train(design, TrainConfig(**{**cfg.to_dict(), "seed": 6}))
+    assert c.loss_history != a.loss_history
+
+
+def test_warm_start_in_original_units(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    rec = HistoryRecorder()
+    res = train(design, TrainConfig(device="cpu", dtype="float64", init_weight=[2.0], init_bias=0.0, standardize=True), [rec])
+    # started at the exact solution, so the first loss is ~0 and it stays there
+    assert rec.start.initial_coef == pytest.approx([2.0]) and rec.start.initial_intercept == pytest.approx(0.0, abs=1e-12)
+    assert res.loss_history[0] == pytest.approx(0.0, abs=1e-20)
+    assert res.coef[0] == pytest.approx(2.0, abs=1e-9)
+
+
+def test_l2_shrinks_the_slope(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    plain = train(design, TrainConfig(device="cpu", dtype="float64", epochs=3000, lr=0.05))
+    ridge = train(design, TrainConfig(device="cpu", dtype="float64", epochs=3000, lr=0.05, l2=1.0))
+    assert abs(ridge.coef[0]) < abs(plain.coef[0]) - 0.1
+
+
+def test_events_carry_epoch_loss_and_params(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    rec = HistoryRecorder()
+    res = train(design, TrainConfig(device="cpu", epochs=7), [rec])
+    assert [e.epoch for e in rec.events] == list(range(1, 8))
+    assert [e.loss for e in rec.events] == res.loss_history
+    assert rec.events[-1].coef == pytest.approx(res.coef.tolist())
+    assert rec.events[-1].intercept == pytest.approx(res.intercept)
+    assert all(isinstance(e.loss, float) for e in rec.events)
+    assert rec.result is res
+
+
+def test_callback_should_stop_stops_within_one_epoch(tutorial_df):
+    class StopAt(Callback):
+        def on_epoch_end(self, event):
+            if event.epoch == 5:
+                self.should_stop = True
+
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", epochs=1000), [StopAt()])
+    assert res.status == "stopped" and res.epochs_run == 5 and len(res.loss_history) == 5
+
+
+def test_stop_flag_stops_a_minibatch_run_mid_epoch(multi_df):
+    stop = threading.Event()
+
+    class Trip(Callback):
+        def on_epoch_end(self, event):
+            stop.set()
+
+    res = train(build_design(multi_df, "y"), TrainConfig(device="cpu", epochs=50, batch_size=8, standardize=True), [Trip()], stop=stop)
+    assert res.status == "stopped" and res.epochs_run == 1
+    assert np.all(np.isfinite(res.coef))
+
+
+def test_stop_before_first_epoch_keeps_initial_model(tutorial_df):
+    stop = threading.Event()
+    stop.set()
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu"), stop=stop)
+    assert res.status == "stopped" and res.epochs_run == 0 and res.loss_history == []
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_divergence_is_detected_and_last_finite_params_kept(tutorial_df, dtype):
+    rec = HistoryRecorder()
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", lr=10.0, epochs=1000, dtype=dtype), [rec])
+    assert res.status == "diverged"
+    assert res.epochs_run < 20
+    assert "learning rate" in res.reason and "smaller" in res.reason
+    assert np.all(np.isfinite(res.coef)) and np.isfinite(res.intercept)
+    assert all(np.isfinite(res.loss_history))
+
+
+def test_convergence_tolerance(tutorial_df):
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", dtype="float64", lr=0.05, epochs=100_000, tol=1e-9))
+    assert res.status == "converged" and res.epochs_run < 100_000
+
+
+@pytest.mark.parametrize("field,value,phrase", [
+    ("lr", -0.1, "The 'lr' parameter must be a float > 0. Got -0.1 instead."),
+    ("lr", 0.0, "'lr' parameter must be a float > 0"),
+    ("epochs", 0, "'epochs' parameter must be an int"),
+    ("epochs", 10**12, "'epochs' parameter must be an int"),
+    ("optimizer", "lbfgs", "'optimizer' parameter must be one of"),
+    ("dtype", "float16", "'dtype' parameter"),
+    ("batch_size", -1, "'batch_size'"),
+    ("momentum", 1.5, "'momentum'"),
+])
+def test_invalid_settings_are_rejected_with_sklearn_style_messages(tutorial_df, field, value, phrase):
+    with pytest.raises(ParameterError, match=phrase.replace("(", r"\(").replace(".", r"\.")):
+        train(build_design(tutorial_df, "y"), TrainConfig(**{field: value}))
+
+
+def test_init_weight_length_must_match_terms(tutorial_df):
+    with pytest.raises(ParameterError, match="one value per term"):
+        train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", init_weight=[1.0, 2.0]))
+
+
+def test_auto_device_picks_what_exists():
+    dev = resolve_device("auto")
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert dev.type == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on machines without CUDA")
+@pytest.mark.parametrize("spec", ["cuda", "cuda:0", "cuda:3"])
+def test_unavailable_cuda_is_a_clear_error_not_a_fallback(tutorial_df, spec):
+    with pytest.raises(DeviceError, match="no CUDA GPU is available"):
+        train(build_design(tutorial_df, "y"), TrainConfig(device=spec))
+
+
+def test_unknown_device_is_a_parameter_error():
+    with pytest.raises(ParameterError, match="'device' parameter must be"):
+        resolve_device("tpu")

@@ -1,0 +1,17 @@
+"""Linear Regression Studio — entry point: shared state, navigation."""
+
+import streamlit as st
+
+from studio import state
+
+st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
+state.init()
+state.mark_interrupted()
+
+pages = [
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+    st.Page("pages/data.py", title="Data", icon=":material/table:"),
+    st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
+    st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
+]
+st.navigation(pages).run()

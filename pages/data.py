@@ -1,0 +1,120 @@
+"""Data: bring points in (preset, generator, CSV upload), edit them, choose the columns."""
+
+import streamlit as st
+
+from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_csv
+from linreg_core._data import MAX_DEGREE
+from studio import presets, state
+
+ss = st.session_state
+EDITABLE_ROWS = 5000
+
+
+def _load_preset(key: str) -> None:
+    p = presets.PRESETS[key]
+    state.set_dataset(presets.load_preset(key), p.name, p.target, list(p.features))
+
+
+def _generate() -> None:
+    df = presets.noisy_line(int(ss.gen_n), float(ss.gen_slope), float(ss.gen_intercept), float(ss.gen_noise),
+                            float(ss.gen_outliers) / 100.0, int(ss.gen_seed))
+    state.set_dataset(df, f"Noisy line (n={int(ss.gen_n)}, slope {ss.gen_slope:g}, intercept {ss.gen_intercept:g})",
+                      "y", ["x"])
+
+
+def _editor_changed() -> None:
+    key = f"editor_{ss.ds_version}"
+    df = state.apply_editor_changes(ss.ds_df, ss[key])
+    version = ss.ds_version
+    name = ss.ds_name if ss.ds_name.endswith("(edited)") else f"{ss.ds_name} (edited)"
+    state.set_dataset(df, name, ss.sel_target, ss.sel_features, keep_model=True)
+    ss.pop(f"editor_{version}", None)
+
+
+def _uploaded() -> None:
+    # A callback runs before the page, so everything below already shows the new dataset.
+    up = ss.csv_upload
+    if up is None:
+        return
+    try:
+        df = read_csv(up.getvalue())
+    except LinregError as exc:
+        ss._upload_msg = ("error", f"Could not load **{up.name}**: {exc} The previous dataset is still loaded.")
+    else:
+        state.set_dataset(df, up.name)
+        ss._upload_msg = ("success", f"Loaded **{up.name}**: {len(df):,} rows, columns "
+                                     f"{', '.join(map(str, df.columns))}.")
+
+
+def _drop_incomplete() -> None:
+    cols = [ss.sel_target, *ss.sel_features]
+    df, dropped = drop_incomplete_rows(ss.ds_df, cols)
+    state.set_dataset(df, f"{ss.ds_name} ({dropped} incomplete rows dropped)", ss.sel_target, ss.sel_features,
+                      keep_model=True)
+
+
+st.title("Data")
+st.caption(f"Current dataset: **{ss.ds_name}** — {len(ss.ds_df):,} rows × {ss.ds_df.shape[1]} columns. "
+           "It stays loaded as you move between pages.")
+
+tab_preset, tab_upload, tab_gen = st.tabs(["Presets", "Upload CSV", "Noisy line generator"])
+with tab_preset:
+    for key, p in presets.PRESETS.items():
+        c1, c2 = st.columns([1, 3])
+        c1.button(p.name, key=f"preset_{key}", on_click=_load_preset, args=(key,), width="stretch")
+        c2.write(p.description)
+
+with tab_upload:
+    st.file_uploader("CSV file (comma, semicolon or tab separated, header row first)", type=["csv", "tsv", "txt"],
+                     key="csv_upload", on_change=_uploaded)
+    if "_upload_msg" in ss:
+        kind, text = ss.pop("_upload_msg")
+        (st.error if kind == "error" else st.success)(text)
+
+with tab_gen:
+    g1, g2, g3 = st.columns(3)
+    g1.number_input("Points", min_value=2, max_value=1_000_000, step=50, **state.bind("gen_n"))
+    g2.number_input("Slope", step=0.5, **state.bind("gen_slope"))
+    g3.number_input("Intercept", step=0.5, **state.bind("gen_intercept"))
+    g4, g5, g6 = st.columns(3)
+    g4.number_input("Noise (std)", min_value=0.0, step=0.25, **state.bind("gen_noise"))
+    g5.number_input("Outliers (%)", min_value=0.0, max_value=50.0, step=1.0, **state.bind("gen_outliers"))
+    g6.number_input("Seed", min_value=0, step=1, **state.bind("gen_seed"))
+    st.button("Generate", key="btn_generate", on_click=_generate, type="primary")
+
+st.subheader("Columns")
+cols = [str(c) for c in ss.ds_df.columns]
+numeric = numeric_columns(ss.ds_df)
+if ss.sel_target not in cols:
+    ss.sel_target = numeric[-1] if numeric else cols[-1]
+c1, c2 = st.columns([1, 2])
+c1.selectbox("Target (y)", cols, **state.bind("sel_target"))
+candidates = [c for c in cols if c != ss.sel_target]
+ss.sel_features = [f for f in ss.sel_features if f in candidates]
+c2.multiselect("Features (x)", candidates, **state.bind("sel_features"), help="Numeric columns to predict the target from.")
+c3, c4 = st.columns([1, 2])
+c3.number_input("Polynomial degree", min_value=1, max_value=MAX_DEGREE, step=1, **state.bind("sel_degree"),
+                disabled=len(ss.sel_features) != 1, help="With one feature: fit x, x², …, x^K.")
+c4.toggle("Fit an intercept", **state.bind("sel_intercept"))
+
+try:
+    problem = state.current_problem()
+except NonFiniteError as exc:
+    st.error(str(exc))
+    st.button(f"Drop the {len(exc.rows)} incomplete row(s)", key="btn_drop", on_click=_drop_incomplete)
+except LinregError as exc:
+    st.error(str(exc))
+else:
+    d = problem.design
+    st.success(f"Ready: {d.n_samples:,} rows, model {d.target} ~ {' + '.join(d.terms)}"
+               f"{'' if d.fit_intercept else ' (no intercept)'}.")
+    st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
+
+st.subheader("Points")
+if len(ss.ds_df) <= EDITABLE_ROWS:
+    st.caption("Edit cells, add rows at the bottom, or select rows and delete them. What you edit is what trains.")
+    st.data_editor(ss.ds_df, key=f"editor_{ss.ds_version}", num_rows="dynamic", on_change=_editor_changed,
+                   width="stretch", height=min(420, 38 + 35 * (len(ss.ds_df) + 1)))
+else:
+    st.caption(f"{len(ss.ds_df):,} rows are too many to edit here; showing the first 1,000.")
+    st.dataframe(ss.ds_df.head(1000), width="stretch")

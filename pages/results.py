@@ -1,0 +1,96 @@
+"""Results: the equation, metrics, coefficient table, residuals, gradient descent vs exact, downloads."""
+
+import pandas as pd
+import streamlit as st
+
+from linreg_core import LinregError, fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
+from studio import charts, state
+
+ss = st.session_state
+
+
+def equation(target: str, intercept: float | None, coef, terms) -> str:
+    """LaTeX for target = b + w1·t1 + ..., with the original column names."""
+    def name(t: str) -> str:
+        base, _, power = t.partition("^")
+        base = r"\mathrm{" + base.replace("_", r"\_") + "}"
+        return base + (f"^{{{power}}}" if power else "")
+
+    parts = [f"{intercept:.6g}"] if intercept is not None else []
+    for c, t in zip(coef, terms):
+        sign = "-" if c < 0 else "+"
+        parts.append(f"{sign} {abs(c):.6g}\\,{name(t)}" if parts else f"{c:.6g}\\,{name(t)}")
+    return r"\widehat{\mathrm{" + target.replace("_", r"\_") + "}} = " + " ".join(parts)
+
+
+st.title("Results")
+try:
+    problem = state.current_problem()
+except LinregError as exc:
+    st.error(f"The current data can't be fitted: {exc}")
+    st.page_link("pages/data.py", label="Fix it on the Data page", icon=":material/table:")
+    st.stop()
+
+design, exact, ex_stats = problem.design, problem.exact, problem.stats
+run = ss.run if state.run_matches(problem) else None
+if run is None:
+    st.info("No gradient-descent run on this data yet — showing the exact least-squares fit. "
+            "Train on the Train page to compare.")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+gd_stats = fit_stats(design, exact, run["intercept"], run["coef"]) if run else None
+
+st.subheader("Fitted equation")
+if run:
+    st.markdown(f"**Gradient descent** ({run['status']}, {run['epochs_run']:,} epochs, {run['config'].optimizer}, "
+                f"lr {run['config'].lr:g})")
+    st.latex(equation(design.target, run["intercept"], run["coef"], design.terms))
+st.markdown("**Exact least squares**")
+st.latex(equation(design.target, exact.intercept, exact.coef, design.terms))
+
+st.subheader("Metrics")
+metrics = ["mse", "rmse", "mae", "r2", "adj_r2"]
+labels = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "adj_r2": "adjusted R²"}
+table = {"exact least squares": [ex_stats.metrics()[m] for m in metrics]}
+if gd_stats:
+    table = {"gradient descent": [gd_stats.metrics()[m] for m in metrics]} | table
+st.dataframe(pd.DataFrame(table, index=[labels[m] for m in metrics]), width="stretch")
+
+st.subheader("Coefficients")
+coef = pd.DataFrame(ex_stats.table()).set_index("name")
+coef.columns = ["exact coef", "std err", "t", "P>|t|", "95% CI low", "95% CI high"]
+if run:
+    coef.insert(0, "gradient descent", ([run["intercept"]] if design.fit_intercept else []) + list(run["coef"]))
+    coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
+st.dataframe(coef.style.format("{:.6g}"), width="stretch")
+st.caption(f"Standard errors, t, p and intervals are for the least-squares estimate (n = {ex_stats.n}, "
+           f"{ex_stats.df_resid} residual degrees of freedom; condition number of the scaled design "
+           f"{exact.condition_number:.3g}).")
+
+fits = {"exact least squares": (exact.intercept, exact.coef)}
+if run:
+    fits = {"gradient descent": (run["intercept"], run["coef"])} | fits
+c1, c2 = st.columns(2)
+c1.plotly_chart(charts.residual_figure(design, fits), key="residuals", width="stretch")
+if run:
+    c2.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, ex_stats.mse), key="loss_final", width="stretch")
+else:
+    c2.plotly_chart(charts.fit_figure(design, None, fits["exact least squares"]), key="fit_exact", width="stretch")
+
+st.subheader("Downloads")
+gd = (run["intercept"], run["coef"]) if run else None
+gd_doc = None
+if run:
+    gd_doc = {"intercept": run["intercept"], "coef": run["coef"], "status": run["status"],
+              "epochs_run": run["epochs_run"], "final_loss": run["history"][-1] if run["history"] else None,
+              "config": run["config"].to_dict(), "metrics": gd_stats.metrics()}
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button("Predictions (CSV)", predictions_csv(ss.ds_df.loc[:, [*design.features, design.target]], design,
+                                                          gd, exact),
+                   file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch")
+d2.download_button("Loss history (CSV)", loss_history_csv(run["history"] if run else []), file_name="loss_history.csv",
+                   mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)
+d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats), file_name="model.json",
+                   mime="application/json", key="dl_model", width="stretch")
+d4.download_button("PyTorch script (.py)", reproduction_script(design, run["config"] if run else state.train_config()),
+                   file_name="reproduce_run.py", mime="text/x-python", key="dl_script", width="stretch",
+                   help="A standalone script with this data and these settings that reproduces the run exactly.")

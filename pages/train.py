@@ -1,0 +1,150 @@
+"""Train: choose settings, press Train, watch the loss fall and the line swing into place."""
+
+import math
+import time
+
+import streamlit as st
+from streamlit.logger import get_logger
+
+from linreg_core import OPTIMIZERS, LinregError, available_devices, train
+from studio import charts, state
+from studio.live import LiveTraining
+
+ss = st.session_state
+log = get_logger(__name__)
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop",
+                    "adagrad": "Adagrad"}
+
+
+def _lr_from_slider() -> None:
+    ss.cfg_lr = ss.cfg_lr_slider
+
+
+def _lr_from_input() -> None:
+    ss.cfg_lr_slider = min(state.LR_STEPS, key=lambda v: abs(math.log10(v) - math.log10(max(ss.cfg_lr, 1e-12))))
+
+
+def _stop() -> None:
+    was_running = bool(ss.run) and ss.run["status"] == "running"
+    state.mark_interrupted()
+    if was_running:
+        run = ss.run
+        run["reason"] = f"Stopped by you at epoch {run['epochs_run']}; the partial model and history are kept."
+        log.info("stop: loop halted at epoch %d, last epoch ended at %.3f, stop handled at %.3f",
+                 run["epochs_run"], run.get("last_epoch_wall", 0.0), time.time())
+
+
+def _reset() -> None:
+    ss.run = None
+
+
+# --- Settings (sidebar) ---------------------------------------------------------------------------
+with st.sidebar:
+    st.header("Settings")
+    devices = dict(available_devices())
+    st.selectbox("Device", ["auto", *devices], **state.bind("cfg_device"),
+                 format_func=lambda d: "auto (best available)" if d == "auto" else devices[d],
+                 help="Only devices PyTorch can use on this server are listed.")
+    st.selectbox("Optimizer", OPTIMIZERS, **state.bind("cfg_optimizer"), format_func=OPTIMIZER_LABELS.get)
+    st.select_slider("Learning rate (log scale)", options=state.LR_STEPS, **state.bind("cfg_lr_slider", _lr_from_slider),
+                     format_func=lambda v: f"{v:g}")
+    st.number_input("Learning rate", min_value=1e-9, max_value=1e3, format="%.6g", step=None, **state.bind("cfg_lr", _lr_from_input),
+                    help="Type any value; the slider above snaps to the nearest step.")
+    st.number_input("Epochs", min_value=1, max_value=1_000_000, step=100, **state.bind("cfg_epochs"))
+    st.number_input("Batch size (0 = full batch)", min_value=0, max_value=10_000_000, step=1, **state.bind("cfg_batch"),
+                    help="Rows per step. 0 uses every row each step, as the tutorial does.")
+    st.toggle("Standardize features", **state.bind("cfg_standardize"),
+              help="Train on (x − mean) / std; coefficients are reported in the original units.")
+    st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, **state.bind("cfg_seed"),
+                    help="Seeds the initial weights and the mini-batch shuffling.")
+    with st.expander("Advanced"):
+        st.selectbox("Precision", ["float32", "float64"], **state.bind("cfg_dtype"))
+        st.number_input("Momentum (SGD + momentum)", min_value=0.0, max_value=0.999, step=0.05, **state.bind("cfg_momentum"))
+        st.number_input("L2 penalty", min_value=0.0, max_value=1e6, step=0.01, **state.bind("cfg_l2"), format="%.6g")
+        st.number_input("Stop when loss changes less than (relative, 0 = off)", min_value=0.0, max_value=1.0,
+                        **state.bind("cfg_tol"), format="%.2g")
+    st.toggle("Live charts", **state.bind("ui_live"), help="Redraw the charts about five times a second while training.")
+    st.toggle("Log-scale loss", **state.bind("ui_logy"))
+
+# --- Data guard -------------------------------------------------------------------------------------
+st.title("Train")
+try:
+    problem = state.current_problem()
+except LinregError as exc:
+    st.error(f"The current data can't be trained on: {exc}")
+    st.page_link("pages/data.py", label="Fix the data or the column choice on the Data page", icon=":material/table:")
+    st.stop()
+
+design, exact = problem.design, problem.exact
+st.caption(
+    f"**{ss.ds_name}** · {design.n_samples:,} rows · {design.target} ~ {' + '.join(design.terms)}"
+    f"{'' if design.fit_intercept else ' (no intercept)'}"
+)
+st.page_link("pages/data.py", label="Change data or columns", icon=":material/table:")
+
+b1, b2, b3, _ = st.columns([1, 1, 1, 5])
+train_clicked = b1.button("Train", type="primary", key="btn_train", width="stretch")
+b2.button("Stop", key="btn_stop", on_click=_stop, width="stretch")
+b3.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
+
+status_ph = st.empty()
+left, right = st.columns(2)
+loss_ph, fit_ph = left.empty(), right.empty()
+exact_fit = (exact.intercept, exact.coef)
+
+
+def draw(run: dict) -> None:
+    """Redraw the status line and both charts from the run record (unique keys: each draw is new)."""
+    n = run["epochs_run"]
+    total = run["config"].epochs
+    params = ", ".join(f"{t} {c:.4g}" for t, c in zip(design.terms, run["coef"] or []))
+    b = f"intercept {run['intercept']:.4g}, " if run["intercept"] is not None else ""
+    loss = f"{run['history'][-1]:.6g}" if run["history"] else "—"
+    status_ph.markdown(
+        f"**Epoch {n:,} / {total:,}** &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {b}{params} "
+        f"&nbsp;·&nbsp; gap to exact **{state.gap(run, exact):.3g}**"
+    )
+    loss_ph.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, problem.stats.mse, total),
+                         key=f"loss_{id(run)}_{n}_{run['draws']}", width="stretch")
+    fit_ph.plotly_chart(charts.fit_figure(design, (run["intercept"], run["coef"]), exact_fit),
+                        key=f"fit_{id(run)}_{n}_{run['draws']}", width="stretch")
+
+
+if train_clicked:
+    config = state.train_config()
+    run = state.new_run(problem, config)
+    live = LiveTraining(run, draw if ss.ui_live else None)
+    try:
+        result = train(design, config, [live])
+    except LinregError as exc:
+        ss.run = None
+        st.error(str(exc))
+        st.stop()
+    run.update(status=result.status, reason=result.reason, device=result.device, train_seconds=result.train_seconds,
+               intercept=result.intercept, coef=result.coef.tolist(), epochs_run=result.epochs_run)
+    ss.runs.append({k: run[k] for k in ("dataset", "status", "epochs_run", "train_seconds")} |
+                   {"final loss": run["history"][-1] if run["history"] else None, "gap": state.gap(run, exact),
+                    "optimizer": config.optimizer, "lr": config.lr})
+
+run = ss.run if state.run_matches(problem) else None
+if run is None:
+    status_ph.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
+    loss_ph.plotly_chart(charts.loss_figure([], ss.ui_logy, problem.stats.mse, int(ss.cfg_epochs)), key="loss_idle",
+                         width="stretch")
+    fit_ph.plotly_chart(charts.fit_figure(design, None, exact_fit), key="fit_idle", width="stretch")
+else:
+    draw(run)
+    if run["status"] == "diverged":
+        st.error(f"**Training diverged.** {run['reason']}")
+    elif run["status"] == "stopped":
+        st.warning(run["reason"])
+    else:
+        msg = f"**{run['status'].capitalize()}** after {run['epochs_run']:,} epochs in {run['train_seconds']:.3f} s on {run['device']}."
+        if run["reason"]:
+            msg += f" {run['reason']}"
+        st.success(msg)
+    if run["draws"]:
+        rate = run["draws"] / run["train_seconds"] if run["train_seconds"] > 0 else 0.0
+        share = run["draw_seconds"] / run["train_seconds"] if run["train_seconds"] > 0 else 0.0
+        st.caption(f"Live charts: {run['draws']} redraws, {rate:.1f} per second, drawing took {share:.0%} of the time.")
+    st.page_link("pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")

@@ -1,0 +1,137 @@
+"""Plotly figures with bounded payloads: long histories are downsampled, big scatters sampled (WebGL).
+
+Figures are built from plain dicts with validation off: plotly's validating constructors cost tens of
+milliseconds per figure, which live redraws several times a second cannot afford. Arrays go out as
+float32 numpy arrays, which Streamlit serializes as compact base64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from linreg_core import Design
+
+MAX_HISTORY_POINTS = 1500
+MAX_SCATTER_POINTS = 5000
+GD_COLOR = "#e4572e"
+EXACT_COLOR = "#2e86ab"
+DATA_COLOR = "#5c6770"
+
+Params = tuple[float | None, Sequence[float]]
+
+
+def downsample_history(history: Sequence[float], max_points: int = MAX_HISTORY_POINTS) -> tuple[int, np.ndarray]:
+    """(stride, losses at epochs 1, 1+stride, ...) with at most ``max_points`` values; the last epoch is kept."""
+    n = len(history)
+    stride = max(1, -(-n // max_points))
+    h = np.asarray(history[::stride], dtype=np.float64)
+    if n and (n - 1) % stride:
+        h = np.append(h, history[-1])  # the newest loss always shows; its x is placed by the caller
+    return stride, h
+
+
+def sample_rows(n: int, max_points: int = MAX_SCATTER_POINTS, seed: int = 0) -> np.ndarray:
+    """Row indices to draw: all rows when few, else a fixed random sample (stable across redraws)."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_points, replace=False))
+
+
+def _f32(a: Any) -> np.ndarray:
+    return np.asarray(a, dtype=np.float32)
+
+
+def _figure(traces: list[dict], title: str, x: str, y: str, **layout: Any) -> go.Figure:
+    base = {
+        "title": {"text": title, "x": 0.01, "font": {"size": 15}},
+        "xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}},
+        "height": 360, "margin": {"l": 10, "r": 10, "t": 44, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        "uirevision": "keep",  # keep the user's zoom across live redraws
+    }
+    for k, v in layout.items():
+        base[k] = {**base.get(k, {}), **v} if isinstance(v, dict) else v
+    return go.Figure(data=traces, layout=base, _validate=False)
+
+
+def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | None = None,
+                total_epochs: int | None = None) -> go.Figure:
+    """Loss per epoch; ``floor`` is the exact least-squares MSE (the best any run can reach)."""
+    stride, loss = downsample_history(history)
+    n = len(history)
+    trace: dict[str, Any] = {"type": "scatter", "name": "gradient descent", "line": {"color": GD_COLOR, "width": 2},
+                             "mode": "lines+markers" if n <= 60 else "lines"}
+    if n and (n - 1) % stride:
+        trace["x"] = _f32(np.append(np.arange(1, n + 1, stride), n))
+    else:
+        trace["x0"], trace["dx"] = 1, stride
+    trace["y"] = loss  # float64: losses can span 1e-30 .. 1e30
+    traces = [trace]
+    shapes, annotations = [], []
+    top = float(np.max(loss)) if len(loss) else 1.0
+    # A perfect fit has an exact MSE of ~1e-30: drawing it would squash a log axis, so leave it out.
+    if floor is not None and np.isfinite(floor) and (not log_y or floor > 1e-12 * top):
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": floor, "y1": floor,
+                       "line": {"color": EXACT_COLOR, "dash": "dash"}})
+        annotations.append({"xref": "paper", "x": 1, "y": np.log10(floor) if log_y else floor, "text": "exact minimum",
+                            "showarrow": False, "xanchor": "right", "yanchor": "bottom",
+                            "font": {"color": EXACT_COLOR}})
+    xaxis: dict[str, Any] = {}
+    if total_epochs:
+        xaxis["range"] = [0, total_epochs + 1]
+    return _figure(traces, "Loss (MSE) per epoch", "epoch", "loss", shapes=shapes, annotations=annotations,
+                   xaxis=xaxis, yaxis={"type": "log" if log_y else "linear",
+                                       "exponentformat": "power" if log_y else "none"})
+
+
+def _poly(grid: np.ndarray, intercept: float | None, coef: Sequence[float]) -> np.ndarray:
+    powers = np.column_stack([grid ** (k + 1) for k in range(len(coef))])
+    return powers @ np.asarray(coef, dtype=np.float64) + (intercept or 0.0)
+
+
+def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opacity: float) -> dict:
+    return {"type": "scattergl" if len(x) > 1000 else "scatter", "x": _f32(x), "y": _f32(y), "mode": "markers",
+            "name": name, "marker": {"color": color, "size": size, "opacity": opacity}}
+
+
+def fit_figure(design: Design, gd: Params | None, exact: Params | None) -> go.Figure:
+    """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual."""
+    rows = sample_rows(design.n_samples)
+    traces: list[dict] = []
+    if len(design.features) == 1:
+        x = design.X[:, 0]
+        lo, hi = float(x.min()), float(x.max())
+        pad = 0.05 * (hi - lo or 1.0)
+        grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
+        traces.append(_markers(x[rows], design.y[rows], "data", DATA_COLOR, 8 if len(rows) < 300 else 4, 0.7))
+        for params, name, line in ((exact, "exact least squares", {"color": EXACT_COLOR, "dash": "dash", "width": 2}),
+                                   (gd, "gradient descent", {"color": GD_COLOR, "width": 3})):
+            if params is not None:
+                traces.append({"type": "scatter", "x": grid, "y": _poly(grid, *params), "mode": "lines",
+                               "name": name, "line": line})
+        return _figure(traces, "Data and fitted line", design.features[0], design.target)
+    y = design.y[rows]
+    lo, hi = float(y.min()), float(y.max())
+    traces.append({"type": "scatter", "x": [lo, hi], "y": [lo, hi], "mode": "lines", "name": "perfect fit",
+                   "line": {"color": "#aaaaaa", "dash": "dot"}})
+    for params, name, color in ((exact, "exact least squares", EXACT_COLOR), (gd, "gradient descent", GD_COLOR)):
+        if params is not None:
+            pred = design.X[rows] @ np.asarray(params[1], dtype=np.float64) + (params[0] or 0.0)
+            traces.append(_markers(y, pred, name, color, 5, 0.6))
+    return _figure(traces, "Predicted vs actual", f"actual {design.target}", f"predicted {design.target}")
+
+
+def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
+    rows = sample_rows(design.n_samples)
+    colors = {"gradient descent": GD_COLOR, "exact least squares": EXACT_COLOR}
+    traces = []
+    for name, (b, w) in fits.items():
+        pred = design.X[rows] @ np.asarray(w, dtype=np.float64) + (b or 0.0)
+        traces.append(_markers(pred, design.y[rows] - pred, name, colors.get(name, DATA_COLOR), 6, 0.65))
+    return _figure(traces, "Residuals vs fitted", f"fitted {design.target}", "residual (actual − fitted)",
+                   shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
+                            "line": {"color": "#888888", "dash": "dot"}}])

@@ -1,0 +1,50 @@
+"""The live-training callback: records every epoch into the run, redraws a few times a second."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from linreg_core import Callback, EpochEvent, TrainStart
+
+
+class LiveTraining(Callback):
+    """Fills ``run`` in place each epoch and calls ``draw`` at most every ``redraw_every`` seconds.
+
+    Writing to st.session_state is a point where Streamlit can interrupt the script, so a Stop click,
+    a page switch or a closed tab ends the loop within ``yield_every`` seconds — and because the run
+    record is updated in place, the partial model and history survive the interruption.
+    """
+
+    def __init__(self, run: dict[str, Any], draw: Callable[[dict[str, Any]], None] | None,
+                 redraw_every: float = 0.18, yield_every: float = 0.02) -> None:
+        self.run = run
+        self.draw = draw
+        self.redraw_every = redraw_every
+        self.yield_every = yield_every
+        self._last_draw = self._last_yield = 0.0
+
+    def on_train_start(self, info: TrainStart) -> None:
+        self.run["device"] = info.device
+        self.run["intercept"], self.run["coef"] = info.initial_intercept, info.initial_coef
+        self._last_draw = self._last_yield = time.monotonic()
+
+    def on_epoch_end(self, event: EpochEvent) -> None:
+        run = self.run
+        run["history"].append(event.loss)
+        run["intercept"], run["coef"], run["epochs_run"] = event.intercept, event.coef, event.epoch
+        run["train_seconds"] = event.elapsed
+        run["last_epoch_wall"] = time.time()  # when the loop last made progress; logged on Stop
+        now = time.monotonic()
+        if now - self._last_yield >= self.yield_every:
+            st.session_state["_heartbeat"] = event.epoch
+            self._last_yield = now
+        if self.draw is not None and now - self._last_draw >= self.redraw_every:
+            self.draw(run)
+            done = time.monotonic()
+            run["draws"] += 1
+            run["draw_seconds"] += done - now
+            self._last_draw = now  # measured from the start, so the rate holds while drawing takes time

@@ -1,0 +1,207 @@
+"""Session state: the current dataset, column choice, settings and runs, kept across pages and reruns.
+
+Settings live under plain keys (``sel_``, ``cfg_``, ``ui_``) that no widget owns; each widget gets a
+``_w_`` twin through :func:`bind`. Streamlit drops a widget's state when its page is not shown, so the
+twin is reloaded from the plain key before every render and copied back on change (Streamlit's
+documented pattern for keeping widget values across pages).
+"""
+
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from linreg_core import (
+    Design,
+    ExactFit,
+    FitStats,
+    LinregError,
+    TrainConfig,
+    build_design,
+    fit_exact,
+    fit_stats,
+    numeric_columns,
+)
+
+from . import presets
+
+DEFAULTS: dict[str, Any] = {
+    # The tutorial: SGD, lr 0.01, 100 full-batch epochs, float32.
+    "cfg_device": "auto",
+    "cfg_optimizer": "sgd",
+    "cfg_lr": 0.01,
+    "cfg_lr_slider": 0.01,
+    "cfg_epochs": 100,
+    "cfg_batch": 0,
+    "cfg_standardize": False,
+    "cfg_seed": 0,
+    "cfg_dtype": "float32",
+    "cfg_momentum": 0.9,
+    "cfg_l2": 0.0,
+    "cfg_tol": 0.0,
+    "ui_live": True,
+    # the noisy-line generator on the Data page
+    "gen_n": 100,
+    "gen_slope": 2.0,
+    "gen_intercept": 1.0,
+    "gen_noise": 1.0,
+    "gen_outliers": 0.0,
+    "gen_seed": 0,
+    "ui_logy": True,
+}
+
+LR_STEPS = [round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1, 2, 5)] + [100.0]
+
+
+def init() -> None:
+    """Set defaults once per session and keep widget values alive across pages."""
+    ss = st.session_state
+    for k, v in DEFAULTS.items():
+        ss.setdefault(k, v)
+    if "ds_df" not in ss:
+        p = presets.PRESETS["tutorial"]
+        set_dataset(presets.load_preset("tutorial"), p.name, p.target, list(p.features))
+    ss.setdefault("run", None)
+    ss.setdefault("runs", [])
+
+
+def bind(name: str, on_change: Callable[[], None] | None = None) -> dict[str, Any]:
+    """Widget kwargs (key, on_change) that keep ``st.session_state[name]`` as the persistent value."""
+    ss = st.session_state
+    wkey = "_w_" + name
+    ss[wkey] = ss[name]
+
+    def store() -> None:
+        ss[name] = ss[wkey]
+        if on_change is not None:
+            on_change()
+
+    return {"key": wkey, "on_change": store}
+
+
+def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features: list[str] | None = None,
+                keep_model: bool = False) -> None:
+    """Make ``df`` the current dataset and pick sensible columns; clears the current run.
+
+    ``keep_model`` keeps the polynomial degree and intercept choice (for edits of the same data).
+    """
+    ss = st.session_state
+    df = df.reset_index(drop=True)
+    ss.ds_df = df
+    ss.ds_name = name
+    ss.ds_version = ss.get("ds_version", 0) + 1
+    numeric = numeric_columns(df)
+    cols = [str(c) for c in df.columns]
+    if target is None or target not in cols:
+        # Convention: a column named y, else the last column, is what to predict.
+        target = "y" if "y" in cols else (cols[-1] if cols else None)
+    if features is None:
+        features = [c for c in numeric if c != target]
+    ss.sel_target = target
+    ss.sel_features = [f for f in features if f in cols and f != target]
+    if not keep_model:
+        ss.sel_degree = 1
+        ss.sel_intercept = True
+    ss.run = None
+
+
+def apply_editor_changes(df: pd.DataFrame, changes: dict[str, Any]) -> pd.DataFrame:
+    """Apply ``st.data_editor`` deltas (edited/added/deleted rows, positional) to ``df``."""
+    out = df.copy()
+    for pos, cols in (changes.get("edited_rows") or {}).items():
+        for col, val in cols.items():
+            out.iloc[int(pos), out.columns.get_loc(col)] = val
+    deleted = sorted(int(i) for i in changes.get("deleted_rows") or [])
+    if deleted:
+        out = out.drop(index=out.index[deleted])
+    added = [r for r in (changes.get("added_rows") or []) if r]
+    if added:
+        out = pd.concat([out, pd.DataFrame(added, columns=list(out.columns))], ignore_index=True)
+    for col in out.columns:  # keep numbers numeric after edits
+        if out[col].dtype == object:
+            conv = pd.to_numeric(out[col], errors="coerce")
+            if conv.notna().sum() == out[col].notna().sum():
+                out[col] = conv
+    return out.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """The validated design for the current dataset and column choice, with its exact fit."""
+
+    design: Design
+    exact: ExactFit
+    stats: FitStats
+    key: tuple
+
+
+def selection_key() -> tuple:
+    ss = st.session_state
+    return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept))
+
+
+def current_problem() -> Problem:
+    """Build (or reuse) the design and exact fit; raises LinregError with a user-facing message."""
+    ss = st.session_state
+    key = selection_key()
+    cached = ss.get("_problem")
+    if cached is not None and cached[0] == key:
+        if isinstance(cached[1], LinregError):
+            raise cached[1]
+        return cached[1]
+    try:
+        degree = int(ss.sel_degree) if len(ss.sel_features) == 1 else 1
+        design = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept))
+        exact = fit_exact(design.X, design.y, design.fit_intercept, design.terms)
+        problem = Problem(design, exact, fit_stats(design, exact), key)
+    except LinregError as exc:
+        ss._problem = (key, exc)
+        raise
+    ss._problem = (key, problem)
+    return problem
+
+
+def train_config() -> TrainConfig:
+    ss = st.session_state
+    return TrainConfig(
+        optimizer=ss.cfg_optimizer, lr=float(ss.cfg_lr), epochs=int(ss.cfg_epochs), batch_size=int(ss.cfg_batch),
+        momentum=float(ss.cfg_momentum), l2=float(ss.cfg_l2), standardize=bool(ss.cfg_standardize),
+        seed=int(ss.cfg_seed), dtype=ss.cfg_dtype, device=ss.cfg_device,
+        tol=float(ss.cfg_tol) if ss.cfg_tol and ss.cfg_tol > 0 else None,
+    )
+
+
+def new_run(problem: Problem, config: TrainConfig) -> dict[str, Any]:
+    """A run record; the live callback fills it in place so an interrupted run keeps its progress."""
+    run = {
+        "key": problem.key, "config": config, "status": "running", "reason": None, "history": [],
+        "intercept": None, "coef": None, "epochs_run": 0, "device": None, "train_seconds": 0.0,
+        "draws": 0, "draw_seconds": 0.0, "dataset": st.session_state.ds_name,
+    }
+    st.session_state.run = run
+    return run
+
+
+def mark_interrupted() -> None:
+    """A run still 'running' at the start of a script run was interrupted (Stop, page switch, new input)."""
+    run = st.session_state.get("run")
+    if run and run["status"] == "running":
+        run["status"] = "stopped"
+        run["reason"] = f"Stopped at epoch {run['epochs_run']}: training was interrupted; the partial model is kept."
+
+
+def run_matches(problem: Problem) -> bool:
+    run = st.session_state.get("run")
+    return bool(run) and run["key"] == problem.key and run["coef"] is not None
+
+
+def gap(run: dict[str, Any], exact: ExactFit) -> float:
+    """Largest absolute difference between the run's parameters and the exact ones."""
+    gd = np.asarray(([run["intercept"]] if exact.intercept is not None else []) + list(run["coef"]), dtype=np.float64)
+    return float(np.max(np.abs(gd - exact.params)))

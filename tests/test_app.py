@@ -1,0 +1,663 @@
+"""Streamlit AppTest tests for the dashboard: every page and the user flows between them.
+
+Each test drives the app as a user would (buttons, sidebar widgets, uploads, page switches) and checks what
+the user sees (messages, charts, tables, downloads) plus the session-state run record behind them.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import streamlit.testing.v1.app_test as app_test_module
+import torch
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from linreg_core import LinregError, NonNumericError, TrainConfig, build_design, read_csv, train
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TUTORIAL = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]})
+
+
+# --- fixtures and helpers ----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def run_the_entrypoint_every_time(monkeypatch):
+    """Make every AppTest run execute app.py, as `streamlit run app.py` does.
+
+    AppTest resets ``PagesManager.uses_pages_directory`` before each run, and PagesManager then sets it True
+    because a ``pages/`` folder sits beside app.py. That selects Streamlit's legacy MPA-v1 runner, which after
+    the first run executes pages/<page>.py directly and skips app.py (state.init, mark_interrupted,
+    set_page_config). The real server flips the flag to False for good once app.py calls st.navigation.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+
+
+@pytest.fixture
+def media(monkeypatch) -> list[MemoryMediaFileStorage]:
+    """Keep every run's in-memory media store so download-button payloads can be read back.
+
+    AppTest builds a fresh MemoryMediaFileStorage per run and drops it afterwards; this records them.
+    """
+    stores: list[MemoryMediaFileStorage] = []
+
+    class RecordingStorage(MemoryMediaFileStorage):
+        def __init__(self, media_endpoint: str) -> None:
+            super().__init__(media_endpoint)
+            stores.append(self)
+
+    monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    return stores
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    """Plotly figures on the page, by title."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def trace_values(trace: dict, axis: str) -> np.ndarray:
+    """A trace's x or y values; Plotly 6+ ships numpy arrays as {"dtype", "bdata"}."""
+    v = trace.get(axis, [])
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=np.float64)
+
+
+def traces(fig: dict) -> dict[str, dict]:
+    return {t.get("name"): t for t in fig["data"]}
+
+
+def download(at: AppTest, stores: list[MemoryMediaFileStorage], key: str) -> bytes:
+    button = at.download_button(key=key)
+    return stores[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="csv_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def edit_table(at: AppTest, edits: dict) -> AppTest:
+    """Send a data_editor edit the way the browser does: as the editor's widget state, so on_change runs.
+
+    Seeding ``at.session_state["editor_<v>"]`` (the documented AppTest route) changes the widget's value but
+    never fires its on_change callback, and the Data page applies edits only in that callback.
+    """
+    editor = at.data_editor(key=f"editor_{at.session_state.ds_version}")
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=editor.proto.id, string_value=json.dumps(edits)))
+    at._run(states)
+    assert not at.exception
+    return at
+
+
+def train_clicked(at: AppTest) -> dict:
+    at.button(key="btn_train").click().run()
+    assert not at.exception
+    return at.session_state.run
+
+
+def library_history(df: pd.DataFrame, target: str, features: list[str] | None = None, **config) -> list[float]:
+    return train(build_design(df, target, features), TrainConfig(device="cpu", **config)).loss_history
+
+
+def library_error(data: bytes) -> str:
+    with pytest.raises(LinregError) as info:
+        read_csv(data)
+    return str(info.value)
+
+
+# --- 1. Train page: the tutorial ---------------------------------------------------------------------
+
+
+def test_app_opens_on_train_with_the_tutorial_and_its_settings():
+    at = start()
+    ss = at.session_state
+    assert texts(at.title) == ["Train"]
+    assert ss.ds_name == "Tutorial: 4 points"
+    pd.testing.assert_frame_equal(ss.ds_df, TUTORIAL)
+    assert (ss.sel_target, ss.sel_features, ss.sel_degree, ss.sel_intercept) == ("y", ["x"], 1, True)
+    # The sidebar shows the tutorial's settings: SGD, lr 0.01, 100 epochs, full batch, no standardization.
+    assert at.selectbox(key="_w_cfg_optimizer").value == "sgd"
+    assert at.number_input(key="_w_cfg_lr").value == 0.01
+    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.01
+    assert at.number_input(key="_w_cfg_epochs").value == 100
+    assert at.number_input(key="_w_cfg_batch").value == 0
+    assert at.toggle(key="_w_cfg_standardize").value is False
+    assert "y ~ x" in at.caption[0].value
+    # Before training: an invitation, an empty loss curve and the data with the exact line only.
+    assert any("Press **Train**" in v for v in texts(at.info))
+    figs = figures(at)
+    assert len(trace_values(traces(figs["Loss (MSE) per epoch"])["gradient descent"], "y")) == 0
+    assert set(traces(figs["Data and fitted line"])) == {"data", "exact least squares"}
+    assert ss.run is None
+
+
+def test_train_reproduces_the_tutorial():
+    at = start()
+    run = train_clicked(at)
+    expected = library_history(TUTORIAL, "y")
+    assert run["status"] == "completed"
+    assert run["epochs_run"] == 100
+    assert len(run["history"]) == 100
+    assert run["history"][0] == expected[0]
+    np.testing.assert_allclose(run["history"], expected, rtol=1e-6)
+    assert run["config"].optimizer == "sgd" and run["config"].lr == 0.01 and run["config"].batch_size == 0
+    assert not at.error
+    assert len(at.success) == 1 and at.success[0].value.startswith("**Completed** after 100 epochs")
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    figs = figures(at)
+    loss_y = trace_values(traces(figs["Loss (MSE) per epoch"])["gradient descent"], "y")
+    assert len(loss_y) == 100
+    np.testing.assert_allclose(loss_y, run["history"])
+    fit = traces(figs["Data and fitted line"])
+    assert {"data", "exact least squares", "gradient descent"} <= set(fit)
+    np.testing.assert_allclose(trace_values(fit["data"], "y"), TUTORIAL.y)
+    # The status line shows the epoch counter and the final loss (as markdown or as st.metric tiles).
+    status = " ".join([*texts(at.markdown), *(f"{m.label} {m.value}" for m in at.metric)])
+    assert "100 / 100" in status
+    assert f"{run['history'][-1]:.6g}" in status
+
+
+# --- 2/3. Settings flow into training and persist across pages ----------------------------------------
+
+
+def test_sidebar_settings_flow_into_training():
+    at = start()
+    at.number_input(key="_w_cfg_epochs").set_value(300).run()
+    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    assert not at.exception
+    run = train_clicked(at)
+    cfg = run["config"]
+    assert (cfg.optimizer, cfg.lr, cfg.epochs) == ("adam", 0.05, 300)
+    assert run["status"] == "completed"
+    assert len(run["history"]) == 300
+    assert run["history"] == pytest.approx(library_history(TUTORIAL, "y", optimizer="adam", lr=0.05, epochs=300),
+                                           rel=1e-6)
+    assert at.success[0].value.startswith("**Completed** after 300 epochs")
+
+
+def test_learning_rate_slider_and_box_stay_in_step():
+    at = start()
+    at.select_slider(key="_w_cfg_lr_slider").set_value(0.1).run()
+    assert at.session_state.cfg_lr == 0.1
+    assert at.number_input(key="_w_cfg_lr").value == 0.1
+    at.number_input(key="_w_cfg_lr").set_value(0.03).run()
+    assert at.session_state.cfg_lr == 0.03
+    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.02  # nearest step on the log scale
+    assert train_clicked(at)["config"].lr == 0.03
+
+
+def test_learning_rate_survives_a_trip_to_another_page():
+    at = start()
+    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    goto(at, "data")
+    assert texts(at.title) == ["Data"]
+    goto(at, "train")
+    assert at.number_input(key="_w_cfg_lr").value == 0.05
+    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.05
+    assert at.session_state.cfg_lr == 0.05
+    assert train_clicked(at)["config"].lr == 0.05
+
+
+SIDEBAR_CHANGES = {
+    "cfg_optimizer": "momentum", "cfg_lr": 0.02, "cfg_epochs": 250, "cfg_batch": 2, "cfg_standardize": True,
+    "cfg_seed": 7, "cfg_dtype": "float64", "cfg_momentum": 0.5, "cfg_l2": 0.25, "cfg_tol": 0.001,
+    "ui_live": False, "ui_logy": True,
+}
+
+
+def test_every_sidebar_setting_survives_a_trip_to_another_page():
+    at = start()
+    keyed = {getattr(w, "key", None): w for w in at.sidebar}
+    for name, value in SIDEBAR_CHANGES.items():
+        widget = keyed.get(f"_w_{name}", keyed.get(name))
+        widget.set_value(value).run()
+        keyed = {getattr(w, "key", None): w for w in at.sidebar}
+    assert not at.exception
+    assert {k: at.session_state[k] for k in SIDEBAR_CHANGES} == SIDEBAR_CHANGES
+    goto(at, "data")
+    goto(at, "results")
+    goto(at, "train")
+    kept = {k: at.session_state[k] if k in at.session_state else "<missing>" for k in SIDEBAR_CHANGES}
+    assert kept == SIDEBAR_CHANGES
+    cfg = train_clicked(at)["config"]
+    assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size, cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum,
+            cfg.l2, cfg.tol) == ("momentum", 0.02, 250, 2, True, 7, "float64", 0.5, 0.25, 0.001)
+
+
+def test_column_choice_survives_a_trip_to_another_page():
+    at = goto(start(), "data")
+    at.number_input(key="_w_sel_degree").set_value(2).run()
+    at.toggle(key="_w_sel_intercept").set_value(False).run()
+    goto(at, "train")
+    assert "y ~ x + x^2 (no intercept)" in at.caption[0].value
+    goto(at, "data")
+    assert at.number_input(key="_w_sel_degree").value == 2
+    assert at.toggle(key="_w_sel_intercept").value is False
+    assert at.success[0].value == "Ready: 4 rows, model y ~ x + x^2 (no intercept)."
+
+
+# --- 4/5. Presets and the generator ------------------------------------------------------------------
+
+PRESET_EXPECT = {
+    "tips": ("Restaurant tips (Plotly)", 244, "tip", ["total_bill"]),
+    "iris": ("Iris flowers (Plotly)", 150, "petal_width", ["petal_length"]),
+    "gapminder": ("Gapminder life expectancy (Plotly)", 1704, "lifeExp", ["year"]),
+    "tutorial": ("Tutorial: 4 points", 4, "y", ["x"]),
+}
+
+
+def test_preset_buttons_load_their_datasets():
+    at = goto(start(), "data")
+    for key, (name, rows, target, features) in PRESET_EXPECT.items():
+        version = at.session_state.ds_version
+        at.button(key=f"preset_{key}").click().run()
+        assert not at.exception
+        ss = at.session_state
+        assert ss.ds_name == name
+        assert len(ss.ds_df) == rows
+        assert ss.ds_version == version + 1
+        assert (ss.sel_target, ss.sel_features) == (target, features)
+        assert at.selectbox(key="_w_sel_target").value == target
+        assert at.multiselect(key="_w_sel_features").value == features
+        assert texts(at.success) == [f"Ready: {rows:,} rows, model {target} ~ {' + '.join(features)}."]
+        assert at.caption[0].value.startswith(f"Current dataset: **{name}** — {rows:,} rows")
+        assert len(at.data_editor(key=f"editor_{ss.ds_version}").value) == rows
+
+
+def test_train_on_tips():
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    goto(at, "train")
+    assert "tip ~ total_bill" in at.caption[0].value
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    run = train_clicked(at)
+    tips = at.session_state.ds_df
+    assert run["status"] == "completed"
+    assert run["dataset"] == "Restaurant tips (Plotly)"
+    assert run["history"] == pytest.approx(library_history(tips, "tip", ["total_bill"], standardize=True), rel=1e-6)
+    assert at.success[0].value.startswith("**Completed** after 100 epochs")
+    fit = traces(figures(at)["Data and fitted line"])
+    assert len(trace_values(fit["data"], "x")) == 244
+
+
+def test_generator_makes_n_rows_and_is_reproducible_by_seed():
+    at = goto(start(), "data")
+
+    def generate(n: int, seed: int) -> pd.DataFrame:
+        at.number_input(key="_w_gen_n").set_value(n)
+        at.number_input(key="_w_gen_seed").set_value(seed)
+        at.button(key="btn_generate").click().run()
+        assert not at.exception
+        return at.session_state.ds_df.copy()
+
+    first = generate(37, 5)
+    assert len(first) == 37 and list(first.columns) == ["x", "y"]
+    assert at.session_state.ds_name == "Noisy line (n=37, slope 2, intercept 1)"
+    assert (at.session_state.sel_target, at.session_state.sel_features) == ("y", ["x"])
+    assert texts(at.success) == ["Ready: 37 rows, model y ~ x."]
+    other = generate(37, 6)
+    assert not other.equals(first)
+    again = generate(37, 5)
+    pd.testing.assert_frame_equal(again, first)
+    # slope 2, intercept 1, noise 1: the exact fit lands near the generating line.
+    goto(at, "results")
+    coef = at.dataframe[1].value
+    assert coef.loc["x", "exact coef"] == pytest.approx(2.0, abs=0.3)
+
+
+# --- 6/7. Uploads, bad files, incomplete rows --------------------------------------------------------
+
+
+def test_upload_valid_csv_replaces_the_dataset():
+    at = goto(start(), "data")
+    upload(at, "points.csv", b"x,y\n0,1\n1,3\n2,5\n3,7.5\n")
+    ss = at.session_state
+    assert ss.ds_name == "points.csv"
+    pd.testing.assert_frame_equal(ss.ds_df, pd.DataFrame({"x": [0, 1, 2, 3], "y": [1.0, 3.0, 5.0, 7.5]}))
+    assert (ss.sel_target, ss.sel_features) == ("y", ["x"])
+    assert texts(at.success) == ["Loaded **points.csv**: 4 rows, columns x, y.", "Ready: 4 rows, model y ~ x."]
+    assert not at.error
+    goto(at, "train")
+    assert at.caption[0].value.startswith("**points.csv** · 4 rows · y ~ x")
+    assert train_clicked(at)["status"] == "completed"
+
+
+def test_upload_semicolon_csv_with_decimal_commas():
+    at = goto(start(), "data")
+    upload(at, "europe.csv", b"a;b;y\n1,5;2;3,25\n2,5;1;4,5\n3;7;1\n4;3;2\n")
+    ss = at.session_state
+    assert ss.ds_name == "europe.csv"
+    assert ss.ds_df["a"].tolist() == [1.5, 2.5, 3.0, 4.0]
+    assert ss.ds_df["y"].tolist() == [3.25, 4.5, 1.0, 2.0]
+    # every numeric column but the target becomes a feature, as in the library
+    assert (ss.sel_target, ss.sel_features) == ("y", ["a", "b"])
+    assert texts(at.success) == ["Loaded **europe.csv**: 4 rows, columns a, b, y.", "Ready: 4 rows, model y ~ a + b."]
+
+
+BAD_FILES = {
+    "empty": ("empty.csv", b""),
+    "header only": ("header.csv", b"x,y\n"),
+    "ragged": ("ragged.csv", b"x,y\n1,2\n2,4,9\n3,6\n"),
+    "excel": ("book.csv", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00xl/workbook.xml"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_bad_upload_shows_the_library_message_and_keeps_the_previous_data(case):
+    name, data = BAD_FILES[case]
+    at = goto(start(), "data")
+    at.button(key="preset_iris").click().run()
+    before = at.session_state.ds_df.copy()
+    upload(at, name, data)
+    ss = at.session_state
+    assert texts(at.error) == [f"Could not load **{name}**: {library_error(data)} The previous dataset is still loaded."]
+    assert ss.ds_name == "Iris flowers (Plotly)"
+    pd.testing.assert_frame_equal(ss.ds_df, before)
+    assert texts(at.success) == ["Ready: 150 rows, model petal_width ~ petal_length."]
+    goto(at, "train")
+    assert at.caption[0].value.startswith("**Iris flowers (Plotly)** · 150 rows")
+
+
+def test_upload_with_a_non_numeric_cell_names_the_bad_cell():
+    """A typo in the target column must be reported as such (column, row, value), with the columns kept y ~ x."""
+    data = b"x,y\n1,2\n2,abc\n3,4\n4,5\n"
+    with pytest.raises(NonNumericError) as info:
+        build_design(read_csv(data), "y", ["x"])
+    at = goto(start(), "data")
+    upload(at, "typo.csv", data)
+    assert not at.exception
+    ss = at.session_state
+    assert (ss.sel_target, ss.sel_features) == ("y", ["x"])
+    assert str(info.value) in texts(at.error)
+
+
+def test_blank_cell_offers_to_drop_the_incomplete_row():
+    at = goto(start(), "data")
+    upload(at, "gaps.csv", b"x,y\n1,2\n2,\n3,6\n4,8\n5,10\n")
+    errors = texts(at.error)
+    assert len(errors) == 1 and "1 row(s)" in errors[0] and "row 2" in errors[0] and "'y'" in errors[0]
+    assert at.button(key="btn_drop").label == "Drop the 1 incomplete row(s)"
+    assert not any(s.value.startswith("Ready") for s in at.success)
+    # Train and Results refuse the data and point back to the Data page.
+    goto(at, "train")
+    assert at.error[0].value.startswith("The current data can't be trained on: 1 row(s)")
+    assert not [b for b in at.button if b.key == "btn_train"]
+    goto(at, "results")
+    assert at.error[0].value.startswith("The current data can't be fitted: 1 row(s)")
+    goto(at, "data")
+    at.button(key="btn_drop").click().run()
+    assert not at.exception
+    ss = at.session_state
+    assert ss.ds_df["x"].tolist() == [1, 3, 4, 5]
+    assert ss.ds_name == "gaps.csv (1 incomplete rows dropped)"
+    assert not at.error
+    assert texts(at.success) == ["Ready: 4 rows, model y ~ x."]
+    assert not [b for b in at.button if b.key == "btn_drop"]
+    goto(at, "train")
+    assert train_clicked(at)["status"] == "completed"
+
+
+def test_dropping_incomplete_rows_keeps_the_model_choice():
+    """Dropping rows is a data fix: the chosen degree and intercept must stay as the user set them."""
+    at = goto(start(), "data")
+    upload(at, "gaps.csv", b"x,y\n1,2\n2,\n3,6\n4,8\n5,11\n")
+    at.number_input(key="_w_sel_degree").set_value(2).run()
+    at.toggle(key="_w_sel_intercept").set_value(False).run()
+    at.button(key="btn_drop").click().run()
+    assert not at.exception
+    assert (at.session_state.sel_degree, at.session_state.sel_intercept) == (2, False)
+    assert texts(at.success) == ["Ready: 4 rows, model y ~ x + x^2 (no intercept)."]
+
+
+# --- 8. The data editor ------------------------------------------------------------------------------
+
+
+def test_editing_the_table_changes_what_trains():
+    at = goto(start(), "data")
+    at.toggle(key="_w_sel_intercept").set_value(False).run()
+    edit_table(at, {"edited_rows": {0: {"y": 10.0}}, "added_rows": [{"x": 5.0, "y": 11.0}], "deleted_rows": [1]})
+    ss = at.session_state
+    edited = pd.DataFrame({"x": [1.0, 3.0, 3.5, 5.0], "y": [10.0, 6.0, 7.0, 11.0]})
+    pd.testing.assert_frame_equal(ss.ds_df, edited)
+    assert ss.ds_name == "Tutorial: 4 points (edited)"
+    assert ss.sel_intercept is False  # the model choice survives an edit
+    assert texts(at.success) == ["Ready: 4 rows, model y ~ x (no intercept)."]
+    pd.testing.assert_frame_equal(at.data_editor(key=f"editor_{ss.ds_version}").value, edited)
+    goto(at, "train")
+    run = train_clicked(at)
+    expected = train(build_design(edited, "y", ["x"], fit_intercept=False), TrainConfig(device="cpu")).loss_history
+    assert run["history"] == pytest.approx(expected, rel=1e-6)
+    assert run["intercept"] is None
+    assert run["dataset"] == "Tutorial: 4 points (edited)"
+
+
+def test_clearing_a_cell_in_the_editor_leads_to_the_drop_button():
+    at = goto(start(), "data")
+    edit_table(at, {"edited_rows": {2: {"x": None}}, "added_rows": [], "deleted_rows": []})
+    assert "row 3" in at.error[0].value and "'x'" in at.error[0].value
+    at.button(key="btn_drop").click().run()
+    assert not at.exception
+    assert at.session_state.ds_df["x"].tolist() == [1.0, 2.0, 3.5]
+    assert texts(at.success) == ["Ready: 3 rows, model y ~ x."]
+
+
+# --- 9/10. Divergence, reset, results ----------------------------------------------------------------
+
+
+def test_too_large_a_learning_rate_diverges_with_advice():
+    at = start()
+    at.number_input(key="_w_cfg_lr").set_value(10.0).run()
+    run = train_clicked(at)
+    assert run["status"] == "diverged"
+    assert run["epochs_run"] < 100
+    errors = texts(at.error)
+    assert len(errors) == 1
+    assert "diverged" in errors[0] and "smaller learning rate" in errors[0]
+    assert not at.success
+    goto(at, "results")  # a diverged run still has a results page
+    assert not at.error
+    assert at.markdown[0].value.startswith("**Gradient descent** (diverged")
+
+
+def test_stop_after_a_finished_run_keeps_it():
+    at = start()
+    train_clicked(at)
+    at.button(key="btn_stop").click().run()
+    assert not at.exception
+    assert at.session_state.run["status"] == "completed"
+    assert at.success[0].value.startswith("**Completed**")
+
+
+def test_reset_clears_the_run():
+    at = start()
+    train_clicked(at)
+    at.button(key="btn_reset").click().run()
+    assert not at.exception
+    assert at.session_state.run is None
+    assert not at.success
+    assert any("Press **Train**" in v for v in texts(at.info))
+    assert "gradient descent" not in traces(figures(at)["Data and fitted line"])
+    goto(at, "results")
+    assert texts(at.info) == ["No gradient-descent run on this data yet — showing the exact least-squares fit. "
+                              "Train on the Train page to compare."]
+
+
+def test_results_without_a_run_show_the_exact_fit(media):
+    at = goto(start(), "results")
+    assert texts(at.title) == ["Results"]
+    assert len(at.info) == 1
+    assert texts(at.markdown) == ["**Exact least squares**"]
+    assert r"\widehat{\mathrm{y}} = " in at.latex[0].value and r"2\,\mathrm{x}" in at.latex[0].value
+    metrics, coef = at.dataframe[0].value, at.dataframe[1].value
+    assert list(metrics.columns) == ["exact least squares"]
+    assert metrics.loc["R²", "exact least squares"] == pytest.approx(1.0)
+    assert "gradient descent" not in coef.columns
+    assert coef.loc["x", "exact coef"] == pytest.approx(2.0)
+    assert set(figures(at)) == {"Residuals vs fitted", "Data and fitted line"}
+    assert [b.key for b in at.download_button] == ["dl_pred", "dl_loss", "dl_model", "dl_script"]
+    assert at.download_button(key="dl_loss").proto.disabled
+    model = json.loads(download(at, media, "dl_model"))
+    assert model["terms"] == ["x"] and "gradient_descent" not in model
+
+
+def test_results_after_training(media):
+    at = start()
+    run = train_clicked(at)
+    goto(at, "results")
+    assert not at.info and not at.error
+    assert at.markdown[0].value == "**Gradient descent** (completed, 100 epochs, sgd, lr 0.01)"
+    assert len(at.latex) == 2
+    metrics, coef = at.dataframe[0].value, at.dataframe[1].value
+    assert list(metrics.columns) == ["gradient descent", "exact least squares"]
+    assert list(metrics.index) == ["MSE", "RMSE", "MAE", "R²", "adjusted R²"]
+    assert metrics.loc["MSE", "gradient descent"] > metrics.loc["MSE", "exact least squares"]
+    assert list(coef.index) == ["intercept", "x"]
+    assert list(coef.columns[:3]) == ["gradient descent", "gap", "exact coef"]
+    assert coef.loc["x", "gradient descent"] == pytest.approx(run["coef"][0])
+    assert coef.loc["intercept", "gradient descent"] == pytest.approx(run["intercept"])
+    figs = figures(at)
+    assert set(traces(figs["Residuals vs fitted"])) == {"gradient descent", "exact least squares"}
+    assert len(trace_values(traces(figs["Loss (MSE) per epoch"])["gradient descent"], "y")) == 100
+    buttons = at.download_button
+    assert [b.key for b in buttons] == ["dl_pred", "dl_loss", "dl_model", "dl_script"]
+    assert not any(b.proto.disabled for b in buttons)
+    model = json.loads(download(at, media, "dl_model"))
+    assert model["terms"] == ["x"] and model["target"] == "y"
+    assert model["gradient_descent"]["epochs_run"] == 100
+    assert model["gradient_descent"]["coef"] == pytest.approx(run["coef"])
+    assert model["gradient_descent"]["final_loss"] == pytest.approx(run["history"][-1])
+    loss_rows = list(csv.reader(io.StringIO(download(at, media, "dl_loss").decode())))
+    assert loss_rows[0] == ["epoch", "loss"] and len(loss_rows) == 101
+    assert float(loss_rows[1][1]) == run["history"][0]
+    preds = pd.read_csv(io.BytesIO(download(at, media, "dl_pred")))
+    assert list(preds.columns) == ["x", "y", "predicted_gd", "residual_gd", "predicted_exact", "residual_exact"]
+    assert len(preds) == 4
+    script = download(at, media, "dl_script").decode()
+    assert "lr=0.01" in script and "epochs=100" in script
+    compile(script, "reproduce_run.py", "exec")
+
+
+def test_results_ignore_a_run_on_other_data():
+    at = start()
+    train_clicked(at)
+    goto(at, "data")
+    at.button(key="preset_iris").click().run()
+    goto(at, "results")
+    assert len(at.info) == 1 and at.info[0].value.startswith("No gradient-descent run on this data yet")
+    assert list(at.dataframe[0].value.columns) == ["exact least squares"]
+
+
+# --- 11. How it works --------------------------------------------------------------------------------
+
+
+def test_how_it_works_page_renders_and_reflects_the_settings():
+    at = start()
+    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.number_input(key="_w_cfg_epochs").set_value(300).run()
+    goto(at, "how_it_works")
+    assert texts(at.title) == ["How it works"]
+    formulas = texts(at.latex)
+    assert any(r"\hat{y} = X w + b" in v for v in formulas)
+    assert any(r"R \hat\beta = Q^\top y" in v for v in formulas)
+    assert len(at.code) == 1 and "nn.Linear(k, 1)" in at.code[0].value
+    md = " ".join(texts(at.markdown))
+    assert "**adam**" in md and "η = **0.05**" in md and "(yours: **300**)" in md
+
+
+# --- 12. Devices --------------------------------------------------------------------------------------
+
+
+def test_device_choices_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    at = start()
+    device = at.selectbox(key="_w_cfg_device")
+    assert device.value == "auto"
+    assert len(device.options) == 2
+    assert device.options[0] == "auto (best available)"
+    assert device.options[1].startswith("CPU")
+    assert not any("CUDA" in o or "cuda" in o for o in device.options)
+    device.set_value("cpu").run()
+    assert at.session_state.cfg_device == "cpu"
+    run = train_clicked(at)
+    assert run["config"].device == "cpu" and run["device"] == "cpu"
+    assert "on cpu" in at.success[0].value
+
+
+# --- 13. Several features, polynomials ---------------------------------------------------------------
+
+
+def test_two_features_show_predicted_vs_actual():
+    at = goto(start(), "data")
+    at.button(key="preset_iris").click().run()
+    at.multiselect(key="_w_sel_features").set_value(["petal_length", "sepal_length"]).run()
+    assert not at.exception
+    assert at.number_input(key="_w_sel_degree").disabled  # the degree applies to a single feature only
+    assert texts(at.success) == ["Ready: 150 rows, model petal_width ~ petal_length + sepal_length."]
+    goto(at, "train")
+    assert "petal_width ~ petal_length + sepal_length" in at.caption[0].value
+    run = train_clicked(at)
+    assert run["status"] == "completed" and len(run["coef"]) == 2
+    figs = figures(at)
+    assert "Predicted vs actual" in figs
+    assert {"perfect fit", "exact least squares", "gradient descent"} <= set(traces(figs["Predicted vs actual"]))
+
+
+def test_polynomial_degree_three_shows_its_terms():
+    at = goto(start(), "data")
+    at.button(key="preset_iris").click().run()
+    at.number_input(key="_w_sel_degree").set_value(3).run()
+    assert not at.exception
+    assert texts(at.success) == [
+        "Ready: 150 rows, model petal_width ~ petal_length + petal_length^2 + petal_length^3."]
+    goto(at, "train")
+    assert "petal_width ~ petal_length + petal_length^2 + petal_length^3" in at.caption[0].value
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    run = train_clicked(at)
+    assert len(run["coef"]) == 3
+    fit = traces(figures(at)["Data and fitted line"])
+    assert len(trace_values(fit["exact least squares"], "x")) == 200  # a smooth curve, not a 2-point line
+    goto(at, "results")
+    assert list(at.dataframe[1].value.index) == ["intercept", "petal_length", "petal_length^2", "petal_length^3"]

@@ -1,0 +1,278 @@
+"""Real-browser end-to-end tests: Playwright drives Debian's Chromium against `streamlit run app.py`.
+
+The server starts once per module (polled on /_stcore/health); every wait is on the page's own
+state (the app's script state, visible text), never a sleep. Screenshots of the main states go to
+test-artifacts/ for a person to look at; measured figures (refresh rate, stop latency) go to
+test-artifacts/browser_measurements.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
+MEASURED: dict[str, float | str] = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    log = open(ARTIFACTS / "streamlit-server.log", "w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.fail(f"streamlit did not become healthy; see {ARTIFACTS / 'streamlit-server.log'}")
+        time.sleep(0.2)
+    yield url
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+    (ARTIFACTS / "browser_measurements.json").write_text(json.dumps(MEASURED, indent=2))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(server, browser) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(server)
+    pg.wait_for_selector(IDLE)
+    expect(pg.get_by_role("button", name="Train", exact=True)).to_be_visible()
+    yield pg
+    context.close()
+
+
+def wait_idle(page: Page) -> None:
+    page.wait_for_selector(IDLE)
+
+
+def shot(page: Page, name: str, idle: bool = True) -> None:
+    if idle:  # let the script finish so every element on the page is current
+        wait_idle(page)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    wait_idle(page)
+    expect(box).to_have_value(value)
+
+
+def goto(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    wait_idle(page)
+
+
+def epoch_shown(page: Page) -> int:
+    text = page.get_by_text(re.compile(r"Epoch [\d,]+ / ")).first.inner_text()
+    return int(re.search(r"Epoch ([\d,]+) /", text).group(1).replace(",", ""))
+
+
+def chart_state(page: Page) -> dict:
+    """What the two Plotly charts hold right now: loss points and last loss, the fitted line's y values."""
+    return page.evaluate("""() => {
+        const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+        // Streamlit may keep a stale copy of a chart while the script runs: take the one with a GD trace.
+        const trace = (title) => plots.filter(p => p.layout && p.layout.title && p.layout.title.text.includes(title)
+                                                && p._fullData)
+            .map(p => p._fullData.find(t => t.name === 'gradient descent' && t._length > 0)).find(t => t) || null;
+        const l = trace('Loss (MSE) per epoch'), g = trace('Data and fitted line');
+        return {loss_points: l ? l._length : 0, last_loss: l && l._length ? Array.from(l.y).slice(-1)[0] : null,
+                line: g ? Array.from(g.y) : null};
+    }""")
+
+
+def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(page: Page):
+    shot(page, "01-train-idle.png")
+    set_number(page, "Epochs", "300000")
+    set_number(page, "Learning rate", "0.0001")  # slow enough that the line is still moving when we look
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector(RUNNING)
+    expect(page.get_by_text(re.compile(r"Epoch [\d,]+ / 300,000"))).to_be_visible()
+    first_epoch, first = epoch_shown(page), chart_state(page)
+    # Both charts must change while the script is still running: poll the page, not the clock.
+    page.wait_for_function("""(e0) => {
+        const m = document.body.innerText.match(/Epoch ([\\d,]+) \\/ 300,000/);
+        return m && parseInt(m[1].replace(/,/g, '')) > e0 + 1000;
+    }""", arg=first_epoch)
+    later = chart_state(page)
+    assert page.locator(RUNNING).count() == 1, "training should still be running"
+    assert later["loss_points"] > first["loss_points"] or later["last_loss"] != first["last_loss"], (first, later)
+    assert later["line"] != first["line"]
+    shot(page, "02-train-live.png", idle=False)
+
+    # Refresh rate seen by the browser: count redraws of the status line over a few seconds.
+    t0, seen, last = time.monotonic(), 0, epoch_shown(page)
+    while seen < 10:
+        page.wait_for_function(
+            """(prev) => { const m = document.body.innerText.match(/Epoch ([\\d,]+) \\/ 300,000/);
+                          return m && parseInt(m[1].replace(/,/g, '')) !== prev; }""", arg=last)
+        last = epoch_shown(page)
+        seen += 1
+    MEASURED["browser_redraws_per_second"] = round(seen / (time.monotonic() - t0), 2)
+
+    # Note when the browser dispatches the click (page clock = this machine's clock), not when Playwright starts.
+    page.evaluate("""() => document.addEventListener('click', () => { window.__clickedAt = Date.now() / 1000; },
+                                                     {capture: true, once: true})""")
+    stop_clicked = time.monotonic()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    clicked_wall = page.evaluate("() => window.__clickedAt")
+    expect(page.get_by_text(re.compile(r"Stopped by you at epoch"))).to_be_visible()
+    MEASURED["stop_click_to_message_seconds"] = round(time.monotonic() - stop_clicked, 3)
+    wait_idle(page)
+    # The server logs when the loop made its last progress: that is when training halted.
+    logged = re.findall(r"last epoch ended at ([\d.]+)", (ARTIFACTS / "streamlit-server.log").read_text())
+    assert logged, "the Stop handler should log when the loop halted"
+    MEASURED["stop_click_to_loop_halt_seconds"] = round(float(logged[-1]) - clicked_wall, 3)
+    stopped_at = epoch_shown(page)
+    assert 0 < stopped_at < 300_000
+    shot(page, "03-train-stopped.png")
+    # The partial model is kept and shown on the Results page.
+    goto(page, "Results")
+    expect(page.get_by_text("Gradient descent (stopped")).to_be_visible()
+    shot(page, "04-results-after-stop.png")
+
+
+def _train_seconds(page: Page) -> float:
+    page.get_by_role("button", name="Reset", exact=True).click()  # clears the previous run's message first
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Completed after"))).to_have_count(0)
+    page.get_by_role("button", name="Train", exact=True).click()
+    done = page.get_by_text(re.compile(r"Completed after 20,000 epochs in [\d.]+ s"))
+    expect(done).to_be_visible(timeout=120_000)
+    wait_idle(page)
+    return float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))
+
+
+def test_live_charts_cost_measured_against_charts_off(page: Page):
+    """Measures (does not bound) the training slowdown from live charts: same run with charts on, then off."""
+    set_number(page, "Epochs", "20000")
+    live = _train_seconds(page)
+    shot(page, "10-train-20000-live.png")
+    page.get_by_test_id("stCheckbox").filter(has_text="Live charts").click()
+    wait_idle(page)
+    headless = _train_seconds(page)
+    assert live > 0 and headless > 0
+    MEASURED["train_20000_epochs_live_seconds"] = live
+    MEASURED["train_20000_epochs_charts_off_seconds"] = headless
+    MEASURED["throughput_live_vs_off"] = round(headless / live, 3)
+
+
+def test_upload_csv_then_train(page: Page, tmp_path):
+    csv = tmp_path / "house.csv"
+    rows = "\n".join(f"{a};{50 + 3 * a + (a % 7) * 0.5}" for a in range(1, 201))
+    csv.write_text("area;price\n" + rows + "\n")
+    goto(page, "Data")
+    page.get_by_test_id("stTab").filter(has_text="Upload CSV").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv))
+    expect(page.get_by_text("Loaded house.csv")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Ready: 200 rows, model price ~ area"))).to_be_visible()
+    shot(page, "05-data-uploaded.png")
+    goto(page, "Train")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"(Completed|Diverged|Training diverged)"))).to_be_visible()
+    wait_idle(page)
+    assert "house.csv" in page.get_by_test_id("stCaptionContainer").first.inner_text()
+    # lr 0.01 on unscaled areas up to 200 diverges: the app must say so in plain words.
+    expect(page.get_by_text(re.compile(r"smaller learning rate"))).to_be_visible()
+    page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    shot(page, "06-train-uploaded.png")
+
+
+def test_bad_upload_shows_a_clear_error_and_keeps_the_data(page: Page, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x,y\n1,2\n2,oops\n")
+    goto(page, "Data")
+    page.get_by_test_id("stTab").filter(has_text="Upload CSV").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(bad))
+    wait_idle(page)
+    expect(page.get_by_text(re.compile(r"Column 'y' has a non-numeric value 'oops' at row 2"))).to_be_visible()
+    # Data was loaded but is not usable; the error names the problem and nothing crashed.
+    assert "Traceback" not in page.content()
+    shot(page, "07-data-bad-upload.png")
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(empty))
+    expect(page.get_by_text(re.compile(r"Could not load empty.csv: The CSV file is empty"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"previous dataset is still loaded"))).to_be_visible()
+
+
+def test_results_downloads(page: Page):
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    goto(page, "Results")
+    shot(page, "08-results.png")
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="Predictions (CSV)").click()
+    text = Path(dl.value.path()).read_text()
+    assert text.splitlines()[0] == "x,y,predicted_gd,residual_gd,predicted_exact,residual_exact"
+    assert len(text.splitlines()) == 5
+    with page.expect_download() as dl:
+        page.get_by_role("button", name="PyTorch script (.py)").click()
+    script = Path(dl.value.path())
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    losses = [ln for ln in out.stdout.splitlines() if ln.startswith("epoch ")]
+    assert len(losses) == 100 and losses[0].startswith("epoch 1, loss ")
+
+
+def test_how_it_works_page(page: Page):
+    goto(page, "How it works")
+    expect(page.get_by_text("nn.Linear").first).to_be_visible()
+    assert page.locator(".katex").count() >= 5
+    shot(page, "09-how-it-works.png")

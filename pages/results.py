@@ -16,10 +16,14 @@ def equation(target: str, intercept: float | None, coef, terms) -> str:
         base = r"\mathrm{" + base.replace("_", r"\_") + "}"
         return base + (f"^{{{power}}}" if power else "")
 
-    parts = [f"{intercept:.6g}"] if intercept is not None else []
+    def num(v: float) -> str:
+        mant, _, exp = f"{v:.6g}".partition("e")
+        return mant + (rf" \times 10^{{{int(exp)}}}" if exp else "")
+
+    parts = [num(intercept)] if intercept is not None else []
     for c, t in zip(coef, terms):
         sign = "-" if c < 0 else "+"
-        parts.append(f"{sign} {abs(c):.6g}\\,{name(t)}" if parts else f"{c:.6g}\\,{name(t)}")
+        parts.append(f"{sign} {num(abs(c))}\\,{name(t)}" if parts else f"{num(c)}\\,{name(t)}")
     return r"\widehat{\mathrm{" + target.replace("_", r"\_") + "}} = " + " ".join(parts)
 
 
@@ -53,7 +57,7 @@ labels = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "adj_r2": "ad
 table = {"exact least squares": [ex_stats.metrics()[m] for m in metrics]}
 if gd_stats:
     table = {"gradient descent": [gd_stats.metrics()[m] for m in metrics]} | table
-st.dataframe(pd.DataFrame(table, index=[labels[m] for m in metrics]), width="stretch")
+st.dataframe(pd.DataFrame(table, index=[labels[m] for m in metrics]).style.format("{:.6g}"), width="stretch")
 
 st.subheader("Coefficients")
 coef = pd.DataFrame(ex_stats.table()).set_index("name")

@@ -29,7 +29,7 @@ def _stop() -> None:
     state.mark_interrupted()
     if was_running:
         run = ss.run
-        run["reason"] = f"Stopped by you at epoch {run['epochs_run']}; the partial model and history are kept."
+        run["reason"] = f"Stopped by you at epoch {run['epochs_run']:,}; the partial model and history are kept."
         log.info("stop: loop halted at epoch %d, last epoch ended at %.3f, stop handled at %.3f",
                  run["epochs_run"], run.get("last_epoch_wall", 0.0), time.time())
 
@@ -104,7 +104,9 @@ def draw(run: dict) -> None:
         f"**Epoch {n:,} / {total:,}** &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {b}{params} "
         f"&nbsp;·&nbsp; gap to exact **{state.gap(run, exact):.3g}**"
     )
-    loss_ph.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, problem.stats.mse, total),
+    # While running, the x axis spans every planned epoch so progress shows; afterwards, what ran.
+    span = total if run["status"] == "running" else None
+    loss_ph.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, problem.stats.mse, span),
                          key=f"loss_{id(run)}_{n}_{run['draws']}", width="stretch")
     fit_ph.plotly_chart(charts.fit_figure(design, (run["intercept"], run["coef"]), exact_fit),
                         key=f"fit_{id(run)}_{n}_{run['draws']}", width="stretch")
@@ -120,6 +122,8 @@ if train_clicked:
         ss.run = None
         st.error(str(exc))
         st.stop()
+    if run["status"] != "running":
+        st.stop()  # another script run (Stop, a page switch) took over this run: it owns the page now
     run.update(status=result.status, reason=result.reason, device=result.device, train_seconds=result.train_seconds,
                intercept=result.intercept, coef=result.coef.tolist(), epochs_run=result.epochs_run)
     ss.runs.append({k: run[k] for k in ("dataset", "status", "epochs_run", "train_seconds")} |

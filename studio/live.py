@@ -27,6 +27,12 @@ class LiveTraining(Callback):
         self.yield_every = yield_every
         self._last_draw = self._last_yield = 0.0
 
+    @property
+    def should_stop(self) -> bool:
+        # Another script run (Stop, a page switch) may mark the run stopped while this loop is still
+        # between two yield points: then stop at once and leave the record as the user saw it.
+        return self.run["status"] != "running"
+
     def on_train_start(self, info: TrainStart) -> None:
         self.run["device"] = info.device
         self.run["intercept"], self.run["coef"] = info.initial_intercept, info.initial_coef
@@ -34,6 +40,8 @@ class LiveTraining(Callback):
 
     def on_epoch_end(self, event: EpochEvent) -> None:
         run = self.run
+        if run["status"] != "running":
+            return
         run["history"].append(event.loss)
         run["intercept"], run["coef"], run["epochs_run"] = event.intercept, event.coef, event.epoch
         run["train_seconds"] = event.elapsed

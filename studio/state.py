@@ -193,7 +193,7 @@ def mark_interrupted() -> None:
     run = st.session_state.get("run")
     if run and run["status"] == "running":
         run["status"] = "stopped"
-        run["reason"] = f"Stopped at epoch {run['epochs_run']}: training was interrupted; the partial model is kept."
+        run["reason"] = f"Stopped at epoch {run['epochs_run']:,}: training was interrupted; the partial model is kept."
 
 
 def run_matches(problem: Problem) -> bool:

@@ -179,6 +179,8 @@ def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(p
     MEASURED["stop_click_to_loop_halt_seconds"] = round(float(logged[-1]) - clicked_wall, 3)
     stopped_at = epoch_shown(page)
     assert 0 < stopped_at < 300_000
+    said = page.get_by_text(re.compile(r"Stopped by you at epoch")).inner_text()
+    assert f"epoch {stopped_at:,};" in said  # the message and the counter agree: the record froze at Stop
     shot(page, "03-train-stopped.png")
     # The partial model is kept and shown on the Results page.
     goto(page, "Results")

@@ -137,8 +137,10 @@ def chart_state(page: Page) -> dict:
 
 def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(page: Page):
     shot(page, "01-train-idle.png")
-    set_number(page, "Epochs", "300000")
     set_number(page, "Learning rate", "0.0001")  # slow enough that the line is still moving when we look
+    # The log slider is synced by the server: once it shows the value, the rerun has stored it.
+    expect(page.get_by_test_id("stSlider").filter(has_text="Learning rate")).to_contain_text("0.0001")
+    set_number(page, "Epochs", "300000")
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector(RUNNING)
     expect(page.get_by_text(re.compile(r"Epoch [\d,]+ / 300,000"))).to_be_visible()

@@ -5,12 +5,22 @@
 
 from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
 from ._config import OPTIMIZERS, TrainConfig
-from ._data import Design, build_design, drop_incomplete_rows, load_design, numeric_columns, polynomial_terms, read_csv
+from ._data import (
+    Design,
+    build_design,
+    drop_incomplete_rows,
+    load_design,
+    numeric_columns,
+    polynomial_terms,
+    read_csv,
+    stream_design,
+)
 from ._device import available_devices, resolve_device
 from ._estimator import LinearRegressor
 from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
 from ._model import LinearModel
-from ._solver import ExactFit, fit_exact
+from ._moments import Moments, MomentsAccumulator
+from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
 from ._stats import FitStats, fit_stats
 from ._trainer import TrainResult, build_optimizer, train
 from .errors import (
@@ -46,6 +56,8 @@ __all__ = [
     "LinearModel",
     "LinearRegressor",
     "LinregError",
+    "Moments",
+    "MomentsAccumulator",
     "NonFiniteError",
     "NonNumericError",
     "ParameterError",
@@ -58,6 +70,8 @@ __all__ = [
     "build_optimizer",
     "drop_incomplete_rows",
     "fit_exact",
+    "fit_exact_design",
+    "fit_exact_moments",
     "fit_stats",
     "load_design",
     "loss_history_csv",
@@ -68,6 +82,7 @@ __all__ = [
     "predictions_csv",
     "read_csv",
     "reproduction_script",
+    "stream_design",
     "resolve_device",
     "train",
 ]

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from ._trainer import TrainResult
@@ -23,15 +26,39 @@ class TrainStart:
     initial_coef: list[float]
 
 
-@dataclass(frozen=True)
 class EpochEvent:
-    """Sent after every epoch. Parameters are in original units, after the epoch's update."""
+    """Sent after every epoch. Parameters are in original units, after the epoch's update.
 
-    epoch: int  # 1-based
-    loss: float  # full batch: loss computed in this epoch before its update (the tutorial's print)
-    intercept: float | None
-    coef: list[float]
-    elapsed: float  # seconds since the loop started
+    ``intercept`` and ``coef`` are read from the model when first asked for, so a callback that only
+    logs the loss costs the loop nothing; read them inside the callback, not later.
+    """
+
+    __slots__ = ("_params", "_read", "elapsed", "epoch", "loss")
+
+    def __init__(self, epoch: int, loss: float, elapsed: float,
+                 params: Callable[[], tuple[float | None, np.ndarray]]) -> None:
+        self.epoch = epoch  # 1-based
+        self.loss = loss  # full batch: loss computed in this epoch before its update (the tutorial's print)
+        self.elapsed = elapsed  # seconds since the loop started
+        self._read = params
+        self._params: tuple[float | None, list[float]] | None = None
+
+    def _get(self) -> tuple[float | None, list[float]]:
+        if self._params is None:
+            b, w = self._read()
+            self._params = (b, [float(v) for v in w])
+        return self._params
+
+    @property
+    def intercept(self) -> float | None:
+        return self._get()[0]
+
+    @property
+    def coef(self) -> list[float]:
+        return self._get()[1]
+
+    def __repr__(self) -> str:
+        return f"EpochEvent(epoch={self.epoch}, loss={self.loss!r}, elapsed={self.elapsed:.6f})"
 
 
 class Callback:

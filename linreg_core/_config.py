@@ -11,6 +11,7 @@ __all__ = ["OPTIMIZERS", "TrainConfig"]
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
 DTYPES = ("float32", "float64")
+ENGINES = ("auto", "stats", "autograd")
 MAX_EPOCHS = 10_000_000
 
 
@@ -43,6 +44,9 @@ class TrainConfig:
     tol: float | None = None
     # stop with status "diverged" when the loss exceeds this multiple of the first loss
     divergence_factor: float = 1e6
+    # "auto": full batch uses the sufficient-statistics engine (O(p²) per epoch, same trajectory),
+    # mini-batch the autograd loop; "stats" or "autograd" force one (autograd is the reference)
+    engine: str = "auto"
     extra: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
@@ -66,6 +70,8 @@ class TrainConfig:
             raise ParameterError(f"The 'dtype' parameter must be 'float32' or 'float64'. Got {self.dtype!r} instead.")
         if not isinstance(self.device, str) or not self.device.strip():
             raise ParameterError(f"The 'device' parameter must be a non-empty string. Got {self.device!r} instead.")
+        if self.engine not in ENGINES:
+            raise ParameterError(f"The 'engine' parameter must be one of {', '.join(map(repr, ENGINES))}. Got {self.engine!r} instead.")
         if self.tol is not None:
             _positive_float("tol", self.tol)
         _positive_float("divergence_factor", self.divergence_factor)

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
+from ._data import Design
+from ._moments import Moments
 from .errors import RankDeficientError
 
-__all__ = ["ExactFit", "fit_exact"]
+__all__ = ["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"]
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,29 @@ def fit_exact(
     y = np.asarray(y, dtype=np.float64).ravel()
     n, k = X.shape
     A = np.column_stack([np.ones(n), X]) if fit_intercept else X
-    names = (["intercept"] if fit_intercept else []) + list(terms or [f"x{j}" for j in range(k)])
+    return _solve(A, y, fit_intercept, terms or [f"x{j}" for j in range(k)])
+
+
+def fit_exact_design(design: Design) -> ExactFit:
+    """:func:`fit_exact` on the rows in memory, or :func:`fit_exact_moments` for a streamed design."""
+    if design.X is not None:
+        return fit_exact(design.X, design.y, design.fit_intercept, design.terms)
+    return fit_exact_moments(design.moments(), design.terms)
+
+
+def fit_exact_moments(moments: Moments, terms: list[str]) -> ExactFit:
+    """The same solution from the R factor of [A | y] alone (for data streamed from disk).
+
+    ‖Aθ − y‖² = ‖Rθ − z‖² + ρ², so solving the small system R θ ≈ z with the same pivoted,
+    column-scaled QR gives the least-squares solution and (AᵀA)⁻¹ = (RᵀR)⁻¹.
+    """
+    R = moments.R
+    return _solve(R[:-1, :-1], R[:-1, -1], moments.fit_intercept, terms, n_rows=moments.n)
+
+
+def _solve(A: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str], n_rows: int | None = None) -> ExactFit:
+    n = A.shape[0] if n_rows is None else n_rows
+    names = (["intercept"] if fit_intercept else []) + list(terms)
     p = A.shape[1]
 
     scale = np.linalg.norm(A, axis=0)

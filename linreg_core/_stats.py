@@ -63,17 +63,25 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
     if coef is None:
         intercept, coef = exact.intercept, exact.coef
     coef = np.asarray(coef, dtype=np.float64)
-    fitted = design.X @ coef + (intercept if design.fit_intercept else 0.0)
-    y = design.y
-    resid = y - fitted
     n, p = design.n_samples, design.n_params
     df = n - p
-    ssr = float(resid @ resid)
-    tss = float(((y - y.mean()) ** 2).sum()) if design.fit_intercept else float(y @ y)
+    params = np.concatenate([[intercept], coef]) if design.fit_intercept else coef.copy()
+    if design.X is not None:
+        y = design.y
+        resid = y - (design.X @ coef + (intercept if design.fit_intercept else 0.0))
+        ssr = float(resid @ resid)
+        tss = float(((y - y.mean()) ** 2).sum()) if design.fit_intercept else float(y @ y)
+        mae = float(np.abs(resid).mean())
+    else:  # streamed from disk: everything but the MAE follows from the moments
+        m = design.moments()
+        theta_star, rho2 = m.solve()
+        r = m.R[:-1, :-1] @ (params - theta_star)
+        ssr = rho2 + float(r @ r)
+        tss = m.y_ss if design.fit_intercept else m.y_ss + n * m.y_mean**2
+        resid, mae = np.empty(0), float("nan")
     r2 = 1.0 - ssr / tss if tss > 0 else float("nan")
     k_const = int(design.fit_intercept)
     adj = 1.0 - (n - k_const) / df * (1.0 - r2) if df > 0 else float("nan")
-    params = np.concatenate([[intercept], coef]) if design.fit_intercept else coef.copy()
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma2 = ssr / df if df > 0 else float("nan")
         se = np.sqrt(np.clip(np.diag(exact.cov_unscaled), 0, None) * sigma2)
@@ -84,6 +92,6 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
         names=(["intercept"] if design.fit_intercept else []) + list(design.terms),
         params=params, std_err=se, t_values=t, p_values=np.asarray(pv, dtype=np.float64),
         ci_low=params - q * se, ci_high=params + q * se, residuals=resid, n=n, df_resid=df,
-        mse=ssr / n, rmse=float(np.sqrt(ssr / n)), mae=float(np.abs(resid).mean()), r2=_nan_float(r2),
+        mse=ssr / n, rmse=float(np.sqrt(ssr / n)), mae=mae, r2=_nan_float(r2),
         adj_r2=_nan_float(adj), sigma2=_nan_float(sigma2),
     )

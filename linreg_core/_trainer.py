@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+import scipy.linalg as sla
 import torch
 from torch import nn
 
@@ -22,7 +23,7 @@ from ._config import TrainConfig
 from ._data import Design
 from ._device import resolve_device
 from ._model import LinearModel
-from .errors import ParameterError
+from .errors import ParameterError, RankDeficientError
 
 __all__ = ["TrainResult", "build_optimizer", "train"]
 
@@ -48,6 +49,7 @@ class TrainResult:
     train_seconds: float  # the training loop alone
     terms: list[str]
     config: TrainConfig = field(repr=False)
+    engine: str = "autograd"  # "stats" (full batch, O(p²) per epoch) or "autograd"
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=np.float64) @ self.coef + (self.intercept or 0.0)
@@ -59,18 +61,20 @@ class TrainResult:
         return np.concatenate([[self.intercept], self.coef])
 
 
-def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9) -> torch.optim.Optimizer:
-    """The torch.optim optimizer for one of :data:`OPTIMIZERS`."""
+def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9,
+                    foreach: bool | None = None) -> torch.optim.Optimizer:
+    """The torch.optim optimizer for one of :data:`OPTIMIZERS` (``foreach=False`` suits tiny CPU tensors)."""
+    kw = {"lr": lr, "foreach": foreach}
     if name == "sgd":
-        return torch.optim.SGD(params, lr=lr)
+        return torch.optim.SGD(params, **kw)
     if name == "momentum":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+        return torch.optim.SGD(params, momentum=momentum, **kw)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr)
+        return torch.optim.Adam(params, **kw)
     if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr)
+        return torch.optim.RMSprop(params, **kw)
     if name == "adagrad":
-        return torch.optim.Adagrad(params, lr=lr)
+        return torch.optim.Adagrad(params, **kw)
     raise ParameterError(f"Unknown optimizer {name!r}.")
 
 
@@ -82,13 +86,19 @@ class _Scaling:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, X: np.ndarray, standardize: bool, fit_intercept: bool) -> _Scaling:
-        k = X.shape[1]
+    def for_design(cls, design: Design, standardize: bool) -> _Scaling:
+        k = len(design.terms)
         if not standardize:
             return cls(np.zeros(k), np.ones(k))
-        # Without an intercept, centering would change the model; scale by RMS instead.
-        mean = X.mean(axis=0) if fit_intercept else np.zeros(k)
-        scale = np.sqrt(((X - mean) ** 2).mean(axis=0))
+        if design.X is not None:
+            X = design.X
+            # Without an intercept, centering would change the model; scale by RMS instead.
+            mean = X.mean(axis=0) if design.fit_intercept else np.zeros(k)
+            scale = np.sqrt(((X - mean) ** 2).mean(axis=0))
+        else:  # streamed from disk: the moments carry the column means and deviations
+            m = design.moments()
+            mean = m.x_mean.copy() if design.fit_intercept else np.zeros(k)
+            scale = m.x_std.copy() if design.fit_intercept else np.sqrt(m.x_std**2 + m.x_mean**2)
         scale[~(scale > 0)] = 1.0
         return cls(mean, scale)
 
@@ -106,13 +116,16 @@ class _Scaling:
 
 
 def _params(model: LinearModel) -> tuple[np.ndarray, float | None]:
-    w = model.linear.weight.detach().to("cpu", torch.float64).numpy().ravel().copy()
-    b = model.linear.bias
-    return w, (None if b is None else float(b.detach().to("cpu", torch.float64).item()))
+    w_t, b_t = model.linear.weight.detach(), model.linear.bias
+    if w_t.device.type == "cpu":  # a numpy view costs ~1 µs; .to() ~5 µs, and events may ask every epoch
+        w = w_t.numpy().reshape(-1).astype(np.float64)
+        return w, (None if b_t is None else float(b_t.detach().numpy()[0]))
+    w = w_t.to("cpu", torch.float64).numpy().ravel().copy()
+    return w, (None if b_t is None else float(b_t.detach().to("cpu", torch.float64).item()))
 
 
 def _check_init(design: Design, config: TrainConfig) -> None:
-    k = design.X.shape[1]
+    k = len(design.terms)
     if config.init_weight is not None and len(config.init_weight) != k:
         raise ParameterError(
             f"The 'init_weight' parameter must have one value per term ({k}: {', '.join(design.terms)}). "
@@ -128,18 +141,25 @@ def train(
     callbacks: Sequence[Callback] = (),
     stop: StopFlag | None = None,
 ) -> TrainResult:
-    """Fit ``design`` by gradient descent as configured; see :class:`TrainConfig`."""
+    """Fit ``design`` by gradient descent as configured; see :class:`TrainConfig`.
+
+    Full-batch runs use the sufficient-statistics engine (``engine="auto"``): each epoch costs O(p²)
+    whatever the number of rows, with the same trajectory as the autograd loop. Mini-batch runs and
+    ``engine="autograd"`` run the tutorial's forward/backward loop on device-resident data.
+    """
     config = (config or TrainConfig()).validate()
     _check_init(design, config)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     device = resolve_device(config.device, dtype)
+    n, k = design.n_samples, len(design.terms)
+    batch = n if config.batch_size in (0, None) or config.batch_size >= n else config.batch_size
+    if batch < n and design.X is None:
+        raise ParameterError("Mini-batch training needs the rows in memory; this design was streamed from disk. "
+                             "Use batch_size 0 (full batch) or load the file without --out-of-core.")
+    if config.engine == "stats" and batch < n:
+        raise ParameterError("The 'stats' engine computes full-batch gradients; set batch_size 0 or engine 'auto'.")
 
-    scaling = _Scaling.fit(design.X, config.standardize, design.fit_intercept)
-    Z = (design.X - scaling.mean) / scaling.scale
-    X_t = torch.as_tensor(Z, dtype=dtype, device=device)
-    y_t = torch.as_tensor(design.y, dtype=dtype, device=device).reshape(-1, 1)
-    n, k = Z.shape
-
+    scaling = _Scaling.for_design(design, config.standardize)
     torch.manual_seed(config.seed)
     model = LinearModel(k, bias=design.fit_intercept).to(device=device, dtype=dtype)
     if config.init_weight is not None or config.init_bias is not None:
@@ -151,31 +171,32 @@ def train(
             model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
             if model.linear.bias is not None and b_t is not None:
                 model.linear.bias.fill_(b_t)
+    # Two tiny parameter tensors: the single-tensor code path is faster than foreach on the CPU.
+    optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
+                                foreach=False if device.type == "cpu" else None)
 
-    loss_fn = nn.MSELoss()
-    optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum)
+    engine: _Engine | None = None
+    if batch == n and config.engine in ("auto", "stats"):
+        engine = _StatsStep.create(design, scaling, model, config.l2, device)
+        if engine is None and (config.engine == "stats" or design.X is None):
+            raise RankDeficientError(
+                "The design is rank deficient, so the sufficient-statistics engine cannot be used. "
+                "Remove duplicate or collinear columns, or use engine 'autograd'.", rank=-1, n_params=k + 1, dependent=[])
+    if engine is None:
+        direct = batch < n and config.engine == "auto"
+        engine = (_DirectMinibatch if direct else _AutogradStep)(design, scaling, model, config.l2, dtype, device)
+    engine_name = engine.name
     gen = torch.Generator().manual_seed(config.seed)
-    batch = n if config.batch_size in (0, None) or config.batch_size >= n else config.batch_size
 
     def should_stop() -> bool:
         return (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
 
-    def objective(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        loss = loss_fn(pred, target)
-        if config.l2 > 0:
-            loss = loss + config.l2 * model.linear.weight.pow(2).sum()
-        return loss
+    snapshot, restore = engine.snapshot, engine.restore
+    def original_params() -> tuple[float | None, np.ndarray]:
+        w, b = _params(model)
+        return scaling.to_original(w, b)
 
-    def snapshot() -> list[torch.Tensor]:
-        return [p.detach().clone() for p in model.parameters()]
-
-    def restore(state: list[torch.Tensor]) -> None:
-        with torch.no_grad():
-            for p, s in zip(model.parameters(), state):
-                p.copy_(s)
-
-    w_init, b_init = _params(model)
-    icpt_init, coef_init = scaling.to_original(w_init, b_init)
+    icpt_init, coef_init = original_params()
     info = TrainStart(n, list(design.terms), str(device), config.epochs, icpt_init, coef_init.tolist())
     for cb in callbacks:
         cb.on_train_start(info)
@@ -189,33 +210,26 @@ def train(
             status, reason = "stopped", f"Stopped by request before epoch {epoch}."
             break
         if batch == n:
-            loss = objective(model(X_t), y_t)
-            value = loss.item()
+            value = engine.loss()  # the loss before this epoch's update, as the tutorial prints it
             bad = _divergence(value, history, config.divergence_factor)
             if bad and not math.isfinite(value):
-                restore(good)
+                restore(good)  # the parameters of the last finite loss
                 status, reason = "diverged", bad.format(epoch=epoch)
                 break
             history.append(value)
-            good = snapshot()
             if bad:
                 status, reason = "diverged", bad.format(epoch=epoch)
                 break
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+            good = snapshot()
+            engine.step(optimizer)
         else:
-            perm = torch.randperm(n, generator=gen).to(device)
-            total = torch.zeros((), dtype=torch.float64, device=device)
+            engine.start_epoch(torch.randperm(n, generator=gen).to(device))  # one permutation per epoch
+            total = torch.zeros((), dtype=torch.float64, device=device)  # summed on device: no sync per batch
             stopped_mid = False
             for start in range(0, n, batch):
-                idx = perm[start:start + batch]
-                loss = objective(model(X_t[idx]), y_t[idx])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                total += loss.detach().to(torch.float64) * len(idx)
-                if start + batch < n and should_stop():
+                stop_row = min(start + batch, n)
+                total += engine.batch_step(optimizer, start, stop_row) * (stop_row - start)
+                if stop_row < n and should_stop():
                     stopped_mid = True
                     break
             if stopped_mid:
@@ -223,8 +237,7 @@ def train(
                 break
             value = total.item() / n
             bad = _divergence(value, history, config.divergence_factor)
-            params_finite = all(bool(torch.isfinite(p).all()) for p in model.parameters())
-            if bad and not (math.isfinite(value) and params_finite):
+            if bad and not (math.isfinite(value) and _finite_params(model)):
                 restore(good)
                 status, reason = "diverged", bad.format(epoch=epoch)
                 break
@@ -234,21 +247,10 @@ def train(
                 status, reason = "diverged", bad.format(epoch=epoch)
                 break
 
-        w, b = _params(model)
-        icpt, coef = scaling.to_original(w, b)
-        if not np.all(np.isfinite(w)) or (b is not None and not math.isfinite(b)):
-            restore(good)
-            w, b = _params(model)
-            icpt, coef = scaling.to_original(w, b)
-            status, reason = "diverged", (
-                f"The parameters overflowed to inf/NaN in epoch {epoch}: the learning rate is too large for this data. "
-                "Try a smaller learning rate or turn on standardization."
-            )
-        event = EpochEvent(epoch, history[-1], icpt, coef.tolist(), time.perf_counter() - t0)
-        for cb in callbacks:
-            cb.on_epoch_end(event)
-        if status == "diverged":
-            break
+        if callbacks:
+            event = EpochEvent(epoch, history[-1], time.perf_counter() - t0, original_params)
+            for cb in callbacks:
+                cb.on_epoch_end(event)
         if config.tol is not None and len(history) >= 2:
             prev = history[-2]
             if abs(prev - history[-1]) <= config.tol * max(abs(prev), np.finfo(np.float64).tiny):
@@ -256,16 +258,223 @@ def train(
                 break
     train_seconds = time.perf_counter() - t0
 
-    w, b = _params(model)
-    icpt, coef = scaling.to_original(w, b)
+    if not _finite_params(model):  # the last update overflowed: keep the last finite parameters
+        restore(good)
+        status, reason = "diverged", (
+            "The parameters overflowed to inf/NaN in the last epoch: the learning rate is too large for this data. "
+            "Try a smaller learning rate or turn on standardization."
+        )
+    icpt, coef = original_params()
     result = TrainResult(
         intercept=icpt, coef=coef, loss_history=history, status=status, reason=reason,
         epochs_run=len(history), device=str(device), dtype=config.dtype,
-        train_seconds=train_seconds, terms=list(design.terms), config=config,
+        train_seconds=train_seconds, terms=list(design.terms), config=config, engine=engine_name,
     )
     for cb in callbacks:
         cb.on_train_end(result)
     return result
+
+
+def _finite_params(model: nn.Module) -> bool:
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
+class _Engine:
+    """One way of computing the loss and stepping the optimizer; the loop around it is shared."""
+
+    name = ""
+    model: LinearModel
+
+    def snapshot(self) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self.model.parameters()]
+
+    def restore(self, state: list[torch.Tensor]) -> None:
+        with torch.no_grad():
+            for p, saved in zip(self.model.parameters(), state):
+                p.copy_(saved)
+
+    def loss(self) -> float:  # full batch: the loss before this epoch's update
+        raise NotImplementedError
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:  # full batch: apply the update
+        raise NotImplementedError
+
+    def start_epoch(self, perm: torch.Tensor) -> None:  # mini-batch: this epoch's row order
+        raise NotImplementedError
+
+    def batch_step(self, optimizer: torch.optim.Optimizer, start: int, stop: int) -> torch.Tensor:
+        raise NotImplementedError
+
+
+class _AutogradStep(_Engine):
+    """The tutorial's loop, kept as the reference: forward, nn.MSELoss, backward, step."""
+
+    name = "autograd"
+
+    def __init__(self, design: Design, scaling: _Scaling, model: LinearModel, l2: float, dtype: torch.dtype,
+                 device: torch.device) -> None:
+        Z = (design.X - scaling.mean) / scaling.scale
+        self.X = torch.as_tensor(Z, dtype=dtype, device=device)  # resident on the device for the whole run
+        self.y = torch.as_tensor(design.y, dtype=dtype, device=device).reshape(-1, 1)
+        self.model, self.l2 = model, l2
+        self.loss_fn = nn.MSELoss()
+        self._pending: torch.Tensor | None = None
+        self._perm: torch.Tensor | None = None
+
+    def _objective(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        loss = self.loss_fn(self.model(X), y)
+        if self.l2 > 0:
+            loss = loss + self.l2 * self.model.linear.weight.pow(2).sum()
+        return loss
+
+    def loss(self) -> float:
+        self._pending = self._objective(self.X, self.y)
+        return self._pending.item()
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        optimizer.zero_grad()
+        self._pending.backward()
+        optimizer.step()
+
+    def start_epoch(self, perm: torch.Tensor) -> None:
+        self._perm = perm
+
+    def batch_step(self, optimizer: torch.optim.Optimizer, start: int, stop: int) -> torch.Tensor:
+        idx = self._perm[start:stop]
+        loss = self._objective(self.X[idx], self.y[idx])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.detach().to(torch.float64)
+
+
+class _DirectMinibatch(_AutogradStep):
+    """Mini-batches without autograd's graph: the MSE gradient in closed form on contiguous slices.
+
+    Each epoch gathers the rows once in permuted order, so a batch is a view, not a gather; the
+    gradient 2·Xbᵀ(Xb·w + b − yb)/B is the one autograd computes, in the parameters' dtype.
+    """
+
+    name = "direct"
+
+    def start_epoch(self, perm: torch.Tensor) -> None:
+        self._Xp = self.X.index_select(0, perm)
+        self._yp = self.y.index_select(0, perm)
+
+    def batch_step(self, optimizer: torch.optim.Optimizer, start: int, stop: int) -> torch.Tensor:
+        lin = self.model.linear
+        Xb, yb = self._Xp[start:stop], self._yp[start:stop]
+        with torch.no_grad():
+            r = torch.addmm(lin.bias, Xb, lin.weight.t()) if lin.bias is not None else Xb @ lin.weight.t()
+            r -= yb
+            loss = (r * r).mean()
+            scale = 2.0 / (stop - start)
+            gw = (r.t() @ Xb).mul_(scale)
+            if self.l2 > 0:
+                loss = loss + self.l2 * lin.weight.pow(2).sum()
+                gw += 2.0 * self.l2 * lin.weight
+            lin.weight.grad = gw
+            if lin.bias is not None:
+                lin.bias.grad = r.sum(0).mul_(scale)
+        optimizer.step()
+        return loss.to(torch.float64)
+
+
+class _StatsStep(_Engine):
+    """Full-batch loss and gradient from the R factor of [A | y] (see _moments): O(p²) per epoch.
+
+    With d = θ − θ*, loss = (ρ² + ‖R d‖²)/N and ∇ = 2 Rᵀ R d / N, in float64. The optimizer still steps
+    the nn.Linear parameters, so any torch.optim optimizer behaves as in the autograd loop. On the CPU
+    the p-sized arithmetic runs in numpy on views of the parameters (a torch op costs ~5 µs here,
+    a numpy one ~1 µs); elsewhere it runs in torch on the device.
+    """
+
+    name = "stats"
+
+    def __init__(self, R: np.ndarray, theta_star: np.ndarray, rho2: float, n: int, model: LinearModel, l2: float,
+                 device: torch.device) -> None:
+        self.model, self.l2, self.n, self.rho2 = model, l2, n, rho2
+        self.weight, self.bias = model.linear.weight, model.linear.bias
+        self.params = [self.bias, self.weight] if self.bias is not None else [self.weight]
+        self.off = 1 if self.bias is not None else 0
+        self.cpu = device.type == "cpu"
+        for p in self.params:
+            p.grad = torch.zeros_like(p)
+        if self.cpu:
+            self.R, self.theta_star = R, theta_star
+            self._views = [p.detach().numpy().reshape(-1) for p in self.params]  # live views of the parameters
+            self._grads = [p.grad.numpy().reshape(-1) for p in self.params]
+        else:
+            f64 = dict(dtype=torch.float64, device=device)
+            self.R, self.theta_star = torch.as_tensor(R, **f64), torch.as_tensor(theta_star, **f64)
+        self._grad = None
+
+    @classmethod
+    def create(cls, design: Design, scaling: _Scaling, model: LinearModel, l2: float,
+               device: torch.device) -> _StatsStep | None:
+        """None when the design is rank deficient (θ* is not unique): the caller falls back to autograd."""
+        m = design.moments()
+        p = m.p
+        # [1, Z] = [1, X] T: fold the standardization into R (R T stays upper triangular).
+        T = np.eye(p + 1)
+        off = 1 if design.fit_intercept else 0
+        T[off:p, off:p] = np.diag(1.0 / scaling.scale)
+        if design.fit_intercept:
+            T[0, 1:p] = -scaling.mean / scaling.scale
+        Rz = m.R @ T
+        R = Rz[:-1, :-1]
+        diag = np.abs(np.diag(R))
+        if p == 0 or not np.all(np.isfinite(Rz)) or diag.min() <= max(m.n, p) * np.finfo(float).eps * diag.max():
+            return None
+        theta = sla.solve_triangular(R, Rz[:-1, -1])
+        return cls(np.ascontiguousarray(R), theta, float(Rz[-1, -1] ** 2), m.n, model, l2, device)
+
+    def snapshot(self) -> list:
+        if self.cpu:
+            return [v.copy() for v in self._views]
+        return super().snapshot()
+
+    def restore(self, state: list) -> None:
+        if self.cpu:
+            for v, saved in zip(self._views, state):
+                v[...] = saved
+        else:
+            super().restore(state)
+
+    def loss(self) -> float:
+        if self.cpu:
+            theta = np.concatenate(self._views).astype(np.float64)
+            r = self.R @ (theta - self.theta_star)
+            grad = self.R.T @ r * (2.0 / self.n)
+            loss = (self.rho2 + float(r @ r)) / self.n
+            if self.l2 > 0:
+                w = theta[self.off:]
+                loss += self.l2 * float(w @ w)
+                grad[self.off:] += 2.0 * self.l2 * w
+            self._grad = grad
+            return loss
+        w = self.weight.detach().reshape(-1).to(torch.float64)
+        theta = torch.cat([self.bias.detach().to(torch.float64), w]) if self.bias is not None else w
+        r = self.R @ (theta - self.theta_star)
+        grad = self.R.T @ r * (2.0 / self.n)
+        loss = (self.rho2 + r @ r) / self.n
+        if self.l2 > 0:
+            loss = loss + self.l2 * (w @ w)
+            grad[self.off:] += 2.0 * self.l2 * w
+        self._grad = grad
+        return loss.item()
+
+    def step(self, optimizer: torch.optim.Optimizer) -> None:
+        g = self._grad
+        if self.cpu:
+            if self.bias is not None:
+                self._grads[0][0] = g[0]
+            self._grads[-1][:] = g[self.off:]
+        else:
+            if self.bias is not None:
+                self.bias.grad.copy_(g[:1])
+            self.weight.grad.copy_(g[self.off:].reshape(1, -1))
+        optimizer.step()
 
 
 def _divergence(value: float, history: list[float], factor: float) -> str | None:

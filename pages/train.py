@@ -27,7 +27,7 @@ def _lr_from_input() -> None:
 def _stop() -> None:
     was_running = bool(ss.run) and ss.run["status"] == "running"
     state.mark_interrupted()
-    if was_running:
+    if was_running:  # (the run's lock in mark_interrupted froze it: no epoch lands after this)
         run = ss.run
         run["reason"] = f"Stopped by you at epoch {run['epochs_run']:,}; the partial model and history are kept."
         log.info("stop: loop halted at epoch %d, last epoch ended at %.3f, stop handled at %.3f",
@@ -122,10 +122,14 @@ if train_clicked:
         ss.run = None
         st.error(str(exc))
         st.stop()
-    if run["status"] != "running":
+    with run["lock"]:
+        owned = run["status"] == "running"
+        if owned:
+            run.update(status=result.status, reason=result.reason, device=result.device,
+                       train_seconds=result.train_seconds, intercept=result.intercept, coef=result.coef.tolist(),
+                       epochs_run=result.epochs_run)
+    if not owned:
         st.stop()  # another script run (Stop, a page switch) took over this run: it owns the page now
-    run.update(status=result.status, reason=result.reason, device=result.device, train_seconds=result.train_seconds,
-               intercept=result.intercept, coef=result.coef.tolist(), epochs_run=result.epochs_run)
     ss.runs.append({k: run[k] for k in ("dataset", "status", "epochs_run", "train_seconds")} |
                    {"final loss": run["history"][-1] if run["history"] else None, "gap": state.gap(run, exact),
                     "optimizer": config.optimizer, "lr": config.lr})

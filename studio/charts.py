@@ -98,13 +98,20 @@ def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opa
             "name": name, "marker": {"color": color, "size": size, "opacity": opacity}}
 
 
+def _design_rows(design: Design) -> np.ndarray:
+    rows = design.extra.get("chart_rows")
+    if rows is None:  # sampled once per design: live redraws of a 1M-row dataset reuse it
+        rows = design.extra["chart_rows"] = sample_rows(design.n_samples)
+    return rows
+
+
 def fit_figure(design: Design, gd: Params | None, exact: Params | None) -> go.Figure:
     """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual."""
-    rows = sample_rows(design.n_samples)
+    rows = _design_rows(design)
     traces: list[dict] = []
     if len(design.features) == 1:
         x = design.X[:, 0]
-        lo, hi = float(x.min()), float(x.max())
+        lo, hi = design.extra.get("x_range") or design.extra.setdefault("x_range", (float(x.min()), float(x.max())))
         pad = 0.05 * (hi - lo or 1.0)
         grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
         traces.append(_markers(x[rows], design.y[rows], "data", DATA_COLOR, 8 if len(rows) < 300 else 4, 0.7))
@@ -115,7 +122,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None) -> go.Fi
                                "name": name, "line": line})
         return _figure(traces, "Data and fitted line", design.features[0], design.target)
     y = design.y[rows]
-    lo, hi = float(y.min()), float(y.max())
+    lo, hi = float(y.min()), float(y.max())  # the sample's range: the diagonal spans what is drawn
     traces.append({"type": "scatter", "x": [lo, hi], "y": [lo, hi], "mode": "lines", "name": "perfect fit",
                    "line": {"color": "#aaaaaa", "dash": "dot"}})
     for params, name, color in ((exact, "exact least squares", EXACT_COLOR), (gd, "gradient descent", GD_COLOR)):
@@ -126,7 +133,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None) -> go.Fi
 
 
 def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
-    rows = sample_rows(design.n_samples)
+    rows = _design_rows(design)
     colors = {"gradient descent": GD_COLOR, "exact least squares": EXACT_COLOR}
     traces = []
     for name, (b, w) in fits.items():

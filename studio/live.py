@@ -40,15 +40,20 @@ class LiveTraining(Callback):
 
     def on_epoch_end(self, event: EpochEvent) -> None:
         run = self.run
-        if run["status"] != "running":
-            return
-        run["history"].append(event.loss)
-        run["intercept"], run["coef"], run["epochs_run"] = event.intercept, event.coef, event.epoch
-        run["train_seconds"] = event.elapsed
-        run["last_epoch_wall"] = time.time()  # when the loop last made progress; logged on Stop
-        now = time.monotonic()
-        if now - self._last_yield >= self.yield_every:
-            st.session_state["_heartbeat"] = event.epoch
+        with run["lock"]:  # mark_interrupted takes it too: no epoch lands after a run is marked stopped
+            if run["status"] != "running":
+                return
+            run["history"].append(event.loss)
+            run["epochs_run"] = event.epoch
+            now = time.monotonic()
+            beat = now - self._last_yield >= self.yield_every
+            if beat or self.draw is not None and now - self._last_draw >= self.redraw_every:
+                # Parameters are read a few dozen times a second, not every epoch (each read costs µs).
+                run["intercept"], run["coef"] = event.intercept, event.coef
+                run["train_seconds"] = event.elapsed
+                run["last_epoch_wall"] = time.time()  # when the loop last made progress; logged on Stop
+        if beat:
+            st.session_state["_heartbeat"] = event.epoch  # a yield point: Stop / page switch interrupt here
             self._last_yield = now
         if self.draw is not None and now - self._last_draw >= self.redraw_every:
             self.draw(run)

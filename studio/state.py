@@ -10,6 +10,7 @@ documented pattern for keeping widget values across pages).
 from __future__ import annotations
 
 from collections.abc import Callable
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,6 +184,7 @@ def new_run(problem: Problem, config: TrainConfig) -> dict[str, Any]:
         "key": problem.key, "config": config, "status": "running", "reason": None, "history": [],
         "intercept": None, "coef": None, "epochs_run": 0, "device": None, "train_seconds": 0.0,
         "draws": 0, "draw_seconds": 0.0, "dataset": st.session_state.ds_name,
+        "lock": threading.Lock(),  # the loop (possibly still unwinding) and a new script run both touch it
     }
     st.session_state.run = run
     return run
@@ -192,8 +194,9 @@ def mark_interrupted() -> None:
     """A run still 'running' at the start of a script run was interrupted (Stop, page switch, new input)."""
     run = st.session_state.get("run")
     if run and run["status"] == "running":
-        run["status"] = "stopped"
-        run["reason"] = f"Stopped at epoch {run['epochs_run']:,}: training was interrupted; the partial model is kept."
+        with run["lock"]:
+            run["status"] = "stopped"
+            run["reason"] = f"Stopped at epoch {run['epochs_run']:,}: training was interrupted; the partial model is kept."
 
 
 def run_matches(problem: Problem) -> bool:

@@ -9,64 +9,30 @@ test-artifacts/browser_measurements.json.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, RUNNING, streamlit_server
+
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
-IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-RUNNING = "[data-testid='stApp'][data-test-script-state='running']"
 MEASURED: dict[str, float | str] = {}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def server():
-    port = _free_port()
-    log = open(ARTIFACTS / "streamlit-server.log", "w") if ARTIFACTS.mkdir(exist_ok=True) is None else None
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "streamlit-server.log", "w") as log:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"streamlit did not become healthy; see {ARTIFACTS / 'streamlit-server.log'}")
-        time.sleep(0.2)
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+            with streamlit_server(log) as url:
+                yield url
+        except RuntimeError as exc:
+            pytest.fail(f"{exc}; see {ARTIFACTS / 'streamlit-server.log'}")
     (ARTIFACTS / "browser_measurements.json").write_text(json.dumps(MEASURED, indent=2))
 
 
@@ -195,7 +161,7 @@ def _train_seconds(page: Page) -> float:
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"Completed after"))).to_have_count(0)
     page.get_by_role("button", name="Train", exact=True).click()
-    done = page.get_by_text(re.compile(r"Completed after 20,000 epochs in [\d.]+ s"))
+    done = page.get_by_text(re.compile(r"Completed after 100,000 epochs in [\d.]+ s"))
     expect(done).to_be_visible(timeout=120_000)
     wait_idle(page)
     return float(re.search(r"in ([\d.]+) s", done.inner_text()).group(1))
@@ -203,15 +169,15 @@ def _train_seconds(page: Page) -> float:
 
 def test_live_charts_cost_measured_against_charts_off(page: Page):
     """Measures (does not bound) the training slowdown from live charts: same run with charts on, then off."""
-    set_number(page, "Epochs", "20000")
+    set_number(page, "Epochs", "100000")
     live = _train_seconds(page)
-    shot(page, "10-train-20000-live.png")
+    shot(page, "10-train-100000-live.png")
     page.get_by_test_id("stCheckbox").filter(has_text="Live charts").click()
     wait_idle(page)
     headless = _train_seconds(page)
     assert live > 0 and headless > 0
-    MEASURED["train_20000_epochs_live_seconds"] = live
-    MEASURED["train_20000_epochs_charts_off_seconds"] = headless
+    MEASURED["train_100000_epochs_live_seconds"] = live
+    MEASURED["train_100000_epochs_charts_off_seconds"] = headless
     MEASURED["throughput_live_vs_off"] = round(headless / live, 3)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -41,7 +42,7 @@ def _tutorial_loop(x, y, lr, epochs, seed, dtype=torch.float32):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_full_batch_trajectory_equals_plain_autograd_loop(tutorial_df, dtype):
     design = build_design(tutorial_df, "y")
-    res = train(design, TrainConfig(device="cpu", dtype=dtype, seed=3))
+    res = train(design, TrainConfig(device="cpu", dtype=dtype, seed=3, engine="autograd"))
     ref, w, b = _tutorial_loop(tutorial_df.x.tolist(), tutorial_df.y.tolist(), 0.01, 100, 3,
                                torch.float64 if dtype == "float64" else torch.float32)
     np.testing.assert_allclose(res.loss_history, ref, rtol=1e-6)
@@ -143,10 +144,12 @@ def test_stop_before_first_epoch_keeps_initial_model(tutorial_df):
     assert res.status == "stopped" and res.epochs_run == 0 and res.loss_history == []
 
 
+@pytest.mark.parametrize("engine", ["stats", "autograd"])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_divergence_is_detected_and_last_finite_params_kept(tutorial_df, dtype):
+def test_divergence_is_detected_and_last_finite_params_kept(tutorial_df, dtype, engine):
     rec = HistoryRecorder()
-    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", lr=10.0, epochs=1000, dtype=dtype), [rec])
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", lr=10.0, epochs=1000, dtype=dtype, engine=engine),
+                [rec])
     assert res.status == "diverged"
     assert res.epochs_run < 20
     assert "learning rate" in res.reason and "smaller" in res.reason
@@ -195,3 +198,93 @@ def test_unavailable_cuda_is_a_clear_error_not_a_fallback(tutorial_df, spec):
 def test_unknown_device_is_a_parameter_error():
     with pytest.raises(ParameterError, match="'device' parameter must be"):
         resolve_device("tpu")
+
+
+# --- the sufficient-statistics engine against the autograd reference --------------------------------------
+
+ENGINE_CASES = [
+    dict(optimizer="sgd", lr=0.01),
+    dict(optimizer="momentum", lr=0.01, standardize=True),
+    dict(optimizer="adam", lr=0.05, standardize=True, l2=0.1),
+    dict(optimizer="rmsprop", lr=0.01, standardize=True),
+    dict(optimizer="adagrad", lr=0.5, standardize=True, init_weight=[1.0, -0.5, 0.001], init_bias=2.0),
+]
+
+
+@pytest.mark.parametrize("case", ENGINE_CASES, ids=[c["optimizer"] for c in ENGINE_CASES])
+def test_stats_engine_matches_autograd_in_float64(multi_df, case):
+    design = build_design(multi_df, "y")
+    if not case.get("standardize"):
+        design = build_design(multi_df, "y", ["a"])
+    cfg = dict(device="cpu", dtype="float64", epochs=300, **case)
+    ref = train(design, TrainConfig(engine="autograd", **cfg))
+    fast = train(design, TrainConfig(engine="stats", **cfg))
+    assert ref.engine == "autograd" and fast.engine == "stats"
+    np.testing.assert_allclose(fast.loss_history, ref.loss_history, rtol=1e-5)
+    np.testing.assert_allclose(fast.coef, ref.coef, rtol=1e-6, atol=1e-9)
+    assert fast.intercept == pytest.approx(ref.intercept, rel=1e-6, abs=1e-9)
+
+
+def test_stats_engine_matches_the_float32_tutorial_loop(tutorial_df):
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", seed=3))
+    ref, w, b = _tutorial_loop(tutorial_df.x.tolist(), tutorial_df.y.tolist(), 0.01, 100, 3)
+    assert res.engine == "stats"  # full batch picks it automatically
+    np.testing.assert_allclose(res.loss_history, ref, rtol=1e-5)
+    assert res.coef[0] == pytest.approx(w, rel=1e-5) and res.intercept == pytest.approx(b, rel=1e-5)
+
+
+def test_stats_engine_without_intercept_and_polynomial(tutorial_df):
+    design = build_design(tutorial_df, "y", ["x"], degree=2, fit_intercept=False)
+    cfg = dict(device="cpu", dtype="float64", epochs=200, lr=0.001)
+    ref = train(design, TrainConfig(engine="autograd", **cfg))
+    fast = train(design, TrainConfig(**cfg))
+    assert fast.engine == "stats" and fast.intercept is None
+    np.testing.assert_allclose(fast.loss_history, ref.loss_history, rtol=1e-9)
+
+
+def test_stats_engine_loss_stays_accurate_near_a_perfect_fit(tutorial_df):
+    """The loss is (ρ² + ‖R(θ − θ*)‖²)/N, not θᵀGθ − 2θᵀh + yᵀy: no cancellation when the fit is perfect."""
+    design = build_design(tutorial_df, "y")
+    cfg = dict(device="cpu", dtype="float64", epochs=3000, lr=0.05)
+    ref = train(design, TrainConfig(engine="autograd", **cfg))
+    fast = train(design, TrainConfig(**cfg))
+    assert ref.loss_history[-1] < 1e-20
+    # θᵀGθ − 2θᵀh + yᵀy would bottom out near eps·yᵀy/N ≈ 1e-15 (or go negative); ours follows the loss down.
+    assert 0 <= fast.loss_history[-1] < 1e-20
+    # Where float64 itself resolves the residuals (loss > 1e-16), both paths agree tightly.
+    ref_h, fast_h = np.array(ref.loss_history), np.array(fast.loss_history)
+    resolved = ref_h > 1e-16
+    assert resolved.sum() > 500
+    np.testing.assert_allclose(fast_h[resolved], ref_h[resolved], rtol=1e-5)
+
+
+def test_rank_deficient_design_falls_back_to_autograd():
+    df = pd.DataFrame({"a": [1.0, 2, 3, 4], "b": [2.0, 4, 6, 8], "y": [1.0, 2, 3, 5]})
+    res = train(build_design(df, "y"), TrainConfig(device="cpu", epochs=5))
+    assert res.engine == "autograd" and len(res.loss_history) == 5
+
+
+def test_stats_engine_needs_full_batch(tutorial_df):
+    with pytest.raises(ParameterError, match="full-batch"):
+        train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", engine="stats", batch_size=2))
+
+
+def test_stats_engine_stops_cooperatively(tutorial_df):
+    class StopAt(Callback):
+        def on_epoch_end(self, event):
+            self.should_stop = event.epoch == 3
+
+    res = train(build_design(tutorial_df, "y"), TrainConfig(device="cpu", epochs=100), [StopAt()])
+    assert res.engine == "stats" and res.status == "stopped" and res.epochs_run == 3
+
+
+@pytest.mark.parametrize("optimizer,l2", [("sgd", 0.0), ("adam", 0.1), ("momentum", 0.0)])
+def test_direct_minibatch_matches_autograd_minibatch(multi_df, optimizer, l2):
+    design = build_design(multi_df, "y")
+    cfg = dict(device="cpu", dtype="float64", epochs=20, batch_size=32, lr=0.01, standardize=True, optimizer=optimizer,
+               l2=l2, seed=4)
+    ref = train(design, TrainConfig(engine="autograd", **cfg))
+    fast = train(design, TrainConfig(**cfg))
+    assert ref.engine == "autograd" and fast.engine == "direct"
+    np.testing.assert_allclose(fast.loss_history, ref.loss_history, rtol=1e-9)
+    np.testing.assert_allclose(fast.coef, ref.coef, rtol=1e-9)

@@ -94,7 +94,7 @@ def main() -> None:
     print(f"{'mini-batch N=1,000,000, batch 1024':<34} {t_base:>11.3f} {ours.train_seconds:>9.3f} "
           f"{t_base / ours.train_seconds:>8.1f}x   final loss {base_last:.4f} vs {ours.loss_history[-1]:.4f}")
     print(f"\nengine used by ours: full batch '{train(design, TrainConfig(device=args.device, epochs=1)).engine}', "
-          f"mini-batch '{ours.engine}'. Timings: best of 3 (N < 1e6) or 1 run; ours is the loop alone.")
+          f"mini-batch '{ours.engine}'. Timings: best of 5 (N < 1e6) or 1 run; ours is the loop alone.")
 
 
 if __name__ == "__main__":

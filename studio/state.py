@@ -60,8 +60,19 @@ DEFAULTS: dict[str, Any] = {
 LR_STEPS = [round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1, 2, 5)] + [100.0]
 
 
+@st.cache_resource(show_spinner=False)
+def _warm_up() -> bool:
+    """Once per server: the first torch.optim optimizer imports torch._dynamo (~2 s here); pay it at start-up
+    rather than on a user's first Train."""
+    import torch
+
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    return True
+
+
 def init() -> None:
     """Set defaults once per session and keep widget values alive across pages."""
+    _warm_up()
     ss = st.session_state
     for k, v in DEFAULTS.items():
         ss.setdefault(k, v)

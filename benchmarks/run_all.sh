@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Every benchmark, in order; each prints its machine line and measured ratios. Needs the test venv
+# (bash scripts/test.sh creates it) for the browser benchmark. Pass --device cuda to use a GPU.
+set -euo pipefail
+cd "$(dirname "$0")"
+PY=../.venv/bin/python
+$PY bench_training.py "$@"
+echo
+$PY bench_ingest.py
+echo
+$PY bench_app.py

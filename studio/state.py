@@ -9,8 +9,8 @@ documented pattern for keeping widget values across pages).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 

@@ -58,6 +58,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--momentum", type=float, default=0.9, help="momentum for --optimizer momentum (default 0.9)")
     p.add_argument("--l2", type=float, default=0.0, help="L2 penalty on the weights (default 0)")
     p.add_argument("--tol", type=float, default=None, help="stop as converged when the loss changes by less than this (relative)")
+    p.add_argument("--engine", choices=("auto", "stats", "autograd"), default="auto",
+                   help="full batch: sufficient statistics (auto) or the reference autograd loop")
     p.add_argument("--log-every", type=int, default=1, metavar="K", help="print every K-th epoch (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the log and summary")
     p.add_argument("--out-of-core", action="store_true",
@@ -163,7 +165,7 @@ def _fit(args: argparse.Namespace) -> int:
             optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
             momentum=args.momentum, l2=args.l2, standardize=args.standardize, seed=args.seed,
             dtype=args.dtype, device=args.device, init_weight=args.init_weight, init_bias=args.init_bias,
-            tol=args.tol,
+            tol=args.tol, engine=args.engine,
         )
         stop = threading.Event()
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops training, keeps the result

@@ -127,3 +127,13 @@ def test_module_entry_point_error_has_no_traceback():
     proc = _module("fit", "-", "--y", "y", stdin="")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: The CSV file is empty. Expected a header row and at least one data row."
+
+
+def test_engine_flag_selects_the_reference_loop(tutorial_csv, capsys):
+    base = ["fit", tutorial_csv, "--y", "y", "--json", "--device", "cpu", "--dtype", "float64"]
+    main([*base, "--engine", "autograd"])
+    ref = json.loads(capsys.readouterr().out)
+    main(base)
+    fast = json.loads(capsys.readouterr().out)
+    assert ref["engine"] == "autograd" and fast["engine"] == "stats"
+    assert fast["loss_history"] == pytest.approx(ref["loss_history"], rel=1e-9)

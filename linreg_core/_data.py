@@ -59,6 +59,14 @@ def _read_bytes(source: CsvSource) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
 
+def _source_size(source: CsvSource) -> int | None:
+    if isinstance(source, (bytes, bytearray)):
+        return len(source)
+    if isinstance(source, (str, os.PathLike)) and str(source) != "-" and os.path.isfile(source):
+        return os.path.getsize(source)
+    return None
+
+
 def _decode(raw: bytes) -> str:
     head = raw[:8192]
     if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
@@ -95,13 +103,22 @@ def _sniff_delimiter(text: str) -> str:
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def read_csv(source: CsvSource) -> pd.DataFrame:
+def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
     """Read a CSV with a header row from a path, ``"-"`` (stdin), bytes or a file object.
+
+    ``max_bytes`` refuses larger inputs with a message (the app's upload limit; the CLI has none).
 
     The delimiter (comma, semicolon or tab) is sniffed and a UTF-8 BOM is dropped.
     Cells are parsed as numbers where possible; other columns stay text so that
     the error for a bad cell can name its row and column later.
     """
+    if max_bytes is not None:
+        size = _source_size(source)
+        if size is not None and size > max_bytes:
+            raise DataError(
+                f"The file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. Use a smaller "
+                "sample, or the command line (python -m linreg_core fit FILE --out-of-core) for big files."
+            )
     if isinstance(source, (str, os.PathLike)) and str(source) != "-" and os.path.isfile(source) \
             and os.path.getsize(source) >= _ARROW_MIN_BYTES:
         # A big file on disk: Arrow reads it directly, never holding the bytes or text in Python.
@@ -301,6 +318,26 @@ def _check_columns(df: pd.DataFrame, names: list[str]) -> None:
             raise ColumnNotFoundError(f"Column {name!r} not found. Available columns: {_quote_list(cols)}.")
 
 
+# Squares of values beyond ~1e154 overflow float64 (and below ~1e-154 underflow to 0): the loss, R² and
+# standard errors would be inf or 0. Say so and how to fix it, rather than return nonsense.
+_MAX_MAGNITUDE = 1e150
+_MIN_MAGNITUDE = 1e-150
+
+
+def _check_magnitude(name: str, col: np.ndarray) -> None:
+    big = float(np.max(np.abs(col))) if len(col) else 0.0
+    if big > _MAX_MAGNITUDE:
+        raise DataError(
+            f"Column {name!r} has values as large as {big:.3g}; their squares overflow double precision. "
+            f"Rescale the column (e.g. divide it by 1e{int(np.log10(big)) - 3}) and try again."
+        )
+    if 0.0 < big < _MIN_MAGNITUDE:
+        raise DataError(
+            f"Column {name!r} has values no larger than {big:.3g}; their squares underflow to zero in double "
+            f"precision. Rescale the column (e.g. multiply it by 1e{-int(np.log10(big)) - 3}) and try again."
+        )
+
+
 def build_design(
     df: pd.DataFrame,
     target: str,
@@ -349,6 +386,9 @@ def build_design(
             rows=rows,
         )
 
+    for name, col in zip([*features, target], [*raw.T, y]):
+        _check_magnitude(name, col)
+
     terms = polynomial_terms(features, degree)
     n, p = len(y), len(terms) + int(fit_intercept)
     if n < p:
@@ -371,6 +411,12 @@ def build_design(
             f"Raising the features to degree {degree} overflows float64 (values too large). "
             "Use a lower degree or rescale the column (e.g. divide by 1000)."
         )
+    if degree > 1:
+        for j, term in enumerate(terms):
+            big = float(np.max(np.abs(X[:, j])))
+            if big > _MAX_MAGNITUDE:
+                raise DataError(f"Term {term!r} reaches {big:.3g}; its square overflows double precision. "
+                                "Use a lower degree or rescale the column first.")
     return Design(X=X, y=np.ascontiguousarray(y), terms=terms, target=target, features=features,
                   degree=degree, fit_intercept=fit_intercept)
 

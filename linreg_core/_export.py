@@ -34,12 +34,21 @@ def _finite(x: Any) -> Any:
     return x
 
 
+def _inert(text: str) -> str:
+    """User text (column names) made safe inside a generated docstring: printable, no quotes or backslashes."""
+    return "".join(c if c.isprintable() and c not in "\"\\" else "?" for c in text)[:200]
+
+
 def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """Prefix text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a quote."""
+    def safe(v: object) -> object:
+        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+            out[col] = out[col].map(safe)
+    out.columns = [safe(str(c)) for c in out.columns]  # header cells are cells too
     return out
 
 
@@ -170,7 +179,8 @@ def reproduction_script(design: Design, config: TrainConfig, max_inline_rows: in
         "X = raw\n" if design.degree == 1
         else f"X = np.column_stack([raw[:, j] ** p for j in range(raw.shape[1]) for p in range(1, {design.degree} + 1)])\n"
     )
-    return f'''"""Reproduces a Linear Regression Studio run: {design.target} ~ {" + ".join(terms)}.
+    model_text = _inert(f"{design.target} ~ {' + '.join(terms)}")
+    return f'''"""Reproduces a Linear Regression Studio run: {model_text}.
 
 Settings: optimizer={config.optimizer}, lr={config.lr!r}, epochs={config.epochs}, batch_size={config.batch_size},
 standardize={config.standardize}, l2={config.l2!r}, seed={config.seed}, dtype={config.dtype}.

@@ -79,7 +79,10 @@ def _solve(A: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str], 
     names = (["intercept"] if fit_intercept else []) + list(terms)
     p = A.shape[1]
 
-    scale = np.linalg.norm(A, axis=0)
+    # Column norms without overflow or underflow: divide by each column's largest entry first.
+    peak = np.max(np.abs(A), axis=0) if n else np.zeros(p)
+    peak[peak == 0] = 1.0
+    scale = np.linalg.norm(A / peak, axis=0) * peak
     zero = scale == 0
     scale[zero] = 1.0
     As = A / scale

@@ -160,6 +160,8 @@ def train(
         raise ParameterError("The 'stats' engine computes full-batch gradients; set batch_size 0 or engine 'auto'.")
 
     scaling = _Scaling.for_design(design, config.standardize)
+    if dtype == torch.float32:
+        _check_float32_range(design, scaling)
     torch.manual_seed(config.seed)
     model = LinearModel(k, bias=design.fit_intercept).to(device=device, dtype=dtype)
     if config.init_weight is not None or config.init_bias is not None:
@@ -192,6 +194,8 @@ def train(
         return (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
 
     snapshot, restore = engine.snapshot, engine.restore
+    # Only callbacks that override on_batch_end are called per step: a no-op call per batch is not free.
+    batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
     def original_params() -> tuple[float | None, np.ndarray]:
         w, b = _params(model)
         return scaling.to_original(w, b)
@@ -229,6 +233,8 @@ def train(
             for start in range(0, n, batch):
                 stop_row = min(start + batch, n)
                 total += engine.batch_step(optimizer, start, stop_row) * (stop_row - start)
+                for cb in batch_hooks:
+                    cb.on_batch_end(epoch, stop_row)
                 if stop_row < n and should_stop():
                     stopped_mid = True
                     break
@@ -273,6 +279,23 @@ def train(
     for cb in callbacks:
         cb.on_train_end(result)
     return result
+
+
+def _check_float32_range(design: Design, scaling: _Scaling) -> None:
+    """float32 holds magnitudes up to ~3.4e38 (and its squares only up to ~1.8e19): refuse data it would
+    turn into inf, with the fix."""
+    if design.X is not None:
+        big = max(float(np.max(np.abs((design.X - scaling.mean) / scaling.scale), initial=0.0)),
+                  float(np.max(np.abs(design.y), initial=0.0)))
+    else:
+        m = design.moments()
+        big = max(float(np.max(np.abs(m.x_mean) + 10 * m.x_std, initial=0.0) / np.max(scaling.scale, initial=1.0)),
+                  abs(m.y_mean) + 10 * np.sqrt(m.y_ss / m.n))
+    if big > 1e18:
+        raise ParameterError(
+            f"The data has values as large as {big:.3g}, beyond what float32 training can square. "
+            "Choose float64 precision, turn on standardization, or rescale the columns."
+        )
 
 
 def _finite_params(model: nn.Module) -> bool:

@@ -38,6 +38,13 @@ class LiveTraining(Callback):
         self.run["intercept"], self.run["coef"] = info.initial_intercept, info.initial_coef
         self._last_draw = self._last_yield = time.monotonic()
 
+    def on_batch_end(self, epoch: int, rows_done: int) -> None:
+        # A mini-batch epoch over a million rows can take seconds: keep Stop responsive inside it.
+        now = time.monotonic()
+        if now - self._last_yield >= self.yield_every:
+            st.session_state["_heartbeat"] = (epoch, rows_done)
+            self._last_yield = now
+
     def on_epoch_end(self, event: EpochEvent) -> None:
         run = self.run
         with run["lock"]:  # mark_interrupted takes it too: no epoch lands after a run is marked stopped

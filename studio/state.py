@@ -9,6 +9,7 @@ documented pattern for keeping widget values across pages).
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,12 +61,22 @@ DEFAULTS: dict[str, Any] = {
 LR_STEPS = [round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1, 2, 5)] + [100.0]
 
 
+TORCH_THREADS = int(os.environ.get("LINREG_TORCH_THREADS", "1"))
+
+
 @st.cache_resource(show_spinner=False)
 def _warm_up() -> bool:
-    """Once per server: the first torch.optim optimizer imports torch._dynamo (~2 s here); pay it at start-up
-    rather than on a user's first Train."""
+    """Once per server process.
+
+    - Thread policy: every session trains in its own script thread, and torch's intra-op pool is shared
+      by the whole process. One intra-op thread per training (LINREG_TORCH_THREADS to change it) keeps
+      concurrent sessions from oversubscribing the cores, so one user cannot starve the rest.
+    - The first torch.optim optimizer imports torch._dynamo (~2 s here): pay it at start-up, not on a
+      user's first Train.
+    """
     import torch
 
+    torch.set_num_threads(max(1, TORCH_THREADS))
     torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     return True
 

@@ -108,3 +108,18 @@ def test_model_json_is_plain_json_without_nan():
     assert doc["gradient_descent"]["coef"] == [1.9]
     assert doc["exact"]["coef"] == pytest.approx([2.0])
     assert doc["exact"]["metrics"]["sigma2"] is None  # NaN became null: strict JSON parsers accept it
+
+
+def test_hostile_column_names_cannot_inject_code_into_the_script(tmp_path):
+    evil = 'y"""\nimport os; os.system("echo PWNED")  # \\'
+    df = pd.DataFrame({"=cmd|' /C calc'!A0": [1.0, 2.0, 3.0, 4.0], evil: [2.0, 4.1, 6.2, 7.9]})
+    design = build_design(df, evil)
+    source = reproduction_script(design, TrainConfig(device="cpu", epochs=3))
+    compile(source, "reproduce.py", "exec")  # still valid Python
+    path = tmp_path / "reproduce.py"
+    path.write_text(source)
+    out = subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "PWNED" not in out.stdout  # the name stayed data, never became code
+    header = predictions_csv(df, design, None, fit_exact(design.X, design.y)).decode().splitlines()[0]
+    assert header.startswith("'=cmd")  # a formula in a header cell is neutralized too

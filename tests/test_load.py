@@ -1,0 +1,246 @@
+"""Load test in a real browser: 8 sessions upload, configure and train at the same time on one server.
+
+One `streamlit run app.py` server and one Chromium; each session is its own browser context (its own
+cookies, its own Streamlit session). Playwright's sync API is single-threaded, so the sessions are
+driven by interleaving: every page is sent the same step before any page is waited on, and the 8 Train
+clicks go out back to back so the 8 runs overlap on the server. Every wait is on the page's own state,
+never a sleep.
+
+Checks: the runs really overlapped (timed in the browsers, on this machine's clock); each session
+trained on its own data (caption, fitted slope and intercept, downloaded predictions); nothing raised.
+Figures go to test-artifacts/load_measurements.json.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+LOG = ARTIFACTS / "load-server.log"
+SESSIONS = 8
+ROWS = 300
+EPOCHS = 3000
+LR = "0.1"
+TIMEOUT_MS = 180_000
+DONE = f"Completed after {EPOCHS:,} epochs"
+
+# Set in each page just before Train: when the browser dispatched the click, and when the completion
+# message first appeared in the DOM (Date.now(), the same wall clock for every page).
+WATCH = """(done) => {
+    window.__clickedAt = null; window.__doneAt = null;
+    document.addEventListener('click', () => { window.__clickedAt = window.__clickedAt || Date.now() / 1000; },
+                              {capture: true, once: true});
+    const seen = () => {
+        if (window.__doneAt === null && document.body.textContent.includes(done)) {
+            window.__doneAt = Date.now() / 1000;
+            obs.disconnect();
+        }
+    };
+    const obs = new MutationObserver(seen);
+    obs.observe(document.body, {childList: true, subtree: true, characterData: true});
+}"""
+
+
+def slope(i: int) -> float:
+    return float(i + 2)
+
+
+def intercept(i: int) -> float:
+    return 10.0 * i
+
+
+def session_rows(i: int) -> list[tuple[float, float]]:
+    """x = k/8 and noise = m/1024: every value is a short exact binary fraction, so CSV round trips are exact."""
+    rows = []
+    for k in range(ROWS):
+        x = k / 8
+        noise = ((k * 37 + i) % 11 - 5) / 1024
+        rows.append((x, intercept(i) + slope(i) * x + noise))
+    return rows
+
+
+def write_csv(path: Path, rows: list[tuple[float, float]]) -> None:
+    path.write_text("x,y\n" + "".join(f"{x!r},{y!r}\n" for x, y in rows))
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONUNBUFFERED", "1")  # the log is read while the server runs: no buffered tail
+        with open(LOG, "w") as log:
+            try:
+                with streamlit_server(log) as url:
+                    yield url
+            except RuntimeError as exc:
+                pytest.fail(f"{exc}; see {LOG}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def pages(server, browser):
+    contexts = [browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+                for _ in range(SESSIONS)]
+    pgs = [c.new_page() for c in contexts]
+    for pg in pgs:
+        pg.set_default_timeout(TIMEOUT_MS)
+        pg.goto(server, wait_until="commit")
+    for pg in pgs:
+        pg.wait_for_selector(IDLE)
+        expect(pg.get_by_role("button", name="Train", exact=True)).to_be_visible()
+    yield pgs
+    for c in contexts:
+        c.close()
+
+
+def click_nav(page: Page, title: str) -> None:
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+
+
+def arrived(page: Page, title: str) -> None:
+    expect(page.get_by_role("heading", name=title, exact=True)).to_be_visible()
+    page.wait_for_selector(IDLE)
+
+
+def goto_all(pages: list[Page], title: str) -> None:
+    for pg in pages:
+        click_nav(pg, title)
+    for pg in pages:
+        arrived(pg, title)
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_selector(IDLE)
+    expect(box).to_have_value(value)
+
+
+def no_exception(pages: list[Page], where: str) -> None:
+    for i, pg in enumerate(pages):
+        assert pg.get_by_test_id("stException").count() == 0, f"session {i}: exception shown on {where}"
+
+
+def parse_csv(text: str) -> list[tuple[float, float]]:
+    reader = csv.DictReader(io.StringIO(text))
+    return [(float(r["x"]), float(r["y"])) for r in reader]
+
+
+def test_eight_concurrent_sessions_train_in_isolation(pages: list[Page], tmp_path):
+    data = [session_rows(i) for i in range(SESSIONS)]
+    files = []
+    for i, rows in enumerate(data):
+        files.append(tmp_path / f"session_{i}.csv")
+        write_csv(files[-1], rows)
+
+    # --- Upload: every page gets its file before any page is waited on ----------------------------------
+    for pg in pages:
+        click_nav(pg, "Data")
+    for pg, f in zip(pages, files):
+        arrived(pg, "Data")
+        pg.get_by_test_id("stTab").filter(has_text="Upload CSV").click()
+        pg.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(f))
+    for i, pg in enumerate(pages):
+        expect(pg.get_by_text(f"Loaded session_{i}.csv")).to_be_visible()
+        expect(pg.get_by_text(re.compile(rf"Ready: {ROWS} rows, model y ~ x"))).to_be_visible()
+        pg.wait_for_selector(IDLE)
+    no_exception(pages, "Data")
+
+    # --- Settings on Train --------------------------------------------------------------------------
+    goto_all(pages, "Train")
+    for pg in pages:
+        toggle = pg.get_by_test_id("stCheckbox").filter(has_text="Standardize features")
+        toggle.click()
+        pg.wait_for_selector(IDLE)
+        expect(toggle.locator("input")).to_be_checked()
+        set_number(pg, "Epochs", str(EPOCHS))
+        set_number(pg, "Learning rate", LR)
+        # The log slider is synced by the server: once it shows the value, the rerun has stored it.
+        expect(pg.get_by_test_id("stSlider").filter(has_text="Learning rate")).to_contain_text(LR)
+    for i, pg in enumerate(pages):
+        caption = pg.get_by_test_id("stCaptionContainer").filter(has_text="rows").first.inner_text()
+        assert f"session_{i}.csv" in caption and f"{ROWS} rows" in caption, (i, caption)
+
+    # --- Train: 8 clicks back to back, then wait for each -------------------------------------------
+    for pg in pages:
+        pg.evaluate(WATCH, DONE)
+    for pg in pages:
+        pg.get_by_role("button", name="Train", exact=True).click()
+    done_msgs = []
+    for pg in pages:
+        done = pg.get_by_text(re.compile(rf"{DONE} in [\d.]+ s"))
+        expect(done).to_be_visible(timeout=TIMEOUT_MS)
+        pg.wait_for_selector(IDLE)
+        done_msgs.append(done.inner_text())
+    clicked = [pg.evaluate("() => window.__clickedAt") for pg in pages]
+    finished = [pg.evaluate("() => window.__doneAt") for pg in pages]
+    assert None not in clicked and None not in finished, (clicked, finished)
+    seconds = [float(re.search(r"in ([\d.]+) s", m).group(1)) for m in done_msgs]
+
+    t0 = min(clicked)
+    measured = {
+        "sessions": SESSIONS,
+        "rows_per_session": ROWS,
+        "epochs": EPOCHS,
+        "first_click_to_last_completion_seconds": round(max(finished) - t0, 3),
+        "last_click_after_first_seconds": round(max(clicked) - t0, 3),
+        "first_completion_after_first_click_seconds": round(min(finished) - t0, 3),
+        "train_seconds_reported": seconds,
+        "train_seconds_max_over_min": round(max(seconds) / min(seconds), 3),
+        "per_session": [{"session": i, "clicked_at": round(c - t0, 3), "completed_visible_at": round(d - t0, 3),
+                         "train_seconds": s} for i, (c, d, s) in enumerate(zip(clicked, finished, seconds))],
+    }
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "load_measurements.json").write_text(json.dumps(measured, indent=2))
+
+    # Overlap: the last Train click came before the first run finished, so all 8 ran at once.
+    assert max(clicked) < min(finished), measured
+    # (the same, counted: how many runs were in progress at the moment of the last click)
+    assert sum(c <= max(clicked) < d for c, d in zip(clicked, finished)) >= 2, measured
+
+    # --- Isolation: each session's status line shows its own line ------------------------------------
+    no_exception(pages, "Train")
+    for i, pg in enumerate(pages):
+        caption = pg.get_by_test_id("stCaptionContainer").filter(has_text="rows").first.inner_text()
+        assert f"session_{i}.csv" in caption and f"{ROWS} rows" in caption, (i, caption)
+        status = (pg.get_by_test_id("stMarkdownContainer").filter(has_text=re.compile(rf"Epoch {EPOCHS:,} / {EPOCHS:,}"))
+                  .first.inner_text())
+        m = re.search(r"intercept ([-+0-9.eE]+), x ([-+0-9.eE]+)", status)
+        assert m, (i, status)
+        b0, b1 = float(m.group(1)), float(m.group(2))
+        assert abs(b1 - slope(i)) <= 1e-2, (i, status)
+        assert abs(b0 - intercept(i)) <= 1e-1, (i, status)
+
+    # --- Isolation: each session's predictions download holds exactly its own data -------------------
+    goto_all(pages, "Results")
+    no_exception(pages, "Results")
+    for i, pg in enumerate(pages):
+        expect(pg.get_by_text(re.compile(rf"Gradient descent \(completed, {EPOCHS:,} epochs"))).to_be_visible()
+        with pg.expect_download() as dl:
+            pg.get_by_role("button", name="Predictions (CSV)").click()
+        text = Path(dl.value.path()).read_text()
+        assert text.splitlines()[0].startswith("x,y,"), (i, text.splitlines()[0])
+        assert parse_csv(text) == data[i], f"session {i}: downloaded predictions are not session_{i}.csv"
+
+    log = LOG.read_text()
+    assert "Traceback" not in log, log
+    assert "Uncaught app" not in log, log

@@ -73,8 +73,10 @@ class Callback:
     def on_epoch_end(self, event: EpochEvent) -> None:
         """Called after each epoch."""
 
-    def on_batch_end(self, epoch: int, rows_done: int) -> None:
-        """Mini-batch runs: called after each optimizer step (``rows_done`` rows of ``epoch`` so far)."""
+    def on_batch_end(self, epoch: int, rows_done: int,
+                     params: Callable[[], tuple[float | None, np.ndarray]]) -> None:
+        """Mini-batch runs: called after each optimizer step, ``rows_done`` rows into ``epoch``;
+        ``params()`` reads the current (intercept, coef) in original units."""
 
     def on_train_end(self, result: TrainResult) -> None:
         """Called once with the final result, whatever the status."""

@@ -315,7 +315,8 @@ def _check_columns(df: pd.DataFrame, names: list[str]) -> None:
     cols = [str(c) for c in df.columns]
     for name in names:
         if name not in cols:
-            raise ColumnNotFoundError(f"Column {name!r} not found. Available columns: {_quote_list(cols)}.")
+            shown = _quote_list(cols) if len(cols) <= 30 else f"{_quote_list(cols[:20])}, … ({len(cols)} columns)"
+            raise ColumnNotFoundError(f"Column {name!r} not found. Available columns: {shown}.")
 
 
 # Squares of values beyond ~1e154 overflow float64 (and below ~1e-154 underflow to 0): the loss, R² and
@@ -392,7 +393,8 @@ def build_design(
     terms = polynomial_terms(features, degree)
     n, p = len(y), len(terms) + int(fit_intercept)
     if n < p:
-        what = ("the intercept and " if fit_intercept else "") + f"term(s) {_quote_list(terms)}"
+        shown = _quote_list(terms) if len(terms) <= 8 else f"{_quote_list(terms[:5])}, … ({len(terms)} terms)"
+        what = ("the intercept and " if fit_intercept else "") + f"term(s) {shown}"
         raise InsufficientDataError(
             f"{n} row(s) are too few to fit {p} parameters ({what}). "
             f"Add rows, use fewer features or a lower degree (at least {p} rows are needed)."

@@ -234,7 +234,7 @@ def train(
                 stop_row = min(start + batch, n)
                 total += engine.batch_step(optimizer, start, stop_row) * (stop_row - start)
                 for cb in batch_hooks:
-                    cb.on_batch_end(epoch, stop_row)
+                    cb.on_batch_end(epoch, stop_row, original_params)
                 if stop_row < n and should_stop():
                     stopped_mid = True
                     break

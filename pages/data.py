@@ -8,6 +8,7 @@ from studio import presets, state
 
 ss = st.session_state
 EDITABLE_ROWS = 5000
+EDITABLE_COLUMNS = 50
 
 
 def _load_preset(key: str) -> None:
@@ -37,7 +38,7 @@ def _uploaded() -> None:
     if up is None:
         return
     try:
-        df = read_csv(up.getvalue())
+        df = read_csv(up.getvalue(), max_bytes=int(st.get_option("server.maxUploadSize")) * 2**20)
     except LinregError as exc:
         ss._upload_msg = ("error", f"Could not load **{up.name}**: {exc} The previous dataset is still loaded.")
     else:
@@ -111,7 +112,14 @@ else:
     st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
 
 st.subheader("Points")
-if len(ss.ds_df) <= EDITABLE_ROWS:
+n_numeric = len(numeric_columns(ss.ds_df))
+if n_numeric > state.MAX_DEFAULT_FEATURES + 1 and len(ss.sel_features) == state.MAX_DEFAULT_FEATURES:
+    st.info(f"This data has {n_numeric:,} numeric columns; the first {state.MAX_DEFAULT_FEATURES} were chosen as "
+            "features. Pick the ones you want above.")
+if ss.ds_df.shape[1] > EDITABLE_COLUMNS:
+    st.caption(f"{ss.ds_df.shape[1]:,} columns are too many to edit here; showing the first {EDITABLE_COLUMNS}.")
+    st.dataframe(ss.ds_df.iloc[:1000, :EDITABLE_COLUMNS], width="stretch")
+elif len(ss.ds_df) <= EDITABLE_ROWS:
     st.caption("Edit cells, add rows at the bottom, or select rows and delete them. What you edit is what trains.")
     st.data_editor(ss.ds_df, key=f"editor_{ss.ds_version}", num_rows="dynamic", on_change=_editor_changed,
                    width="stretch", height=min(420, 38 + 35 * (len(ss.ds_df) + 1)))

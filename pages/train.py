@@ -100,8 +100,10 @@ def draw(run: dict) -> None:
     params = ", ".join(f"{t} {c:.4g}" for t, c in zip(design.terms, run["coef"] or []))
     b = f"intercept {run['intercept']:.4g}, " if run["intercept"] is not None else ""
     loss = f"{run['history'][-1]:.6g}" if run["history"] else "—"
+    rows = run.get("rows_done", 0)
+    inside = f" (epoch {n + 1:,}: {rows:,} / {design.n_samples:,} rows)" if rows and run["status"] == "running" else ""
     status_ph.markdown(
-        f"**Epoch {n:,} / {total:,}** &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {b}{params} "
+        f"**Epoch {n:,} / {total:,}**{inside} &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {b}{params} "
         f"&nbsp;·&nbsp; gap to exact **{state.gap(run, exact):.3g}**"
     )
     # While running, the x axis spans every planned epoch so progress shows; afterwards, what ran.
@@ -116,12 +118,15 @@ if train_clicked:
     config = state.train_config()
     run = state.new_run(problem, config)
     live = LiveTraining(run, draw if ss.ui_live else None)
+    log.info("run %x started: %d epochs on %d rows", id(run), config.epochs, design.n_samples)
     try:
         result = train(design, config, [live])
     except LinregError as exc:
         ss.run = None
         st.error(str(exc))
         st.stop()
+    finally:  # also when Streamlit interrupts the loop (Stop, page switch, closed tab): no orphaned work
+        log.info("run %x ended at epoch %d", id(run), run["epochs_run"])
     with run["lock"]:
         owned = run["status"] == "running"
         if owned:

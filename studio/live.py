@@ -38,12 +38,27 @@ class LiveTraining(Callback):
         self.run["intercept"], self.run["coef"] = info.initial_intercept, info.initial_coef
         self._last_draw = self._last_yield = time.monotonic()
 
-    def on_batch_end(self, epoch: int, rows_done: int) -> None:
-        # A mini-batch epoch over a million rows can take seconds: keep Stop responsive inside it.
+    def on_batch_end(self, epoch: int, rows_done: int, params: Callable[[], tuple]) -> None:
+        # A mini-batch epoch over a million rows can take seconds: keep Stop and the charts alive inside it.
         now = time.monotonic()
-        if now - self._last_yield >= self.yield_every:
-            st.session_state["_heartbeat"] = (epoch, rows_done)
-            self._last_yield = now
+        draw_due = self.draw is not None and now - self._last_draw >= self.redraw_every
+        if now - self._last_yield < self.yield_every and not draw_due:
+            return
+        run = self.run
+        with run["lock"]:
+            if run["status"] != "running":
+                return
+            b, w = params()
+            run["intercept"], run["coef"] = b, [float(v) for v in w]
+            run["rows_done"] = rows_done
+            run["last_epoch_wall"] = time.time()
+        st.session_state["_heartbeat"] = (epoch, rows_done)  # a yield point
+        self._last_yield = now
+        if draw_due:
+            self.draw(run)
+            run["draws"] += 1
+            run["draw_seconds"] += time.monotonic() - now
+            self._last_draw = now
 
     def on_epoch_end(self, event: EpochEvent) -> None:
         run = self.run
@@ -52,6 +67,7 @@ class LiveTraining(Callback):
                 return
             run["history"].append(event.loss)
             run["epochs_run"] = event.epoch
+            run["rows_done"] = 0
             now = time.monotonic()
             beat = now - self._last_yield >= self.yield_every
             if beat or self.draw is not None and now - self._last_draw >= self.redraw_every:

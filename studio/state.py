@@ -58,6 +58,8 @@ DEFAULTS: dict[str, Any] = {
     "ui_logy": True,
 }
 
+# A 10,000-column file would otherwise preselect 9,999 features (and render 9,999 chips).
+MAX_DEFAULT_FEATURES = 20
 LR_STEPS = [round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1, 2, 5)] + [100.0]
 
 
@@ -125,7 +127,7 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
         # Convention: a column named y, else the last column, is what to predict.
         target = "y" if "y" in cols else (cols[-1] if cols else None)
     if features is None:
-        features = [c for c in numeric if c != target]
+        features = [c for c in numeric if c != target][:MAX_DEFAULT_FEATURES]
     ss.sel_target = target
     ss.sel_features = [f for f in features if f in cols and f != target]
     if not keep_model:

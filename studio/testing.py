@@ -33,13 +33,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0) -> Iterator[str]:
+def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """Start `streamlit run app.py` on a free loopback port; yield its URL once /_stcore/health is ok."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *extra_args],
         cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"

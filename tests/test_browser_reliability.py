@@ -1,0 +1,170 @@
+"""Reliability in a real browser: Stop inside a long epoch, refresh / page switch / new settings mid-run,
+Train pressed twice, and the upload limit. Orphaned work is detected from the server log, where every
+run logs its start and its end (the end is logged in a `finally`, so an interrupted loop logs it too).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, RUNNING, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+LOG = ARTIFACTS / "reliability-server.log"
+MEASURED: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(LOG, "w") as log, streamlit_server(log) as url:
+        yield url
+    (ARTIFACTS / "reliability_measurements.json").write_text(json.dumps(MEASURED, indent=2))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, url: str) -> Page:
+    pg = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(url)
+    pg.wait_for_selector(IDLE)
+    expect(pg.get_by_role("button", name="Train", exact=True)).to_be_visible()
+    return pg
+
+
+@pytest.fixture
+def page(server, browser):
+    pg = open_page(browser, server)
+    yield pg
+    pg.context.close()
+
+
+def set_number(page: Page, label: str, value: str) -> None:
+    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_selector(IDLE)
+    expect(box).to_have_value(value)
+
+
+def long_run(page: Page) -> None:
+    """Start a tutorial run that lasts well beyond the test's actions (300,000 epochs at lr 1e-4)."""
+    set_number(page, "Learning rate", "0.0001")
+    expect(page.get_by_test_id("stSlider").filter(has_text="Learning rate")).to_contain_text("0.0001")
+    set_number(page, "Epochs", "300000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector(RUNNING)
+    expect(page.get_by_text(re.compile(r"Epoch [\d,]+ / 300,000"))).to_be_visible()
+
+
+def runs_in_log() -> tuple[list[str], list[str]]:
+    text = LOG.read_text()
+    return re.findall(r"run ([0-9a-f]+) started", text), re.findall(r"run ([0-9a-f]+) ended", text)
+
+
+def wait_all_runs_ended(deadline_s: float = 60.0) -> float:
+    """Poll the server log until every started run has logged its end; return how long that took."""
+    t0 = time.monotonic()
+    while True:
+        started, ended = runs_in_log()
+        if set(started) <= set(ended):
+            return time.monotonic() - t0
+        if time.monotonic() - t0 > deadline_s:
+            pytest.fail(f"runs still going (orphaned work): {sorted(set(started) - set(ended))}")
+        time.sleep(0.05)  # polling the log file, not waiting for an outcome
+
+
+def test_stop_inside_the_first_epoch_of_a_million_row_minibatch_run(page: Page):
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+    page.wait_for_selector(IDLE)
+    page.get_by_test_id("stTab").filter(has_text="Noisy line generator").click()
+    set_number(page, "Points", "1000000")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Ready: 1,000,000 rows"))).to_be_visible()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
+    page.wait_for_selector(IDLE)
+    set_number(page, "Batch size", "1")  # a million optimizer steps per epoch: the epoch lasts about a minute
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"\(epoch 1: [\d,]+ / 1,000,000 rows\)"))).to_be_visible()
+    page.evaluate("""() => document.addEventListener('click', () => { window.__clickedAt = Date.now() / 1000; },
+                                                     {capture: true, once: true})""")
+    page.get_by_role("button", name="Stop", exact=True).click()
+    clicked = page.evaluate("() => window.__clickedAt")
+    expect(page.get_by_text(re.compile(r"Stopped by you at epoch 0;"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    halted = re.findall(r"last epoch ended at ([\d.]+)", LOG.read_text())
+    MEASURED["minibatch_1M_stop_click_to_loop_halt_seconds"] = round(float(halted[-1]) - clicked, 3)
+    wait_all_runs_ended()
+    # the partial model of the unfinished first epoch is kept and shown
+    expect(page.get_by_text(re.compile(r"gap to exact"))).to_be_visible()
+
+
+def test_refresh_during_training_leaves_no_orphaned_run(server, browser):
+    page = open_page(browser, server)
+    long_run(page)
+    page.reload()
+    page.wait_for_selector(IDLE)
+    MEASURED["refresh_to_run_ended_seconds"] = round(wait_all_runs_ended(), 3)
+    # the new session starts clean and works
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    page.context.close()
+
+
+def test_page_switch_during_training_stops_the_run(page: Page):
+    long_run(page)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Results").click()
+    expect(page.get_by_role("heading", name="Results", exact=True)).to_be_visible()
+    MEASURED["page_switch_to_run_ended_seconds"] = round(wait_all_runs_ended(), 3)
+    expect(page.get_by_text(re.compile(r"Gradient descent \(stopped"))).to_be_visible()
+
+
+def test_changing_settings_mid_run_stops_it_and_keeps_the_partial_model(page: Page):
+    long_run(page)
+    seed = page.get_by_test_id("stNumberInput").filter(has_text="Seed").locator("input")
+    seed.fill("7")
+    seed.press("Enter")
+    expect(page.get_by_text(re.compile(r"Stopped at epoch [\d,]+: training was interrupted"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    wait_all_runs_ended()
+
+
+def test_train_pressed_twice_runs_once_to_the_end(page: Page):
+    set_number(page, "Epochs", "20000")
+    train = page.get_by_role("button", name="Train", exact=True)
+    train.click()
+    train.click()  # the second click restarts the run; the first must not linger or clash
+    expect(page.get_by_text(re.compile(r"Completed after 20,000 epochs"))).to_be_visible(timeout=120_000)
+    page.wait_for_selector(IDLE)
+    assert page.get_by_test_id("stException").count() == 0
+    wait_all_runs_ended()
+
+
+def test_upload_over_the_limit_is_refused_with_a_message(browser, tmp_path):
+    big = tmp_path / "big.csv"
+    big.write_text("x,y\n" + "".join(f"{i},{2 * i}\n" for i in range(150_000)))  # ~1.9 MB
+    with open(ARTIFACTS / "limit-server.log", "w") as log, \
+            streamlit_server(log, extra_args=("--server.maxUploadSize", "1")) as url:
+        page = open_page(browser, url)
+        page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+        page.wait_for_selector(IDLE)
+        page.get_by_test_id("stTab").filter(has_text="Upload CSV").click()
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(big))
+        expect(page.get_by_text(re.compile(r"(must be 1\.0MB or smaller|over the 1 MB limit)"))).to_be_visible()
+        assert "Tutorial: 4 points" in page.inner_text("body")  # the previous data is still loaded
+        page.context.close()

@@ -286,3 +286,67 @@ def test_exact_fit_recovers_noiseless_coefficients(rng):
     y = -2.5 + X @ np.array([1.0, 0.125, -4.0])
     fit = fit_exact(X, y, terms=["a", "b", "c"])
     np.testing.assert_allclose(fit.params, [-2.5, 1.0, 0.125, -4.0], rtol=1e-12)
+
+
+# --- properties (hypothesis): what any least-squares solution must satisfy ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra.numpy import arrays  # noqa: E402
+
+# Data as people type it: up to 6 decimals (no subnormal magnitudes, which build_design refuses anyway)
+_finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 6))
+
+
+@st.composite
+def _problems(draw):
+    n = draw(st.integers(6, 30))
+    k = draw(st.integers(1, 4))
+    X = draw(arrays(np.float64, (n, k), elements=_finite))
+    y = draw(arrays(np.float64, (n,), elements=_finite))
+    return X, y
+
+
+def _well_posed(X: np.ndarray) -> bool:
+    A = np.column_stack([np.ones(len(X)), X])
+    return np.linalg.matrix_rank(A) == A.shape[1] and np.linalg.cond(A) < 1e8
+
+
+@settings(max_examples=60, deadline=None)
+@given(_problems())
+def test_property_residuals_are_orthogonal_to_every_column(problem):
+    X, y = problem
+    A = np.column_stack([np.ones(len(X)), X])
+    if np.linalg.matrix_rank(A) < A.shape[1]:  # exactly dependent columns (e.g. a constant one): must be named
+        with pytest.raises(RankDeficientError):
+            fit_exact(X, y)
+        return
+    if not _well_posed(X):
+        return
+    fit = fit_exact(X, y)
+    A = np.column_stack([np.ones(len(X)), X])
+    r = y - A @ fit.params
+    scale = np.linalg.norm(A, axis=0) * max(np.linalg.norm(y), 1e-300)
+    assert np.all(np.abs(A.T @ r) <= 1e-8 * scale)  # the normal equations hold at the solution
+    ref = np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(fit.params, ref, rtol=1e-6, atol=1e-8 * (1 + np.abs(ref).max()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(_problems(), st.randoms(use_true_random=False), st.floats(1e-3, 1e3))
+def test_property_row_order_and_column_units_do_not_matter(problem, rnd, c):
+    X, y = problem
+    if not _well_posed(X):
+        return
+    fit = fit_exact(X, y)
+    order = list(range(len(y)))
+    rnd.shuffle(order)
+    shuffled = fit_exact(X[order], y[order])
+    np.testing.assert_allclose(shuffled.params, fit.params, rtol=1e-7, atol=1e-9 * (1 + np.abs(fit.params).max()))
+    Xc = X.copy()
+    Xc[:, 0] *= c  # a column in other units: its slope scales by 1/c, nothing else changes
+    scaled = fit_exact(Xc, y)
+    expected = fit.coef.copy()
+    expected[0] /= c
+    np.testing.assert_allclose(scaled.coef, expected, rtol=1e-6, atol=1e-9 * (1 + np.abs(expected).max()))
+    assert scaled.intercept == pytest.approx(fit.intercept, rel=1e-6, abs=1e-9 * (1 + abs(fit.intercept)))

@@ -43,8 +43,9 @@ def _uploaded() -> None:
         ss._upload_msg = ("error", f"Could not load **{up.name}**: {exc} The previous dataset is still loaded.")
     else:
         state.set_dataset(df, up.name)
-        ss._upload_msg = ("success", f"Loaded **{up.name}**: {len(df):,} rows, columns "
-                                     f"{', '.join(map(str, df.columns))}.")
+        cols = [str(c) for c in df.columns]
+        shown = ", ".join(cols) if len(cols) <= 20 else f"{', '.join(cols[:10])}, … {cols[-1]} ({len(cols):,} in all)"
+        ss._upload_msg = ("success", f"Loaded **{up.name}**: {len(df):,} rows, columns {shown}.")
 
 
 def _drop_incomplete() -> None:

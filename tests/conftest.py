@@ -34,3 +34,7 @@ def multi_df() -> pd.DataFrame:
     })
     df["y"] = 3.0 + 2.0 * df.a - 0.5 * df.b + 0.01 * df.c + rng.normal(0, 0.1, n)
     return df
+
+
+# tests/app_support.py holds the shared AppTest helpers; rewrite its asserts so a failing check shows its values.
+pytest.register_assert_rewrite("app_support")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import ast
 import json
-import tomllib
 from pathlib import Path
 
 import pandas as pd
+import tomllib
 
 from linreg_core import build_design, fit_exact, model_json
 

@@ -1,0 +1,122 @@
+"""Shared AppTest machinery for the dashboard tests: the entry-point fixture and the user-action helpers.
+
+Test modules import what they use and switch the fixture on for every test with
+``pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")`` (the fixture name must be imported into
+the module for pytest to find it).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from linreg_core import LinregError, TrainConfig, build_design, read_csv, train
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TUTORIAL = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]})
+
+
+@pytest.fixture
+def run_the_entrypoint_every_time(monkeypatch):
+    """Make every AppTest run execute app.py, as `streamlit run app.py` does.
+
+    AppTest resets ``PagesManager.uses_pages_directory`` before each run, and PagesManager then sets it True
+    because a ``pages/`` folder sits beside app.py. That selects Streamlit's legacy MPA-v1 runner, which after
+    the first run executes pages/<page>.py directly and skips app.py (state.init, mark_interrupted,
+    set_page_config). The real server flips the flag to False for good once app.py calls st.navigation.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
+
+
+def start() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    return at
+
+
+def goto(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception
+    return at
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def figures(at: AppTest) -> dict[str, dict]:
+    """Plotly figures on the page, by title."""
+    out = {}
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        out[spec["layout"]["title"]["text"]] = spec
+    return out
+
+
+def trace_values(trace: dict, axis: str) -> np.ndarray:
+    """A trace's x or y values; Plotly 6+ ships numpy arrays as {"dtype", "bdata"}."""
+    v = trace.get(axis, [])
+    if isinstance(v, dict):
+        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"]))
+    return np.asarray(v, dtype=np.float64)
+
+
+def traces(fig: dict) -> dict[str, dict]:
+    return {t.get("name"): t for t in fig["data"]}
+
+
+def download(at: AppTest, stores: list[MemoryMediaFileStorage], key: str) -> bytes:
+    button = at.download_button(key=key)
+    return stores[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="csv_upload").set_value((name, data, "text/csv")).run()
+    assert not at.exception
+    return at
+
+
+def edit_table(at: AppTest, edits: dict) -> AppTest:
+    """Send a data_editor edit the way the browser does: as the editor's widget state, so on_change runs.
+
+    Seeding ``at.session_state["editor_<v>"]`` (the documented AppTest route) changes the widget's value but
+    never fires its on_change callback, and the Data page applies edits only in that callback.
+    """
+    editor = at.data_editor(key=f"editor_{at.session_state.ds_version}")
+    states = at._tree.get_widget_states()
+    states.widgets.append(WidgetState(id=editor.proto.id, string_value=json.dumps(edits)))
+    at._run(states)
+    assert not at.exception
+    return at
+
+
+def train_clicked(at: AppTest) -> dict:
+    at.button(key="btn_train").click().run()
+    assert not at.exception
+    return at.session_state.run
+
+
+def library_history(df: pd.DataFrame, target: str, features: list[str] | None = None, **config) -> list[float]:
+    return train(build_design(df, target, features), TrainConfig(device="cpu", **config)).loss_history
+
+
+def library_error(data: bytes) -> str:
+    with pytest.raises(LinregError) as info:
+        read_csv(data)
+    return str(info.value)

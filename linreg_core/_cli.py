@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import signal
 import sys
@@ -20,6 +19,7 @@ import numpy as np
 from ._callbacks import Callback, EpochEvent
 from ._config import OPTIMIZERS, TrainConfig
 from ._data import Design, load_design, stream_design
+from ._export import json_safe
 from ._solver import ExactFit, fit_exact_design
 from ._stats import FitStats, fit_stats
 from ._trainer import TrainResult, train
@@ -67,22 +67,6 @@ def _parser() -> argparse.ArgumentParser:
                         "exact fit and full-batch training)")
     p.add_argument("--chunk-rows", type=int, default=500_000, metavar="N", help="rows per chunk with --out-of-core")
     return root
-
-
-def _num(x: Any) -> Any:
-    """JSON-safe: non-finite floats become null, numpy scalars become Python ones."""
-    if isinstance(x, (float, np.floating)):
-        x = float(x)
-        return x if math.isfinite(x) else None
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, np.ndarray):
-        return [_num(v) for v in x.tolist()]
-    if isinstance(x, (list, tuple)):
-        return [_num(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _num(v) for k, v in x.items()}
-    return x
 
 
 def _metrics(st: FitStats) -> dict[str, Any]:
@@ -198,7 +182,7 @@ def _fit(args: argparse.Namespace) -> int:
             },
             "metrics": _metrics(gd_stats if gd_stats is not None else ex_stats),
         }
-        print(json.dumps(_num(out), allow_nan=False))
+        print(json.dumps(json_safe(out), allow_nan=False))
     else:
         print(_summary(design, exact, ex_stats, result, gd_stats))
     return 0

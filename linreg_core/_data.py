@@ -325,6 +325,11 @@ _MAX_MAGNITUDE = 1e150
 _MIN_MAGNITUDE = 1e-150
 
 
+def _check_degree(degree: object) -> None:
+    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or not 1 <= degree <= MAX_DEGREE:
+        raise ParameterError(f"The 'degree' parameter must be an int in [1, {MAX_DEGREE}]. Got {degree!r} instead.")
+
+
 def _check_magnitude(name: str, col: np.ndarray) -> None:
     big = float(np.max(np.abs(col))) if len(col) else 0.0
     if big > _MAX_MAGNITUDE:
@@ -353,8 +358,7 @@ def build_design(
     ``features=None`` takes every numeric column but the target. Raises a
     :class:`~linreg_core.errors.DataError` subclass naming the problem.
     """
-    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or not 1 <= degree <= MAX_DEGREE:
-        raise ParameterError(f"The 'degree' parameter must be an int in [1, {MAX_DEGREE}]. Got {degree!r} instead.")
+    _check_degree(degree)
     degree = int(degree)
     _check_columns(df, [target])
     if features is None:
@@ -436,8 +440,7 @@ def stream_design(
     The result has ``X is None``: it supports the exact fit, its statistics and full-batch training.
     Every chunk is validated like :func:`build_design`, with row numbers counted over the whole file.
     """
-    if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or not 1 <= degree <= MAX_DEGREE:
-        raise ParameterError(f"The 'degree' parameter must be an int in [1, {MAX_DEGREE}]. Got {degree!r} instead.")
+    _check_degree(degree)
     with open(os.fspath(path), "rb") as fh:
         head = fh.read(65536)
     delim = _sniff_delimiter(_decode(head[: head.rfind(b"\n") + 1] or head))

@@ -22,15 +22,18 @@ __all__ = ["loss_history_csv", "model_json", "neutralize_formulas", "predictions
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _finite(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
+    """Plain JSON values: non-finite floats become null, numpy scalars and arrays become Python ones."""
     if isinstance(x, (float, np.floating)):
         return float(x) if math.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
     if isinstance(x, np.ndarray):
-        return [_finite(v) for v in x.tolist()]
+        return [json_safe(v) for v in x.tolist()]
     if isinstance(x, (list, tuple)):
-        return [_finite(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, dict):
-        return {k: _finite(v) for k, v in x.items()}
+        return {k: json_safe(v) for k, v in x.items()}
     return x
 
 
@@ -92,7 +95,7 @@ def model_json(design: Design, gd: dict[str, Any] | None, exact: ExactFit, stats
     if stats is not None:
         doc["exact"]["metrics"] = stats.metrics()
         doc["exact"]["table"] = stats.table()
-    return json.dumps(_finite(doc), indent=2, allow_nan=False)
+    return json.dumps(json_safe(doc), indent=2, allow_nan=False)
 
 
 def reproduction_script(design: Design, config: TrainConfig, max_inline_rows: int = 20_000) -> str:

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from linreg_core import LinregError, fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
+from linreg_core import fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
 from studio import charts, state
 
 ss = st.session_state
@@ -28,12 +28,7 @@ def equation(target: str, intercept: float | None, coef, terms) -> str:
 
 
 st.title("Results")
-try:
-    problem = state.current_problem()
-except LinregError as exc:
-    st.error(f"The current data can't be fitted: {exc}")
-    st.page_link("pages/data.py", label="Fix it on the Data page", icon=":material/table:")
-    st.stop()
+problem = state.problem_or_stop("fitted")
 
 design, exact, ex_stats = problem.design, problem.exact, problem.stats
 run = ss.run if state.run_matches(problem) else None

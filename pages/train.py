@@ -68,12 +68,7 @@ with st.sidebar:
 
 # --- Data guard -------------------------------------------------------------------------------------
 st.title("Train")
-try:
-    problem = state.current_problem()
-except LinregError as exc:
-    st.error(f"The current data can't be trained on: {exc}")
-    st.page_link("pages/data.py", label="Fix the data or the column choice on the Data page", icon=":material/table:")
-    st.stop()
+problem = state.problem_or_stop("trained on")
 
 design, exact = problem.design, problem.exact
 st.caption(

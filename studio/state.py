@@ -192,6 +192,17 @@ def current_problem() -> Problem:
     return problem
 
 
+def problem_or_stop(context: str) -> Problem:
+    """The current problem, or the data's error with a link to the Data page, and the page stops there."""
+    try:
+        return current_problem()
+    except LinregError as exc:
+        st.error(f"The current data can't be {context}: {exc}")
+        st.page_link("pages/data.py", label="Fix the data or the column choice on the Data page",
+                     icon=":material/table:")
+        st.stop()
+
+
 def train_config() -> TrainConfig:
     ss = st.session_state
     return TrainConfig(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -38,3 +40,18 @@ def multi_df() -> pd.DataFrame:
 
 # tests/app_support.py holds the shared AppTest helpers; rewrite its asserts so a failing check shows its values.
 pytest.register_assert_rewrite("app_support")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium, driven by Playwright, for every browser test module."""
+    from playwright.sync_api import sync_playwright
+
+    from studio.testing import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

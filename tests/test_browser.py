@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, RUNNING, streamlit_server
+from studio.testing import IDLE, ROOT, RUNNING, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 MEASURED: dict[str, float | str] = {}
@@ -34,16 +34,6 @@ def server():
         except RuntimeError as exc:
             pytest.fail(f"{exc}; see {ARTIFACTS / 'streamlit-server.log'}")
     (ARTIFACTS / "browser_measurements.json").write_text(json.dumps(MEASURED, indent=2))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, RUNNING, streamlit_server
+from studio.testing import IDLE, ROOT, RUNNING, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 LOG = ARTIFACTS / "reliability-server.log"
@@ -26,16 +25,6 @@ def server():
     with open(LOG, "w") as log, streamlit_server(log) as url:
         yield url
     (ARTIFACTS / "reliability_measurements.json").write_text(json.dumps(MEASURED, indent=2))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url: str) -> Page:

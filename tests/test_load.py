@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, streamlit_server
+from studio.testing import IDLE, ROOT, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 LOG = ARTIFACTS / "load-server.log"
@@ -95,16 +95,6 @@ def server():
                     yield url
             except RuntimeError as exc:
                 pytest.fail(f"{exc}; see {LOG}")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -541,3 +541,8 @@ def test_large_but_safe_magnitudes_still_fit():
 def test_max_bytes_refuses_big_input_with_the_way_out():
     with pytest.raises(DataError, match=r"over the 0 MB limit.*--out-of-core"):
         read_csv(b"x,y\n" + b"1,2\n" * 1000, max_bytes=100)
+
+
+def test_one_row_is_too_few_for_a_line():
+    with pytest.raises(InsufficientDataError, match=r"1 row\(s\) are too few to fit 2 parameters.*at least 2 rows"):
+        build_design(read_csv(b"x,y\n1,2\n"), "y")

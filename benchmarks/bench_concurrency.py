@@ -15,8 +15,8 @@ import time
 
 import pandas as pd
 import torch
-
 from _common import line_data, machine
+
 from linreg_core import TrainConfig, build_design, train
 
 

@@ -18,6 +18,7 @@ from ._data import (
 from ._device import available_devices, resolve_device
 from ._estimator import LinearRegressor
 from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
+from ._guidance import LrGuidance, loss_grid, lr_guidance
 from ._model import LinearModel
 from ._moments import Moments, MomentsAccumulator
 from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
@@ -56,6 +57,7 @@ __all__ = [
     "LinearModel",
     "LinearRegressor",
     "LinregError",
+    "LrGuidance",
     "Moments",
     "MomentsAccumulator",
     "NonFiniteError",
@@ -74,7 +76,9 @@ __all__ = [
     "fit_exact_moments",
     "fit_stats",
     "load_design",
+    "loss_grid",
     "loss_history_csv",
+    "lr_guidance",
     "model_json",
     "neutralize_formulas",
     "numeric_columns",

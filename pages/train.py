@@ -38,6 +38,33 @@ def _reset() -> None:
     ss.run = None
 
 
+def _use_lr(value: float) -> None:
+    ss.cfg_lr = float(f"{value:.3g}")
+    _lr_from_input()
+
+
+def _lr_guidance_box() -> None:
+    """Stable and optimal lr for full-batch (momentum) SGD on this data, and a warning before a doomed run."""
+    try:
+        problem = state.current_problem()
+    except LinregError:
+        return  # the page body explains what is wrong with the data
+    g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
+    other = state.guidance(problem, not ss.cfg_standardize, float(ss.cfg_l2))
+    momentum = ss.cfg_optimizer == "momentum"
+    limit = g.max_stable_lr * ((1 + ss.cfg_momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
+    st.caption(
+        f"On this data, full-batch {'momentum ' if momentum else ''}SGD is stable below lr **{limit:.3g}**; "
+        f"the fastest fixed lr is **{g.optimal_lr:.3g}** (condition number {g.condition_number:.3g}). "
+        f"Standardizing makes every direction about equally steep: {'with' if not ss.cfg_standardize else 'without'} "
+        f"it the condition number would be {other.condition_number:.3g} and the stable lr {other.max_stable_lr:.3g}."
+    )
+    if ss.cfg_optimizer in ("sgd", "momentum") and int(ss.cfg_batch) == 0 and ss.cfg_lr > limit:
+        st.warning(f"lr {ss.cfg_lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
+        st.button(f"Use the fastest stable lr ({g.optimal_lr:.3g})", key="btn_lr_optimal", on_click=_use_lr,
+                  args=(g.optimal_lr,))
+
+
 # --- Settings (sidebar) ---------------------------------------------------------------------------
 with st.sidebar:
     st.header("Settings")
@@ -50,6 +77,7 @@ with st.sidebar:
                      format_func=lambda v: f"{v:g}")
     st.number_input("Learning rate", min_value=1e-9, max_value=1e3, format="%.6g", step=None, **state.bind("cfg_lr", _lr_from_input),
                     help="Type any value; the slider above snaps to the nearest step.")
+    _lr_guidance_box()
     st.number_input("Epochs", min_value=1, max_value=1_000_000, step=100, **state.bind("cfg_epochs"))
     st.number_input("Batch size (0 = full batch)", min_value=0, max_value=10_000_000, step=1, **state.bind("cfg_batch"),
                     help="Rows per step. 0 uses every row each step, as the tutorial does.")
@@ -85,6 +113,9 @@ b3.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
 status_ph = st.empty()
 left, right = st.columns(2)
 loss_ph, fit_ph = left.empty(), right.empty()
+# One feature with an intercept: two parameters, so the whole loss surface fits in a picture.
+landscape = design.fit_intercept and len(design.terms) == 1
+land_ph = st.empty() if landscape else None
 exact_fit = (exact.intercept, exact.coef)
 
 
@@ -107,6 +138,12 @@ def draw(run: dict) -> None:
                          key=f"loss_{id(run)}_{n}_{run['draws']}", width="stretch")
     fit_ph.plotly_chart(charts.fit_figure(design, (run["intercept"], run["coef"]), exact_fit),
                         key=f"fit_{id(run)}_{n}_{run['draws']}", width="stretch")
+    if land_ph is not None:
+        path = run.get("path", [])
+        if path and path[-1] != (run["intercept"], run["coef"][0]):
+            path = [*path, (run["intercept"], run["coef"][0])]
+        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, path), key=f"land_{id(run)}_{n}_{run['draws']}",
+                             width="stretch")
 
 
 if train_clicked:
@@ -140,6 +177,8 @@ if run is None:
     loss_ph.plotly_chart(charts.loss_figure([], ss.ui_logy, problem.stats.mse, int(ss.cfg_epochs)), key="loss_idle",
                          width="stretch")
     fit_ph.plotly_chart(charts.fit_figure(design, None, exact_fit), key="fit_idle", width="stretch")
+    if land_ph is not None:
+        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, []), key="land_idle", width="stretch")
 else:
     draw(run)
     if run["status"] == "diverged":

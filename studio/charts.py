@@ -142,3 +142,33 @@ def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
     return _figure(traces, "Residuals vs fitted", f"fitted {design.target}", "residual (actual − fitted)",
                    shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
                             "line": {"color": "#888888", "dash": "dot"}}])
+
+
+def landscape_figure(design: Design, exact: Params, path: Sequence[tuple[float, float]],
+                     log_z: bool = True) -> go.Figure:
+    """Contours of the MSE over (intercept, slope), the exact minimum, and the optimizer's path so far."""
+    from linreg_core import loss_grid
+
+    b_star, w_star = float(exact[0]), float(exact[1][0])
+    pts = np.array([(b_star, w_star), *path], dtype=np.float64)
+    pts = pts[np.all(np.isfinite(pts), axis=1)]
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    span = np.maximum(hi - lo, 0.5 * np.maximum(np.abs([b_star, w_star]), 1.0))
+    lo, hi = lo - 0.25 * span, hi + 0.25 * span
+    bs, ws = np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80)
+    z = loss_grid(design, bs, ws)
+    traces: list[dict] = [{
+        "type": "contour", "x": bs, "y": ws, "z": _f32(np.log10(np.maximum(z, 1e-300)) if log_z else z),
+        "colorscale": "Blues", "reversescale": True, "ncontours": 24, "showscale": False, "name": "loss",
+        "contours": {"coloring": "heatmap"}, "hoverinfo": "skip",
+    }]
+    if len(path):
+        p = np.asarray(path, dtype=np.float64)
+        traces.append({"type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "lines+markers" if len(p) < 80 else "lines",
+                       "name": "optimizer path", "line": {"color": GD_COLOR, "width": 2}, "marker": {"size": 4}})
+        traces.append({"type": "scatter", "x": p[-1:, 0], "y": p[-1:, 1], "mode": "markers", "name": "now",
+                       "marker": {"color": GD_COLOR, "size": 11, "line": {"color": "white", "width": 1.5}}})
+    traces.append({"type": "scatter", "x": [b_star], "y": [w_star], "mode": "markers", "name": "exact minimum",
+                   "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
+    title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")
+    return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", height=420)

@@ -36,6 +36,10 @@ class LiveTraining(Callback):
     def on_train_start(self, info: TrainStart) -> None:
         self.run["device"] = info.device
         self.run["intercept"], self.run["coef"] = info.initial_intercept, info.initial_coef
+        # The optimizer's path for the loss landscape: about 3,000 points whatever the number of epochs.
+        self._path_every = max(1, info.epochs // 3000)
+        if info.initial_intercept is not None and len(info.initial_coef) == 1:
+            self.run["path"] = [(info.initial_intercept, info.initial_coef[0])]
         self._last_draw = self._last_yield = time.monotonic()
 
     def on_batch_end(self, epoch: int, rows_done: int, params: Callable[[], tuple]) -> None:
@@ -68,6 +72,8 @@ class LiveTraining(Callback):
             run["history"].append(event.loss)
             run["epochs_run"] = event.epoch
             run["rows_done"] = 0
+            if "path" in run and event.epoch % self._path_every == 0:
+                run["path"].append((event.intercept, event.coef[0]))
             now = time.monotonic()
             beat = now - self._last_yield >= self.yield_every
             if beat or self.draw is not None and now - self._last_draw >= self.redraw_every:

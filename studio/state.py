@@ -24,10 +24,12 @@ from linreg_core import (
     ExactFit,
     FitStats,
     LinregError,
+    LrGuidance,
     TrainConfig,
     build_design,
     fit_exact,
     fit_stats,
+    lr_guidance,
     numeric_columns,
 )
 
@@ -190,6 +192,17 @@ def current_problem() -> Problem:
         raise
     ss._problem = (key, problem)
     return problem
+
+
+def guidance(problem: Problem, standardize: bool, l2: float) -> LrGuidance:
+    """lr_guidance for the current problem, cached per (problem, scaling, l2) in the session."""
+    cache = st.session_state.setdefault("_guidance", {})
+    key = (problem.key, standardize, l2)
+    if key not in cache:
+        if len(cache) > 16:
+            cache.clear()
+        cache[key] = lr_guidance(problem.design, standardize, l2)
+    return cache[key]
 
 
 def problem_or_stop(context: str) -> Problem:

@@ -33,7 +33,7 @@ from app_support import (
 )
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
-from linreg_core import NonNumericError, TrainConfig, build_design, read_csv, train
+from linreg_core import NonNumericError, TrainConfig, build_design, lr_guidance, read_csv, train
 
 pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
@@ -97,8 +97,15 @@ def test_train_reproduces_the_tutorial():
     assert not at.error
     assert len(at.success) == 1 and at.success[0].value.startswith("**Completed** after 100 epochs")
     charts = at.get("plotly_chart")
-    assert len(charts) == 2
+    assert len(charts) == 3  # loss, fit, and the loss landscape (one feature with an intercept)
     figs = figures(at)
+    land = traces(figs["Loss landscape (log₁₀ MSE)"])
+    path = np.column_stack([trace_values(land["optimizer path"], "x"), trace_values(land["optimizer path"], "y")])
+    assert len(path) == 101  # the start and every epoch of a short run
+    np.testing.assert_allclose(path[-1], [run["intercept"], run["coef"][0]], rtol=1e-6)
+    np.testing.assert_allclose(
+        [trace_values(land["exact minimum"], "x")[0], trace_values(land["exact minimum"], "y")[0]], [0.0, 2.0],
+        atol=1e-9)
     loss_y = trace_values(traces(figs["Loss (MSE) per epoch"])["gradient descent"], "y")
     assert len(loss_y) == 100
     np.testing.assert_allclose(loss_y, run["history"])
@@ -574,3 +581,19 @@ def test_polynomial_degree_three_shows_its_terms():
     assert len(trace_values(fit["exact least squares"], "x")) == 200  # a smooth curve, not a 2-point line
     goto(at, "results")
     assert list(at.dataframe[1].value.index) == ["intercept", "petal_length", "petal_length^2", "petal_length^3"]
+
+
+def test_lr_guidance_warns_before_a_run_that_would_diverge_and_offers_the_optimal_lr():
+    at = start()
+    g = lr_guidance(build_design(TUTORIAL, "y"))
+    caption = " ".join(texts(at.sidebar.caption))
+    assert f"{g.max_stable_lr:.3g}" in caption and f"{g.optimal_lr:.3g}" in caption
+    assert "Standardizing makes every direction about equally steep" in caption
+    assert not at.sidebar.warning
+    at.number_input(key="_w_cfg_lr").set_value(0.5).run()
+    assert "this run will diverge" in at.sidebar.warning[0].value
+    at.button(key="btn_lr_optimal").click().run()
+    assert at.session_state.cfg_lr == pytest.approx(g.optimal_lr, rel=1e-2)
+    assert not at.sidebar.warning
+    run = train_clicked(at)
+    assert run["status"] == "completed" and run["history"][-1] < 1e-3 * run["history"][0]

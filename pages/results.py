@@ -93,3 +93,18 @@ d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats), 
 d4.download_button("PyTorch script (.py)", reproduction_script(design, run["config"] if run else state.train_config()),
                    file_name="reproduce_run.py", mime="text/x-python", key="dl_script", width="stretch",
                    help="A standalone script with this data and these settings that reproduces the run exactly.")
+
+st.subheader("This session's runs")
+runs = state.runs_table(problem)
+if runs.empty:
+    st.caption("Runs you train appear here, newest first, to compare them.")
+else:
+    st.dataframe(runs, hide_index=True, width="stretch",
+                 column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
+                                "final loss": st.column_config.NumberColumn(format="%.6g"),
+                                "gap to exact": st.column_config.NumberColumn(format="%.3g"),
+                                "seconds": st.column_config.NumberColumn(format="%.3f")})
+    r1, r2 = st.columns([1, 3])
+    pick = r1.selectbox("Run", runs["run"].tolist(), key="reopen_pick", label_visibility="collapsed")
+    r2.button("Re-open this run's settings on the Train page", key="btn_reopen", on_click=state.reopen_settings,
+              args=(int(pick),))

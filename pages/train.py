@@ -167,9 +167,6 @@ if train_clicked:
                        epochs_run=result.epochs_run)
     if not owned:
         st.stop()  # another script run (Stop, a page switch) took over this run: it owns the page now
-    ss.runs.append({k: run[k] for k in ("dataset", "status", "epochs_run", "train_seconds")} |
-                   {"final loss": run["history"][-1] if run["history"] else None, "gap": state.gap(run, exact),
-                    "optimizer": config.optimizer, "lr": config.lr})
 
 run = ss.run if state.run_matches(problem) else None
 if run is None:

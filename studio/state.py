@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
     "ui_logy": True,
 }
 
+MAX_RUNS = 20  # runs kept per session (each holds its loss history)
 # A 10,000-column file would otherwise preselect 9,999 features (and render 9,999 chips).
 MAX_DEFAULT_FEATURES = 20
 LR_STEPS = [round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1, 2, 5)] + [100.0]
@@ -235,7 +236,35 @@ def new_run(problem: Problem, config: TrainConfig) -> dict[str, Any]:
         "lock": threading.Lock(),  # the loop (possibly still unwinding) and a new script run both touch it
     }
     st.session_state.run = run
+    runs = st.session_state.runs
+    runs.append(run)  # the same record: the runs table sees stopped and diverged runs as they end
+    del runs[:-MAX_RUNS]
     return run
+
+
+def runs_table(problem: Problem | None) -> pd.DataFrame:
+    """This session's runs, newest first: settings, outcome, final loss and the gap to the exact fit."""
+    rows = []
+    for i, run in enumerate(st.session_state.runs, start=1):
+        cfg = run["config"]
+        same = problem is not None and run["key"] == problem.key and run["coef"] is not None
+        rows.append({
+            "run": i, "dataset": run["dataset"], "optimizer": cfg.optimizer, "lr": cfg.lr, "epochs": cfg.epochs,
+            "batch": cfg.batch_size or "full", "standardize": cfg.standardize, "status": run["status"],
+            "epochs run": run["epochs_run"], "final loss": run["history"][-1] if run["history"] else None,
+            "gap to exact": gap(run, problem.exact) if same else None, "seconds": run["train_seconds"],
+        })
+    return pd.DataFrame(rows[::-1])
+
+
+def reopen_settings(index: int) -> None:
+    """Put run ``index``'s (1-based) settings back into the sidebar."""
+    cfg = st.session_state.runs[index - 1]["config"]
+    ss = st.session_state
+    ss.cfg_optimizer, ss.cfg_lr, ss.cfg_epochs, ss.cfg_batch = cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size
+    ss.cfg_standardize, ss.cfg_seed, ss.cfg_dtype, ss.cfg_momentum = cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum
+    ss.cfg_l2, ss.cfg_tol, ss.cfg_device = cfg.l2, cfg.tol or 0.0, cfg.device
+    ss.cfg_lr_slider = min(LR_STEPS, key=lambda v: abs(np.log10(v) - np.log10(max(cfg.lr, 1e-12))))
 
 
 def mark_interrupted() -> None:

@@ -597,3 +597,22 @@ def test_lr_guidance_warns_before_a_run_that_would_diverge_and_offers_the_optima
     assert not at.sidebar.warning
     run = train_clicked(at)
     assert run["status"] == "completed" and run["history"][-1] < 1e-3 * run["history"][0]
+
+
+def test_runs_table_compares_this_sessions_runs_and_reopens_settings():
+    at = start()
+    first = train_clicked(at)
+    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    second = train_clicked(at)
+    goto(at, "results")
+    table = at.dataframe[-1].value
+    assert table["run"].tolist() == [2, 1]  # newest first
+    assert table["optimizer"].tolist() == ["adam", "sgd"]
+    assert table["final loss"].tolist() == pytest.approx([second["history"][-1], first["history"][-1]])
+    assert all(table["gap to exact"] > 0)
+    at.selectbox(key="reopen_pick").set_value(1).run()
+    at.button(key="btn_reopen").click().run()
+    assert (at.session_state.cfg_optimizer, at.session_state.cfg_lr) == ("sgd", 0.01)
+    goto(at, "train")
+    assert at.selectbox(key="_w_cfg_optimizer").value == "sgd"

@@ -185,7 +185,7 @@ def test_upload_csv_then_train(page: Page, tmp_path):
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"(Completed|Diverged|Training diverged)"))).to_be_visible()
     wait_idle(page)
-    assert "house.csv" in page.get_by_test_id("stCaptionContainer").first.inner_text()
+    assert "house.csv" in page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first.inner_text()
     # lr 0.01 on unscaled areas up to 200 diverges: the app must say so in plain words.
     expect(page.get_by_text(re.compile(r"smaller learning rate"))).to_be_visible()
     page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()

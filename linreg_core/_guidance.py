@@ -27,17 +27,9 @@ class LrGuidance:
 
 
 def _training_R(design: Design, standardize: bool) -> np.ndarray:
-    from ._trainer import _Scaling  # one definition of the scaling the trainer uses
+    from ._trainer import _Scaling, scaled_R  # one definition of the scaling the trainer uses
 
-    m = design.moments()
-    scaling = _Scaling.for_design(design, standardize)
-    p = m.p
-    T = np.eye(p + 1)
-    off = 1 if design.fit_intercept else 0
-    T[off:p, off:p] = np.diag(1.0 / scaling.scale)
-    if design.fit_intercept:
-        T[0, 1:p] = -scaling.mean / scaling.scale
-    return (m.R @ T)[:-1, :-1]
+    return scaled_R(design, _Scaling.for_design(design, standardize))[:-1, :-1]
 
 
 def lr_guidance(design: Design, standardize: bool = False, l2: float = 0.0) -> LrGuidance:

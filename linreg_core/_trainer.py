@@ -115,6 +115,21 @@ class _Scaling:
         return w, float(intercept + np.dot(coef, self.mean))
 
 
+def scaled_R(design: Design, scaling: _Scaling) -> np.ndarray:
+    """R̃ of [1, Z | y] for the trained features Z = (X − mean)/scale, from the moments of [1, X | y].
+
+    [1, Z] = [1, X] T with T upper triangular, so R̃ T̃ is again an R factor: no pass over the data.
+    """
+    m = design.moments()
+    p = m.p
+    T = np.eye(p + 1)
+    off = 1 if design.fit_intercept else 0
+    T[off:p, off:p] = np.diag(1.0 / scaling.scale)
+    if design.fit_intercept:
+        T[0, 1:p] = -scaling.mean / scaling.scale
+    return m.R @ T
+
+
 def _params(model: LinearModel) -> tuple[np.ndarray, float | None]:
     w_t, b_t = model.linear.weight.detach(), model.linear.bias
     if w_t.device.type == "cpu":  # a numpy view costs ~1 µs; .to() ~5 µs, and events may ask every epoch
@@ -440,13 +455,7 @@ class _StatsStep(_Engine):
         """None when the design is rank deficient (θ* is not unique): the caller falls back to autograd."""
         m = design.moments()
         p = m.p
-        # [1, Z] = [1, X] T: fold the standardization into R (R T stays upper triangular).
-        T = np.eye(p + 1)
-        off = 1 if design.fit_intercept else 0
-        T[off:p, off:p] = np.diag(1.0 / scaling.scale)
-        if design.fit_intercept:
-            T[0, 1:p] = -scaling.mean / scaling.scale
-        Rz = m.R @ T
+        Rz = scaled_R(design, scaling)
         R = Rz[:-1, :-1]
         diag = np.abs(np.diag(R))
         if p == 0 or not np.all(np.isfinite(Rz)) or diag.min() <= max(m.n, p) * np.finfo(float).eps * diag.max():

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from studio import state
+from studio import share, state
 
 st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
 state.init()
+share.apply_once()
 state.mark_interrupted()
 
 pages = [

@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
-from studio import charts, state
+from studio import charts, share, state
 
 ss = st.session_state
 
@@ -108,3 +108,8 @@ else:
     pick = r1.selectbox("Run", runs["run"].tolist(), key="reopen_pick", label_visibility="collapsed")
     r2.button("Re-open this run's settings on the Train page", key="btn_reopen", on_click=state.reopen_settings,
               args=(int(pick),))
+
+st.subheader("Share this setup")
+st.caption("A link that restores these settings and column choice — and the data itself when it has at most "
+           f"{share.MAX_SHARED_ROWS} rows — in a new browser session.")
+st.code(share.share_url(), language=None, wrap_lines=True)

@@ -7,7 +7,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from linreg_core import OPTIMIZERS, LinregError, available_devices, train
-from studio import charts, state
+from studio import charts, share, state
 from studio.live import LiveTraining
 
 ss = st.session_state
@@ -96,6 +96,7 @@ with st.sidebar:
 
 # --- Data guard -------------------------------------------------------------------------------------
 st.title("Train")
+share.show_notice()
 problem = state.problem_or_stop("trained on")
 
 design, exact = problem.design, problem.exact

@@ -6,9 +6,12 @@ the user sees (messages, charts, tables, downloads) plus the session-state run r
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import zlib
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -16,6 +19,7 @@ import pytest
 import streamlit.testing.v1.app_test as app_test_module
 import torch
 from app_support import (
+    APP,
     TUTORIAL,
     download,
     edit_table,
@@ -32,6 +36,7 @@ from app_support import (
     upload,
 )
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
 
 from linreg_core import NonNumericError, TrainConfig, build_design, lr_guidance, read_csv, train
 
@@ -616,3 +621,46 @@ def test_runs_table_compares_this_sessions_runs_and_reopens_settings():
     assert (at.session_state.cfg_optimizer, at.session_state.cfg_lr) == ("sgd", 0.01)
     goto(at, "train")
     assert at.selectbox(key="_w_cfg_optimizer").value == "sgd"
+
+
+def _shared_app(query: dict[str, str]) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_share_link_restores_settings_and_data_in_a_new_session():
+    at = goto(start(), "data")
+    at.number_input(key="_w_gen_n").set_value(40)
+    at.number_input(key="_w_gen_seed").set_value(3)
+    at.button(key="btn_generate").click().run()
+    goto(at, "train")
+    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    goto(at, "results")
+    url = at.code[-1].value
+    query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
+    assert "data" in query and query["opt"] == "adam"
+    shared = _shared_app(query)  # a new session opened from the link
+    ss = shared.session_state
+    assert (ss.cfg_optimizer, ss.cfg_lr, ss.cfg_standardize) == ("adam", 0.05, True)
+    pd.testing.assert_frame_equal(ss.ds_df, at.session_state.ds_df[["x", "y"]], check_dtype=False)
+    assert any("Loaded the shared setup" in s for s in texts(shared.success))
+    assert train_clicked(shared)["status"] == "completed"
+
+
+@pytest.mark.parametrize("query,phrase", [
+    ({"data": "!!not-base64!!"}, "shared data could not be read"),
+    ({"data": base64.urlsafe_b64encode(zlib.compress(b"x,y\n" + b"1,2\n" * 100_000)).decode()}, "larger than a share link"),
+    ({"lr": "abc"}, "Ignored the shared setting lr='abc'"),
+    ({"lr": "-1"}, "The 'lr' parameter must be a float > 0. Got -1.0 instead."),
+    ({"opt": "__import__('os')"}, "Ignored the shared optimizer"),
+])
+def test_hostile_share_links_are_refused_with_a_message(query, phrase):
+    at = _shared_app(query)
+    assert any(phrase in w for w in texts(at.warning)), texts(at.warning)
+    assert at.session_state.cfg_lr > 0 and at.session_state.ds_name == "Tutorial: 4 points"
+    assert train_clicked(at)["status"] == "completed"

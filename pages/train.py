@@ -139,7 +139,8 @@ def draw(run: dict) -> None:
                          key=f"loss_{id(run)}_{n}_{run['draws']}", width="stretch")
     fit_ph.plotly_chart(charts.fit_figure(design, (run["intercept"], run["coef"]), exact_fit),
                         key=f"fit_{id(run)}_{n}_{run['draws']}", width="stretch")
-    if land_ph is not None:
+    # The landscape is the heaviest chart to render: about once a second while running, always at the end.
+    if land_ph is not None and (run["status"] != "running" or run["draws"] % 5 == 0):
         path = run.get("path", [])
         if path and path[-1] != (run["intercept"], run["coef"][0]):
             path = [*path, (run["intercept"], run["coef"][0])]

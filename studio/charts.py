@@ -155,12 +155,14 @@ def landscape_figure(design: Design, exact: Params, path: Sequence[tuple[float, 
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 0.5 * np.maximum(np.abs([b_star, w_star]), 1.0))
     lo, hi = lo - 0.25 * span, hi + 0.25 * span
-    bs, ws = np.linspace(lo[0], hi[0], 80), np.linspace(lo[1], hi[1], 80)
+    bs, ws = np.linspace(lo[0], hi[0], 60), np.linspace(lo[1], hi[1], 60)
     z = loss_grid(design, bs, ws)
+    # A heatmap, not a contour trace: the browser redraws it several times a second while training, and
+    # contour lines cost Chromium far more to lay out on a small machine.
     traces: list[dict] = [{
-        "type": "contour", "x": bs, "y": ws, "z": _f32(np.log10(np.maximum(z, 1e-300)) if log_z else z),
-        "colorscale": "Blues", "reversescale": True, "ncontours": 24, "showscale": False, "name": "loss",
-        "contours": {"coloring": "heatmap"}, "hoverinfo": "skip",
+        "type": "heatmap", "x": bs, "y": ws, "z": _f32(np.log10(np.maximum(z, 1e-300)) if log_z else z),
+        "colorscale": "Blues", "reversescale": True, "showscale": False, "name": "loss", "zsmooth": "best",
+        "hoverinfo": "skip",
     }]
     if len(path):
         p = np.asarray(path, dtype=np.float64)

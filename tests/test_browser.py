@@ -77,18 +77,29 @@ def epoch_shown(page: Page) -> int:
     return int(re.search(r"Epoch ([\d,]+) /", text).group(1).replace(",", ""))
 
 
-def chart_state(page: Page) -> dict:
-    """What the two Plotly charts hold right now: loss points and last loss, the fitted line's y values."""
-    return page.evaluate("""() => {
-        const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
-        // Streamlit may keep a stale copy of a chart while the script runs: take the one with a GD trace.
-        const trace = (title) => plots.filter(p => p.layout && p.layout.title && p.layout.title.text.includes(title)
-                                                && p._fullData)
-            .map(p => p._fullData.find(t => t.name === 'gradient descent' && t._length > 0)).find(t => t) || null;
-        const l = trace('Loss (MSE) per epoch'), g = trace('Data and fitted line');
-        return {loss_points: l ? l._length : 0, last_loss: l && l._length ? Array.from(l.y).slice(-1)[0] : null,
-                line: g ? Array.from(g.y) : null};
-    }""")
+CHART_STATE_JS = """
+    const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+    // Streamlit may keep a stale copy of a chart while the script runs, and a chart being redrawn has no
+    // data for a moment: take the copy that has a gradient-descent trace.
+    const trace = (title) => plots.filter(p => p.layout && p.layout.title && p.layout.title.text.includes(title)
+                                            && p._fullData)
+        .map(p => p._fullData.find(t => t.name === 'gradient descent' && t._length > 0)).find(t => t) || null;
+    const l = trace('Loss (MSE) per epoch'), g = trace('Data and fitted line');
+    const m = document.body.innerText.match(/Epoch ([\\d,]+) \\/ /);
+    const state = {loss_points: l ? l._length : 0, last_loss: l && l._length ? Array.from(l.y).slice(-1)[0] : null,
+                   line: g ? Array.from(g.y) : null, epoch: m ? parseInt(m[1].replace(/,/g, '')) : 0};
+"""
+
+
+def chart_state(page: Page, after: dict | None = None, min_epoch: int = 0) -> dict:
+    """Wait until both charts are drawn (and, given ``after``, the fitted line has moved past ``min_epoch``);
+    return what they hold: loss points, last loss, the fitted line's y values, the epoch shown."""
+    handle = page.wait_for_function(
+        "([after, minEpoch]) => {" + CHART_STATE_JS + """
+            if (!state.line || !state.loss_points || state.epoch < minEpoch) return null;
+            if (after && JSON.stringify(state.line) === JSON.stringify(after.line)) return null;
+            return state; }""", arg=[after, min_epoch])
+    return handle.json_value()
 
 
 def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(page: Page):
@@ -100,13 +111,9 @@ def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(p
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector(RUNNING)
     expect(page.get_by_text(re.compile(r"Epoch [\d,]+ / 300,000"))).to_be_visible()
-    first_epoch, first = epoch_shown(page), chart_state(page)
-    # Both charts must change while the script is still running: poll the page, not the clock.
-    page.wait_for_function("""(e0) => {
-        const m = document.body.innerText.match(/Epoch ([\\d,]+) \\/ 300,000/);
-        return m && parseInt(m[1].replace(/,/g, '')) > e0 + 1000;
-    }""", arg=first_epoch)
-    later = chart_state(page)
+    first = chart_state(page)
+    # Both charts must change while the script is still running: wait on the page, not the clock.
+    later = chart_state(page, after=first, min_epoch=first["epoch"] + 1000)
     assert page.locator(RUNNING).count() == 1, "training should still be running"
     assert later["loss_points"] > first["loss_points"] or later["last_loss"] != first["last_loss"], (first, later)
     assert later["line"] != first["line"]

@@ -22,15 +22,7 @@ from playwright.sync_api import expect, sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from _common import line_data, machine  # noqa: E402
 
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, streamlit_server  # noqa: E402
-
-
-def set_number(page, label: str, value: str) -> None:
-    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
-    box.fill(value)
-    box.press("Enter")
-    page.wait_for_selector(IDLE)
-    expect(box).to_have_value(value)
+from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, set_number, streamlit_server  # noqa: E402
 
 
 def run(page, epochs: int) -> tuple[float, str]:

@@ -1,6 +1,5 @@
 """Train: choose settings, press Train, watch the loss fall and the line swing into place."""
 
-import math
 import time
 
 import streamlit as st
@@ -21,7 +20,7 @@ def _lr_from_slider() -> None:
 
 
 def _lr_from_input() -> None:
-    ss.cfg_lr_slider = min(state.LR_STEPS, key=lambda v: abs(math.log10(v) - math.log10(max(ss.cfg_lr, 1e-12))))
+    ss.cfg_lr_slider = state.nearest_lr_step(ss.cfg_lr)
 
 
 def _stop() -> None:

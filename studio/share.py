@@ -7,7 +7,6 @@ size cap, numbers are parsed (never evaluated) and checked by TrainConfig.valida
 from __future__ import annotations
 
 import base64
-import math
 import zlib
 from collections.abc import Mapping
 from urllib.parse import urlencode
@@ -115,7 +114,7 @@ def apply_query(params: Mapping[str, str]) -> list[str]:
         for name, default in state.DEFAULTS.items():
             if name.startswith("cfg_"):
                 ss[name] = default
-    ss.cfg_lr_slider = min(state.LR_STEPS, key=lambda v: abs(math.log10(v) - math.log10(max(ss.cfg_lr, 1e-12))))
+    ss.cfg_lr_slider = state.nearest_lr_step(ss.cfg_lr)
     return problems
 
 

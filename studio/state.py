@@ -9,6 +9,7 @@ documented pattern for keeping widget values across pages).
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable
@@ -84,6 +85,11 @@ def _warm_up() -> bool:
     torch.set_num_threads(max(1, TORCH_THREADS))
     torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
     return True
+
+
+def nearest_lr_step(lr: float) -> float:
+    """The log-slider step closest to ``lr`` (the slider and the typed input show the same rate)."""
+    return min(LR_STEPS, key=lambda v: abs(math.log10(v) - math.log10(max(lr, 1e-12))))
 
 
 def init() -> None:
@@ -264,7 +270,7 @@ def reopen_settings(index: int) -> None:
     ss.cfg_optimizer, ss.cfg_lr, ss.cfg_epochs, ss.cfg_batch = cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size
     ss.cfg_standardize, ss.cfg_seed, ss.cfg_dtype, ss.cfg_momentum = cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum
     ss.cfg_l2, ss.cfg_tol, ss.cfg_device = cfg.l2, cfg.tol or 0.0, cfg.device
-    ss.cfg_lr_slider = min(LR_STEPS, key=lambda v: abs(np.log10(v) - np.log10(max(cfg.lr, 1e-12))))
+    ss.cfg_lr_slider = nearest_lr_step(cfg.lr)
 
 
 def mark_interrupted() -> None:

@@ -62,3 +62,14 @@ def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_ar
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def set_number(page, label: str, value: str) -> None:
+    """Type into the number input labelled ``label``, press Enter, wait for the rerun, check the value."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
+    box.fill(value)
+    box.press("Enter")
+    page.wait_for_selector(IDLE)
+    expect(box).to_have_value(value)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, RUNNING, streamlit_server
+from studio.testing import IDLE, ROOT, RUNNING, set_number, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 MEASURED: dict[str, float | str] = {}
@@ -56,14 +56,6 @@ def shot(page: Page, name: str, idle: bool = True) -> None:
     if idle:  # let the script finish so every element on the page is current
         wait_idle(page)
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-
-
-def set_number(page: Page, label: str, value: str) -> None:
-    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
-    box.fill(value)
-    box.press("Enter")
-    wait_idle(page)
-    expect(box).to_have_value(value)
 
 
 def goto(page: Page, title: str) -> None:

@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, RUNNING, streamlit_server
+from studio.testing import IDLE, ROOT, RUNNING, set_number, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 LOG = ARTIFACTS / "reliability-server.log"
@@ -41,14 +41,6 @@ def page(server, browser):
     pg = open_page(browser, server)
     yield pg
     pg.context.close()
-
-
-def set_number(page: Page, label: str, value: str) -> None:
-    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
-    box.fill(value)
-    box.press("Enter")
-    page.wait_for_selector(IDLE)
-    expect(box).to_have_value(value)
 
 
 def long_run(page: Page) -> None:

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, streamlit_server
+from studio.testing import IDLE, ROOT, set_number, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 LOG = ARTIFACTS / "load-server.log"
@@ -129,14 +129,6 @@ def goto_all(pages: list[Page], title: str) -> None:
         click_nav(pg, title)
     for pg in pages:
         arrived(pg, title)
-
-
-def set_number(page: Page, label: str, value: str) -> None:
-    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
-    box.fill(value)
-    box.press("Enter")
-    page.wait_for_selector(IDLE)
-    expect(box).to_have_value(value)
 
 
 def no_exception(pages: list[Page], where: str) -> None:

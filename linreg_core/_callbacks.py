@@ -33,13 +33,14 @@ class EpochEvent:
     logs the loss costs the loop nothing; read them inside the callback, not later.
     """
 
-    __slots__ = ("_params", "_read", "elapsed", "epoch", "loss")
+    __slots__ = ("_params", "_read", "elapsed", "epoch", "loss", "val_loss")
 
     def __init__(self, epoch: int, loss: float, elapsed: float,
-                 params: Callable[[], tuple[float | None, np.ndarray]]) -> None:
+                 params: Callable[[], tuple[float | None, np.ndarray]], val_loss: float | None = None) -> None:
         self.epoch = epoch  # 1-based
         self.loss = loss  # full batch: loss computed in this epoch before its update (the tutorial's print)
         self.elapsed = elapsed  # seconds since the loop started
+        self.val_loss = val_loss  # MSE on the validation rows at the same parameters, when there are any
         self._read = params
         self._params: tuple[float | None, list[float]] | None = None
 
@@ -58,7 +59,7 @@ class EpochEvent:
         return self._get()[1]
 
     def __repr__(self) -> str:
-        return f"EpochEvent(epoch={self.epoch}, loss={self.loss!r}, elapsed={self.elapsed:.6f})"
+        return f"EpochEvent(epoch={self.epoch}, loss={self.loss!r}, val_loss={self.val_loss!r}, elapsed={self.elapsed:.6f})"
 
 
 class Callback:

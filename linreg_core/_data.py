@@ -26,7 +26,7 @@ from .errors import (
     ParameterError,
 )
 
-__all__ = ["Design", "build_design", "drop_incomplete_rows", "load_design", "numeric_columns", "polynomial_terms",
+__all__ = ["Design", "build_design", "drop_incomplete_rows", "train_val_split", "load_design", "numeric_columns", "polynomial_terms",
            "read_csv", "stream_design"]
 
 CsvSource = Union[str, "os.PathLike[str]", bytes, bytearray, BinaryIO, TextIO]
@@ -487,3 +487,31 @@ def load_design(
 ) -> Design:
     """``read_csv`` then ``build_design``."""
     return build_design(read_csv(source), target, features, degree, fit_intercept)
+
+
+def train_val_split(design: Design, val_fraction: float = 0.2, seed: int = 0) -> tuple[Design, Design]:
+    """A seeded random split of the rows into a training and a validation design (same terms).
+
+    The training part keeps at least one row more than there are parameters, so its exact fit and
+    statistics exist; the validation part gets at least one row.
+    """
+    if design.X is None:
+        raise DataError("A validation split needs the rows in memory; this design was streamed from disk.")
+    ok = isinstance(val_fraction, (int, float)) and not isinstance(val_fraction, bool) and 0 < val_fraction < 1
+    if not ok:
+        raise ParameterError(f"The 'val_fraction' parameter must be a float in (0, 1). Got {val_fraction!r} instead.")
+    n = design.n_samples
+    n_val = min(max(1, round(n * val_fraction)), n - design.n_params - 1)
+    if n_val < 1:
+        raise InsufficientDataError(
+            f"{n} rows are too few to hold out validation rows: the training part needs at least "
+            f"{design.n_params + 1} rows for {design.n_params} parameters. Add rows, use fewer terms, or turn the split off."
+        )
+    order = np.random.default_rng(seed).permutation(n)
+    val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
+
+    def part(idx: np.ndarray) -> Design:
+        return Design(design.X[idx], design.y[idx], list(design.terms), design.target, list(design.features),
+                      design.degree, design.fit_intercept, extra={"rows": idx})
+
+    return part(train_idx), part(val_idx)

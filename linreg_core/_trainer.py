@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,7 +25,7 @@ from ._device import resolve_device
 from ._model import LinearModel
 from .errors import ParameterError, RankDeficientError
 
-__all__ = ["TrainResult", "build_optimizer", "train"]
+__all__ = ["StepInfo", "TrainResult", "Trainer", "build_optimizer", "train"]
 
 STATUSES = ("completed", "converged", "stopped", "diverged")
 
@@ -50,6 +50,7 @@ class TrainResult:
     terms: list[str]
     config: TrainConfig = field(repr=False)
     engine: str = "autograd"  # "stats" (full batch, O(p²) per epoch) or "autograd"
+    val_loss_history: list[float] | None = None  # validation MSE per epoch, when a validation set was given
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(X, dtype=np.float64) @ self.coef + (self.intercept or 0.0)
@@ -150,147 +151,305 @@ def _check_init(design: Design, config: TrainConfig) -> None:
         raise ParameterError("The 'init_bias' parameter cannot be set when fitting without an intercept.")
 
 
+@dataclass(frozen=True)
+class StepInfo:
+    """One epoch seen up close, in the space the optimizer works in (standardized units when
+    ``standardize`` is on): the parameters before, the full-batch gradient there, and after."""
+
+    epoch: int
+    loss: float  # the training objective before the update (MSE, plus the L2 term when l2 > 0)
+    names: list[str]  # "intercept" (when fitted) then one weight per term
+    before: np.ndarray
+    gradient: np.ndarray  # ∂loss/∂θ at ``before``, over all rows
+    after: np.ndarray
+    lr: float
+    standardized: bool
+    val_loss: float | None = None
+
+    @property
+    def update(self) -> np.ndarray:
+        return self.after - self.before
+
+    @property
+    def sgd_update(self) -> np.ndarray:
+        """What one plain full-batch SGD step would do: −lr · gradient."""
+        return -self.lr * self.gradient
+
+
+class Trainer:
+    """The training loop of :func:`train`, one epoch at a time, keeping the optimizer's state between calls.
+
+    ``model`` (an ``nn.Module`` wrapping ``nn.Linear``), ``loss_fn`` (``nn.MSELoss``) and ``optimizer``
+    (``torch.optim``) are the live objects; ``history`` holds the loss per epoch. ``validation`` is a
+    design with the same terms whose MSE is recorded each epoch in ``val_history``.
+
+    >>> tr = Trainer(design, TrainConfig(lr=0.05))
+    >>> info = tr.step()      # one epoch, with its gradient and update
+    >>> tr.run(10)            # ten more
+    >>> tr.result().coef
+    """
+
+    def __init__(self, design: Design, config: TrainConfig | None = None, validation: Design | None = None) -> None:
+        config = (config or TrainConfig()).validate()
+        _check_init(design, config)
+        if validation is not None and list(validation.terms) != list(design.terms):
+            raise ParameterError("The validation design must have the same terms as the training design. "
+                                 f"Got {validation.terms} instead of {design.terms}.")
+        self.design, self.config, self.validation = design, config, validation
+        dtype = torch.float64 if config.dtype == "float64" else torch.float32
+        device = resolve_device(config.device, dtype)
+        self.device = device
+        n, k = design.n_samples, len(design.terms)
+        batch = n if config.batch_size in (0, None) or config.batch_size >= n else config.batch_size
+        if batch < n and design.X is None:
+            raise ParameterError("Mini-batch training needs the rows in memory; this design was streamed from disk. "
+                                 "Use batch_size 0 (full batch) or load the file without --out-of-core.")
+        if config.engine == "stats" and batch < n:
+            raise ParameterError("The 'stats' engine computes full-batch gradients; set batch_size 0 or engine 'auto'.")
+        self.batch = batch
+
+        self.scaling = scaling = _Scaling.for_design(design, config.standardize)
+        if dtype == torch.float32:
+            _check_float32_range(design, scaling)
+        torch.manual_seed(config.seed)
+        self.model = model = LinearModel(k, bias=design.fit_intercept).to(device=device, dtype=dtype)
+        if config.init_weight is not None or config.init_bias is not None:
+            w0, b0 = _params(model)
+            coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
+            icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
+            w_t, b_t = scaling.to_trained(coef0, icpt0)
+            with torch.no_grad():
+                model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
+                if model.linear.bias is not None and b_t is not None:
+                    model.linear.bias.fill_(b_t)
+        # Two tiny parameter tensors: the single-tensor code path is faster than foreach on the CPU.
+        self.optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
+                                         foreach=False if device.type == "cpu" else None)
+        self.loss_fn = nn.MSELoss()  # what every engine computes (the stats engine in closed form)
+
+        engine: _Engine | None = None
+        if batch == n and config.engine in ("auto", "stats"):
+            engine = _StatsStep.create(design, scaling, model, config.l2, device)
+            if engine is None and (config.engine == "stats" or design.X is None):
+                raise RankDeficientError(
+                    "The design is rank deficient, so the sufficient-statistics engine cannot be used. "
+                    "Remove duplicate or collinear columns, or use engine 'autograd'.", rank=-1, n_params=k + 1, dependent=[])
+        if engine is None:
+            direct = batch < n and config.engine == "auto"
+            engine = (_DirectMinibatch if direct else _AutogradStep)(design, scaling, model, config.l2, dtype, device)
+        self.engine = engine
+        self._gen = torch.Generator().manual_seed(config.seed)
+        self._val_R = scaled_R(validation, scaling) if validation is not None else None
+        self._R: np.ndarray | None = None  # of the training data, for gradients shown in step mode
+
+        self.history: list[float] = []
+        self.val_history: list[float] = []
+        self.status: str | None = None  # None while more epochs can run; then one of STATUSES
+        self.reason: str | None = None
+        self.train_seconds = 0.0
+        self._good = engine.snapshot()
+        # Set by train(): the cooperative stop check and the callbacks that want every mini-batch.
+        self.should_stop: Callable[[], bool] | None = None
+        self.batch_hooks: list[Callback] = []
+        self._full_batch = batch == n
+
+    # -- reading the model ---------------------------------------------------------------------------
+    @property
+    def epoch(self) -> int:
+        """Epochs completed so far."""
+        return len(self.history)
+
+    @property
+    def done(self) -> bool:
+        return self.status is not None
+
+    @property
+    def param_names(self) -> list[str]:
+        return (["intercept"] if self.design.fit_intercept else []) + list(self.design.terms)
+
+    def params(self) -> tuple[float | None, np.ndarray]:
+        """(intercept, coef) now, in the original units of the data."""
+        w, b = _params(self.model)
+        return self.scaling.to_original(w, b)
+
+    def trained_params(self) -> np.ndarray:
+        """θ = [bias, weights...] as the optimizer sees them (standardized units when standardizing)."""
+        w, b = _params(self.model)
+        return w.copy() if b is None else np.concatenate([[b], w])
+
+    def _training_R(self) -> np.ndarray:
+        if self._R is None:
+            self._R = scaled_R(self.design, self.scaling)
+        return self._R
+
+    def objective(self, theta: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """(loss, full-batch gradient) at ``theta`` (now, by default), from the R factor: O(p²)."""
+        theta = self.trained_params() if theta is None else np.asarray(theta, dtype=np.float64)
+        Rz = self._training_R()
+        r = Rz[:-1, :-1] @ theta - Rz[:-1, -1]
+        n = self.design.n_samples
+        loss = (float(r @ r) + float(Rz[-1, -1]) ** 2) / n
+        grad = 2.0 / n * (Rz[:-1, :-1].T @ r)
+        if self.config.l2 > 0:
+            off = 1 if self.design.fit_intercept else 0
+            w = theta[off:]
+            loss += self.config.l2 * float(w @ w)
+            grad[off:] += 2.0 * self.config.l2 * w
+        return loss, grad
+
+    def _val_loss(self) -> float:
+        Rv = self._val_R
+        r = Rv[:-1] @ np.append(self.trained_params(), -1.0)
+        return (float(r @ r) + float(Rv[-1, -1]) ** 2) / self.validation.n_samples
+
+    # -- running -------------------------------------------------------------------------------------
+    def run_epoch(self) -> bool:
+        """Run one epoch; False (with ``status`` and ``reason`` set) once training has ended."""
+        if self.status is not None:
+            return False
+        history = self.history
+        epoch = len(history) + 1
+        config, engine, should_stop = self.config, self.engine, self.should_stop
+        if should_stop is not None and should_stop():
+            self.status, self.reason = "stopped", f"Stopped by request before epoch {epoch}."
+            return False
+        if self._full_batch:
+            value = engine.loss()  # the loss before this epoch's update, as the tutorial prints it
+            bad = _divergence(value, history, config.divergence_factor)
+            if bad and not math.isfinite(value):
+                engine.restore(self._good)  # the parameters of the last finite loss
+                self.status, self.reason = "diverged", bad.format(epoch=epoch)
+                return False
+            if self._val_R is not None:
+                self.val_history.append(self._val_loss())  # at the same parameters as the training loss
+            history.append(value)
+            if bad:
+                self.status, self.reason = "diverged", bad.format(epoch=epoch)
+                return False
+            self._good = engine.snapshot()
+            engine.step(self.optimizer)
+        else:
+            n, batch = self.design.n_samples, self.batch
+            engine.start_epoch(torch.randperm(n, generator=self._gen).to(self.device))  # one permutation per epoch
+            total = torch.zeros((), dtype=torch.float64, device=self.device)  # summed on device: no sync per batch
+            for start in range(0, n, batch):
+                stop_row = min(start + batch, n)
+                total += engine.batch_step(self.optimizer, start, stop_row) * (stop_row - start)
+                for cb in self.batch_hooks:
+                    cb.on_batch_end(epoch, stop_row, self.params)
+                if stop_row < n and should_stop is not None and should_stop():
+                    self.status, self.reason = "stopped", f"Stopped by request during epoch {epoch}."
+                    return False
+            value = total.item() / n
+            bad = _divergence(value, history, config.divergence_factor)
+            if bad and not (math.isfinite(value) and _finite_params(self.model)):
+                engine.restore(self._good)
+                self.status, self.reason = "diverged", bad.format(epoch=epoch)
+                return False
+            history.append(value)
+            if self._val_R is not None:
+                self.val_history.append(self._val_loss())  # after the epoch's updates
+            self._good = engine.snapshot()
+            if bad:
+                self.status, self.reason = "diverged", bad.format(epoch=epoch)
+                return False
+        if config.tol is not None and len(history) >= 2:
+            prev = history[-2]
+            if abs(prev - history[-1]) <= config.tol * max(abs(prev), np.finfo(np.float64).tiny):
+                self.status, self.reason = "converged", f"The loss changed by less than tol={config.tol:g} (relative) in epoch {epoch}."
+                return False
+        if epoch >= config.epochs:
+            self.status = "completed"
+            return False
+        return True
+
+    def run(self, epochs: int | None = None) -> TrainResult:
+        """Run ``epochs`` more epochs (all that remain by default) and return the result so far."""
+        t0 = time.perf_counter()
+        for _ in range(self.config.epochs if epochs is None else epochs):
+            if not self.run_epoch():
+                break
+        self.train_seconds += time.perf_counter() - t0
+        return self.result()
+
+    def step(self, epochs: int = 1) -> StepInfo | None:
+        """Run ``epochs`` epochs; return the last one up close (None if training had already ended)."""
+        if epochs > 1:
+            self.run(epochs - 1)
+        if self.done:
+            return None
+        before = self.trained_params()
+        loss, grad = self.objective(before)
+        val = self._val_loss() if self._val_R is not None else None
+        epoch = self.epoch + 1
+        t0 = time.perf_counter()
+        self.run_epoch()
+        self.train_seconds += time.perf_counter() - t0
+        if self.epoch < epoch:  # diverged or stopped before recording this epoch
+            return None
+        return StepInfo(epoch=epoch, loss=loss, names=self.param_names, before=before, gradient=grad,
+                        after=self.trained_params(), lr=self.config.lr, standardized=self.config.standardize,
+                        val_loss=val)
+
+    def result(self) -> TrainResult:
+        """The model and history so far, in the original units; final once ``done``."""
+        if not _finite_params(self.model):  # the last update overflowed: keep the last finite parameters
+            self.engine.restore(self._good)
+            self.status, self.reason = "diverged", (
+                "The parameters overflowed to inf/NaN in the last epoch: the learning rate is too large for this data. "
+                "Try a smaller learning rate or turn on standardization."
+            )
+        icpt, coef = self.params()
+        return TrainResult(
+            intercept=icpt, coef=coef, loss_history=list(self.history), status=self.status or "stopped",
+            reason=self.reason, epochs_run=len(self.history), device=str(self.device), dtype=self.config.dtype,
+            train_seconds=self.train_seconds, terms=list(self.design.terms), config=self.config,
+            engine=self.engine.name, val_loss_history=list(self.val_history) if self.validation is not None else None,
+        )
+
+    def start_info(self) -> TrainStart:
+        icpt, coef = self.params()
+        return TrainStart(self.design.n_samples, list(self.design.terms), str(self.device), self.config.epochs,
+                          icpt, coef.tolist())
+
+
 def train(
     design: Design,
     config: TrainConfig | None = None,
     callbacks: Sequence[Callback] = (),
     stop: StopFlag | None = None,
+    validation: Design | None = None,
 ) -> TrainResult:
     """Fit ``design`` by gradient descent as configured; see :class:`TrainConfig`.
 
     Full-batch runs use the sufficient-statistics engine (``engine="auto"``): each epoch costs O(p²)
     whatever the number of rows, with the same trajectory as the autograd loop. Mini-batch runs and
     ``engine="autograd"`` run the tutorial's forward/backward loop on device-resident data.
+    ``validation`` (same terms) adds its MSE per epoch to the events and the result.
     """
-    config = (config or TrainConfig()).validate()
-    _check_init(design, config)
-    dtype = torch.float64 if config.dtype == "float64" else torch.float32
-    device = resolve_device(config.device, dtype)
-    n, k = design.n_samples, len(design.terms)
-    batch = n if config.batch_size in (0, None) or config.batch_size >= n else config.batch_size
-    if batch < n and design.X is None:
-        raise ParameterError("Mini-batch training needs the rows in memory; this design was streamed from disk. "
-                             "Use batch_size 0 (full batch) or load the file without --out-of-core.")
-    if config.engine == "stats" and batch < n:
-        raise ParameterError("The 'stats' engine computes full-batch gradients; set batch_size 0 or engine 'auto'.")
-
-    scaling = _Scaling.for_design(design, config.standardize)
-    if dtype == torch.float32:
-        _check_float32_range(design, scaling)
-    torch.manual_seed(config.seed)
-    model = LinearModel(k, bias=design.fit_intercept).to(device=device, dtype=dtype)
-    if config.init_weight is not None or config.init_bias is not None:
-        w0, b0 = _params(model)
-        coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
-        icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
-        w_t, b_t = scaling.to_trained(coef0, icpt0)
-        with torch.no_grad():
-            model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
-            if model.linear.bias is not None and b_t is not None:
-                model.linear.bias.fill_(b_t)
-    # Two tiny parameter tensors: the single-tensor code path is faster than foreach on the CPU.
-    optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
-                                foreach=False if device.type == "cpu" else None)
-
-    engine: _Engine | None = None
-    if batch == n and config.engine in ("auto", "stats"):
-        engine = _StatsStep.create(design, scaling, model, config.l2, device)
-        if engine is None and (config.engine == "stats" or design.X is None):
-            raise RankDeficientError(
-                "The design is rank deficient, so the sufficient-statistics engine cannot be used. "
-                "Remove duplicate or collinear columns, or use engine 'autograd'.", rank=-1, n_params=k + 1, dependent=[])
-    if engine is None:
-        direct = batch < n and config.engine == "auto"
-        engine = (_DirectMinibatch if direct else _AutogradStep)(design, scaling, model, config.l2, dtype, device)
-    engine_name = engine.name
-    gen = torch.Generator().manual_seed(config.seed)
-
-    def should_stop() -> bool:
-        return (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
-
-    snapshot, restore = engine.snapshot, engine.restore
+    tr = Trainer(design, config, validation)
+    if stop is not None or callbacks:
+        tr.should_stop = lambda: (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
     # Only callbacks that override on_batch_end are called per step: a no-op call per batch is not free.
-    batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
-    def original_params() -> tuple[float | None, np.ndarray]:
-        w, b = _params(model)
-        return scaling.to_original(w, b)
-
-    icpt_init, coef_init = original_params()
-    info = TrainStart(n, list(design.terms), str(device), config.epochs, icpt_init, coef_init.tolist())
+    tr.batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+    info = tr.start_info()
     for cb in callbacks:
         cb.on_train_start(info)
-
-    history: list[float] = []
-    status, reason = "completed", None
-    good = snapshot()
+    history, val_history, params = tr.history, tr.val_history, tr.params
+    run_epoch, announced = tr.run_epoch, 0
     t0 = time.perf_counter()
-    for epoch in range(1, config.epochs + 1):
-        if should_stop():
-            status, reason = "stopped", f"Stopped by request before epoch {epoch}."
-            break
-        if batch == n:
-            value = engine.loss()  # the loss before this epoch's update, as the tutorial prints it
-            bad = _divergence(value, history, config.divergence_factor)
-            if bad and not math.isfinite(value):
-                restore(good)  # the parameters of the last finite loss
-                status, reason = "diverged", bad.format(epoch=epoch)
-                break
-            history.append(value)
-            if bad:
-                status, reason = "diverged", bad.format(epoch=epoch)
-                break
-            good = snapshot()
-            engine.step(optimizer)
-        else:
-            engine.start_epoch(torch.randperm(n, generator=gen).to(device))  # one permutation per epoch
-            total = torch.zeros((), dtype=torch.float64, device=device)  # summed on device: no sync per batch
-            stopped_mid = False
-            for start in range(0, n, batch):
-                stop_row = min(start + batch, n)
-                total += engine.batch_step(optimizer, start, stop_row) * (stop_row - start)
-                for cb in batch_hooks:
-                    cb.on_batch_end(epoch, stop_row, original_params)
-                if stop_row < n and should_stop():
-                    stopped_mid = True
-                    break
-            if stopped_mid:
-                status, reason = "stopped", f"Stopped by request during epoch {epoch}."
-                break
-            value = total.item() / n
-            bad = _divergence(value, history, config.divergence_factor)
-            if bad and not (math.isfinite(value) and _finite_params(model)):
-                restore(good)
-                status, reason = "diverged", bad.format(epoch=epoch)
-                break
-            history.append(value)
-            good = snapshot()
-            if bad:
-                status, reason = "diverged", bad.format(epoch=epoch)
-                break
-
-        if callbacks:
-            event = EpochEvent(epoch, history[-1], time.perf_counter() - t0, original_params)
+    while True:
+        going = run_epoch()
+        if callbacks and len(history) > announced:  # every recorded epoch is announced, the last one too
+            announced = len(history)
+            event = EpochEvent(len(history), history[-1], time.perf_counter() - t0, params,
+                               val_history[-1] if val_history else None)
             for cb in callbacks:
                 cb.on_epoch_end(event)
-        if config.tol is not None and len(history) >= 2:
-            prev = history[-2]
-            if abs(prev - history[-1]) <= config.tol * max(abs(prev), np.finfo(np.float64).tiny):
-                status, reason = "converged", f"The loss changed by less than tol={config.tol:g} (relative) in epoch {epoch}."
-                break
-    train_seconds = time.perf_counter() - t0
-
-    if not _finite_params(model):  # the last update overflowed: keep the last finite parameters
-        restore(good)
-        status, reason = "diverged", (
-            "The parameters overflowed to inf/NaN in the last epoch: the learning rate is too large for this data. "
-            "Try a smaller learning rate or turn on standardization."
-        )
-    icpt, coef = original_params()
-    result = TrainResult(
-        intercept=icpt, coef=coef, loss_history=history, status=status, reason=reason,
-        epochs_run=len(history), device=str(device), dtype=config.dtype,
-        train_seconds=train_seconds, terms=list(design.terms), config=config, engine=engine_name,
-    )
+        if not going:
+            break
+    tr.train_seconds = time.perf_counter() - t0
+    result = tr.result()
     for cb in callbacks:
         cb.on_train_end(result)
     return result

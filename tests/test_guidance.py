@@ -61,3 +61,19 @@ def test_loss_grid_equals_the_mse_computed_from_the_rows(tutorial_df):
     expected = np.array([[np.mean((bb + ww * x - y) ** 2) for bb in b] for ww in w])
     np.testing.assert_allclose(Z, expected, rtol=1e-10, atol=1e-12)
     assert Z.min() >= 0
+
+
+@pytest.mark.parametrize("data, standardize", [("tutorial_df", False), ("multi_df", True)])
+def test_loss_minimum_is_below_every_trained_loss_and_reached_by_long_training(data, standardize, request):
+    from linreg_core import loss_minimum
+
+    df = request.getfixturevalue(data)
+    df = df.assign(y=df.y + np.linspace(-0.3, 0.3, len(df)))  # not a perfect fit: the minimum is above 0
+    design = build_design(df, "y")
+    for l2 in (0.0, 0.5):
+        best = loss_minimum(design, standardize, l2)
+        g = lr_guidance(design, standardize, l2)
+        res = train(design, TrainConfig(device="cpu", dtype="float64", lr=g.optimal_lr, epochs=20_000,
+                                        standardize=standardize, l2=l2))
+        assert min(res.loss_history) >= best * (1 - 1e-9)
+        assert res.loss_history[-1] == pytest.approx(best, rel=1e-6)

@@ -15,6 +15,7 @@ from linreg_core import (
     HistoryRecorder,
     ParameterError,
     TrainConfig,
+    Trainer,
     build_design,
     fit_exact,
     resolve_device,
@@ -288,3 +289,81 @@ def test_direct_minibatch_matches_autograd_minibatch(multi_df, optimizer, l2):
     assert ref.engine == "autograd" and fast.engine == "direct"
     np.testing.assert_allclose(fast.loss_history, ref.loss_history, rtol=1e-9)
     np.testing.assert_allclose(fast.coef, ref.coef, rtol=1e-9)
+
+
+# --- Trainer: the same loop one epoch at a time (step mode) -------------------------------------------
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_stepping_one_epoch_at_a_time_follows_train_exactly(multi_df, optimizer):
+    design = build_design(multi_df, "y")
+    cfg = TrainConfig(device="cpu", dtype="float64", optimizer=optimizer, lr=0.05, epochs=40, standardize=True)
+    whole = train(design, cfg)
+    tr = Trainer(design, cfg)
+    infos = [tr.step() for _ in range(10)]
+    tr.step(5)  # five more, inspecting the last
+    rest = tr.run()
+    assert [i.epoch for i in infos] == list(range(1, 11))
+    assert rest.loss_history == whole.loss_history  # the optimizer's state (Adam moments) survives between calls
+    np.testing.assert_array_equal(rest.coef, whole.coef)
+    assert rest.status == "completed" and tr.done and tr.step() is None
+
+
+def test_step_reports_the_autograd_gradient_and_the_sgd_update(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    tr = Trainer(design, TrainConfig(device="cpu", dtype="float64", lr=0.01, seed=3))
+    info = tr.step()
+    # The same gradient by autograd on the rows, at the parameters before the step.
+    b, w = (torch.tensor(info.before[0], requires_grad=True, dtype=torch.float64),
+            torch.tensor(info.before[1], requires_grad=True, dtype=torch.float64))
+    x, y = torch.tensor(tutorial_df.x.values), torch.tensor(tutorial_df.y.values)
+    loss = torch.mean((w * x + b - y) ** 2)
+    loss.backward()
+    assert info.names == ["intercept", "x"]
+    np.testing.assert_allclose(info.gradient, [b.grad.item(), w.grad.item()], rtol=1e-12)
+    assert info.loss == pytest.approx(loss.item(), rel=1e-12) == tr.history[0]
+    np.testing.assert_allclose(info.update, info.sgd_update, rtol=1e-12)  # plain SGD: Δθ = −lr·∇L
+
+
+def test_adam_update_is_not_minus_lr_times_gradient(multi_df):
+    tr = Trainer(build_design(multi_df, "y"), TrainConfig(device="cpu", dtype="float64", optimizer="adam", lr=0.1,
+                                                          standardize=True))
+    info = tr.step()
+    # Adam's first step moves every parameter by about lr, whatever the size of its gradient.
+    np.testing.assert_allclose(np.abs(info.update), 0.1, rtol=1e-6)
+    assert not np.allclose(info.update, info.sgd_update)
+
+
+def test_validation_loss_is_the_mse_on_the_held_out_rows(multi_df):
+    from linreg_core import train_val_split
+
+    design = build_design(multi_df, "y")
+    tr_d, va_d = train_val_split(design, 0.25, seed=1)
+    assert tr_d.n_samples + va_d.n_samples == design.n_samples and va_d.n_samples == 50
+    assert not set(tr_d.extra["rows"]) & set(va_d.extra["rows"])
+    rec = HistoryRecorder()
+    res = train(tr_d, TrainConfig(device="cpu", dtype="float64", lr=0.1, epochs=30, standardize=True), [rec],
+                validation=va_d)
+    assert len(res.val_loss_history) == len(res.loss_history) == 30
+    assert [e.val_loss for e in rec.events] == res.val_loss_history
+    # Full batch: each epoch's losses are taken before its update, so epoch k's validation loss is at the
+    # parameters after epoch k−1. Check the last one against the rows, with a one-epoch-shorter run.
+    prev = train(tr_d, TrainConfig(device="cpu", dtype="float64", lr=0.1, epochs=29, standardize=True))
+    mse = float(np.mean((va_d.y - prev.predict(va_d.X)) ** 2))
+    assert res.val_loss_history[-1] == pytest.approx(mse, rel=1e-9)
+    assert train_val_split(design, 0.25, seed=1)[1].extra["rows"].tolist() == va_d.extra["rows"].tolist()
+    assert train_val_split(design, 0.25, seed=2)[1].extra["rows"].tolist() != va_d.extra["rows"].tolist()
+
+
+@pytest.mark.parametrize("frac", [0, 1, -0.1, "0.2", True])
+def test_bad_validation_fraction_is_rejected(tutorial_df, frac):
+    from linreg_core import train_val_split
+
+    with pytest.raises(ParameterError, match="'val_fraction' parameter must be a float in \\(0, 1\\)"):
+        train_val_split(build_design(tutorial_df, "y"), frac)
+
+
+def test_too_few_rows_to_hold_out_is_a_clear_error(tutorial_df):
+    from linreg_core import InsufficientDataError, train_val_split
+
+    with pytest.raises(InsufficientDataError, match="too few to hold out"):
+        train_val_split(build_design(tutorial_df.iloc[:3], "y"), 0.5)

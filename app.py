@@ -11,6 +11,8 @@ state.mark_interrupted()
 
 pages = [
     st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+    st.Page("pages/step.py", title="Step", icon=":material/step:"),
+    st.Page("pages/race.py", title="Race", icon=":material/sports_score:"),
     st.Page("pages/data.py", title="Data", icon=":material/table:"),
     st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),

@@ -1,46 +1,145 @@
-"""How it works: the tutorial's steps, the equations, and where each lives in the studio."""
+"""How it works: the tutorial's seven steps, each shown with the live objects the studio is using now."""
 
+import numpy as np
 import streamlit as st
+import torch
+
+from linreg_core import LinregError, Trainer
+from studio import state
+from studio.tex import column, equation, name, num
 
 ss = st.session_state
-cfg = (ss.get("cfg_optimizer", "sgd"), ss.get("cfg_lr", 0.01), ss.get("cfg_epochs", 100))
+OPT_CODE = {
+    "sgd": "torch.optim.SGD(model.parameters(), lr={lr:g})",
+    "momentum": "torch.optim.SGD(model.parameters(), lr={lr:g}, momentum={m:g})",
+    "adam": "torch.optim.Adam(model.parameters(), lr={lr:g})",
+    "rmsprop": "torch.optim.RMSprop(model.parameters(), lr={lr:g})",
+    "adagrad": "torch.optim.Adagrad(model.parameters(), lr={lr:g})",
+}
+UPDATE = {
+    "sgd": r"\theta \leftarrow \theta - \eta\, \nabla_\theta L",
+    "momentum": r"v \leftarrow \beta v + \nabla_\theta L, \qquad \theta \leftarrow \theta - \eta\, v",
+    "adam": r"m \leftarrow \beta_1 m + (1-\beta_1) g,\; s \leftarrow \beta_2 s + (1-\beta_2) g^2,\; "
+            r"\theta \leftarrow \theta - \eta\, \frac{\hat m}{\sqrt{\hat s} + \epsilon}",
+    "rmsprop": r"s \leftarrow \alpha s + (1-\alpha) g^2, \qquad \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \epsilon}",
+    "adagrad": r"s \leftarrow s + g^2, \qquad \theta \leftarrow \theta - \eta\, \frac{g}{\sqrt{s} + \epsilon}",
+}
+
+
+def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str]:
+    """The step-mode trainer when it matches the current settings (the very object being stepped), else a
+    fresh one at its starting point, as Train would build it."""
+    rec = ss.get("stepper")
+    if rec is not None and rec["key"] == problem.key and rec["config"] == config:
+        return rec["trainer"], f"the Step page's trainer, after {rec['trainer'].epoch:,} epoch(s)"
+    cached = ss.get("_hiw_trainer")
+    if cached is None or cached[0] != (problem.key, config):
+        cached = ss._hiw_trainer = ((problem.key, config), Trainer(problem.design, config, problem.validation))
+    return cached[1], "a fresh trainer with your settings, at its starting point (press Train or Step to move it)"
+
+
+def step(n: int, title: str, where: str, page: str, icon: str):
+    box = st.container(border=True)
+    box.subheader(f"{n}. {title}")
+    box.page_link(page, label=where, icon=icon)
+    return box
+
 
 st.title("How it works")
-st.write("The studio runs the classic PyTorch linear-regression tutorial — with your data and settings — "
-         "and puts the exact answer beside it.")
+st.write("The studio runs the classic PyTorch linear-regression tutorial — with your data and your settings — and "
+         "puts the exact answer beside it. Each step below shows the tutorial's code, the equation, and the object "
+         "the studio is using for it right now.")
 
-st.subheader("1. Data")
-st.write("Each row is a point (x, y). With several features, or a polynomial degree K, the inputs are the "
-         "columns of a design matrix X (x, x², …, x^K per feature).")
-st.latex(r"X \in \mathbb{R}^{n \times k}, \quad y \in \mathbb{R}^{n}")
+try:
+    problem = state.current_problem()
+    config = state.train_config()
+    trainer, which = live_trainer(problem, config)
+except LinregError as exc:
+    st.error(f"The live objects can't be built from the current data or settings: {exc}")
+    st.page_link("pages/data.py", label="Fix the data on the Data page", icon=":material/table:")
+    st.stop()
 
-st.subheader("2. Model: nn.Linear")
-st.write("A linear model is a weighted sum plus a bias — exactly what `nn.Linear(k, 1)` computes.")
-st.latex(r"\hat{y} = X w + b")
-st.code("class LinearModel(nn.Module):\n    def __init__(self, k):\n        super().__init__()\n"
-        "        self.linear = nn.Linear(k, 1)\n    def forward(self, x):\n        return self.linear(x)", language="python")
+design, exact = problem.design, problem.exact
+theta = trainer.trained_params()
+loss_now, grad_now = trainer.objective()
+names = trainer.param_names
+std = config.standardize
+st.info(f"Live objects below: {which}." + (" Standardization is on, so the model's parameters are in standardized "
+                                           "units; the Results page reports them in the data's units." if std else ""))
 
-st.subheader("3. Loss: nn.MSELoss")
-st.latex(r"L(w, b) = \frac{1}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i)^2")
+with step(1, "Data as tensors", "Change the data on the Data page", "pages/data.py", ":material/table:"):
+    st.write(f"Each row is a point. The current dataset, **{ss.ds_name}**, gives {design.n_samples:,} rows of "
+             f"{len(design.terms)} input column(s) ({', '.join(design.terms)}) and the target **{design.target}**.")
+    st.code("x_train = torch.tensor([[1.0], [2.0], [3.0], [3.5]])\ny_train = torch.tensor([[2.0], [4.0], [6.0], [7.0]])",
+            language="python")
+    head = min(4, design.n_samples)
+    st.caption("Live: the first rows of yours, as the trainer sees them" + (" (standardized)" if std else ""))
+    z = (design.X[:head] - trainer.scaling.mean) / trainer.scaling.scale
+    st.code(f"x = {torch.tensor(z, dtype=torch.float32)!r}\ny = {torch.tensor(design.y[:head, None], dtype=torch.float32)!r}",
+            language="python")
+    st.latex(r"X \in \mathbb{R}^{" + f"{design.n_samples}" + r" \times " + f"{len(design.terms)}" + r"}, \quad y \in "
+             r"\mathbb{R}^{" + f"{design.n_samples}" + "}")
 
-st.subheader("4. Gradient")
-st.write("`loss.backward()` computes the slope of the loss with respect to every parameter:")
-st.latex(r"\nabla_w L = \frac{2}{n} X^\top (X w + b - y), \qquad \frac{\partial L}{\partial b} = \frac{2}{n} \sum_i (\hat{y}_i - y_i)")
+with step(2, "The model: nn.Linear", "Watch it move on the Step page", "pages/step.py", ":material/step:"):
+    st.write("A linear model is a weighted sum of the inputs plus a bias — exactly what `nn.Linear(k, 1)` computes.")
+    st.code("class LinearRegression(nn.Module):\n    def __init__(self, k):\n        super().__init__()\n"
+            "        self.linear = nn.Linear(k, 1)\n\n    def forward(self, x):\n        return self.linear(x)",
+            language="python")
+    st.caption("Live: the model object and its parameters now")
+    params = "\n".join(f"{n}: {p.detach().cpu().numpy().round(6).tolist()}" for n, p in trainer.model.named_parameters())
+    st.code(f"{trainer.model!r}\n{params}", language="text")
+    b0 = theta[0] if design.fit_intercept else None
+    st.latex(r"\hat{y} = X w + b \quad\Rightarrow\quad " + equation(design.target, b0, theta[-len(design.terms):],
+                                                                   design.terms, 4))
 
-st.subheader("5. Optimizer step")
-st.write(f"`optimizer.step()` moves the parameters against the gradient. Plain SGD, the tutorial's optimizer, "
-         f"takes this step with learning rate η (your settings now: **{cfg[0]}**, η = **{cfg[1]:g}**; momentum, "
-         "Adam, RMSprop and Adagrad adapt the step using past gradients):")
-st.latex(r"w \leftarrow w - \eta \nabla_w L, \qquad b \leftarrow b - \eta \frac{\partial L}{\partial b}")
-st.write("Too large an η overshoots and the loss explodes (the studio stops and tells you); too small crawls. "
-         "Standardizing the features makes all directions equally steep, so one η suits them all.")
+with step(3, "The loss: nn.MSELoss", "See it fall on the Train page", "pages/train.py", ":material/model_training:"):
+    st.code("criterion = nn.MSELoss()\nloss = criterion(model(x_train), y_train)", language="python")
+    st.caption(f"Live: {trainer.loss_fn!r} on your {design.n_samples:,} rows, at the parameters above"
+               + (f", plus the L2 term {config.l2:g}·‖w‖²" if config.l2 > 0 else ""))
+    st.latex(r"L(w, b) = \frac{1}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i)^2" + (r" + \lambda \lVert w \rVert^2" if config.l2 > 0
+                                                                           else "") + f" = {num(loss_now, 6)}")
 
-st.subheader("6. The loop")
-st.write(f"Repeat steps 3–5 for every epoch (yours: **{cfg[2]:,}**). Each epoch prints `epoch k, loss v` — the "
-         "loss before that epoch's update — which is the curve on the Train page.")
+with step(4, "The optimizer", "Choose it and its learning rate on the Train page", "pages/train.py", ":material/tune:"):
+    st.code("optimizer = " + OPT_CODE[config.optimizer].format(lr=config.lr, m=config.momentum), language="python")
+    st.caption("Live: the torch.optim object with your settings")
+    st.code(repr(trainer.optimizer), language="text")
+    st.latex(UPDATE[config.optimizer] + rf", \qquad \eta = {num(config.lr)}")
+    st.page_link("pages/race.py", label="Compare optimizers on this data in a race", icon=":material/sports_score:")
 
-st.subheader("7. The exact answer")
-st.write("Least squares has a closed form. The studio solves it with a pivoted QR factorization of the column-scaled "
-         "design (numerically safer than the textbook normal equations) — the dashed line you train towards.")
-st.latex(r"\hat{\beta} = \arg\min_\beta \lVert y - A\beta \rVert^2, \quad A = [\mathbf{1}, X] = QR \;\Rightarrow\; R \hat\beta = Q^\top y")
-st.page_link("pages/train.py", label="Try it on the Train page", icon=":material/model_training:")
+with step(5, "Gradient: loss.backward()", "Inspect each gradient on the Step page", "pages/step.py", ":material/step:"):
+    st.write("`loss.backward()` fills each parameter's `.grad` with the slope of the loss along it:")
+    st.latex(r"\nabla_w L = \frac{2}{n} X^\top (X w + b - y), \qquad \frac{\partial L}{\partial b} = "
+             r"\frac{2}{n} \sum_i (\hat{y}_i - y_i)")
+    st.caption("Live: the full-batch gradient at the parameters above")
+    st.latex(r"\nabla_\theta L = " + column(grad_now) + r"\quad \text{for } (" + ", ".join(map(name, names)) + ")")
+    if config.optimizer == "sgd":
+        nxt = theta - config.lr * grad_now
+        st.caption("So plain SGD's next step moves the parameters to")
+        st.latex(r"\theta - \eta \nabla_\theta L = " + column(nxt))
+
+with step(6, "The training loop", "Run it on the Train page", "pages/train.py", ":material/model_training:"):
+    batch = "every row each step (full batch)" if config.batch_size == 0 else f"mini-batches of {config.batch_size:,} rows"
+    st.code(f"for epoch in range({config.epochs}):\n    optimizer.zero_grad()\n    loss = criterion(model(x_train), y_train)\n"
+            "    loss.backward()\n    optimizer.step()\n    print(f'epoch {epoch}, loss {loss.item()}')", language="python")
+    st.write(f"Your loop: **{config.epochs:,}** epochs over {batch}; the trainer has run **{trainer.epoch:,}** so far. "
+             "Each epoch records the loss before its update — the tutorial's printout, and the curve on the Train page.")
+    run = ss.run if state.run_matches(problem) else None
+    if run and run["history"]:
+        h = run["history"]
+        lines = [f"epoch {k}, loss {h[k]:.6g}" for k in range(min(3, len(h)))]
+        if len(h) > 3:
+            lines += ["...", f"epoch {len(h) - 1}, loss {h[-1]:.6g}"]
+        st.caption("Live: the printout of your last run")
+        st.code("\n".join(lines), language="text")
+
+with step(7, "The answer, checked", "See the statistics on the Results page", "pages/results.py", ":material/analytics:"):
+    st.write("Least squares has a closed form. The studio solves it with a pivoted QR factorization of the "
+             "column-scaled design (safer than the textbook normal equations) — the dashed line training heads for.")
+    st.latex(r"\hat{\beta} = \arg\min_\beta \lVert y - A\beta \rVert^2, \quad A = [\mathbf{1}, X] = QR \;\Rightarrow\; "
+             r"R \hat\beta = Q^\top y")
+    st.caption("Live: the exact parameters for your data, in its units")
+    st.latex(equation(design.target, exact.intercept, exact.coef, design.terms) + rf", \quad \mathrm{{MSE}} = "
+             f"{num(problem.stats.mse)}")
+    gap = float(np.max(np.abs(np.concatenate([[trainer.params()[0] or 0.0] if design.fit_intercept else [],
+                                               trainer.params()[1]]) - exact.params)))
+    st.write(f"The live model is **{gap:.3g}** away from it (largest parameter difference).")

@@ -5,26 +5,9 @@ import streamlit as st
 
 from linreg_core import fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
 from studio import charts, share, state
+from studio.tex import equation
 
 ss = st.session_state
-
-
-def equation(target: str, intercept: float | None, coef, terms) -> str:
-    """LaTeX for target = b + w1·t1 + ..., with the original column names."""
-    def name(t: str) -> str:
-        base, _, power = t.partition("^")
-        base = r"\mathrm{" + base.replace("_", r"\_") + "}"
-        return base + (f"^{{{power}}}" if power else "")
-
-    def num(v: float) -> str:
-        mant, _, exp = f"{v:.6g}".partition("e")
-        return mant + (rf" \times 10^{{{int(exp)}}}" if exp else "")
-
-    parts = [num(intercept)] if intercept is not None else []
-    for c, t in zip(coef, terms):
-        sign = "-" if c < 0 else "+"
-        parts.append(f"{sign} {num(abs(c))}\\,{name(t)}" if parts else f"{num(c)}\\,{name(t)}")
-    return r"\widehat{\mathrm{" + target.replace("_", r"\_") + "}} = " + " ".join(parts)
 
 
 st.title("Results")

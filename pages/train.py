@@ -6,6 +6,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from linreg_core import OPTIMIZERS, LinregError, available_devices, train
+from linreg_core._data import MAX_DEGREE
 from studio import charts, share, state
 from studio.live import LiveTraining
 
@@ -87,9 +88,22 @@ with st.sidebar:
     with st.expander("Advanced"):
         st.selectbox("Precision", ["float32", "float64"], **state.bind("cfg_dtype"))
         st.number_input("Momentum (SGD + momentum)", min_value=0.0, max_value=0.999, step=0.05, **state.bind("cfg_momentum"))
-        st.number_input("L2 penalty", min_value=0.0, max_value=1e6, step=0.01, **state.bind("cfg_l2"), format="%.6g")
         st.number_input("Stop when loss changes less than (relative, 0 = off)", min_value=0.0, max_value=1.0,
                         **state.bind("cfg_tol"), format="%.2g")
+    with st.expander("Validation and model", expanded=bool(ss.cfg_val)):
+        st.toggle("Hold out a validation set", **state.bind("cfg_val"),
+                  help="Train on part of the rows and draw the MSE on the rest each epoch: a validation curve "
+                       "that rises while the training loss falls is over-fitting.")
+        if ss.cfg_val:
+            st.slider("Validation share", min_value=0.05, max_value=0.5, step=0.05, **state.bind("cfg_val_frac"),
+                      format="%.2f")
+            st.number_input("Split seed", min_value=0, max_value=2**31 - 1, step=1, **state.bind("cfg_val_seed"),
+                            help="Which rows are held out; the same seed gives the same split.")
+        if len(ss.sel_features) == 1:
+            st.number_input("Polynomial degree", min_value=1, max_value=MAX_DEGREE, step=1, **state.bind("sel_degree"),
+                            help=f"Fit {ss.sel_target} with x, x², …, x^degree of {ss.sel_features[0]}.")
+        st.number_input("L2 penalty", min_value=0.0, max_value=1e6, step=0.01, **state.bind("cfg_l2"), format="%.6g",
+                        help="Adds l2·‖w‖² to the loss (ridge): smaller weights, a smoother fit.")
     st.toggle("Live charts", **state.bind("ui_live"), help="Redraw the charts about five times a second while training.")
     st.toggle("Log-scale loss", **state.bind("ui_logy"))
 
@@ -98,9 +112,12 @@ st.title("Train")
 share.show_notice()
 problem = state.problem_or_stop("trained on")
 
-design, exact = problem.design, problem.exact
+design, exact, validation = problem.design, problem.exact, problem.validation
+rows_note = (f"{design.n_samples:,} training rows + {validation.n_samples:,} validation rows" if validation is not None
+             else f"{design.n_samples:,} rows")
+rows_note = rows_note.replace(" 1 validation rows", " 1 validation row")
 st.caption(
-    f"**{ss.ds_name}** · {design.n_samples:,} rows · {design.target} ~ {' + '.join(design.terms)}"
+    f"**{ss.ds_name}** · {rows_note} · {design.target} ~ {' + '.join(design.terms)}"
     f"{'' if design.fit_intercept else ' (no intercept)'}"
 )
 st.page_link("pages/data.py", label="Change data or columns", icon=":material/table:")
@@ -134,9 +151,10 @@ def draw(run: dict) -> None:
     )
     # While running, the x axis spans every planned epoch so progress shows; afterwards, what ran.
     span = total if run["status"] == "running" else None
-    loss_ph.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, problem.stats.mse, span),
+    loss_ph.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, problem.stats.mse, span,
+                                            run["val_history"] if validation is not None else None),
                          key=f"loss_{id(run)}_{n}_{run['draws']}", width="stretch")
-    fit_ph.plotly_chart(charts.fit_figure(design, (run["intercept"], run["coef"]), exact_fit),
+    fit_ph.plotly_chart(charts.fit_figure(design, (run["intercept"], run["coef"]), exact_fit, validation),
                         key=f"fit_{id(run)}_{n}_{run['draws']}", width="stretch")
     # The landscape is the heaviest chart to render: about once a second while running, always at the end.
     if land_ph is not None and (run["status"] != "running" or run["draws"] % 5 == 0):
@@ -153,7 +171,7 @@ if train_clicked:
     live = LiveTraining(run, draw if ss.ui_live else None)
     log.info("run %x started: %d epochs on %d rows", id(run), config.epochs, design.n_samples)
     try:
-        result = train(design, config, [live])
+        result = train(design, config, [live], validation=validation)
     except LinregError as exc:
         ss.run = None
         st.error(str(exc))
@@ -172,9 +190,9 @@ if train_clicked:
 run = ss.run if state.run_matches(problem) else None
 if run is None:
     status_ph.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
-    loss_ph.plotly_chart(charts.loss_figure([], ss.ui_logy, problem.stats.mse, int(ss.cfg_epochs)), key="loss_idle",
-                         width="stretch")
-    fit_ph.plotly_chart(charts.fit_figure(design, None, exact_fit), key="fit_idle", width="stretch")
+    loss_ph.plotly_chart(charts.loss_figure([], ss.ui_logy, problem.stats.mse, int(ss.cfg_epochs),
+                                            [] if validation is not None else None), key="loss_idle", width="stretch")
+    fit_ph.plotly_chart(charts.fit_figure(design, None, exact_fit, validation), key="fit_idle", width="stretch")
     if land_ph is not None:
         land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, []), key="land_idle", width="stretch")
 else:
@@ -188,8 +206,28 @@ else:
         if run["reason"]:
             msg += f" {run['reason']}"
         st.success(msg)
+    if validation is not None and run["val_history"]:
+        gd_val = state.validation_mse(validation, (run["intercept"], run["coef"]))
+        ex_val = state.validation_mse(validation, exact_fit)
+        best = min(range(len(run["val_history"])), key=run["val_history"].__getitem__) + 1
+        st.markdown(
+            f"**Validation MSE** on {validation.n_samples:,} held-out rows: gradient descent **{gd_val:.4g}**, "
+            f"exact fit **{ex_val:.4g}** (training MSE of the exact fit: {problem.stats.mse:.4g}). "
+            f"The validation curve was lowest at epoch {best:,}."
+        )
     if run["draws"]:
         rate = run["draws"] / run["train_seconds"] if run["train_seconds"] > 0 else 0.0
         share = run["draw_seconds"] / run["train_seconds"] if run["train_seconds"] > 0 else 0.0
         st.caption(f"Live charts: {run['draws']} redraws, {rate:.1f} per second, drawing took {share:.0%} of the time.")
     st.page_link("pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")
+
+sweep = state.degree_sweep(problem)
+if sweep is not None:
+    with st.expander("Validation curve by polynomial degree", expanded=True):
+        st.plotly_chart(charts.degree_figure(sweep, state.degree_of(ss)), key="degree_sweep", width="stretch")
+        best = int(sweep.loc[sweep["validation MSE"].idxmin(), "degree"])
+        st.caption(f"Exact least-squares fits on the same training rows. Training MSE can only fall as the degree "
+                   f"grows; the validation MSE is lowest at degree **{best}**: lower degrees under-fit, higher ones "
+                   "start fitting the noise (over-fit).")
+st.page_link("pages/step.py", label="Step through training one epoch at a time", icon=":material/step:")
+st.page_link("pages/race.py", label="Race optimizers on this data", icon=":material/sports_score:")

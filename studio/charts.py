@@ -20,6 +20,9 @@ MAX_SCATTER_POINTS = 5000
 GD_COLOR = "#e4572e"
 EXACT_COLOR = "#2e86ab"
 DATA_COLOR = "#5c6770"
+VAL_COLOR = "#7b2cbf"
+# One colour per race lane, distinct from the exact-fit blue.
+LANE_COLORS = ("#e4572e", "#17becf", "#7b2cbf", "#f0a202", "#2ca02c", "#8c564b", "#d62790", "#555555")
 
 Params = tuple[float | None, Sequence[float]]
 
@@ -58,26 +61,38 @@ def _figure(traces: list[dict], title: str, x: str, y: str, **layout: Any) -> go
     return go.Figure(data=traces, layout=base, _validate=False)
 
 
-def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | None = None,
-                total_epochs: int | None = None) -> go.Figure:
-    """Loss per epoch; ``floor`` is the exact least-squares MSE (the best any run can reach)."""
+def _history_trace(history: Sequence[float], name: str, color: str, dash: str | None = None) -> dict[str, Any]:
     stride, loss = downsample_history(history)
     n = len(history)
-    trace: dict[str, Any] = {"type": "scatter", "name": "gradient descent", "line": {"color": GD_COLOR, "width": 2},
+    trace: dict[str, Any] = {"type": "scatter", "name": name, "line": {"color": color, "width": 2},
                              "mode": "lines+markers" if n <= 60 else "lines"}
+    if dash:
+        trace["line"]["dash"] = dash
     if n and (n - 1) % stride:
         trace["x"] = _f32(np.append(np.arange(1, n + 1, stride), n))
     else:
         trace["x0"], trace["dx"] = 1, stride
     trace["y"] = loss  # float64: losses can span 1e-30 .. 1e30
-    traces = [trace]
+    return trace
+
+
+def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | None = None,
+                total_epochs: int | None = None, val_history: Sequence[float] | None = None) -> go.Figure:
+    """Loss per epoch; ``floor`` is the exact least-squares MSE (the best any run can reach).
+    With ``val_history``, the validation MSE is drawn beside the training loss."""
+    val = val_history is not None
+    traces = [_history_trace(history, "training loss" if val else "gradient descent", GD_COLOR)]
+    if val:
+        traces.append(_history_trace(val_history, "validation MSE", VAL_COLOR))
+    loss = np.concatenate([traces[0]["y"], traces[-1]["y"]]) if val else traces[0]["y"]
     shapes, annotations = [], []
     top = float(np.max(loss)) if len(loss) else 1.0
     # A perfect fit has an exact MSE of ~1e-30: drawing it would squash a log axis, so leave it out.
     if floor is not None and np.isfinite(floor) and (not log_y or floor > 1e-12 * top):
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": floor, "y1": floor,
                        "line": {"color": EXACT_COLOR, "dash": "dash"}})
-        annotations.append({"xref": "paper", "x": 1, "y": np.log10(floor) if log_y else floor, "text": "exact minimum",
+        annotations.append({"xref": "paper", "x": 1, "y": np.log10(floor) if log_y else floor,
+                            "text": "exact minimum" + (" (training rows)" if val else ""),
                             "showarrow": False, "xanchor": "right", "yanchor": "bottom",
                             "font": {"color": EXACT_COLOR}})
     xaxis: dict[str, Any] = {}
@@ -105,16 +120,28 @@ def _design_rows(design: Design) -> np.ndarray:
     return rows
 
 
-def fit_figure(design: Design, gd: Params | None, exact: Params | None) -> go.Figure:
-    """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual."""
+def fit_figure(design: Design, gd: Params | None, exact: Params | None, validation: Design | None = None) -> go.Figure:
+    """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual.
+    ``validation`` rows are drawn as open circles (one feature)."""
     rows = _design_rows(design)
     traces: list[dict] = []
     if len(design.features) == 1:
         x = design.X[:, 0]
-        lo, hi = design.extra.get("x_range") or design.extra.setdefault("x_range", (float(x.min()), float(x.max())))
+        if "x_range" not in design.extra:
+            xs = x if validation is None else np.concatenate([x, validation.X[:, 0]])
+            design.extra["x_range"] = (float(xs.min()), float(xs.max()))
+        lo, hi = design.extra["x_range"]
         pad = 0.05 * (hi - lo or 1.0)
         grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
-        traces.append(_markers(x[rows], design.y[rows], "data", DATA_COLOR, 8 if len(rows) < 300 else 4, 0.7))
+        size = 8 if len(rows) < 300 else 4
+        traces.append(_markers(x[rows], design.y[rows], "training rows" if validation is not None else "data",
+                               DATA_COLOR, size, 0.7))
+        if validation is not None:
+            vrows = _design_rows(validation)
+            v = _markers(validation.X[vrows, 0], validation.y[vrows], "validation rows", VAL_COLOR, size + 1, 0.9)
+            v["marker"]["symbol"] = "circle-open"
+            v["marker"]["line"] = {"width": 2, "color": VAL_COLOR}
+            traces.append(v)
         for params, name, line in ((exact, "exact least squares", {"color": EXACT_COLOR, "dash": "dash", "width": 2}),
                                    (gd, "gradient descent", {"color": GD_COLOR, "width": 3})):
             if params is not None:
@@ -144,13 +171,19 @@ def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
                             "line": {"color": "#888888", "dash": "dot"}}])
 
 
-def landscape_figure(design: Design, exact: Params, path: Sequence[tuple[float, float]],
-                     log_z: bool = True) -> go.Figure:
-    """Contours of the MSE over (intercept, slope), the exact minimum, and the optimizer's path so far."""
+Path = Sequence[tuple[float, float]]
+
+
+def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = True,
+                     paths: Sequence[tuple[str, str, Path]] = ()) -> go.Figure:
+    """The MSE over (intercept, slope), the exact minimum, and the optimizer's path so far — or several
+    named, coloured ``paths`` (an optimizer race)."""
     from linreg_core import loss_grid
 
     b_star, w_star = float(exact[0]), float(exact[1][0])
-    pts = np.array([(b_star, w_star), *path], dtype=np.float64)
+    named = list(paths) or ([("optimizer path", GD_COLOR, path)] if len(path) else [])
+    every = [pt for _, _, p in named for pt in p]
+    pts = np.array([(b_star, w_star), *every], dtype=np.float64)
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     lo, hi = pts.min(axis=0), pts.max(axis=0)
     span = np.maximum(hi - lo, 0.5 * np.maximum(np.abs([b_star, w_star]), 1.0))
@@ -164,13 +197,52 @@ def landscape_figure(design: Design, exact: Params, path: Sequence[tuple[float, 
         "colorscale": "Blues", "reversescale": True, "showscale": False, "name": "loss", "zsmooth": "best",
         "hoverinfo": "skip",
     }]
-    if len(path):
-        p = np.asarray(path, dtype=np.float64)
+    for name, color, one in named:
+        if not len(one):
+            continue
+        p = np.asarray(one, dtype=np.float64)
+        p = p[np.all(np.isfinite(p), axis=1)]
         traces.append({"type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "lines+markers" if len(p) < 80 else "lines",
-                       "name": "optimizer path", "line": {"color": GD_COLOR, "width": 2}, "marker": {"size": 4}})
+                       "name": name, "line": {"color": color, "width": 2}, "marker": {"size": 4}, "legendgroup": name})
         traces.append({"type": "scatter", "x": p[-1:, 0], "y": p[-1:, 1], "mode": "markers", "name": "now",
-                       "marker": {"color": GD_COLOR, "size": 11, "line": {"color": "white", "width": 1.5}}})
+                       "showlegend": not paths, "legendgroup": name,
+                       "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1.5}}})
     traces.append({"type": "scatter", "x": [b_star], "y": [w_star], "mode": "markers", "name": "exact minimum",
                    "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
     title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")
     return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", height=420)
+
+
+def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: float, tol: float,
+                total_epochs: int | None = None) -> go.Figure:
+    """Each lane's excess loss (loss − the best reachable) per epoch on a log axis, with the tolerance line."""
+    traces, first = [], None
+    for name, color, history in lanes:
+        excess = np.maximum(np.asarray(history, dtype=np.float64) - min_loss, 1e-300)
+        if len(excess) and first is None:
+            first = float(excess[0])
+        traces.append(_history_trace(excess, name, color))
+    shapes, annotations = [], []
+    if first:
+        level = tol * first
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": level, "y1": level,
+                       "line": {"color": EXACT_COLOR, "dash": "dash"}})
+        annotations.append({"xref": "paper", "x": 1, "y": np.log10(level), "text": f"tolerance ({tol:g} of the start)",
+                            "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"color": EXACT_COLOR}})
+    xaxis: dict[str, Any] = {"range": [0, total_epochs + 1]} if total_epochs else {}
+    return _figure(traces, "Loss above the minimum, per epoch", "epoch", "loss − minimum", shapes=shapes,
+                   annotations=annotations, xaxis=xaxis, yaxis={"type": "log", "exponentformat": "power"}, height=400)
+
+
+def degree_figure(sweep: Any, current: int) -> go.Figure:
+    """Training and validation MSE of the exact fit at each polynomial degree: the validation curve."""
+    traces = [
+        {"type": "scatter", "x": sweep["degree"], "y": sweep["training MSE"], "mode": "lines+markers",
+         "name": "training MSE", "line": {"color": GD_COLOR, "width": 2}},
+        {"type": "scatter", "x": sweep["degree"], "y": sweep["validation MSE"], "mode": "lines+markers",
+         "name": "validation MSE", "line": {"color": VAL_COLOR, "width": 2}},
+    ]
+    shapes = [{"type": "line", "x0": current, "x1": current, "yref": "paper", "y0": 0, "y1": 1,
+               "line": {"color": "#999999", "dash": "dot"}}]
+    return _figure(traces, "Exact fit by polynomial degree (same split)", "degree", "MSE", shapes=shapes,
+                   xaxis={"dtick": 1}, yaxis={"type": "log", "exponentformat": "power"}, height=320)

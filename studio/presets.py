@@ -34,6 +34,14 @@ def noisy_line(n: int = 100, slope: float = 2.0, intercept: float = 1.0, noise: 
     return pd.DataFrame({"x": np.round(x, 6), "y": np.round(y, 6)})
 
 
+def wave(n: int = 30, noise: float = 0.25, seed: int = 1) -> pd.DataFrame:
+    """sin(2πx) + N(0, noise²) on [0, 1]: a straight line underfits it, degree 3 fits, degree 9 chases the noise."""
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(0.0, 1.0, n))
+    y = np.sin(2 * np.pi * x) + rng.normal(0.0, noise, n)
+    return pd.DataFrame({"x": np.round(x, 6), "y": np.round(y, 6)})
+
+
 def _plotly(name: str) -> pd.DataFrame:
     import plotly.express as px  # ships these datasets inside the package: no network needed
 
@@ -43,6 +51,8 @@ def _plotly(name: str) -> pd.DataFrame:
 PRESETS: dict[str, Preset] = {
     "tutorial": Preset("Tutorial: 4 points", "x = [1, 2, 3, 3.5], y = [2, 4, 6, 7] — the PyTorch tutorial's data.",
                        "y", ("x",)),
+    "wave": Preset("Noisy wave: under- and over-fitting", "30 points of sin(2πx) plus noise: with a validation "
+                   "split, compare polynomial degrees 1, 3 and 9.", "y", ("x",)),
     "tips": Preset("Restaurant tips (Plotly)", "244 restaurant bills: predict the tip from the total bill.",
                    "tip", ("total_bill",)),
     "iris": Preset("Iris flowers (Plotly)", "150 iris flowers: petal width from petal length.",
@@ -55,4 +65,6 @@ PRESETS: dict[str, Preset] = {
 def load_preset(key: str) -> pd.DataFrame:
     if key == "tutorial":
         return tutorial()
+    if key == "wave":
+        return wave()
     return _plotly(key)

@@ -24,6 +24,7 @@ SETTINGS = {  # query key -> (session key, parser)
     "opt": ("cfg_optimizer", str), "lr": ("cfg_lr", float), "epochs": ("cfg_epochs", int),
     "batch": ("cfg_batch", int), "std": ("cfg_standardize", lambda v: v == "1"), "seed": ("cfg_seed", int),
     "dtype": ("cfg_dtype", str), "mom": ("cfg_momentum", float), "l2": ("cfg_l2", float),
+    "val": ("cfg_val", lambda v: v == "1"), "vfrac": ("cfg_val_frac", float), "vseed": ("cfg_val_seed", int),
 }
 
 
@@ -35,6 +36,8 @@ def share_query() -> dict[str, str]:
          "dtype": ss.cfg_dtype, "mom": repr(float(ss.cfg_momentum)), "l2": repr(float(ss.cfg_l2)),
          "y": ss.sel_target, "x": ",".join(ss.sel_features), "deg": str(int(ss.sel_degree)),
          "icpt": "1" if ss.sel_intercept else "0"}
+    if ss.cfg_val:
+        q.update(val="1", vfrac=repr(float(ss.cfg_val_frac)), vseed=str(int(ss.cfg_val_seed)))
     df: pd.DataFrame = ss.ds_df
     if len(df) <= MAX_SHARED_ROWS:
         cols = [c for c in [*ss.sel_features, ss.sel_target] if c in df.columns]
@@ -44,7 +47,7 @@ def share_query() -> dict[str, str]:
     return q
 
 
-PAGE_SLUGS = ("data", "results", "how_it_works", "train")
+PAGE_SLUGS = ("data", "results", "how_it_works", "train", "step", "race")
 
 
 def share_url() -> str:
@@ -107,6 +110,11 @@ def apply_query(params: Mapping[str, str]) -> list[str]:
             ss.sel_intercept = params["icpt"] != "0"
     except ValueError:
         problems.append("Ignored the shared polynomial degree: not a whole number.")
+    frac, vseed = ss.cfg_val_frac, ss.cfg_val_seed
+    if not (0.05 <= frac <= 0.5 and 0 <= vseed <= 2**31 - 1):
+        problems.append(f"Ignored the shared validation split (share {frac!r}, seed {vseed!r}): the share must be "
+                        "between 0.05 and 0.5 and the seed a whole number ≥ 0.")
+        ss.cfg_val_frac, ss.cfg_val_seed = state.DEFAULTS["cfg_val_frac"], state.DEFAULTS["cfg_val_seed"]
     try:
         state.train_config().validate()
     except LinregError as exc:

@@ -32,6 +32,7 @@ from linreg_core import (
     fit_stats,
     lr_guidance,
     numeric_columns,
+    train_val_split,
 )
 
 from . import presets
@@ -59,7 +60,21 @@ DEFAULTS: dict[str, Any] = {
     "gen_outliers": 0.0,
     "gen_seed": 0,
     "ui_logy": True,
+    # validation split (Train page, "Validation and model")
+    "cfg_val": False,
+    "cfg_val_frac": 0.2,
+    "cfg_val_seed": 0,
+    # optimizer race: lanes 0..MAX_LANES-1, of which race_n are used
+    "race_n": 4,
+    "race_epochs": 300,
+    "race_tol": 1e-3,
+    "race_watch": True,
+    **{f"race_opt_{i}": o for i, o in enumerate(("sgd", "momentum", "adam", "rmsprop", "adagrad", "sgd"))},
+    **{f"race_lr_{i}": lr for i, lr in enumerate((0.01, 0.01, 0.1, 0.01, 0.5, 0.05))},
+    # step mode: epochs per "Step k" click
+    "step_k": 10,
 }
+RACE_LANES = 6
 
 MAX_RUNS = 20  # runs kept per session (each holds its loss history)
 # A 10,000-column file would otherwise preselect 9,999 features (and render 9,999 chips).
@@ -169,15 +184,22 @@ def apply_editor_changes(df: pd.DataFrame, changes: dict[str, Any]) -> pd.DataFr
 class Problem:
     """The validated design for the current dataset and column choice, with its exact fit."""
 
-    design: Design
-    exact: ExactFit
+    design: Design  # the training rows (all rows unless a validation split is on)
+    exact: ExactFit  # on the training rows
     stats: FitStats
     key: tuple
+    validation: Design | None = None  # the held-out rows, same terms
+
+
+def degree_of(ss: Any) -> int:
+    """Polynomial degree in use: the chosen one with a single feature; several features stay linear."""
+    return int(ss.sel_degree) if len(ss.sel_features) == 1 else 1
 
 
 def selection_key() -> tuple:
     ss = st.session_state
-    return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept))
+    val = (float(ss.cfg_val_frac), int(ss.cfg_val_seed)) if ss.cfg_val else None
+    return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept), val)
 
 
 def current_problem() -> Problem:
@@ -190,10 +212,12 @@ def current_problem() -> Problem:
             raise cached[1]
         return cached[1]
     try:
-        degree = int(ss.sel_degree) if len(ss.sel_features) == 1 else 1
-        design = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept))
+        design = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree_of(ss), bool(ss.sel_intercept))
+        validation = None
+        if ss.cfg_val:
+            design, validation = train_val_split(design, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
         exact = fit_exact(design.X, design.y, design.fit_intercept, design.terms)
-        problem = Problem(design, exact, fit_stats(design, exact), key)
+        problem = Problem(design, exact, fit_stats(design, exact), key, validation)
     except LinregError as exc:
         ss._problem = (key, exc)
         raise
@@ -236,7 +260,7 @@ def train_config() -> TrainConfig:
 def new_run(problem: Problem, config: TrainConfig) -> dict[str, Any]:
     """A run record; the live callback fills it in place so an interrupted run keeps its progress."""
     run = {
-        "key": problem.key, "config": config, "status": "running", "reason": None, "history": [],
+        "key": problem.key, "config": config, "status": "running", "reason": None, "history": [], "val_history": [],
         "intercept": None, "coef": None, "epochs_run": 0, "device": None, "train_seconds": 0.0,
         "draws": 0, "draw_seconds": 0.0, "dataset": st.session_state.ds_name,
         "lock": threading.Lock(),  # the loop (possibly still unwinding) and a new script run both touch it
@@ -258,6 +282,7 @@ def runs_table(problem: Problem | None) -> pd.DataFrame:
             "run": i, "dataset": run["dataset"], "optimizer": cfg.optimizer, "lr": cfg.lr, "epochs": cfg.epochs,
             "batch": cfg.batch_size or "full", "standardize": cfg.standardize, "status": run["status"],
             "epochs run": run["epochs_run"], "final loss": run["history"][-1] if run["history"] else None,
+            "validation loss": run["val_history"][-1] if run.get("val_history") else None,
             "gap to exact": gap(run, problem.exact) if same else None, "seconds": run["train_seconds"],
         })
     return pd.DataFrame(rows[::-1])
@@ -291,3 +316,38 @@ def gap(run: dict[str, Any], exact: ExactFit) -> float:
     """Largest absolute difference between the run's parameters and the exact ones."""
     gd = np.asarray(([run["intercept"]] if exact.intercept is not None else []) + list(run["coef"]), dtype=np.float64)
     return float(np.max(np.abs(gd - exact.params)))
+
+
+def validation_mse(design: Design, params: tuple[float | None, Any]) -> float:
+    """MSE of (intercept, coef) on ``design``'s rows."""
+    b, w = params
+    pred = design.X @ np.asarray(w, dtype=np.float64) + (b or 0.0)
+    return float(np.mean((design.y - pred) ** 2))
+
+
+MAX_SWEEP_DEGREE = 10
+MAX_SWEEP_ROWS = 200_000
+
+
+def degree_sweep(problem: Problem) -> pd.DataFrame | None:
+    """Exact fits at degrees 1..10 on the same split: training and validation MSE per degree (the
+    validation curve that shows under- and over-fitting). None without a split or with several features."""
+    ss = st.session_state
+    if problem.validation is None or len(ss.sel_features) != 1 or len(ss.ds_df) > MAX_SWEEP_ROWS:
+        return None
+    cache = ss.get("_sweep")
+    if cache is not None and cache[0] == problem.key:
+        return cache[1]
+    rows = []
+    for degree in range(1, MAX_SWEEP_DEGREE + 1):
+        try:
+            full = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept))
+            tr, va = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
+            ex = fit_exact(tr.X, tr.y, tr.fit_intercept, tr.terms)
+        except LinregError:
+            break  # too few rows for this many terms: higher degrees cannot be fitted either
+        rows.append({"degree": degree, "training MSE": validation_mse(tr, (ex.intercept, ex.coef)),
+                     "validation MSE": validation_mse(va, (ex.intercept, ex.coef))})
+    out = pd.DataFrame(rows) if rows else None
+    ss._sweep = (problem.key, out)
+    return out

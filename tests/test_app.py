@@ -527,9 +527,13 @@ def test_how_it_works_page_renders_and_reflects_the_settings():
     formulas = texts(at.latex)
     assert any(r"\hat{y} = X w + b" in v for v in formulas)
     assert any(r"R \hat\beta = Q^\top y" in v for v in formulas)
-    assert len(at.code) == 1 and "nn.Linear(k, 1)" in at.code[0].value
+    code = "\n".join(c.value for c in at.code)
+    assert "nn.Linear(k, 1)" in code
+    assert "torch.optim.Adam(model.parameters(), lr=0.05)" in code and "Adam (" in code  # tutorial code + live repr
+    assert "for epoch in range(300):" in code
+    assert any(r"\eta = 0.05" in v for v in formulas)
     md = " ".join(texts(at.markdown))
-    assert "**adam**" in md and "η = **0.05**" in md and "(yours: **300**)" in md
+    assert "**300** epochs" in md
 
 
 # --- 12. Devices --------------------------------------------------------------------------------------

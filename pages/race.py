@@ -1,0 +1,144 @@
+"""Race: several optimizers and learning rates on the same data from the same start, side by side."""
+
+import threading
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
+from studio import charts, state
+from studio.live import LiveRace
+
+ss = st.session_state
+LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
+
+
+def _stop() -> None:
+    rec = ss.get("race")
+    if rec and rec["status"] == "running":
+        with rec["lock"]:
+            rec["status"] = "stopped"
+
+
+st.title("Optimizer race")
+problem = state.problem_or_stop("trained on")
+design, exact = problem.design, problem.exact
+st.caption(
+    f"**{ss.ds_name}** · {design.n_samples:,} rows · {design.target} ~ {' + '.join(design.terms)}. "
+    "Every lane trains full batch on the same rows from the same starting parameters (seed, precision and L2 from "
+    "the Train page), one epoch per lane per round. Tolerance: the epoch at which a lane's loss is within that "
+    "fraction of its starting distance above the minimum."
+)
+
+c1, c2, c3, c4 = st.columns(4)
+c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **state.bind("race_n"))
+c2.number_input("Epochs", min_value=1, max_value=200_000, step=100, **state.bind("race_epochs"))
+c3.select_slider("Tolerance", options=TOLERANCES, **state.bind("race_tol"), format_func=lambda v: f"{v:g}")
+c4.toggle("Standardize features", **state.bind("cfg_standardize"))
+g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
+st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_stable_lr:.3g}** and the fastest "
+           f"fixed lr is **{g.optimal_lr:.3g}** (condition number {g.condition_number:.3g}).")
+
+lanes = []
+for i in range(int(ss.race_n)):
+    a, b = st.columns([2, 3])
+    a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=LABELS.get, **state.bind(f"race_opt_{i}"))
+    b.number_input(f"Lane {i + 1} learning rate", min_value=1e-9, max_value=1e3, format="%.6g", step=None,
+                   **state.bind(f"race_lr_{i}"))
+    lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
+
+b1, b2, b3, _ = st.columns([1, 1, 2, 4])
+start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
+b2.button("Stop", key="btn_race_stop", on_click=_stop, width="stretch")
+b3.toggle("Watch pace (about 5 s)", **state.bind("race_watch"),
+          help="Spread a fast race over about five seconds so the curves can be followed; off runs at full speed.")
+
+status_ph = st.empty()
+left, right = st.columns(2)
+loss_ph, land_ph = left.empty(), right.empty()
+table_ph = st.empty()
+landscape = design.fit_intercept and len(design.terms) == 1
+exact_fit = (exact.intercept, exact.coef)
+
+
+def lane_table(rec: dict) -> pd.DataFrame:
+    rows = []
+    for lane in rec["lanes"]:
+        h = lane["history"]
+        hit = epochs_to_tolerance(h, rec["min_loss"], rec["tol"]) if h else None
+        rows.append({"lane": lane["label"], "optimizer": LABELS[lane["optimizer"]], "lr": lane["lr"],
+                     "status": lane["status"], "epochs to tolerance": hit, "final loss": h[-1] if h else None,
+                     "loss − minimum": (h[-1] - rec["min_loss"]) if h else None})
+    df = pd.DataFrame(rows)
+    df["epochs to tolerance"] = pd.array(df["epochs to tolerance"], dtype="Int64")
+    df["rank"] = df["epochs to tolerance"].rank(method="min").astype("Int64")
+    return df
+
+
+def draw(rec: dict) -> None:
+    n = rec.get("round", 0)
+    key = f"{id(rec)}_{n}_{rec.setdefault('draws', 0)}"
+    rec["draws"] += 1
+    status_ph.markdown(f"**Round {n:,} / {rec['epochs']:,}** · {len(rec['lanes'])} lanes · minimum loss "
+                       f"**{rec['min_loss']:.6g}**")
+    total = rec["epochs"] if rec["status"] == "running" else None
+    loss_ph.plotly_chart(charts.race_figure([(ln["label"], ln["color"], ln["history"]) for ln in rec["lanes"]],
+                                            rec["min_loss"], rec["tol"], total), key=f"race_loss_{key}", width="stretch")
+    if landscape and (rec["status"] != "running" or rec["draws"] % 4 == 1):
+        paths = [(ln["label"], ln["color"], ln["path"] or []) for ln in rec["lanes"]]
+        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, [], paths=paths), key=f"race_land_{key}",
+                             width="stretch")
+    table_ph.dataframe(lane_table(rec), hide_index=True, width="stretch",
+                       column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
+                                      "final loss": st.column_config.NumberColumn(format="%.6g"),
+                                      "loss − minimum": st.column_config.NumberColumn(format="%.3e")})
+
+
+if start:
+    base = replace(state.train_config(), batch_size=0, epochs=int(ss.race_epochs), tol=None)
+    configs = [replace(base, optimizer=o, lr=lr) for o, lr in lanes]
+    rec = {"key": problem.key, "status": "running", "epochs": int(ss.race_epochs), "tol": float(ss.race_tol),
+           "min_loss": 0.0, "round": 0, "lock": threading.Lock(),
+           "lanes": [{"label": f"{i + 1}: {LABELS[o]} lr {lr:g}", "optimizer": o, "lr": lr,
+                      "color": charts.LANE_COLORS[i], "history": [], "path": None, "status": "running", "reason": None}
+                     for i, (o, lr) in enumerate(lanes)]}
+    ss.race = rec
+    live = LiveRace(rec, draw, pace=5.0 if ss.race_watch else 0.0)
+    try:
+        result = race(design, configs, tol=float(ss.race_tol), callback=live)
+    except LinregError as exc:
+        ss.race = None
+        st.error(f"The race could not start: {exc}")
+        st.stop()
+    with rec["lock"]:
+        if rec["status"] == "running":
+            rec["status"] = "finished"
+            rec["round"] = max(len(lane.result.loss_history) for lane in result.lanes)
+            for lane, res in zip(rec["lanes"], result.lanes):
+                lane["status"], lane["reason"] = res.result.status, res.result.reason
+                if lane["path"] is not None:
+                    lane["path"].append((res.result.intercept, float(res.result.coef[0])))
+
+rec = ss.get("race")
+if rec is None or rec["key"] != problem.key:
+    status_ph.info("Choose the lanes and press **Start race**. Every lane starts from the same parameters.")
+    loss_ph.plotly_chart(charts.race_figure([], 0.0, float(ss.race_tol), int(ss.race_epochs)), key="race_loss_idle",
+                         width="stretch")
+    if landscape:
+        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, []), key="race_land_idle", width="stretch")
+else:
+    draw(rec)
+    df = lane_table(rec)
+    reached = df.dropna(subset=["epochs to tolerance"]).sort_values("epochs to tolerance")
+    if rec["status"] == "stopped":
+        st.warning(f"Stopped by you at round {rec['round']:,}; the curves so far are kept.")
+    if len(reached):
+        win = reached.iloc[0]
+        st.success(f"**{win['lane']}** reached the tolerance first, in {int(win['epochs to tolerance']):,} epochs.")
+    elif rec["status"] == "finished":
+        st.info("No lane reached the tolerance in time: add epochs, raise the learning rates or standardize.")
+    for lane in rec["lanes"]:
+        if lane["status"] == "diverged":
+            st.error(f"Lane **{lane['label']}** diverged: {lane['reason']}")

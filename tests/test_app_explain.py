@@ -1,0 +1,225 @@
+"""Issue 6 in the app: the optimizer race, the validation split, step mode and How it works, through AppTest."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from app_support import figures, goto, run_the_entrypoint_every_time, start, texts, trace_values, traces  # noqa: F401
+
+from linreg_core import TrainConfig, Trainer, build_design, race, train, train_val_split
+
+pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
+
+
+def _markdown(at) -> str:
+    return "\n".join(texts(at.markdown))
+
+
+# --- Race -----------------------------------------------------------------------------------------------
+
+def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
+    at = goto(start(), "race")
+    at.toggle(key="_w_race_watch").set_value(False).run()
+    at.number_input(key="_w_race_n").set_value(3).run()
+    at.selectbox(key="_w_race_opt_0").set_value("sgd")
+    at.number_input(key="_w_race_lr_0").set_value(0.01)
+    at.selectbox(key="_w_race_opt_1").set_value("sgd")
+    at.number_input(key="_w_race_lr_1").set_value(0.1)
+    at.selectbox(key="_w_race_opt_2").set_value("adam")
+    at.number_input(key="_w_race_lr_2").set_value(0.1)
+    at.number_input(key="_w_race_epochs").set_value(2000).run()
+    at.button(key="btn_race").click().run()
+    assert not at.exception
+    rec = at.session_state.race
+    assert rec["status"] == "finished" and [len(ln["history"]) for ln in rec["lanes"]] == [2000, 2000, 2000]
+    # The same race in the library gives the same curves: the page adds nothing of its own.
+    design = build_design(tutorial_df, "y")
+    cfgs = [TrainConfig(optimizer=o, lr=lr, epochs=2000) for o, lr in (("sgd", 0.01), ("sgd", 0.1), ("adam", 0.1))]
+    ref = race(design, cfgs, tol=1e-3)
+    for lane, ref_lane in zip(rec["lanes"], ref.lanes):
+        assert lane["history"] == ref_lane.result.loss_history
+    # Every lane's path starts at the same point.
+    starts = {tuple(np.round(ln["path"][0], 12)) for ln in rec["lanes"]}
+    assert len(starts) == 1
+    table = at.dataframe[0].value
+    assert list(table["epochs to tolerance"]) == [ln.epochs_to_tol for ln in ref.lanes]
+    fastest = table.sort_values("epochs to tolerance").iloc[0]["lane"]
+    assert fastest.startswith("2: SGD lr 0.1")
+    assert any("reached the tolerance first" in s and "2: SGD lr 0.1" in s for s in texts(at.success))
+    figs = figures(at)
+    race_fig = figs["Loss above the minimum, per epoch"]
+    assert [t["name"] for t in race_fig["data"]] == [ln["label"] for ln in rec["lanes"]]
+    land = traces(figs["Loss landscape (log₁₀ MSE)"])
+    assert all(ln["label"] in land for ln in rec["lanes"])
+
+
+def test_race_reports_a_diverging_lane_and_keeps_the_rest():
+    at = goto(start(), "race")
+    at.toggle(key="_w_race_watch").set_value(False).run()
+    at.number_input(key="_w_race_n").set_value(2).run()
+    at.selectbox(key="_w_race_opt_0").set_value("sgd")
+    at.number_input(key="_w_race_lr_0").set_value(0.05)
+    at.selectbox(key="_w_race_opt_1").set_value("sgd")
+    at.number_input(key="_w_race_lr_1").set_value(5.0).run()
+    at.button(key="btn_race").click().run()
+    assert not at.exception
+    assert any("Lane **2: SGD lr 5** diverged" in e for e in texts(at.error))
+    statuses = list(at.dataframe[0].value["status"])
+    assert statuses == ["completed", "diverged"]
+
+
+# --- Validation -------------------------------------------------------------------------------------------
+
+def _wave(at):
+    goto(at, "data")
+    at.button(key="preset_wave").click().run()
+    return goto(at, "train")
+
+
+def test_validation_split_draws_both_curves_and_matches_the_library():
+    at = _wave(start())
+    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.number_input(key="_w_sel_degree").set_value(3).run()
+    at.toggle(key="_w_cfg_standardize").set_value(True)
+    at.number_input(key="_w_cfg_lr").set_value(0.1)
+    at.number_input(key="_w_cfg_epochs").set_value(500).run()
+    assert any("24 training rows + 6 validation rows" in c for c in texts(at.caption))
+    at.button(key="btn_train").click().run()
+    assert not at.exception
+    run = at.session_state.run
+    assert len(run["val_history"]) == len(run["history"]) == 500
+    from studio.presets import wave
+
+    full = build_design(wave(), "y", ["x"], degree=3)
+    tr, va = train_val_split(full, 0.2, seed=0)
+    ref = train(tr, TrainConfig(lr=0.1, epochs=500, standardize=True), validation=va)
+    np.testing.assert_allclose(run["val_history"], ref.val_loss_history, rtol=1e-12)
+    loss = traces(figures(at)["Loss (MSE) per epoch"])
+    assert set(loss) >= {"training loss", "validation MSE"}
+    np.testing.assert_allclose(trace_values(loss["validation MSE"], "y"), ref.val_loss_history, rtol=1e-12)
+    fit = traces(figures(at)["Data and fitted line"])
+    assert len(trace_values(fit["validation rows"], "x")) == 6 and len(trace_values(fit["training rows"], "x")) == 24
+    assert "Validation MSE" in _markdown(at)
+
+
+def test_degree_sweep_shows_under_and_over_fitting():
+    at = _wave(start())
+    at.toggle(key="_w_cfg_val").set_value(True).run()
+    sweep = figures(at)["Exact fit by polynomial degree (same split)"]
+    t = traces(sweep)
+    train_mse, val_mse = trace_values(t["training MSE"], "y"), trace_values(t["validation MSE"], "y")
+    assert np.all(np.diff(train_mse) <= 1e-12)  # more terms never fit the training rows worse
+    best = int(np.argmin(val_mse)) + 1
+    assert 3 <= best <= 6  # a sine needs a cubic or so; a line under-fits it
+    assert val_mse[0] > 2 * val_mse[best - 1] and val_mse[-1] > val_mse[best - 1]  # under- and over-fitting
+    assert any(f"lowest at degree **{best}**" in c for c in texts(at.caption))
+
+
+def test_validation_split_refuses_too_few_rows_with_a_clear_message():
+    at = start()  # the tutorial's 4 points: 2 parameters need 3 training rows, leaving 1 to hold out
+    at.toggle(key="_w_cfg_val").set_value(True).run()
+    assert any("3 training rows + 1 validation row" in c for c in texts(at.caption))
+    at.number_input(key="_w_sel_degree").set_value(3).run()  # 4 parameters: no row is left to hold out
+    assert not at.exception
+    assert any("too few to hold out" in e for e in texts(at.error))
+
+
+# --- Step mode ----------------------------------------------------------------------------------------------
+
+def test_step_mode_shows_gradient_and_update_and_follows_the_trainer(tutorial_df):
+    at = goto(start(), "step")
+    assert "Epoch 0 / 100" in _markdown(at)
+    at.button(key="btn_step1").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    ref = Trainer(build_design(tutorial_df, "y"), TrainConfig())
+    info = ref.step()
+    assert list(table["parameter"]) == ["intercept", "x"]
+    np.testing.assert_allclose(table["gradient ∂L/∂θ"], info.gradient, rtol=1e-12)
+    np.testing.assert_allclose(table["update Δθ"], info.update, rtol=1e-6)
+    np.testing.assert_allclose(table["update ÷ (−lr × gradient)"], 1.0, rtol=1e-4)  # SGD: exactly −lr·∇L
+    at.number_input(key="_w_step_k").set_value(9).run()
+    at.button(key="btn_stepk").click().run()
+    assert "Epoch 10 / 100" in _markdown(at)
+    ref.run(9)
+    np.testing.assert_allclose(at.session_state.stepper["trainer"].history, ref.history, rtol=0)
+    assert len(at.session_state.stepper["path"]) == 11
+    land = traces(figures(at)["Loss landscape (log₁₀ MSE)"])
+    assert len(trace_values(land["optimizer path"], "x")) == 11
+
+
+def test_step_mode_explains_adam_and_restarts_when_settings_change():
+    at = start()
+    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    goto(at, "step")
+    at.button(key="btn_step1").click().run()
+    assert "Adam: the update is lr" in _markdown(at)
+    ratio = at.dataframe[0].value["update ÷ (−lr × gradient)"]
+    assert not np.allclose(ratio, 1.0)  # Adam's first step is ±lr, not −lr·∇L
+    goto(at, "train")
+    at.selectbox(key="_w_cfg_optimizer").set_value("sgd").run()
+    goto(at, "step")
+    assert any("starts again from epoch 0" in i for i in texts(at.info))
+    assert "Epoch 0 / 100" in _markdown(at)
+
+
+def test_step_mode_runs_to_the_end_and_disables_stepping():
+    at = start()
+    at.number_input(key="_w_cfg_epochs").set_value(5).run()
+    goto(at, "step")
+    at.number_input(key="_w_step_k").set_value(50).run()
+    at.button(key="btn_stepk").click().run()
+    assert not at.exception
+    assert any("Completed" in s and "after 5 epochs" in s for s in texts(at.success))
+    assert at.button(key="btn_step1").disabled
+    at.button(key="btn_step_restart").click().run()
+    assert "Epoch 0 / 5" in _markdown(at) and not at.button(key="btn_step1").disabled
+
+
+# --- How it works ---------------------------------------------------------------------------------------------
+
+def _codes(at) -> str:
+    return "\n".join(c.value for c in at.code)
+
+
+def test_how_it_works_shows_the_live_objects_with_your_settings(tutorial_df):
+    at = start()
+    at.selectbox(key="_w_cfg_optimizer").set_value("momentum")
+    at.number_input(key="_w_cfg_lr").set_value(0.02).run()
+    goto(at, "how_it_works")
+    assert [s.value for s in at.subheader] == ["1. Data as tensors", "2. The model: nn.Linear", "3. The loss: nn.MSELoss",
+                                               "4. The optimizer", "5. Gradient: loss.backward()", "6. The training loop",
+                                               "7. The answer, checked"]
+    code = _codes(at)
+    assert "LinearModel(\n  (linear): Linear(in_features=1, out_features=1, bias=True)\n)" in code
+    assert "SGD (" in code and "lr: 0.02" in code and "momentum: 0.9" in code  # the real torch.optim repr
+    assert "torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)" in code
+    ref = Trainer(build_design(tutorial_df, "y"), TrainConfig(optimizer="momentum", lr=0.02))
+    loss, grad = ref.objective()
+    latex = "\n".join(e.value for e in at.latex)
+    assert f"{loss:.6g}" in latex and f"{grad[0]:.4g}" in latex and f"{grad[1]:.4g}" in latex
+    assert "a fresh trainer with your settings" in "\n".join(texts(at.info))
+
+
+def test_how_it_works_follows_the_step_page_trainer(tutorial_df):
+    at = goto(start(), "step")
+    at.number_input(key="_w_step_k").set_value(3).run()
+    at.button(key="btn_stepk").click().run()
+    goto(at, "how_it_works")
+    assert "the Step page's trainer, after 3 epoch(s)" in "\n".join(texts(at.info))
+    ref = Trainer(build_design(tutorial_df, "y"), TrainConfig())
+    ref.run(3)
+    loss, grad = ref.objective()
+    latex = "\n".join(e.value for e in at.latex)
+    assert f"{loss:.6g}" in latex and f"{grad[1]:.4g}" in latex
+    nxt = ref.trained_params() - 0.01 * grad  # plain SGD: the next step, worked out
+    assert f"{nxt[1]:.4g}" in latex
+
+
+def test_how_it_works_prints_the_last_run_like_the_tutorial():
+    at = start()
+    at.button(key="btn_train").click().run()
+    h = at.session_state.run["history"]
+    goto(at, "how_it_works")
+    code = _codes(at)
+    assert f"epoch 0, loss {h[0]:.6g}" in code and f"epoch 99, loss {h[-1]:.6g}" in code

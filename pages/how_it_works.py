@@ -1,5 +1,7 @@
 """How it works: the tutorial's seven steps, each shown with the live objects the studio is using now."""
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 import torch
@@ -26,16 +28,27 @@ UPDATE = {
 }
 
 
-def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str]:
+def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str, int]:
     """The step-mode trainer when it matches the current settings (the very object being stepped), else a
     fresh one at its starting point, as Train would build it."""
     rec = ss.get("stepper")
     if rec is not None and rec["key"] == problem.key and rec["config"] == config:
-        return rec["trainer"], f"the Step page's trainer, after {rec['trainer'].epoch:,} epoch(s)"
+        return rec["trainer"], f"the Step page's trainer, after {rec['trainer'].epoch:,} epoch(s)", rec["trainer"].epoch
+    run = ss.run if state.run_matches(problem) else None
+    if run is not None and run["config"] == config and run["status"] != "running":
+        # The last Train run's model: its parameters, loaded into a trainer with the same settings.
+        key = (problem.key, config, id(run), run["epochs_run"])
+        cached = ss.get("_hiw_trainer")
+        if cached is None or cached[0] != key:
+            at_run = replace(config, init_weight=list(run["coef"]), init_bias=run["intercept"])
+            cached = ss._hiw_trainer = (key, Trainer(problem.design, at_run, problem.validation))
+        return cached[1], (f"your last Train run's model, after {run['epochs_run']:,} epochs (with a fresh optimizer; "
+                           "the Step page keeps one across steps)"), run["epochs_run"]
+    key = (problem.key, config, None, 0)
     cached = ss.get("_hiw_trainer")
-    if cached is None or cached[0] != (problem.key, config):
-        cached = ss._hiw_trainer = ((problem.key, config), Trainer(problem.design, config, problem.validation))
-    return cached[1], "a fresh trainer with your settings, at its starting point (press Train or Step to move it)"
+    if cached is None or cached[0] != key:
+        cached = ss._hiw_trainer = (key, Trainer(problem.design, config, problem.validation))
+    return cached[1], "a fresh trainer with your settings, at its starting point (press Train or Step to move it)", 0
 
 
 def step(n: int, title: str, where: str, page: str, icon: str):
@@ -53,7 +66,7 @@ st.write("The studio runs the classic PyTorch linear-regression tutorial — wit
 try:
     problem = state.current_problem()
     config = state.train_config()
-    trainer, which = live_trainer(problem, config)
+    trainer, which, epochs_done = live_trainer(problem, config)
 except LinregError as exc:
     st.error(f"The live objects can't be built from the current data or settings: {exc}")
     st.page_link("pages/data.py", label="Fix the data on the Data page", icon=":material/table:")
@@ -86,7 +99,8 @@ with step(2, "The model: nn.Linear", "Watch it move on the Step page", "pages/st
             "        self.linear = nn.Linear(k, 1)\n\n    def forward(self, x):\n        return self.linear(x)",
             language="python")
     st.caption("Live: the model object and its parameters now")
-    params = "\n".join(f"{n}: {p.detach().cpu().numpy().round(6).tolist()}" for n, p in trainer.model.named_parameters())
+    params = "\n".join(f"{n}: [{', '.join(f'{v:.6g}' for v in p.detach().cpu().reshape(-1).tolist())}]"
+                       for n, p in trainer.model.named_parameters())
     st.code(f"{trainer.model!r}\n{params}", language="text")
     b0 = theta[0] if design.fit_intercept else None
     st.latex(r"\hat{y} = X w + b \quad\Rightarrow\quad " + equation(design.target, b0, theta[-len(design.terms):],
@@ -121,7 +135,7 @@ with step(6, "The training loop", "Run it on the Train page", "pages/train.py", 
     batch = "every row each step (full batch)" if config.batch_size == 0 else f"mini-batches of {config.batch_size:,} rows"
     st.code(f"for epoch in range({config.epochs}):\n    optimizer.zero_grad()\n    loss = criterion(model(x_train), y_train)\n"
             "    loss.backward()\n    optimizer.step()\n    print(f'epoch {epoch}, loss {loss.item()}')", language="python")
-    st.write(f"Your loop: **{config.epochs:,}** epochs over {batch}; the trainer has run **{trainer.epoch:,}** so far. "
+    st.write(f"Your loop: **{config.epochs:,}** epochs over {batch}; **{epochs_done:,}** have run so far. "
              "Each epoch records the loss before its update — the tutorial's printout, and the curve on the Train page.")
     run = ss.run if state.run_matches(problem) else None
     if run and run["history"]:

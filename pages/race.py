@@ -8,10 +8,10 @@ import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
 from studio import charts, state
+from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 
 ss = st.session_state
-LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
 
 
@@ -44,7 +44,7 @@ st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_s
 lanes = []
 for i in range(int(ss.race_n)):
     a, b = st.columns([2, 3])
-    a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=LABELS.get, **state.bind(f"race_opt_{i}"))
+    a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, **state.bind(f"race_opt_{i}"))
     b.number_input(f"Lane {i + 1} learning rate", min_value=1e-9, max_value=1e3, format="%.6g", step=None,
                    **state.bind(f"race_lr_{i}"))
     lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
@@ -68,7 +68,7 @@ def lane_table(rec: dict) -> pd.DataFrame:
     for lane in rec["lanes"]:
         h = lane["history"]
         hit = epochs_to_tolerance(h, rec["min_loss"], rec["tol"]) if h else None
-        rows.append({"lane": lane["label"], "optimizer": LABELS[lane["optimizer"]], "lr": lane["lr"],
+        rows.append({"lane": lane["label"], "optimizer": OPTIMIZER_LABELS[lane["optimizer"]], "lr": lane["lr"],
                      "status": lane["status"], "epochs to tolerance": hit, "final loss": h[-1] if h else None,
                      "loss − minimum": (h[-1] - rec["min_loss"]) if h else None})
     df = pd.DataFrame(rows)
@@ -101,7 +101,7 @@ if start:
     configs = [replace(base, optimizer=o, lr=lr) for o, lr in lanes]
     rec = {"key": problem.key, "status": "running", "epochs": int(ss.race_epochs), "tol": float(ss.race_tol),
            "min_loss": 0.0, "round": 0, "lock": threading.Lock(),
-           "lanes": [{"label": f"{i + 1}: {LABELS[o]} lr {lr:g}", "optimizer": o, "lr": lr,
+           "lanes": [{"label": f"{i + 1}: {OPTIMIZER_LABELS[o]} lr {lr:g}", "optimizer": o, "lr": lr,
                       "color": charts.LANE_COLORS[i], "history": [], "path": None, "status": "running", "reason": None}
                      for i, (o, lr) in enumerate(lanes)]}
     ss.race = rec

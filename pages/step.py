@@ -6,6 +6,7 @@ import streamlit as st
 
 from linreg_core import LinregError, Trainer
 from studio import charts, state
+from studio.labels import OPTIMIZER_LABELS
 
 ss = st.session_state
 MAX_PATH = 3000
@@ -59,7 +60,7 @@ problem = state.problem_or_stop("trained on")
 design, exact, validation = problem.design, problem.exact, problem.validation
 config = state.train_config()
 st.caption(
-    f"**{ss.ds_name}** · {design.n_samples:,} rows · optimizer **{config.optimizer}**, lr **{config.lr:g}**, "
+    f"**{ss.ds_name}** · {design.n_samples:,} rows · optimizer **{OPTIMIZER_LABELS[config.optimizer]}**, lr **{config.lr:g}**, "
     f"{'full batch' if config.batch_size == 0 else f'batch {config.batch_size:,}'}, {config.dtype}, "
     f"standardize {'on' if config.standardize else 'off'}, L2 {config.l2:g}, up to {config.epochs:,} epochs."
 )
@@ -80,7 +81,7 @@ tr: Trainer = rec["trainer"]
 b1, b2, b3, b4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
 b1.button("Step 1 epoch", type="primary", key="btn_step1", on_click=_step, args=(1,), width="stretch",
           disabled=tr.done)
-b2.number_input("k", min_value=1, max_value=100_000, step=1, **state.bind("step_k"))
+b2.number_input("Epochs per click (k)", min_value=1, max_value=100_000, step=1, **state.bind("step_k"))
 b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", on_click=_step, args=(int(ss.step_k),), width="stretch",
           disabled=tr.done)
 b4.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")

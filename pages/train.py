@@ -8,12 +8,11 @@ from streamlit.logger import get_logger
 from linreg_core import OPTIMIZERS, LinregError, available_devices, train
 from linreg_core._data import MAX_DEGREE
 from studio import charts, share, state
+from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveTraining
 
 ss = st.session_state
 log = get_logger(__name__)
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam", "rmsprop": "RMSprop",
-                    "adagrad": "Adagrad"}
 
 
 def _lr_from_slider() -> None:

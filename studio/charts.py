@@ -21,6 +21,8 @@ GD_COLOR = "#e4572e"
 EXACT_COLOR = "#2e86ab"
 DATA_COLOR = "#5c6770"
 VAL_COLOR = "#7b2cbf"
+# Many named traces (race lanes) do not fit beside the title: list them under the plot.
+LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0}
 # One colour per race lane, distinct from the exact-fit blue.
 LANE_COLORS = ("#e4572e", "#17becf", "#7b2cbf", "#f0a202", "#2ca02c", "#8c564b", "#d62790", "#555555")
 
@@ -210,20 +212,24 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
     traces.append({"type": "scatter", "x": [b_star], "y": [w_star], "mode": "markers", "name": "exact minimum",
                    "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
     title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")
-    return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", height=420)
+    extra: dict[str, Any] = {"legend": LEGEND_BELOW, "height": 480} if paths else {"height": 420}
+    return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", **extra)
 
 
 def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: float, tol: float,
                 total_epochs: int | None = None) -> go.Figure:
     """Each lane's excess loss (loss − the best reachable) per epoch on a log axis, with the tolerance line."""
-    traces, first = [], None
+    starts = [float(h[0]) - min_loss for _, _, h in lanes if len(h)]
+    first = max(starts[0], 0.0) if starts else 0.0
+    # Below ~1e-15 of the start the difference is float64 rounding (a perfect fit reaches 0): clip there, so
+    # the axis shows the race, not 300 decades of noise.
+    floor = max(first * 1e-15, 1e-300)
+    traces = []
     for name, color, history in lanes:
-        excess = np.maximum(np.asarray(history, dtype=np.float64) - min_loss, 1e-300)
-        if len(excess) and first is None:
-            first = float(excess[0])
+        excess = np.maximum(np.asarray(history, dtype=np.float64) - min_loss, floor)
         traces.append(_history_trace(excess, name, color))
     shapes, annotations = [], []
-    if first:
+    if first > 0:
         level = tol * first
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": level, "y1": level,
                        "line": {"color": EXACT_COLOR, "dash": "dash"}})
@@ -231,7 +237,8 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
                             "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"color": EXACT_COLOR}})
     xaxis: dict[str, Any] = {"range": [0, total_epochs + 1]} if total_epochs else {}
     return _figure(traces, "Loss above the minimum, per epoch", "epoch", "loss − minimum", shapes=shapes,
-                   annotations=annotations, xaxis=xaxis, yaxis={"type": "log", "exponentformat": "power"}, height=400)
+                   annotations=annotations, xaxis=xaxis, yaxis={"type": "log", "exponentformat": "power"}, height=440,
+                   legend=LEGEND_BELOW, margin={"b": 10})
 
 
 def degree_figure(sweep: Any, current: int) -> go.Figure:

@@ -223,3 +223,6 @@ def test_how_it_works_prints_the_last_run_like_the_tutorial():
     goto(at, "how_it_works")
     code = _codes(at)
     assert f"epoch 0, loss {h[0]:.6g}" in code and f"epoch 99, loss {h[-1]:.6g}" in code
+    assert "your last Train run's model, after 100 epochs" in "\n".join(texts(at.info))
+    run = at.session_state.run
+    assert f"linear.weight: [{run['coef'][0]:.6g}]" in code and f"linear.bias: [{run['intercept']:.6g}]" in code

@@ -1,0 +1,123 @@
+"""Issue 6 in a real browser: the race runs live, Step shows the gradient, validation draws two curves,
+How it works shows the live objects. Screenshots go to test-artifacts/ (60-… .png) for a person to look at."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from studio.testing import IDLE, ROOT, RUNNING, set_number, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "streamlit-server-explain.log", "w") as log, streamlit_server(log) as url:
+        yield url
+
+
+@pytest.fixture
+def page(server, browser) -> Page:
+    context = browser.new_context(viewport={"width": 1400, "height": 2000})
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(server)
+    pg.wait_for_selector(IDLE)
+    yield pg
+    context.close()
+
+
+def goto(page: Page, nav: str, heading: str) -> None:
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=nav).click()
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+    page.wait_for_selector(IDLE)
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+TRACE_LENGTHS_JS = """(title) => {
+    const p = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(p => p.layout && p.layout.title && p.layout.title.text.includes(title) && p._fullData);
+    return p ? p._fullData.filter(t => t.type === 'scatter').map(t => t._length || 0) : null; }"""
+
+
+def test_race_curves_grow_live_and_the_table_names_the_winner(page: Page):
+    goto(page, "Race", "Optimizer race")
+    set_number(page, "Lanes", "3")
+    set_number(page, "Epochs", "3000")
+    expect(page.get_by_test_id("stCheckbox").filter(has_text="Watch pace")).to_be_visible()
+    page.get_by_role("button", name="Start race").click()
+    page.wait_for_selector(RUNNING)
+    first = page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+                                   " return l && l.length === 3 && Math.min(...l) > 0 ? l : null; }").json_value()
+    later = page.wait_for_function(
+        f"(prev) => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+        " return l && l.length === 3 && l.every((v, i) => v > prev[i]) ? l : null; }", arg=first).json_value()
+    assert page.locator(RUNNING).count() == 1, "the race should still be running"
+    assert all(b > a for a, b in zip(first, later))
+    shot(page, "60-race-live.png")
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("reached the tolerance first")).to_be_visible()
+    expect(page.get_by_text("Round 3,000 / 3,000")).to_be_visible()
+    landscape = page.evaluate(f"({TRACE_LENGTHS_JS})('Loss landscape')")
+    assert landscape and len(landscape) >= 6  # a path and a "now" marker per lane, and the exact minimum
+    shot(page, "61-race-finished.png")
+
+
+def test_step_mode_shows_gradient_and_update(page: Page):
+    goto(page, "Step", "Step through training")
+    expect(page.get_by_text("Epoch 0 / 100")).to_be_visible()
+    page.get_by_role("button", name="Step 1 epoch").click()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("Epoch 1 / 100")).to_be_visible()
+    expect(page.get_by_text("Epoch 1 up close")).to_be_visible()
+    grid = page.get_by_test_id("stDataFrame")
+    expect(grid).to_be_visible()
+    set_number(page, "Epochs per click", "10")
+    page.get_by_role("button", name="Step 10 epochs").click()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("Epoch 11 / 100")).to_be_visible()
+    expect(page.get_by_text("Plain SGD: the update is exactly −lr × gradient.")).to_be_visible()
+    path = page.evaluate(f"({TRACE_LENGTHS_JS})('Loss landscape')")
+    assert path and path[0] == 12  # the start and one point per epoch
+    shot(page, "62-step.png")
+
+
+def test_validation_split_draws_training_and_validation_curves(page: Page):
+    goto(page, "Data", "Data")
+    page.get_by_role("button", name="Noisy wave: under- and over-fitting").click()
+    page.wait_for_selector(IDLE)
+    goto(page, "Train", "Train")
+    page.get_by_test_id("stExpander").filter(has_text="Validation and model").locator("summary").click()
+    page.get_by_test_id("stCheckbox").filter(has_text="Hold out a validation set").click()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("24 training rows + 6 validation rows")).to_be_visible()
+    set_number(page, "Polynomial degree", "3")
+    page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()
+    page.wait_for_selector(IDLE)
+    set_number(page, "Learning rate", "0.2")
+    set_number(page, "Epochs", "3000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("Completed", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Validation MSE", exact=False).first).to_be_visible()
+    shot(page, "63-validation.png")
+    names = page.wait_for_function("""() => { const names = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .filter(p => p.layout && p.layout.title && p.layout.title.text.includes('Loss (MSE)') && p._fullData)
+        .flatMap(p => p._fullData.filter(t => t._length > 0).map(t => t.name));
+        return names.includes('validation MSE') ? names : null; }""").json_value()
+    assert "training loss" in names and "validation MSE" in names
+    expect(page.get_by_text("Exact fit by polynomial degree")).to_be_visible()
+    shot(page, "63-validation.png")
+
+
+def test_how_it_works_shows_the_live_objects(page: Page):
+    goto(page, "How it works", "How it works")
+    expect(page.get_by_text("Linear(in_features=1, out_features=1, bias=True)")).to_be_visible()
+    expect(page.get_by_text("lr: 0.01").first).to_be_visible()
+    expect(page.locator(".katex").first).to_be_visible()  # the equations are rendered, not shown as source
+    shot(page, "64-how-it-works.png")

@@ -56,9 +56,12 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def predictions_csv(data: pd.DataFrame, design: Design, gd: tuple[float | None, Sequence[float]] | None,
-                    exact: ExactFit) -> bytes:
-    """The data rows with predictions (gradient descent and exact) and residuals, as CSV bytes."""
+                    exact: ExactFit, split: Sequence[str] | None = None) -> bytes:
+    """The data rows with predictions (gradient descent and exact) and residuals, as CSV bytes;
+    ``split`` labels each row (e.g. "train" / "validation") in a column of that name."""
     out = neutralize_formulas(data.reset_index(drop=True))
+    if split is not None:
+        out["split"] = list(split)
     if gd is not None:
         pred = design.X @ np.asarray(gd[1], dtype=np.float64) + (gd[0] or 0.0)
         out["predicted_gd"] = pred

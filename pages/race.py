@@ -15,13 +15,6 @@ ss = st.session_state
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
 
 
-def _stop() -> None:
-    rec = ss.get("race")
-    if rec and rec["status"] == "running":
-        with rec["lock"]:
-            rec["status"] = "stopped"
-
-
 st.title("Optimizer race")
 problem = state.problem_or_stop("trained on")
 design, exact = problem.design, problem.exact
@@ -51,7 +44,7 @@ for i in range(int(ss.race_n)):
 
 b1, b2, b3, _ = st.columns([1, 1, 2, 4])
 start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
-b2.button("Stop", key="btn_race_stop", on_click=_stop, width="stretch")
+b2.button("Stop", key="btn_race_stop", on_click=state.stop_race, width="stretch")
 b3.toggle("Watch pace (about 5 s)", **state.bind("race_watch"),
           help="Spread a fast race over about five seconds so the curves can be followed; off runs at full speed.")
 

@@ -35,7 +35,15 @@ labels = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "adj_r2": "ad
 table = {"exact least squares": [ex_stats.metrics()[m] for m in metrics]}
 if gd_stats:
     table = {"gradient descent": [gd_stats.metrics()[m] for m in metrics]} | table
-st.dataframe(pd.DataFrame(table, index=[labels[m] for m in metrics]).style.format("{:.6g}"), width="stretch")
+index = [labels[m] for m in metrics]
+if problem.validation is not None:  # metrics above are on the training rows; add the held-out MSE
+    index.append(f"validation MSE ({problem.validation.n_samples:,} held-out rows)")
+    fitted = {"gradient descent": (run["intercept"], run["coef"])} if run else {}
+    fitted["exact least squares"] = (exact.intercept, exact.coef)
+    for name, params in fitted.items():
+        table[name].append(state.validation_mse(problem.validation, params))
+    st.caption(f"A validation split is on: the fit and these metrics use the {design.n_samples:,} training rows.")
+st.dataframe(pd.DataFrame(table, index=index).style.format("{:.6g}"), width="stretch")
 
 st.subheader("Coefficients")
 coef = pd.DataFrame(ex_stats.table()).set_index("name")
@@ -54,7 +62,9 @@ if run:
 c1, c2 = st.columns(2)
 c1.plotly_chart(charts.residual_figure(design, fits), key="residuals", width="stretch")
 if run:
-    c2.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, ex_stats.mse), key="loss_final", width="stretch")
+    c2.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, ex_stats.mse, None,
+                                       run["val_history"] if problem.validation is not None else None),
+                    key="loss_final", width="stretch")
 else:
     c2.plotly_chart(charts.fit_figure(design, None, fits["exact least squares"]), key="fit_exact", width="stretch")
 
@@ -66,8 +76,8 @@ if run:
               "epochs_run": run["epochs_run"], "final_loss": run["history"][-1] if run["history"] else None,
               "config": run["config"].to_dict(), "metrics": gd_stats.metrics()}
 d1, d2, d3, d4 = st.columns(4)
-d1.download_button("Predictions (CSV)", predictions_csv(ss.ds_df.loc[:, [*design.features, design.target]], design,
-                                                          gd, exact),
+d1.download_button("Predictions (CSV)", predictions_csv(ss.ds_df.loc[:, [*design.features, design.target]],
+                                                          problem.full or design, gd, exact, problem.split_labels()),
                    file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch")
 d2.download_button("Loss history (CSV)", loss_history_csv(run["history"] if run else []), file_name="loss_history.csv",
                    mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)

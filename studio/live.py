@@ -10,6 +10,8 @@ import streamlit as st
 
 from linreg_core import Callback, EpochEvent, RaceCallback, Trainer, TrainStart
 
+EARLY_PATH = 500  # epochs whose parameters all go on the landscape path
+
 
 class LiveTraining(Callback):
     """Fills ``run`` in place each epoch and calls ``draw`` at most every ``redraw_every`` seconds.
@@ -74,7 +76,8 @@ class LiveTraining(Callback):
                 run["val_history"].append(event.val_loss)
             run["epochs_run"] = event.epoch
             run["rows_done"] = 0
-            if "path" in run and event.epoch % self._path_every == 0:
+            # Every early epoch (where the path bends most), then every _path_every-th.
+            if "path" in run and (event.epoch <= EARLY_PATH or event.epoch % self._path_every == 0):
                 run["path"].append((event.intercept, event.coef[0]))
             now = time.monotonic()
             beat = now - self._last_yield >= self.yield_every
@@ -129,7 +132,7 @@ class LiveRace(RaceCallback):
             rec["round"] = epoch
             for lane, tr in zip(rec["lanes"], trainers):
                 lane["status"], lane["reason"] = tr.status or "running", tr.reason
-                if lane["path"] is not None and not tr.done and epoch % path_every == 0:
+                if lane["path"] is not None and not tr.done and (epoch <= EARLY_PATH or epoch % path_every == 0):
                     b, w = tr.params()
                     lane["path"].append((b, float(w[0])))
         if self.pace > 0:  # sleep until this round's share of the paced duration

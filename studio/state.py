@@ -189,6 +189,16 @@ class Problem:
     stats: FitStats
     key: tuple
     validation: Design | None = None  # the held-out rows, same terms
+    full: Design | None = None  # every row, when a validation split is on
+
+    def split_labels(self) -> list[str] | None:
+        """"train" / "validation" for each row of the dataset, when a split is on."""
+        if self.full is None:
+            return None
+        labels = ["train"] * self.full.n_samples
+        for i in self.validation.extra["rows"]:
+            labels[int(i)] = "validation"
+        return labels
 
 
 def degree_of(ss: Any) -> int:
@@ -213,11 +223,12 @@ def current_problem() -> Problem:
         return cached[1]
     try:
         design = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree_of(ss), bool(ss.sel_intercept))
-        validation = None
+        validation = full = None
         if ss.cfg_val:
-            design, validation = train_val_split(design, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
+            full = design
+            design, validation = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
         exact = fit_exact(design.X, design.y, design.fit_intercept, design.terms)
-        problem = Problem(design, exact, fit_stats(design, exact), key, validation)
+        problem = Problem(design, exact, fit_stats(design, exact), key, validation, full)
     except LinregError as exc:
         ss._problem = (key, exc)
         raise
@@ -305,6 +316,18 @@ def mark_interrupted() -> None:
         with run["lock"]:
             run["status"] = "stopped"
             run["reason"] = f"Stopped at epoch {run['epochs_run']:,}: training was interrupted; the partial model is kept."
+    stop_race()
+
+
+def stop_race() -> None:
+    """Mark a running race stopped (its loop checks the record each round and ends); the curves stay."""
+    rec = st.session_state.get("race")
+    if rec and rec["status"] == "running":
+        with rec["lock"]:
+            rec["status"] = "stopped"
+            for lane in rec["lanes"]:
+                if lane["status"] == "running":
+                    lane["status"] = "stopped"
 
 
 def run_matches(problem: Problem) -> bool:

@@ -50,6 +50,15 @@ def start() -> AppTest:
     return at
 
 
+def shared_app(query: dict[str, str]) -> AppTest:
+    """A new session opened through a share link carrying ``query``."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    return at
+
+
 def goto(at: AppTest, page: str) -> AppTest:
     at.switch_page(f"pages/{page}.py").run()
     assert not at.exception

@@ -19,7 +19,6 @@ import pytest
 import streamlit.testing.v1.app_test as app_test_module
 import torch
 from app_support import (
-    APP,
     TUTORIAL,
     download,
     edit_table,
@@ -28,6 +27,7 @@ from app_support import (
     library_error,
     library_history,
     run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
+    shared_app,
     start,
     texts,
     trace_values,
@@ -36,7 +36,6 @@ from app_support import (
     upload,
 )
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.testing.v1 import AppTest
 
 from linreg_core import NonNumericError, TrainConfig, build_design, lr_guidance, read_csv, train
 
@@ -627,14 +626,6 @@ def test_runs_table_compares_this_sessions_runs_and_reopens_settings():
     assert at.selectbox(key="_w_cfg_optimizer").value == "sgd"
 
 
-def _shared_app(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.query_params.update(query)
-    at.run()
-    assert not at.exception
-    return at
-
-
 def test_share_link_restores_settings_and_data_in_a_new_session():
     at = goto(start(), "data")
     at.number_input(key="_w_gen_n").set_value(40)
@@ -648,7 +639,7 @@ def test_share_link_restores_settings_and_data_in_a_new_session():
     url = at.code[-1].value
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert "data" in query and query["opt"] == "adam"
-    shared = _shared_app(query)  # a new session opened from the link
+    shared = shared_app(query)  # a new session opened from the link
     ss = shared.session_state
     assert (ss.cfg_optimizer, ss.cfg_lr, ss.cfg_standardize) == ("adam", 0.05, True)
     pd.testing.assert_frame_equal(ss.ds_df, at.session_state.ds_df[["x", "y"]], check_dtype=False)
@@ -664,7 +655,7 @@ def test_share_link_restores_settings_and_data_in_a_new_session():
     ({"opt": "__import__('os')"}, "Ignored the shared optimizer"),
 ])
 def test_hostile_share_links_are_refused_with_a_message(query, phrase):
-    at = _shared_app(query)
+    at = shared_app(query)
     assert any(phrase in w for w in texts(at.warning)), texts(at.warning)
     assert at.session_state.cfg_lr > 0 and at.session_state.ds_name == "Tutorial: 4 points"
     assert train_clicked(at)["status"] == "completed"

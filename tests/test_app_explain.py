@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_support import figures, goto, run_the_entrypoint_every_time, start, texts, trace_values, traces  # noqa: F401
+from app_support import (  # noqa: F401
+    figures,
+    goto,
+    run_the_entrypoint_every_time,
+    shared_app,
+    start,
+    texts,
+    trace_values,
+    traces,
+)
 
 from linreg_core import TrainConfig, Trainer, build_design, race, train, train_val_split
 
@@ -226,3 +235,39 @@ def test_how_it_works_prints_the_last_run_like_the_tutorial():
     assert "your last Train run's model, after 100 epochs" in "\n".join(texts(at.info))
     run = at.session_state.run
     assert f"linear.weight: [{run['coef'][0]:.6g}]" in code and f"linear.bias: [{run['intercept']:.6g}]" in code
+
+
+def test_results_and_share_link_carry_the_validation_split():
+    at = _wave(start())
+    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.slider(key="_w_cfg_val_frac").set_value(0.3)
+    at.number_input(key="_w_cfg_val_seed").set_value(4).run()
+    at.button(key="btn_train").click().run()
+    run = at.session_state.run
+    goto(at, "results")
+    metrics = at.dataframe[0].value
+    label = "validation MSE (9 held-out rows)"
+    assert label in metrics.index
+    p = at.session_state._problem[1]
+    assert metrics.loc[label, "gradient descent"] == pytest.approx(
+        float(np.mean((p.validation.y - p.validation.X @ np.asarray(run["coef"]) - run["intercept"]) ** 2)))
+    # The predictions file covers every row and says which were held out.
+    from linreg_core import predictions_csv
+
+    full_csv = predictions_csv(at.session_state.ds_df, p.full, (run["intercept"], run["coef"]), p.exact, p.split_labels())
+    import io
+
+    import pandas as pd
+
+    pred = pd.read_csv(io.BytesIO(full_csv))
+    assert len(pred) == 30 and (pred["split"] == "validation").sum() == 9
+    held = pred[pred["split"] == "validation"]
+    assert np.mean(held["residual_gd"] ** 2) == pytest.approx(metrics.loc[label, "gradient descent"])
+    # A share link restores the same split in a new session.
+    link = next(c.value for c in at.code if "vfrac=0.3" in c.value)
+    assert "val=1" in link and "vseed=4" in link
+    from urllib.parse import parse_qsl
+
+    fresh = shared_app(dict(parse_qsl(link.split("?", 1)[1])))
+    assert fresh.session_state.cfg_val is True and fresh.session_state.cfg_val_frac == 0.3
+    assert fresh.session_state.cfg_val_seed == 4

@@ -82,8 +82,8 @@ def test_step_mode_shows_gradient_and_update(page: Page):
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("Epoch 11 / 100")).to_be_visible()
     expect(page.get_by_text("Plain SGD: the update is exactly −lr × gradient.")).to_be_visible()
-    path = page.evaluate(f"({TRACE_LENGTHS_JS})('Loss landscape')")
-    assert path and path[0] == 12  # the start and one point per epoch
+    # The start and one point per epoch (waited for: the chart is replaced just after the script ends).
+    page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss landscape'); return l && l[0] === 12; }}")
     shot(page, "62-step.png")
 
 
@@ -121,3 +121,24 @@ def test_how_it_works_shows_the_live_objects(page: Page):
     expect(page.get_by_text("lr: 0.01").first).to_be_visible()
     expect(page.locator(".katex").first).to_be_visible()  # the equations are rendered, not shown as source
     shot(page, "64-how-it-works.png")
+
+
+def test_race_stop_keeps_the_curves_so_far(page: Page):
+    goto(page, "Race", "Optimizer race")
+    page.get_by_test_id("stCheckbox").filter(has_text="Watch pace").click()  # full speed: a long race
+    page.wait_for_selector(IDLE)
+    set_number(page, "Epochs", "200000")
+    page.get_by_role("button", name="Start race").click()
+    page.wait_for_selector(RUNNING)
+    page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+                           " return l && l.length > 0 && Math.min(...l) > 0; }")
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("Stopped by you at round")).to_be_visible()
+    text = page.get_by_text("Stopped by you at round").inner_text()
+    stopped_at = int(text.split("round ")[1].split(";")[0].replace(",", ""))
+    assert 0 < stopped_at < 200_000
+    lengths = page.evaluate(f"({TRACE_LENGTHS_JS})('Loss above the minimum')")
+    assert lengths and min(lengths) > 1  # the curves so far stay on the page
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text("stopped")
+    shot(page, "65-race-stopped.png")

@@ -373,10 +373,12 @@ class Trainer:
         return self.result()
 
     def step(self, epochs: int = 1) -> StepInfo | None:
-        """Run ``epochs`` epochs; return the last one up close (None if training had already ended)."""
+        """Run up to ``epochs`` epochs (no more than remain) and return the last one up close; None if
+        training had already ended or the last epoch ended it before its update (divergence, stop)."""
+        epochs = min(epochs, self.config.epochs - self.epoch)
         if epochs > 1:
             self.run(epochs - 1)
-        if self.done:
+        if self.done or epochs < 1:
             return None
         before = self.trained_params()
         loss, grad = self.objective(before)
@@ -385,7 +387,7 @@ class Trainer:
         t0 = time.perf_counter()
         self.run_epoch()
         self.train_seconds += time.perf_counter() - t0
-        if self.epoch < epoch:  # diverged or stopped before recording this epoch
+        if self.epoch < epoch or self.status in ("diverged", "stopped"):  # no update was applied
             return None
         return StepInfo(epoch=epoch, loss=loss, names=self.param_names, before=before, gradient=grad,
                         after=self.trained_params(), lr=self.config.lr, standardized=self.config.standardize,

@@ -108,7 +108,7 @@ except LinregError as exc:
     st.error(str(exc))
 else:
     d = problem.design
-    st.success(f"Ready: {d.n_samples:,} rows, model {d.target} ~ {' + '.join(d.terms)}"
+    st.success(f"Ready: {state.rows_note(problem)}, model {d.target} ~ {' + '.join(d.terms)}"
                f"{'' if d.fit_intercept else ' (no intercept)'}.")
     st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
 

@@ -29,13 +29,17 @@ UPDATE = {
 
 
 def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str, int]:
-    """The step-mode trainer when it matches the current settings (the very object being stepped), else a
-    fresh one at its starting point, as Train would build it."""
+    """The object behind whatever the user did last with these settings: the Step page's trainer (the
+    very object being stepped), or the last Train run's model; else a fresh trainer at its starting point."""
     rec = ss.get("stepper")
-    if rec is not None and rec["key"] == problem.key and rec["config"] == config:
-        return rec["trainer"], f"the Step page's trainer, after {rec['trainer'].epoch:,} epoch(s)", rec["trainer"].epoch
+    stepper = rec if rec is not None and rec["key"] == problem.key and rec["config"] == config else None
     run = ss.run if state.run_matches(problem) else None
-    if run is not None and run["config"] == config and run["status"] != "running":
+    if run is not None and (run["config"] != config or run["status"] == "running"):
+        run = None
+    if stepper is not None and (run is None or stepper["touched"] >= run["started"]):
+        tr = stepper["trainer"]
+        return tr, f"the Step page's trainer, after {tr.epoch:,} epoch(s)", tr.epoch
+    if run is not None:
         # The last Train run's model: its parameters, loaded into a trainer with the same settings.
         key = (problem.key, config, id(run), run["epochs_run"])
         cached = ss.get("_hiw_trainer")
@@ -76,6 +80,7 @@ design, exact = problem.design, problem.exact
 theta = trainer.trained_params()
 loss_now, grad_now = trainer.objective()
 names = trainer.param_names
+icpt = design.fit_intercept
 std = config.standardize
 st.info(f"Live objects below: {which}." + (" Standardization is on, so the model's parameters are in standardized "
                                            "units; the Results page reports them in the data's units." if std else ""))
@@ -94,23 +99,25 @@ with step(1, "Data as tensors", "Change the data on the Data page", "pages/data.
              r"\mathbb{R}^{" + f"{design.n_samples}" + "}")
 
 with step(2, "The model: nn.Linear", "Watch it move on the Step page", "pages/step.py", ":material/step:"):
-    st.write("A linear model is a weighted sum of the inputs plus a bias — exactly what `nn.Linear(k, 1)` computes.")
+    bias_arg = "" if icpt else ", bias=False"
+    st.write(f"A linear model is a weighted sum of the inputs{' plus a bias' if icpt else ''} — exactly what "
+             f"`nn.Linear(k, 1{bias_arg})` computes.")
     st.code("class LinearRegression(nn.Module):\n    def __init__(self, k):\n        super().__init__()\n"
-            "        self.linear = nn.Linear(k, 1)\n\n    def forward(self, x):\n        return self.linear(x)",
+            f"        self.linear = nn.Linear(k, 1{bias_arg})\n\n    def forward(self, x):\n        return self.linear(x)",
             language="python")
     st.caption("Live: the model object and its parameters now")
     params = "\n".join(f"{n}: [{', '.join(f'{v:.6g}' for v in p.detach().cpu().reshape(-1).tolist())}]"
                        for n, p in trainer.model.named_parameters())
     st.code(f"{trainer.model!r}\n{params}", language="text")
-    b0 = theta[0] if design.fit_intercept else None
-    st.latex(r"\hat{y} = X w + b \quad\Rightarrow\quad " + equation(design.target, b0, theta[-len(design.terms):],
+    b0 = theta[0] if icpt else None
+    st.latex(r"\hat{y} = X w" + (" + b" if icpt else "") + r" \quad\Rightarrow\quad " + equation(design.target, b0, theta[-len(design.terms):],
                                                                    design.terms, 4))
 
 with step(3, "The loss: nn.MSELoss", "See it fall on the Train page", "pages/train.py", ":material/model_training:"):
     st.code("criterion = nn.MSELoss()\nloss = criterion(model(x_train), y_train)", language="python")
     st.caption(f"Live: {trainer.loss_fn!r} on your {design.n_samples:,} rows, at the parameters above"
                + (f", plus the L2 term {config.l2:g}·‖w‖²" if config.l2 > 0 else ""))
-    st.latex(r"L(w, b) = \frac{1}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i)^2" + (r" + \lambda \lVert w \rVert^2" if config.l2 > 0
+    st.latex(f"L({'w, b' if icpt else 'w'})" + r" = \frac{1}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i)^2" + (r" + \lambda \lVert w \rVert^2" if config.l2 > 0
                                                                            else "") + f" = {num(loss_now, 6)}")
 
 with step(4, "The optimizer", "Choose it and its learning rate on the Train page", "pages/train.py", ":material/tune:"):
@@ -122,8 +129,8 @@ with step(4, "The optimizer", "Choose it and its learning rate on the Train page
 
 with step(5, "Gradient: loss.backward()", "Inspect each gradient on the Step page", "pages/step.py", ":material/step:"):
     st.write("`loss.backward()` fills each parameter's `.grad` with the slope of the loss along it:")
-    st.latex(r"\nabla_w L = \frac{2}{n} X^\top (X w + b - y), \qquad \frac{\partial L}{\partial b} = "
-             r"\frac{2}{n} \sum_i (\hat{y}_i - y_i)")
+    st.latex(r"\nabla_w L = \frac{2}{n} X^\top (\hat{y} - y)" + (r", \qquad \frac{\partial L}{\partial b} = "
+                                                                 r"\frac{2}{n} \sum_i (\hat{y}_i - y_i)" if icpt else ""))
     st.caption("Live: the full-batch gradient at the parameters above")
     st.latex(r"\nabla_\theta L = " + column(grad_now) + r"\quad \text{for } (" + ", ".join(map(name, names)) + ")")
     if config.optimizer == "sgd":
@@ -137,23 +144,28 @@ with step(6, "The training loop", "Run it on the Train page", "pages/train.py", 
             "    loss.backward()\n    optimizer.step()\n    print(f'epoch {epoch}, loss {loss.item()}')", language="python")
     st.write(f"Your loop: **{config.epochs:,}** epochs over {batch}; **{epochs_done:,}** have run so far. "
              "Each epoch records the loss before its update — the tutorial's printout, and the curve on the Train page.")
+    # The printout of what the live model went through: the Step page's epochs, or the last Train run's.
+    stepped = which.startswith("the Step page")
     run = ss.run if state.run_matches(problem) else None
-    if run and run["history"]:
-        h = run["history"]
+    h = trainer.history if stepped else (run["history"] if run and epochs_done else [])
+    if h:
         lines = [f"epoch {k}, loss {h[k]:.6g}" for k in range(min(3, len(h)))]
         if len(h) > 3:
             lines += ["...", f"epoch {len(h) - 1}, loss {h[-1]:.6g}"]
-        st.caption("Live: the printout of your last run")
+        st.caption("Live: the printout of " + ("the Step page's epochs" if stepped else "your last run"))
         st.code("\n".join(lines), language="text")
 
 with step(7, "The answer, checked", "See the statistics on the Results page", "pages/results.py", ":material/analytics:"):
     st.write("Least squares has a closed form. The studio solves it with a pivoted QR factorization of the "
              "column-scaled design (safer than the textbook normal equations) — the dashed line training heads for.")
-    st.latex(r"\hat{\beta} = \arg\min_\beta \lVert y - A\beta \rVert^2, \quad A = [\mathbf{1}, X] = QR \;\Rightarrow\; "
+    st.latex(r"\hat{\beta} = \arg\min_\beta \lVert y - A\beta \rVert^2, \quad A = " + (r"[\mathbf{1}, X]" if icpt else "X")
+             + r" = QR \;\Rightarrow\; "
              r"R \hat\beta = Q^\top y")
     st.caption("Live: the exact parameters for your data, in its units")
     st.latex(equation(design.target, exact.intercept, exact.coef, design.terms) + rf", \quad \mathrm{{MSE}} = "
              f"{num(problem.stats.mse)}")
     gap = float(np.max(np.abs(np.concatenate([[trainer.params()[0] or 0.0] if design.fit_intercept else [],
                                                trainer.params()[1]]) - exact.params)))
-    st.write(f"The live model is **{gap:.3g}** away from it (largest parameter difference).")
+    st.write(f"The live model is **{gap:.3g}** away from it (largest parameter difference)."
+             + (f" With an L2 penalty of {config.l2:g}, training heads for the ridge optimum instead, which "
+                "shrinks the weights towards zero." if config.l2 > 0 else ""))

@@ -19,7 +19,7 @@ st.title("Optimizer race")
 problem = state.problem_or_stop("trained on")
 design, exact = problem.design, problem.exact
 st.caption(
-    f"**{ss.ds_name}** · {design.n_samples:,} rows · {design.target} ~ {' + '.join(design.terms)}. "
+    f"**{ss.ds_name}** · {state.rows_note(problem)} · {design.target} ~ {' + '.join(design.terms)}. "
     "Every lane trains full batch on the same rows from the same starting parameters (seed, precision and L2 from "
     "the Train page), one epoch per lane per round. Tolerance: the epoch at which a lane's loss is within that "
     "fraction of its starting distance above the minimum."
@@ -44,7 +44,7 @@ for i in range(int(ss.race_n)):
 
 b1, b2, b3, _ = st.columns([1, 1, 2, 4])
 start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
-b2.button("Stop", key="btn_race_stop", on_click=state.stop_race, width="stretch")
+b2.button("Stop", key="btn_race_stop", on_click=state.stop_race, args=("by you",), width="stretch")
 b3.toggle("Watch pace (about 5 s)", **state.bind("race_watch"),
           help="Spread a fast race over about five seconds so the curves can be followed; off runs at full speed.")
 
@@ -65,8 +65,9 @@ def lane_table(rec: dict) -> pd.DataFrame:
                      "status": lane["status"], "epochs to tolerance": hit, "final loss": h[-1] if h else None,
                      "loss − minimum": (h[-1] - rec["min_loss"]) if h else None})
     df = pd.DataFrame(rows)
-    df["epochs to tolerance"] = pd.array(df["epochs to tolerance"], dtype="Int64")
-    df["rank"] = df["epochs to tolerance"].rank(method="min").astype("Int64")
+    hits = pd.to_numeric(df["epochs to tolerance"], errors="coerce").astype(float)
+    df["epochs to tolerance"] = hits.astype("Int64")
+    df["rank"] = hits.rank(method="min").astype("Int64")  # lanes that never got there have no rank
     return df
 
 
@@ -79,14 +80,18 @@ def draw(rec: dict) -> None:
     total = rec["epochs"] if rec["status"] == "running" else None
     loss_ph.plotly_chart(charts.race_figure([(ln["label"], ln["color"], ln["history"]) for ln in rec["lanes"]],
                                             rec["min_loss"], rec["tol"], total), key=f"race_loss_{key}", width="stretch")
-    if landscape and (rec["status"] != "running" or rec["draws"] % 4 == 1):
+    # The landscape and the table cost the browser most: about once a second while racing, always at the end.
+    heavy = rec["status"] != "running" or rec["draws"] % 5 == 1
+    if landscape and heavy:
         paths = [(ln["label"], ln["color"], ln["path"] or []) for ln in rec["lanes"]]
-        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, [], paths=paths), key=f"race_land_{key}",
-                             width="stretch")
-    table_ph.dataframe(lane_table(rec), hide_index=True, width="stretch",
-                       column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
-                                      "final loss": st.column_config.NumberColumn(format="%.6g"),
-                                      "loss − minimum": st.column_config.NumberColumn(format="%.3e")})
+        frame = [ln["label"] for ln in rec["lanes"] if ln["status"] != "diverged"]
+        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, [], paths=paths, frame=frame),
+                             key=f"race_land_{key}", width="stretch")
+    if heavy:
+        table_ph.dataframe(lane_table(rec), hide_index=True, width="stretch",
+                           column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
+                                          "final loss": st.column_config.NumberColumn(format="%.6g"),
+                                          "loss − minimum": st.column_config.NumberColumn(format="%.3e")})
 
 
 if start:
@@ -126,7 +131,8 @@ else:
     df = lane_table(rec)
     reached = df.dropna(subset=["epochs to tolerance"]).sort_values("epochs to tolerance")
     if rec["status"] == "stopped":
-        st.warning(f"Stopped by you at round {rec['round']:,}; the curves so far are kept.")
+        how = "by you" if rec.get("stopped_why") == "by you" else "when you left the page or changed a setting"
+        st.warning(f"Stopped {how} at round {rec['round']:,}; the curves so far are kept.")
     if len(reached):
         win = reached.iloc[0]
         st.success(f"**{win['lane']}** reached the tolerance first, in {int(win['epochs to tolerance']):,} epochs.")

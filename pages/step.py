@@ -1,5 +1,7 @@
 """Step: gradient descent one epoch (or k) at a time, with the gradient and the update laid out."""
 
+import time
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -22,6 +24,10 @@ EXPLAIN = {
                "steps shrink as training goes on.",
 }
 
+EXPLAIN_MINIBATCH = ("With mini-batches an epoch takes several optimizer steps, each on its own batch's gradient: the "
+                     "gradient shown is the full-batch one at the start of the epoch and the update is the net change "
+                     "over the epoch, so their ratio is not 1 even for plain SGD.")
+
 
 def _path_point(tr: Trainer) -> tuple[float, float] | None:
     b, w = tr.params()
@@ -31,7 +37,8 @@ def _path_point(tr: Trainer) -> tuple[float, float] | None:
 def _new_stepper(problem: state.Problem, config) -> dict:
     tr = Trainer(problem.design, config, problem.validation)
     pt = _path_point(tr)
-    return {"key": problem.key, "config": config, "trainer": tr, "last": None, "path": [pt] if pt else None}
+    return {"key": problem.key, "config": config, "trainer": tr, "last": None, "path": [pt] if pt else None,
+            "touched": 0.0}  # when last stepped (How it works shows the newer of this and the last run)
 
 
 def _step(k: int) -> None:
@@ -39,6 +46,8 @@ def _step(k: int) -> None:
     if rec is None:
         return
     tr = rec["trainer"]
+    rec["touched"] = time.time()
+    k = min(k, tr.config.epochs - tr.epoch)  # the last epoch that can run is the one shown up close
     for _ in range(max(0, k - 1)):  # the first k − 1 epochs fast, with their points on the path
         if not tr.run_epoch():
             break
@@ -60,7 +69,7 @@ problem = state.problem_or_stop("trained on")
 design, exact, validation = problem.design, problem.exact, problem.validation
 config = state.train_config()
 st.caption(
-    f"**{ss.ds_name}** · {design.n_samples:,} rows · optimizer **{OPTIMIZER_LABELS[config.optimizer]}**, lr **{config.lr:g}**, "
+    f"**{ss.ds_name}** · {state.rows_note(problem)} · optimizer **{OPTIMIZER_LABELS[config.optimizer]}**, lr **{config.lr:g}**, "
     f"{'full batch' if config.batch_size == 0 else f'batch {config.batch_size:,}'}, {config.dtype}, "
     f"standardize {'on' if config.standardize else 'off'}, L2 {config.l2:g}, up to {config.epochs:,} epochs."
 )
@@ -95,15 +104,18 @@ st.markdown(f"**Epoch {tr.epoch:,} / {config.epochs:,}** · loss now **{loss_now
 if tr.status == "diverged":
     st.error(f"**Training diverged.** {tr.reason}")
 elif tr.done:
-    st.success(f"**{tr.status.capitalize()}** after {tr.epoch:,} epochs. {tr.reason or ''} Press Restart to step again.")
+    st.success(" ".join(filter(None, [f"**{tr.status.capitalize()}** after {tr.epoch:,} epochs.", tr.reason,
+                                      "Press Restart to step again."])))
 
 info = rec["last"]
-if info is None:
+if info is None and tr.epoch == 0:
     st.info("Press **Step 1 epoch**: the table will show the parameters before the step, the gradient of the loss "
             "there, the update the optimizer made, and the parameters after.")
-else:
+elif info is not None:
     space = "standardized units (what the optimizer works in)" if info.standardized else "the data's units"
     st.subheader(f"Epoch {info.epoch:,} up close")
+    if info.epoch != tr.epoch:
+        st.caption(f"The last epoch with an update: epoch {tr.epoch:,} ended training before updating the parameters.")
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(info.sgd_update != 0, info.update / info.sgd_update, np.nan)
     table = pd.DataFrame({
@@ -114,10 +126,8 @@ else:
                  column_config={c: st.column_config.NumberColumn(format="%.6g") for c in table.columns[1:]})
     after_loss = tr.history[info.epoch] if len(tr.history) > info.epoch else loss_now
     st.markdown(f"Loss before the update **{info.loss:.6g}**, after **{after_loss:.6g}** "
-                f"({after_loss - info.loss:+.3g}). Parameters in {space}. {EXPLAIN[config.optimizer]}")
-    if config.batch_size:
-        st.caption("With mini-batches an epoch takes several optimizer steps: the gradient shown is the full-batch "
-                   "gradient at the start of the epoch, and the update is the net change over the epoch.")
+                f"({after_loss - info.loss:+.3g}). Parameters in {space}. "
+                f"{EXPLAIN_MINIBATCH if config.batch_size else EXPLAIN[config.optimizer]}")
 
 left, right = st.columns(2)
 left.plotly_chart(charts.loss_figure(tr.history, ss.ui_logy, problem.stats.mse, None,

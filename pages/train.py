@@ -52,11 +52,16 @@ def _lr_guidance_box() -> None:
     other = state.guidance(problem, not ss.cfg_standardize, float(ss.cfg_l2))
     momentum = ss.cfg_optimizer == "momentum"
     limit = g.max_stable_lr * ((1 + ss.cfg_momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
+    def cond(c: float) -> str:
+        return f"{c:.3g}" if c < 1e12 else "beyond 1e12 (nearly collinear columns)"
+
     st.caption(
         f"On this data, full-batch {'momentum ' if momentum else ''}SGD is stable below lr **{limit:.3g}**; "
-        f"the fastest fixed lr is **{g.optimal_lr:.3g}** (condition number {g.condition_number:.3g}). "
-        f"Standardizing makes every direction about equally steep: {'with' if not ss.cfg_standardize else 'without'} "
-        f"it the condition number would be {other.condition_number:.3g} and the stable lr {other.max_stable_lr:.3g}."
+        f"the fastest fixed lr is **{g.optimal_lr:.3g}** (condition number {cond(g.condition_number)}). "
+        "Standardizing puts every feature on one scale, which evens out how steep the loss is along each "
+        "(correlated columns, such as powers of one feature, stay uneven): "
+        f"{'with' if not ss.cfg_standardize else 'without'} it the condition number would be "
+        f"{cond(other.condition_number)} and the stable lr {other.max_stable_lr:.3g}."
     )
     if ss.cfg_optimizer in ("sgd", "momentum") and int(ss.cfg_batch) == 0 and ss.cfg_lr > limit:
         st.warning(f"lr {ss.cfg_lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
@@ -112,11 +117,8 @@ share.show_notice()
 problem = state.problem_or_stop("trained on")
 
 design, exact, validation = problem.design, problem.exact, problem.validation
-rows_note = (f"{design.n_samples:,} training rows + {validation.n_samples:,} validation rows" if validation is not None
-             else f"{design.n_samples:,} rows")
-rows_note = rows_note.replace(" 1 validation rows", " 1 validation row")
 st.caption(
-    f"**{ss.ds_name}** · {rows_note} · {design.target} ~ {' + '.join(design.terms)}"
+    f"**{ss.ds_name}** · {state.rows_note(problem)} · {design.target} ~ {' + '.join(design.terms)}"
     f"{'' if design.fit_intercept else ' (no intercept)'}"
 )
 st.page_link("pages/data.py", label="Change data or columns", icon=":material/table:")
@@ -210,7 +212,7 @@ else:
         ex_val = state.validation_mse(validation, exact_fit)
         best = min(range(len(run["val_history"])), key=run["val_history"].__getitem__) + 1
         st.markdown(
-            f"**Validation MSE** on {validation.n_samples:,} held-out rows: gradient descent **{gd_val:.4g}**, "
+            f"**Validation MSE** on {state.plural(validation.n_samples, 'held-out row')}: gradient descent **{gd_val:.4g}**, "
             f"exact fit **{ex_val:.4g}** (training MSE of the exact fit: {problem.stats.mse:.4g}). "
             f"The validation curve was lowest at epoch {best:,}."
         )
@@ -224,9 +226,7 @@ sweep = state.degree_sweep(problem)
 if sweep is not None:
     with st.expander("Validation curve by polynomial degree", expanded=True):
         st.plotly_chart(charts.degree_figure(sweep, state.degree_of(ss)), key="degree_sweep", width="stretch")
-        best = int(sweep.loc[sweep["validation MSE"].idxmin(), "degree"])
-        st.caption(f"Exact least-squares fits on the same training rows. Training MSE can only fall as the degree "
-                   f"grows; the validation MSE is lowest at degree **{best}**: lower degrees under-fit, higher ones "
-                   "start fitting the noise (over-fit).")
+        st.caption("Exact least-squares fits on the same training rows. Training MSE can only fall as the degree "
+                   f"grows; {state.sweep_verdict(sweep)}")
 st.page_link("pages/step.py", label="Step through training one epoch at a time", icon=":material/step:")
 st.page_link("pages/race.py", label="Race optimizers on this data", icon=":material/sports_score:")

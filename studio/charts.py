@@ -177,14 +177,15 @@ Path = Sequence[tuple[float, float]]
 
 
 def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = True,
-                     paths: Sequence[tuple[str, str, Path]] = ()) -> go.Figure:
+                     paths: Sequence[tuple[str, str, Path]] = (), frame: Sequence[str] | None = None) -> go.Figure:
     """The MSE over (intercept, slope), the exact minimum, and the optimizer's path so far — or several
-    named, coloured ``paths`` (an optimizer race)."""
+    named, coloured ``paths`` (an optimizer race). ``frame`` names the paths the view is sized to (a
+    diverging lane would otherwise shrink the rest to a dot); the others are clipped at its edges."""
     from linreg_core import loss_grid
 
     b_star, w_star = float(exact[0]), float(exact[1][0])
     named = list(paths) or ([("optimizer path", GD_COLOR, path)] if len(path) else [])
-    every = [pt for _, _, p in named for pt in p]
+    every = [pt for n, _, p in named if frame is None or n in frame for pt in p]
     pts = np.array([(b_star, w_star), *every], dtype=np.float64)
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     lo, hi = pts.min(axis=0), pts.max(axis=0)
@@ -213,7 +214,8 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
                    "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
     title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")
     extra: dict[str, Any] = {"legend": LEGEND_BELOW, "height": 480} if paths else {"height": 420}
-    return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", **extra)
+    return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", **extra,
+                   xaxis={"range": [lo[0], hi[0]]}, yaxis={"range": [lo[1], hi[1]]})
 
 
 def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: float, tol: float,
@@ -243,10 +245,12 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
 
 def degree_figure(sweep: Any, current: int) -> go.Figure:
     """Training and validation MSE of the exact fit at each polynomial degree: the validation curve."""
+    top = float(max(sweep["training MSE"].max(), sweep["validation MSE"].max()))
+    floor = max(top * 1e-15, 1e-300)  # a perfect fit (MSE ~1e-30) would otherwise fall off the log axis
     traces = [
-        {"type": "scatter", "x": sweep["degree"], "y": sweep["training MSE"], "mode": "lines+markers",
+        {"type": "scatter", "x": sweep["degree"], "y": np.maximum(sweep["training MSE"], floor), "mode": "lines+markers",
          "name": "training MSE", "line": {"color": GD_COLOR, "width": 2}},
-        {"type": "scatter", "x": sweep["degree"], "y": sweep["validation MSE"], "mode": "lines+markers",
+        {"type": "scatter", "x": sweep["degree"], "y": np.maximum(sweep["validation MSE"], floor), "mode": "lines+markers",
          "name": "validation MSE", "line": {"color": VAL_COLOR, "width": 2}},
     ]
     shapes = [{"type": "line", "x0": current, "x1": current, "yref": "paper", "y0": 0, "y1": 1,

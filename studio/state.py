@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -273,7 +274,7 @@ def new_run(problem: Problem, config: TrainConfig) -> dict[str, Any]:
     run = {
         "key": problem.key, "config": config, "status": "running", "reason": None, "history": [], "val_history": [],
         "intercept": None, "coef": None, "epochs_run": 0, "device": None, "train_seconds": 0.0,
-        "draws": 0, "draw_seconds": 0.0, "dataset": st.session_state.ds_name,
+        "draws": 0, "draw_seconds": 0.0, "dataset": st.session_state.ds_name, "started": time.time(),
         "lock": threading.Lock(),  # the loop (possibly still unwinding) and a new script run both touch it
     }
     st.session_state.run = run
@@ -316,15 +317,16 @@ def mark_interrupted() -> None:
         with run["lock"]:
             run["status"] = "stopped"
             run["reason"] = f"Stopped at epoch {run['epochs_run']:,}: training was interrupted; the partial model is kept."
-    stop_race()
+    stop_race("interrupted")
 
 
-def stop_race() -> None:
-    """Mark a running race stopped (its loop checks the record each round and ends); the curves stay."""
+def stop_race(why: str = "by you") -> None:
+    """Mark a running race stopped (its loop checks the record each round and ends); the curves stay.
+    ``why``: "by you" (the Stop button) or "interrupted" (a page switch or new input)."""
     rec = st.session_state.get("race")
     if rec and rec["status"] == "running":
         with rec["lock"]:
-            rec["status"] = "stopped"
+            rec["status"], rec["stopped_why"] = "stopped", why
             for lane in rec["lanes"]:
                 if lane["status"] == "running":
                     lane["status"] = "stopped"
@@ -341,6 +343,17 @@ def gap(run: dict[str, Any], exact: ExactFit) -> float:
     return float(np.max(np.abs(gd - exact.params)))
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def rows_note(problem: Problem) -> str:
+    """'4 rows', or '24 training rows + 6 validation rows' when a split is on."""
+    if problem.validation is None:
+        return plural(problem.design.n_samples, "row")
+    return f"{plural(problem.design.n_samples, 'training row')} + {plural(problem.validation.n_samples, 'validation row')}"
+
+
 def validation_mse(design: Design, params: tuple[float | None, Any]) -> float:
     """MSE of (intercept, coef) on ``design``'s rows."""
     b, w = params
@@ -349,6 +362,7 @@ def validation_mse(design: Design, params: tuple[float | None, Any]) -> float:
 
 
 MAX_SWEEP_DEGREE = 10
+SWEEP_CLOSE = 0.02  # degrees whose validation MSE is within 2% of the lowest count as equally good
 MAX_SWEEP_ROWS = 200_000
 
 
@@ -371,6 +385,21 @@ def degree_sweep(problem: Problem) -> pd.DataFrame | None:
             break  # too few rows for this many terms: higher degrees cannot be fitted either
         rows.append({"degree": degree, "training MSE": validation_mse(tr, (ex.intercept, ex.coef)),
                      "validation MSE": validation_mse(va, (ex.intercept, ex.coef))})
-    out = pd.DataFrame(rows) if rows else None
+    out = pd.DataFrame(rows) if len(rows) >= 2 else None  # one degree alone is no curve
     ss._sweep = (problem.key, out)
     return out
+
+
+def sweep_verdict(sweep: pd.DataFrame) -> str:
+    """One sentence on what the degree sweep shows, honest about near-ties (noise-level differences)."""
+    val = sweep["validation MSE"].to_numpy()
+    degrees = sweep["degree"].to_numpy()
+    best = int(degrees[int(np.argmin(val))])
+    simplest = int(degrees[int(np.argmax(val <= val.min() * (1 + SWEEP_CLOSE)))])
+    text = f"the validation MSE is lowest at degree **{best}**"
+    if simplest < best:
+        text += f", and degree {simplest} comes within {SWEEP_CLOSE:.0%} of it with fewer terms"
+    if simplest == 1:
+        return text + ". A straight line already does about as well as any polynomial here: extra terms only fit noise."
+    over = val[-1] > val.min() * (1 + SWEEP_CLOSE)
+    return text + (". Lower degrees under-fit" + (", higher ones start fitting the noise (over-fit)." if over else "."))

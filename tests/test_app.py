@@ -596,7 +596,7 @@ def test_lr_guidance_warns_before_a_run_that_would_diverge_and_offers_the_optima
     g = lr_guidance(build_design(TUTORIAL, "y"))
     caption = " ".join(texts(at.sidebar.caption))
     assert f"{g.max_stable_lr:.3g}" in caption and f"{g.optimal_lr:.3g}" in caption
-    assert "Standardizing makes every direction about equally steep" in caption
+    assert "Standardizing puts every feature on one scale" in caption
     assert not at.sidebar.warning
     at.number_input(key="_w_cfg_lr").set_value(0.5).run()
     assert "this run will diverge" in at.sidebar.warning[0].value

@@ -73,8 +73,12 @@ def test_race_reports_a_diverging_lane_and_keeps_the_rest():
     at.button(key="btn_race").click().run()
     assert not at.exception
     assert any("Lane **2: SGD lr 5** diverged" in e for e in texts(at.error))
-    statuses = list(at.dataframe[0].value["status"])
-    assert statuses == ["completed", "diverged"]
+    table = at.dataframe[0].value
+    assert list(table["status"]) == ["completed", "diverged"]
+    assert table["rank"].iloc[0] == 1 and table["rank"].isna().iloc[1]  # a lane that never got there has no rank
+    # The landscape is framed on the lanes that converge: the diverging one (at ~1e5) is clipped, not zoomed to.
+    land = figures(at)["Loss landscape (log₁₀ MSE)"]
+    assert max(abs(v) for v in land["layout"]["xaxis"]["range"] + land["layout"]["yaxis"]["range"]) < 10
 
 
 # --- Validation -------------------------------------------------------------------------------------------
@@ -121,7 +125,13 @@ def test_degree_sweep_shows_under_and_over_fitting():
     best = int(np.argmin(val_mse)) + 1
     assert 3 <= best <= 6  # a sine needs a cubic or so; a line under-fits it
     assert val_mse[0] > 2 * val_mse[best - 1] and val_mse[-1] > val_mse[best - 1]  # under- and over-fitting
-    assert any(f"lowest at degree **{best}**" in c for c in texts(at.caption))
+    assert any(f"lowest at degree **{best}**" in c and "Lower degrees under-fit" in c for c in texts(at.caption))
+
+
+def test_no_degree_sweep_when_only_a_line_can_be_fitted():
+    at = start()  # the tutorial with a split: 3 training rows fit degree 1 only
+    at.toggle(key="_w_cfg_val").set_value(True).run()
+    assert "Exact fit by polynomial degree (same split)" not in figures(at)
 
 
 def test_validation_split_refuses_too_few_rows_with_a_clear_message():
@@ -172,6 +182,23 @@ def test_step_mode_explains_adam_and_restarts_when_settings_change():
     assert "Epoch 0 / 100" in _markdown(at)
 
 
+def test_step_mode_divergence_keeps_the_last_real_update():
+    at = start()
+    at.number_input(key="_w_cfg_lr").set_value(5.0).run()
+    goto(at, "step")
+    for _ in range(6):
+        if at.button(key="btn_step1").disabled:
+            break
+        at.button(key="btn_step1").click().run()
+    assert any("Training diverged" in e for e in texts(at.error))
+    tr = at.session_state.stepper["trainer"]
+    info = at.session_state.stepper["last"]
+    assert tr.status == "diverged" and info.epoch == tr.epoch - 1  # the diverging epoch made no update
+    assert np.all(info.update != 0)
+    assert any("ended training before updating" in c for c in texts(at.caption))
+    assert not any("Press **Step 1 epoch**" in i for i in texts(at.info))
+
+
 def test_step_mode_runs_to_the_end_and_disables_stepping():
     at = start()
     at.number_input(key="_w_cfg_epochs").set_value(5).run()
@@ -180,6 +207,8 @@ def test_step_mode_runs_to_the_end_and_disables_stepping():
     at.button(key="btn_stepk").click().run()
     assert not at.exception
     assert any("Completed" in s and "after 5 epochs" in s for s in texts(at.success))
+    assert at.session_state.stepper["last"].epoch == 5  # the last epoch that ran is the one shown up close
+    assert "  " not in texts(at.success)[0]
     assert at.button(key="btn_step1").disabled
     at.button(key="btn_step_restart").click().run()
     assert "Epoch 0 / 5" in _markdown(at) and not at.button(key="btn_step1").disabled
@@ -223,6 +252,33 @@ def test_how_it_works_follows_the_step_page_trainer(tutorial_df):
     assert f"{loss:.6g}" in latex and f"{grad[1]:.4g}" in latex
     nxt = ref.trained_params() - 0.01 * grad  # plain SGD: the next step, worked out
     assert f"{nxt[1]:.4g}" in latex
+
+
+def test_how_it_works_shows_whichever_the_user_moved_last():
+    at = goto(start(), "step")
+    at.number_input(key="_w_step_k").set_value(7).run()
+    at.button(key="btn_stepk").click().run()
+    goto(at, "train")
+    at.button(key="btn_train").click().run()  # a Train run after the stepping: it is the live model now
+    goto(at, "how_it_works")
+    info = "\n".join(texts(at.info))
+    assert "your last Train run's model, after 100 epochs" in info
+    goto(at, "step")
+    at.button(key="btn_step1").click().run()  # and stepping again makes the stepper the live one
+    goto(at, "how_it_works")
+    assert "the Step page's trainer, after 8 epoch(s)" in "\n".join(texts(at.info))
+    assert "epoch 7, loss" in "\n".join(c.value for c in at.code)  # the printout of the stepped epochs
+
+
+def test_how_it_works_without_an_intercept_drops_the_bias():
+    at = goto(start(), "data")
+    at.toggle(key="_w_sel_intercept").set_value(False).run()
+    goto(at, "how_it_works")
+    assert not at.exception
+    latex = "\n".join(e.value for e in at.latex)
+    code = "\n".join(c.value for c in at.code)
+    assert "nn.Linear(k, 1, bias=False)" in code and "bias=False" in code
+    assert r"\partial b" not in latex and r"[\mathbf{1}, X]" not in latex and "L(w)" in latex
 
 
 def test_how_it_works_prints_the_last_run_like_the_tutorial():

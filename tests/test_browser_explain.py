@@ -142,3 +142,17 @@ def test_race_stop_keeps_the_curves_so_far(page: Page):
     assert lengths and min(lengths) > 1  # the curves so far stay on the page
     expect(page.get_by_test_id("stDataFrame")).to_contain_text("stopped")
     shot(page, "65-race-stopped.png")
+
+
+def test_leaving_the_race_page_stops_the_race_and_says_so(page: Page):
+    goto(page, "Race", "Optimizer race")
+    set_number(page, "Epochs", "100000")  # with Watch pace on: about five seconds
+    page.get_by_role("button", name="Start race").click()
+    page.wait_for_selector(RUNNING)
+    expect(page.get_by_text("Round ")).to_be_visible()
+    goto(page, "Train", "Train")
+    goto(page, "Race", "Optimizer race")
+    expect(page.get_by_text("Stopped when you left the page or changed a setting at round")).to_be_visible()
+    text = page.get_by_text("Stopped when you left the page").inner_text()
+    assert int(text.split("round ")[1].split(";")[0].replace(",", "")) < 100_000
+    expect(page.get_by_test_id("stDataFrame")).to_contain_text("stopped")

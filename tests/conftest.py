@@ -45,12 +45,15 @@ pytest.register_assert_rewrite("app_support")
 @pytest.fixture(scope="session")
 def browser():
     """One Debian Chromium, driven by Playwright, for every browser test module."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from studio.testing import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
+    # Waits on page state, not time limits: on a loaded 2-core CI machine Chromium can take seconds to
+    # render live charts and deliver a click, so give expect() more than its 5 s default.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b

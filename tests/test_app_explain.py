@@ -26,18 +26,24 @@ def _markdown(at) -> str:
 
 # --- Race -----------------------------------------------------------------------------------------------
 
-def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
+def _race(lanes: list[tuple[str, float]], epochs: int | None = None):
+    """Open Race at full speed, set the lanes (optimizer, lr) and the epochs, press Start race."""
     at = goto(start(), "race")
     at.toggle(key="_w_race_watch").set_value(False).run()
-    at.number_input(key="_w_race_n").set_value(3).run()
-    at.selectbox(key="_w_race_opt_0").set_value("sgd")
-    at.number_input(key="_w_race_lr_0").set_value(0.01)
-    at.selectbox(key="_w_race_opt_1").set_value("sgd")
-    at.number_input(key="_w_race_lr_1").set_value(0.1)
-    at.selectbox(key="_w_race_opt_2").set_value("adam")
-    at.number_input(key="_w_race_lr_2").set_value(0.1)
-    at.number_input(key="_w_race_epochs").set_value(2000).run()
+    at.number_input(key="_w_race_n").set_value(len(lanes)).run()
+    for i, (opt, lr) in enumerate(lanes):
+        at.selectbox(key=f"_w_race_opt_{i}").set_value(opt)
+        at.number_input(key=f"_w_race_lr_{i}").set_value(lr)
+    if epochs is not None:
+        at.number_input(key="_w_race_epochs").set_value(epochs)
+    at.run()
     at.button(key="btn_race").click().run()
+    assert not at.exception
+    return at
+
+
+def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
+    at = _race([("sgd", 0.01), ("sgd", 0.1), ("adam", 0.1)], epochs=2000)
     assert not at.exception
     rec = at.session_state.race
     assert rec["status"] == "finished" and [len(ln["history"]) for ln in rec["lanes"]] == [2000, 2000, 2000]
@@ -63,15 +69,7 @@ def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
 
 
 def test_race_reports_a_diverging_lane_and_keeps_the_rest():
-    at = goto(start(), "race")
-    at.toggle(key="_w_race_watch").set_value(False).run()
-    at.number_input(key="_w_race_n").set_value(2).run()
-    at.selectbox(key="_w_race_opt_0").set_value("sgd")
-    at.number_input(key="_w_race_lr_0").set_value(0.05)
-    at.selectbox(key="_w_race_opt_1").set_value("sgd")
-    at.number_input(key="_w_race_lr_1").set_value(5.0).run()
-    at.button(key="btn_race").click().run()
-    assert not at.exception
+    at = _race([("sgd", 0.05), ("sgd", 5.0)])
     assert any("Lane **2: SGD lr 5** diverged" in e for e in texts(at.error))
     table = at.dataframe[0].value
     assert list(table["status"]) == ["completed", "diverged"]

@@ -3,6 +3,8 @@ How it works shows the live objects. Screenshots go to test-artifacts/ (60-… .
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 
@@ -134,7 +136,7 @@ def test_race_stop_keeps_the_curves_so_far(page: Page):
                            " return l && l.length > 0 && Math.min(...l) > 0; }")
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector(IDLE)
-    expect(page.get_by_text("Stopped by you at round")).to_be_visible()
+    expect(page.get_by_text("Stopped by you at round")).to_be_visible(timeout=30_000)
     text = page.get_by_text("Stopped by you at round").inner_text()
     stopped_at = int(text.split("round ")[1].split(";")[0].replace(",", ""))
     assert 0 < stopped_at < 200_000
@@ -149,10 +151,10 @@ def test_leaving_the_race_page_stops_the_race_and_says_so(page: Page):
     set_number(page, "Epochs", "100000")  # with Watch pace on: about five seconds
     page.get_by_role("button", name="Start race").click()
     page.wait_for_selector(RUNNING)
-    expect(page.get_by_text("Round ")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Round [\d,]+ / 100,000"))).to_be_visible()
     goto(page, "Train", "Train")
     goto(page, "Race", "Optimizer race")
-    expect(page.get_by_text("Stopped when you left the page or changed a setting at round")).to_be_visible()
+    expect(page.get_by_text("Stopped when you left the page or changed a setting at round")).to_be_visible(timeout=30_000)
     text = page.get_by_text("Stopped when you left the page").inner_text()
     assert int(text.split("round ")[1].split(";")[0].replace(",", "")) < 100_000
     expect(page.get_by_test_id("stDataFrame")).to_contain_text("stopped")

@@ -86,7 +86,9 @@ def test_stop_inside_the_first_epoch_of_a_million_row_minibatch_run(page: Page):
                                                      {capture: true, once: true})""")
     page.get_by_role("button", name="Stop", exact=True).click()
     clicked = page.evaluate("() => window.__clickedAt")
-    expect(page.get_by_text(re.compile(r"Stopped by you at epoch 0;"))).to_be_visible()
+    # A wait on the page, not a time limit: on a loaded 2-core machine the click itself can take seconds to
+    # reach the server while Chromium renders the live charts (the measured figure is recorded below).
+    expect(page.get_by_text(re.compile(r"Stopped by you at epoch 0;"))).to_be_visible(timeout=60_000)
     page.wait_for_selector(IDLE)
     halted = re.findall(r"last epoch ended at ([\d.]+)", LOG.read_text())
     MEASURED["minibatch_1M_stop_click_to_loop_halt_seconds"] = round(float(halted[-1]) - clicked, 3)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from linreg_core import LinregError, Trainer
+from linreg_core import Callback, LinregError, Trainer
 from studio import charts, state
 from studio.labels import OPTIMIZER_LABELS
 
@@ -41,19 +41,64 @@ def _new_stepper(problem: state.Problem, config) -> dict:
             "touched": 0.0}  # when last stepped (How it works shows the newer of this and the last run)
 
 
-def _step(k: int) -> None:
+class _Heartbeat(Callback):
+    """Touches session state every 20 ms while stepping: a point where a click (Stop, Restart, a page switch)
+    interrupts a long Step k, as on the Train page."""
+
+    def __init__(self, show=None) -> None:
+        self.last = self.shown = 0.0
+        self.inside_epoch = False
+        self.show = show  # called a few times a second with nothing; it draws the progress
+
+    def beat(self) -> None:
+        now = time.monotonic()
+        if now - self.last >= 0.02:
+            ss["_heartbeat"] = ("step", now)
+            self.last = now
+        if self.show is not None and now - self.shown >= 0.25:
+            self.show()
+            self.shown = now
+
+    def on_batch_end(self, epoch: int, rows_done: int, params) -> None:
+        self.beat()  # mini-batch epochs over many rows: keep clicks working inside an epoch
+
+
+def _step(k: int, progress=None) -> None:
     rec = ss.get("stepper")
     if rec is None:
         return
     tr = rec["trainer"]
     rec["touched"] = time.time()
     k = min(k, tr.config.epochs - tr.epoch)  # the last epoch that can run is the one shown up close
-    for _ in range(max(0, k - 1)):  # the first k − 1 epochs fast, with their points on the path
-        if not tr.run_epoch():
-            break
-        if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
-            rec["path"].append(_path_point(tr))
-    info = tr.step()
+    start = tr.epoch
+    show = None
+    if progress is not None and k > 1:
+        def show() -> None:
+            progress.caption(f"Stepping: epoch {tr.epoch:,} ({tr.epoch - start:,} of {k:,}) · loss "
+                             f"{tr.history[-1] if tr.history else float('nan'):.6g} · press Stop to pause here")
+    hb = _Heartbeat(show)
+    tr.batch_hooks = [hb]
+    try:
+        for _ in range(max(0, k - 1)):  # the first k − 1 epochs fast, with their points on the path
+            hb.inside_epoch = True
+            going = tr.run_epoch()
+            hb.inside_epoch = False
+            if not going:
+                break
+            if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
+                rec["path"].append(_path_point(tr))
+            hb.beat()
+        hb.inside_epoch = True
+        info = tr.step()
+        hb.inside_epoch = False
+    except BaseException:
+        if hb.inside_epoch:  # cut inside a mini-batch epoch: the parameters moved but the epoch never finished
+            tr.status = "stopped"
+            tr.reason = (f"Interrupted during epoch {tr.epoch + 1:,}; the partial model is kept. "
+                         "Press Restart to step again.")
+        raise
+    finally:
+        tr.batch_hooks = []
     if info is not None:
         rec["last"] = info
         if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
@@ -87,13 +132,21 @@ if rec is None or rec["key"] != problem.key or rec["config"] != config:
         st.stop()
 tr: Trainer = rec["trainer"]
 
-b1, b2, b3, b4 = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
-b1.button("Step 1 epoch", type="primary", key="btn_step1", on_click=_step, args=(1,), width="stretch",
-          disabled=tr.done)
+b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
+step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
 b2.number_input("Epochs per click (k)", min_value=1, max_value=100_000, step=1, **state.bind("step_k"))
-b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", on_click=_step, args=(int(ss.step_k),), width="stretch",
-          disabled=tr.done)
-b4.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
+stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
+b4.button("Stop", key="btn_step_stop", width="stretch",
+          help="Stops a long Step k between epochs; stepping can go on from there.")
+b5.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
+# Step in the page body, below the buttons (not in a callback): the heartbeat lets Stop, Restart or a page
+# switch cut a long Step k, and the buttons are live while it runs.
+if step1 or stepk:
+    progress = st.empty()
+    _step(1 if step1 else int(ss.step_k), progress)
+    progress.empty()
+    if tr.done:
+        st.rerun()  # draw the step buttons disabled
 
 loss_now, grad_now = tr.objective()
 b, w = tr.params()

@@ -158,6 +158,14 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
         if params is not None:
             pred = design.X[rows] @ np.asarray(params[1], dtype=np.float64) + (params[0] or 0.0)
             traces.append(_markers(y, pred, name, color, 5, 0.6))
+    fitted = gd if gd is not None else exact
+    if validation is not None and fitted is not None:  # held-out rows under the current fit, as open circles
+        vrows = _design_rows(validation)
+        vy = validation.y[vrows]
+        pred = validation.X[vrows] @ np.asarray(fitted[1], dtype=np.float64) + (fitted[0] or 0.0)
+        v = _markers(vy, pred, "validation rows", VAL_COLOR, 7, 0.9)
+        v["marker"].update(symbol="circle-open", line={"width": 2, "color": VAL_COLOR})
+        traces.append(v)
     return _figure(traces, "Predicted vs actual", f"actual {design.target}", f"predicted {design.target}")
 
 

@@ -325,3 +325,18 @@ def test_results_and_share_link_carry_the_validation_split():
     fresh = shared_app(dict(parse_qsl(link.split("?", 1)[1])))
     assert fresh.session_state.cfg_val is True and fresh.session_state.cfg_val_frac == 0.3
     assert fresh.session_state.cfg_val_seed == 4
+
+
+def test_several_features_mark_the_validation_rows_on_predicted_vs_actual(multi_df):
+    at = goto(start(), "data")
+    at.file_uploader(key="csv_upload").set_value(("multi.csv", multi_df.to_csv(index=False).encode(), "text/csv")).run()
+    goto(at, "train")
+    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.button(key="btn_train").click().run()
+    assert not at.exception
+    fig = traces(figures(at)["Predicted vs actual"])
+    run, p = at.session_state.run, at.session_state._problem[1]
+    assert len(trace_values(fig["validation rows"], "x")) == p.validation.n_samples == 40
+    pred = p.validation.X @ np.asarray(run["coef"]) + run["intercept"]
+    np.testing.assert_allclose(trace_values(fig["validation rows"], "y"), pred, rtol=1e-5)

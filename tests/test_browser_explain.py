@@ -158,3 +158,20 @@ def test_leaving_the_race_page_stops_the_race_and_says_so(page: Page):
     text = page.get_by_text("Stopped when you left the page").inner_text()
     assert int(text.split("round ")[1].split(";")[0].replace(",", "")) < 100_000
     expect(page.get_by_test_id("stDataFrame")).to_contain_text("stopped")
+
+
+def test_stop_cuts_a_long_step_and_stepping_goes_on(page: Page):
+    set_number(page, "Epochs", "1000000")
+    goto(page, "Step", "Step through training")
+    set_number(page, "Epochs per click", "100000")
+    page.get_by_role("button", name="Step 100,000 epochs").click()
+    page.wait_for_selector(RUNNING)
+    expect(page.get_by_text(re.compile(r"Stepping: epoch [1-9][\d,]* \("))).to_be_visible()
+    page.get_by_role("button", name="Stop", exact=True).click()
+    page.wait_for_selector(IDLE)
+    text = page.get_by_text(re.compile(r"Epoch [\d,]+ / 1,000,000")).inner_text()
+    done = int(re.search(r"Epoch ([\d,]+) /", text).group(1).replace(",", ""))
+    assert 0 < done < 100_000, text  # cut between epochs, not run to the end
+    page.get_by_role("button", name="Step 1 epoch").click()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text(f"Epoch {done + 1:,} / 1,000,000")).to_be_visible()

@@ -39,22 +39,20 @@ def _training_R(design: Design, standardize: bool) -> np.ndarray:
 def loss_minimum(design: Design, standardize: bool = False, l2: float = 0.0) -> float:
     """The smallest value the training objective MSE (+ l2‖w‖² in the trained space) can reach:
     the exact least-squares MSE when l2 = 0, the ridge optimum otherwise."""
+    from ._trainer import mse_from_R
+
     Rz = _training_Rz(design, standardize)
-    R, r_y, rho = Rz[:-1, :-1], Rz[:-1, -1], float(Rz[-1, -1])
-    n = design.n_samples
+    R, r_y = Rz[:-1, :-1], Rz[:-1, -1]
+    n, off = design.n_samples, 1 if design.fit_intercept else 0
     if l2 > 0:
         # Ridge as least squares: stack sqrt(n·l2)·E under R, E selecting the weights (not the bias).
-        off = 1 if design.fit_intercept else 0
         k = R.shape[1]
-        E = np.eye(k)[off:] * np.sqrt(n * l2)
-        A = np.vstack([R, E])
+        A = np.vstack([R, np.eye(k)[off:] * np.sqrt(n * l2)])
         b = np.concatenate([r_y, np.zeros(k - off)])
     else:
         A, b = R, r_y
     theta = np.linalg.lstsq(A, b, rcond=None)[0]
-    r = R @ theta - r_y
-    off = 1 if design.fit_intercept else 0
-    return (float(r @ r) + rho * rho) / n + l2 * float(theta[off:] @ theta[off:])
+    return mse_from_R(Rz, theta, n)[0] + l2 * float(theta[off:] @ theta[off:])
 
 
 def lr_guidance(design: Design, standardize: bool = False, l2: float = 0.0) -> LrGuidance:

@@ -131,6 +131,12 @@ def scaled_R(design: Design, scaling: _Scaling) -> np.ndarray:
     return m.R @ T
 
 
+def mse_from_R(Rz: np.ndarray, theta: np.ndarray, n: int) -> tuple[float, np.ndarray]:
+    """MSE at θ from the R factor of [A | y] (see scaled_R): (‖R_A θ − r_y‖² + ρ²)/n, and R_A θ − r_y."""
+    r = Rz[:-1, :-1] @ theta - Rz[:-1, -1]
+    return (float(r @ r) + float(Rz[-1, -1]) ** 2) / n, r
+
+
 def _params(model: LinearModel) -> tuple[np.ndarray, float | None]:
     w_t, b_t = model.linear.weight.detach(), model.linear.bias
     if w_t.device.type == "cpu":  # a numpy view costs ~1 µs; .to() ~5 µs, and events may ask every epoch
@@ -285,10 +291,8 @@ class Trainer:
     def objective(self, theta: np.ndarray | None = None) -> tuple[float, np.ndarray]:
         """(loss, full-batch gradient) at ``theta`` (now, by default), from the R factor: O(p²)."""
         theta = self.trained_params() if theta is None else np.asarray(theta, dtype=np.float64)
-        Rz = self._training_R()
-        r = Rz[:-1, :-1] @ theta - Rz[:-1, -1]
-        n = self.design.n_samples
-        loss = (float(r @ r) + float(Rz[-1, -1]) ** 2) / n
+        Rz, n = self._training_R(), self.design.n_samples
+        loss, r = mse_from_R(Rz, theta, n)
         grad = 2.0 / n * (Rz[:-1, :-1].T @ r)
         if self.config.l2 > 0:
             off = 1 if self.design.fit_intercept else 0
@@ -298,9 +302,7 @@ class Trainer:
         return loss, grad
 
     def _val_loss(self) -> float:
-        Rv = self._val_R
-        r = Rv[:-1] @ np.append(self.trained_params(), -1.0)
-        return (float(r @ r) + float(Rv[-1, -1]) ** 2) / self.validation.n_samples
+        return mse_from_R(self._val_R, self.trained_params(), self.validation.n_samples)[0]
 
     # -- running -------------------------------------------------------------------------------------
     def run_epoch(self) -> bool:

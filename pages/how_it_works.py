@@ -2,7 +2,6 @@
 
 from dataclasses import replace
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -42,17 +41,17 @@ def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str, int]:
     if run is not None:
         # The last Train run's model: its parameters, loaded into a trainer with the same settings.
         key = (problem.key, config, id(run), run["epochs_run"])
-        cached = ss.get("_hiw_trainer")
-        if cached is None or cached[0] != key:
-            at_run = replace(config, init_weight=list(run["coef"]), init_bias=run["intercept"])
-            cached = ss._hiw_trainer = (key, Trainer(problem.design, at_run, problem.validation))
-        return cached[1], (f"your last Train run's model, after {run['epochs_run']:,} epochs (with a fresh optimizer; "
-                           "the Step page keeps one across steps)"), run["epochs_run"]
-    key = (problem.key, config, None, 0)
+        built = replace(config, init_weight=list(run["coef"]), init_bias=run["intercept"])
+        which = (f"your last Train run's model, after {run['epochs_run']:,} epochs (with a fresh optimizer; "
+                 "the Step page keeps one across steps)")
+        done = run["epochs_run"]
+    else:
+        key, built, done = (problem.key, config, None, 0), config, 0
+        which = "a fresh trainer with your settings, at its starting point (press Train or Step to move it)"
     cached = ss.get("_hiw_trainer")
     if cached is None or cached[0] != key:
-        cached = ss._hiw_trainer = (key, Trainer(problem.design, config, problem.validation))
-    return cached[1], "a fresh trainer with your settings, at its starting point (press Train or Step to move it)", 0
+        cached = ss._hiw_trainer = (key, Trainer(problem.design, built, problem.validation))
+    return cached[1], which, done
 
 
 def step(n: int, title: str, where: str, page: str, icon: str):
@@ -164,8 +163,8 @@ with step(7, "The answer, checked", "See the statistics on the Results page", "p
     st.caption("Live: the exact parameters for your data, in its units")
     st.latex(equation(design.target, exact.intercept, exact.coef, design.terms) + rf", \quad \mathrm{{MSE}} = "
              f"{num(problem.stats.mse)}")
-    gap = float(np.max(np.abs(np.concatenate([[trainer.params()[0] or 0.0] if design.fit_intercept else [],
-                                               trainer.params()[1]]) - exact.params)))
+    b_now, w_now = trainer.params()
+    gap = state.gap({"intercept": b_now, "coef": w_now.tolist()}, exact)
     st.write(f"The live model is **{gap:.3g}** away from it (largest parameter difference)."
              + (f" With an L2 penalty of {config.l2:g}, training heads for the ridge optimum instead, which "
                 "shrinks the weights towards zero." if config.l2 > 0 else ""))

@@ -50,6 +50,22 @@ def _f32(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float32)
 
 
+def _open_markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int) -> dict:
+    """Open circles: held-out (validation) rows, drawn over the training rows."""
+    trace = _markers(x, y, name, color, size, 0.9)
+    trace["marker"].update(symbol="circle-open", line={"width": 2, "color": color})
+    return trace
+
+
+def _hline(y: float, text: str, log_y: bool) -> tuple[dict, dict]:
+    """A dashed horizontal reference line across the plot and its label at the right end."""
+    shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": y, "y1": y,
+             "line": {"color": EXACT_COLOR, "dash": "dash"}}
+    label = {"xref": "paper", "x": 1, "y": np.log10(y) if log_y else y, "text": text, "showarrow": False,
+             "xanchor": "right", "yanchor": "bottom", "font": {"color": EXACT_COLOR}}
+    return shape, label
+
+
 def _figure(traces: list[dict], title: str, x: str, y: str, **layout: Any) -> go.Figure:
     base = {
         "title": {"text": title, "x": 0.01, "font": {"size": 15}},
@@ -91,12 +107,9 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
     top = float(np.max(loss)) if len(loss) else 1.0
     # A perfect fit has an exact MSE of ~1e-30: drawing it would squash a log axis, so leave it out.
     if floor is not None and np.isfinite(floor) and (not log_y or floor > 1e-12 * top):
-        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": floor, "y1": floor,
-                       "line": {"color": EXACT_COLOR, "dash": "dash"}})
-        annotations.append({"xref": "paper", "x": 1, "y": np.log10(floor) if log_y else floor,
-                            "text": "exact minimum" + (" (training rows)" if val else ""),
-                            "showarrow": False, "xanchor": "right", "yanchor": "bottom",
-                            "font": {"color": EXACT_COLOR}})
+        shape, label = _hline(floor, "exact minimum" + (" (training rows)" if val else ""), log_y)
+        shapes.append(shape)
+        annotations.append(label)
     xaxis: dict[str, Any] = {}
     if total_epochs:
         xaxis["range"] = [0, total_epochs + 1]
@@ -140,10 +153,8 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
                                DATA_COLOR, size, 0.7))
         if validation is not None:
             vrows = _design_rows(validation)
-            v = _markers(validation.X[vrows, 0], validation.y[vrows], "validation rows", VAL_COLOR, size + 1, 0.9)
-            v["marker"]["symbol"] = "circle-open"
-            v["marker"]["line"] = {"width": 2, "color": VAL_COLOR}
-            traces.append(v)
+            traces.append(_open_markers(validation.X[vrows, 0], validation.y[vrows], "validation rows", VAL_COLOR,
+                                        size + 1))
         for params, name, line in ((exact, "exact least squares", {"color": EXACT_COLOR, "dash": "dash", "width": 2}),
                                    (gd, "gradient descent", {"color": GD_COLOR, "width": 3})):
             if params is not None:
@@ -163,9 +174,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
         vrows = _design_rows(validation)
         vy = validation.y[vrows]
         pred = validation.X[vrows] @ np.asarray(fitted[1], dtype=np.float64) + (fitted[0] or 0.0)
-        v = _markers(vy, pred, "validation rows", VAL_COLOR, 7, 0.9)
-        v["marker"].update(symbol="circle-open", line={"width": 2, "color": VAL_COLOR})
-        traces.append(v)
+        traces.append(_open_markers(vy, pred, "validation rows", VAL_COLOR, 7))
     return _figure(traces, "Predicted vs actual", f"actual {design.target}", f"predicted {design.target}")
 
 
@@ -240,11 +249,9 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
         traces.append(_history_trace(excess, name, color))
     shapes, annotations = [], []
     if first > 0:
-        level = tol * first
-        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": level, "y1": level,
-                       "line": {"color": EXACT_COLOR, "dash": "dash"}})
-        annotations.append({"xref": "paper", "x": 1, "y": np.log10(level), "text": f"tolerance ({tol:g} of the start)",
-                            "showarrow": False, "xanchor": "right", "yanchor": "bottom", "font": {"color": EXACT_COLOR}})
+        shape, label = _hline(tol * first, f"tolerance ({tol:g} of the start)", log_y=True)
+        shapes.append(shape)
+        annotations.append(label)
     xaxis: dict[str, Any] = {"range": [0, total_epochs + 1]} if total_epochs else {}
     return _figure(traces, "Loss above the minimum, per epoch", "epoch", "loss − minimum", shapes=shapes,
                    annotations=annotations, xaxis=xaxis, yaxis={"type": "log", "exponentformat": "power"}, height=440,

@@ -109,6 +109,7 @@ class LiveRace(RaceCallback):
         self.record, self.draw, self.pace = record, draw, pace
         self.redraw_every, self.yield_every = redraw_every, yield_every
         self._t0 = self._last_draw = self._last_yield = 0.0
+        self._path_every = 1
 
     @property
     def should_stop(self) -> bool:
@@ -117,6 +118,7 @@ class LiveRace(RaceCallback):
     def on_race_start(self, trainers: list[Trainer], min_loss: float) -> None:
         rec = self.record
         rec["min_loss"] = min_loss
+        self._path_every = max(1, rec["epochs"] // 1500)  # about 1,500 points per lane after the early ones
         for lane, tr in zip(rec["lanes"], trainers):
             lane["history"] = tr.history  # the trainer's own list: it grows in place, and survives a Stop
             b, w = tr.params()
@@ -125,7 +127,7 @@ class LiveRace(RaceCallback):
 
     def on_round_end(self, epoch: int, trainers: list[Trainer]) -> None:
         rec = self.record
-        path_every = max(1, rec["epochs"] // 1500)
+        path_every = self._path_every
         with rec["lock"]:
             if rec["status"] != "running":
                 return

@@ -11,7 +11,7 @@ import pandas as pd
 from ._callbacks import Callback
 from ._config import TrainConfig
 from ._data import Design, build_design
-from ._solver import ExactFit, fit_exact
+from ._solver import ExactFit, fit_exact_design
 from ._trainer import TrainResult, train
 from .errors import LinregError, ParameterError
 
@@ -47,7 +47,7 @@ class LinearRegressor:
 
     def fit(self, X: Any, y: Any, callbacks: list[Callback] | None = None) -> LinearRegressor:
         self.design_ = self._design(X, y)
-        self.exact_: ExactFit = fit_exact(self.design_.X, self.design_.y, self.fit_intercept, self.design_.terms)
+        self.exact_: ExactFit = fit_exact_design(self.design_)  # polynomials: a well-conditioned basis
         self.result_: TrainResult | None = None
         if self.method == "exact":
             self.intercept_, self.coef_ = self.exact_.intercept, self.exact_.coef
@@ -60,4 +60,6 @@ class LinearRegressor:
         if not hasattr(self, "coef_"):
             raise LinregError("This LinearRegressor instance is not fitted yet. Call 'fit' with appropriate arguments first.")
         terms = self.design_.transform(np.asarray(X, dtype=np.float64))
+        if self.method == "exact":
+            return self.exact_.predict(terms)
         return terms @ self.coef_ + (self.intercept_ or 0.0)

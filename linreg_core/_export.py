@@ -91,7 +91,8 @@ def model_json(design: Design, gd: dict[str, Any] | None, exact: ExactFit, stats
         "degree": design.degree,
         "fit_intercept": design.fit_intercept,
         "n_samples": design.n_samples,
-        "exact": {"intercept": exact.intercept, "coef": exact.coef, "condition_number": exact.condition_number},
+        "exact": {"intercept": exact.intercept, "coef": exact.coef, "condition_number": exact.condition_number,
+                  "warnings": list(exact.warnings)},
     }
     if gd is not None:
         doc["gradient_descent"] = gd

@@ -5,20 +5,60 @@ condition number, and an unscaled polynomial design (NIST Filip, degree 10)
 then loses every digit. Scaling each column to unit norm and factoring with
 pivoted Householder QR keeps about 8 significant digits on Filip and ~12 on
 Longley, and the pivoting exposes rank deficiency instead of hiding it.
+
+Polynomial designs (:func:`fit_exact_design` with ``degree > 1``) go further: raw powers
+x, x², …, x^K of a feature far from zero (years 1952–2007) are collinear in float64 although
+the model is fine, so the fit is computed in an equivalent, well-conditioned basis —
+Chebyshev polynomials of the centred and scaled feature u = (x − centre) / half_width — where
+the rank is decided, and then mapped to the raw-power coefficients by the linear map between
+the two bases (about 14 significant digits on Filip).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from math import comb, floor, log10
 
 import numpy as np
 import scipy.linalg as sla
+from numpy.polynomial import chebyshev
 
 from ._data import Design
 from ._moments import Moments
-from .errors import RankDeficientError
+from .errors import DataError, RankDeficientError
 
-__all__ = ["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"]
+__all__ = ["ILL_CONDITIONED", "ExactFit", "PolyBasis", "fit_exact", "fit_exact_design", "fit_exact_moments"]
+
+#: Condition number of the column-scaled design from which an :class:`ExactFit` carries a note.
+#: (4e4 is Longley's; two columns with correlation 1 − 1e-9 give ~4.5e4; Wampler's degree-5 design 2e3.)
+ILL_CONDITIONED = 1e4
+
+_EPS = float(np.finfo(np.float64).eps)
+_DIGITS = -log10(_EPS)  # ≈ 15.65, the significant digits of float64
+
+
+@dataclass(frozen=True)
+class PolyBasis:
+    """The well-conditioned basis an exact polynomial fit was computed in.
+
+    With an intercept the columns are 1 and, per feature x, T₁(u) … T_K(u); without one
+    they are, per feature, x·T₀(u) … x·T_{K−1}(u) — Chebyshev polynomials T_k of
+    u = (x − centre) / half_width. Either set spans exactly the model space of the raw
+    powers, so the fitted values are the same; evaluating in this basis keeps them
+    accurate where summing huge, cancelling raw powers in float64 would not.
+    """
+
+    degree: int
+    fit_intercept: bool
+    centres: tuple[float, ...]  # per feature
+    half_widths: tuple[float, ...]  # per feature
+    theta: np.ndarray  # (p,) coefficients of the basis columns, in design order
+    condition_number: float  # 2-norm condition number of the column-scaled basis design
+
+    def matrix(self, X: np.ndarray) -> np.ndarray:
+        """The basis design for raw-power columns ``X`` (n, k): column f·degree of X is feature f itself."""
+        return _basis_matrix(np.asarray(X, dtype=np.float64), self.degree, self.fit_intercept,
+                             self.centres, self.half_widths)
 
 
 @dataclass(frozen=True)
@@ -29,7 +69,9 @@ class ExactFit:
     coef: np.ndarray  # (k,) slope per term, original units
     cov_unscaled: np.ndarray  # (p, p) (AᵀA)⁻¹ for A = [1, X] (or X), intercept first
     rank: int
-    condition_number: float  # 2-norm condition number of the column-scaled design
+    condition_number: float  # 2-norm condition number of the column-scaled design (raw terms, intercept included)
+    warnings: tuple[str, ...] = ()  # plain-language notes, e.g. that the design is ill-conditioned
+    basis: PolyBasis | None = field(default=None, repr=False)  # set when the fit was computed in a polynomial basis
 
     @property
     def params(self) -> np.ndarray:
@@ -39,16 +81,23 @@ class ExactFit:
         return np.concatenate([[self.intercept], self.coef])
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X, dtype=np.float64) @ self.coef + (self.intercept or 0.0)
+        """intercept + X @ coef, evaluated in the fit's own basis when it has one (accurate even when
+        the raw-power polynomial cancels catastrophically in float64)."""
+        X = np.asarray(X, dtype=np.float64)
+        if self.basis is None:
+            return X @ self.coef + (self.intercept or 0.0)
+        pred = self.basis.matrix(np.atleast_2d(X)) @ self.basis.theta
+        return pred[0] if X.ndim == 1 else pred
 
 
 def fit_exact(
     X: np.ndarray, y: np.ndarray, fit_intercept: bool = True, terms: list[str] | None = None
 ) -> ExactFit:
-    """Solve min ‖y − intercept − X·coef‖² in float64.
+    """Solve min ‖y − intercept − X·coef‖² in float64, in the basis of the columns given.
 
     Raises :class:`RankDeficientError` naming the dependent columns when the
-    design does not determine a unique solution.
+    design does not determine a unique solution. For a polynomial design prefer
+    :func:`fit_exact_design`, which fits raw powers in a well-conditioned basis.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
@@ -58,10 +107,20 @@ def fit_exact(
 
 
 def fit_exact_design(design: Design) -> ExactFit:
-    """:func:`fit_exact` on the rows in memory, or :func:`fit_exact_moments` for a streamed design."""
-    if design.X is not None:
-        return fit_exact(design.X, design.y, design.fit_intercept, design.terms)
-    return fit_exact_moments(design.moments(), design.terms)
+    """The exact fit of a design.
+
+    Rows in memory: :func:`fit_exact`, except that a polynomial design (degree > 1) is fitted
+    in Chebyshev polynomials of each centred and scaled feature (see :class:`PolyBasis`), its
+    rank decided there, and the result mapped back to the raw-power coefficients, their
+    covariance and the condition number of the column-scaled raw design. A streamed design
+    (moments only) uses :func:`fit_exact_moments` on the raw powers.
+    """
+    if design.X is None:
+        return fit_exact_moments(design.moments(), design.terms)
+    if design.degree > 1:
+        return _fit_polynomial(design.X, design.y, design.fit_intercept, list(design.terms),
+                               list(design.features), design.degree)
+    return fit_exact(design.X, design.y, design.fit_intercept, design.terms)
 
 
 def fit_exact_moments(moments: Moments, terms: list[str]) -> ExactFit:
@@ -74,46 +133,293 @@ def fit_exact_moments(moments: Moments, terms: list[str]) -> ExactFit:
     return _solve(R[:-1, :-1], R[:-1, -1], moments.fit_intercept, terms, n_rows=moments.n)
 
 
+# --------------------------------------------------------------------------- shared QR
+
+
+def _column_norms(A: np.ndarray) -> np.ndarray:
+    """Column 2-norms without overflow or underflow (divide by each column's largest entry first); 0 → 1."""
+    p = A.shape[1]
+    peak = np.max(np.abs(A), axis=0) if A.shape[0] else np.zeros(p)
+    peak[peak == 0] = 1.0
+    scale = np.linalg.norm(A / peak, axis=0) * peak
+    scale[scale == 0] = 1.0
+    return scale
+
+
+@dataclass(frozen=True)
+class _QR:
+    scale: np.ndarray  # column norms of A (A / scale = Q R Pᵀ)
+    Q: np.ndarray
+    R: np.ndarray
+    perm: np.ndarray
+    rank: int
+
+    def solve(self, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(beta, L) with beta the least-squares solution and (AᵀA)⁻¹ = L Lᵀ, in A's column order."""
+        p = self.R.shape[1]
+        z = sla.solve_triangular(self.R, self.Q.T @ y)
+        beta = np.empty(p)
+        beta[self.perm] = z
+        beta /= self.scale
+        L = np.empty((p, p))
+        L[self.perm] = sla.solve_triangular(self.R, np.eye(p))
+        L /= self.scale[:, None]
+        return beta, L
+
+    def condition_number(self) -> float:
+        sv = np.linalg.svd(self.R, compute_uv=False)
+        return float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+
+
+def _factor(A: np.ndarray, n: int) -> _QR:
+    """Pivoted Householder QR of A with unit-norm columns; numerical rank with tol = max(n, p)·eps·|R₀₀|."""
+    p = A.shape[1]
+    scale = _column_norms(A)
+    Q, R, perm = sla.qr(A / scale, mode="economic", pivoting=True)
+    diag = np.abs(np.diag(R))
+    tol = max(n, p) * _EPS * (diag[0] if p else 0.0)
+    rank = int(np.sum(diag > tol)) if p and diag[0] > 0 else 0
+    return _QR(scale, Q, R, perm, rank)
+
+
+def _rank_error(rank: int, p: int, dependent: list[str], why: str = "") -> RankDeficientError:
+    what = ", ".join(repr(d) for d in dependent)
+    verb = "is a linear combination" if len(dependent) == 1 else "are linear combinations"
+    if why:
+        return RankDeficientError(
+            f"The design is rank deficient (rank {rank} < {p} parameters): {why}; {what} {verb} of the other "
+            "columns. Lower the polynomial degree or add rows with other values of the feature.",
+            rank=rank, n_params=p, dependent=dependent,
+        )
+    return RankDeficientError(
+        f"The design is rank deficient (rank {rank} < {p} parameters): {what} {verb} "
+        "of the other columns (a duplicate, collinear or constant column). "
+        "Remove the dependent column(s) or lower the polynomial degree.",
+        rank=rank, n_params=p, dependent=dependent,
+    )
+
+
 def _solve(A: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str], n_rows: int | None = None) -> ExactFit:
     n = A.shape[0] if n_rows is None else n_rows
     names = (["intercept"] if fit_intercept else []) + list(terms)
     p = A.shape[1]
+    qr = _factor(A, n)
+    if qr.rank < p:
+        raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
+    beta, L = qr.solve(y)
+    cond = qr.condition_number()
+    notes = (_general_note(cond, names[qr.perm[-1]], fit_intercept),) if cond >= ILL_CONDITIONED else ()
+    if fit_intercept:
+        return ExactFit(float(beta[0]), beta[1:].copy(), L @ L.T, qr.rank, cond, notes)
+    return ExactFit(None, beta, L @ L.T, qr.rank, cond, notes)
 
-    # Column norms without overflow or underflow: divide by each column's largest entry first.
-    peak = np.max(np.abs(A), axis=0) if n else np.zeros(p)
-    peak[peak == 0] = 1.0
-    scale = np.linalg.norm(A / peak, axis=0) * peak
-    zero = scale == 0
-    scale[zero] = 1.0
-    As = A / scale
-    Q, R, perm = sla.qr(As, mode="economic", pivoting=True)
-    diag = np.abs(np.diag(R))
-    tol = max(n, p) * np.finfo(np.float64).eps * (diag[0] if p else 0.0)
-    rank = int(np.sum(diag > tol)) if not zero.all() else 0
-    if rank < p:
-        dependent = [names[j] for j in perm[rank:]]
-        what = ", ".join(repr(d) for d in dependent)
-        raise RankDeficientError(
-            f"The design is rank deficient (rank {rank} < {p} parameters): {what} "
-            f"{'is a linear combination' if len(dependent) == 1 else 'are linear combinations'} "
-            "of the other columns (a duplicate, collinear or constant column). "
-            "Remove the dependent column(s) or lower the polynomial degree.",
-            rank=rank, n_params=p, dependent=dependent,
+
+# --------------------------------------------------------------------------- polynomial designs
+
+
+def _basis_matrix(X: np.ndarray, degree: int, fit_intercept: bool, centres, half_widths) -> np.ndarray:
+    K = degree
+    cols = [np.ones((X.shape[0], 1))] if fit_intercept else []
+    for f, (m, h) in enumerate(zip(centres, half_widths)):
+        x = X[:, f * K]
+        V = chebyshev.chebvander((x - m) / h, K)
+        cols.append(V[:, 1:] if fit_intercept else x[:, None] * V[:, :K])
+    return np.hstack(cols)
+
+
+def _cheb_to_raw(m: float, h: float, K: int) -> np.ndarray:
+    """G with Σₖ θₖ Tₖ((x − m)/h) = Σᵢ (Gθ)ᵢ xⁱ, k, i = 0..K."""
+    mono = np.zeros((K + 1, K + 1))  # Tₖ(u) = Σⱼ mono[j, k] uʲ (integers)
+    for k in range(K + 1):
+        c = chebyshev.cheb2poly([0] * k + [1])
+        mono[: len(c), k] = c
+    shift = np.zeros((K + 1, K + 1))  # uʲ = Σᵢ shift[i, j] xⁱ
+    with np.errstate(over="ignore", invalid="ignore"):
+        for j in range(K + 1):
+            for i in range(j + 1):
+                shift[i, j] = comb(j, i) * (-m / h) ** (j - i) / h**i
+    with np.errstate(over="ignore", invalid="ignore"):
+        return shift @ mono
+
+
+def _too_few_values(X: np.ndarray, features: list[str], K: int, fit_intercept: bool,
+                    terms: list[str]) -> tuple[list[str], list[str]]:
+    """Terms that are exact linear combinations because a feature has too few distinct values, and why."""
+    dependent, why = [], []
+    for f, name in enumerate(features):
+        values = np.unique(X[:, f * K])
+        if fit_intercept:
+            d = len(values)  # 1, x, …, x^K on d points span d dimensions
+            top = d - 1
+            if d == 1:
+                why.append(f"{name!r} is constant, so none of its powers can be fitted")
+            elif top < K:
+                why.append(f"{name!r} has only {d} distinct values, so a polynomial of degree at most {top} can be fitted")
+        else:
+            d = int(np.count_nonzero(values))  # x, …, x^K = x·(1, …, x^{K−1}) span one dimension per nonzero value
+            top = d
+            if top < K:
+                why.append(f"{name!r} has only {d} distinct nonzero values, so without an intercept a polynomial "
+                           f"of degree at most {top} can be fitted")
+        if top < K:
+            dependent += terms[f * K + max(top, 0): (f + 1) * K]
+    return dependent, why
+
+
+def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str],
+                    features: list[str], K: int) -> ExactFit:
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64).ravel()
+    n, k = X.shape
+    if k != K * len(features):
+        raise DataError(f"A degree-{K} design in {len(features)} feature(s) needs {K * len(features)} columns; got {k}.")
+    names = (["intercept"] if fit_intercept else []) + terms
+    p = len(names)
+
+    centres, half_widths = [], []
+    for f in range(len(features)):
+        x = X[:, f * K]
+        lo, hi = float(x.min()), float(x.max())
+        h = (hi - lo) / 2
+        centres.append(lo + h)
+        half_widths.append(h if h > 0 else 1.0)
+    B = _basis_matrix(X, K, fit_intercept, centres, half_widths)
+    qr = _factor(B, n)
+    dependent, why = _too_few_values(X, features, K, fit_intercept, terms)
+    if dependent:
+        raise _rank_error(min(qr.rank, p - len(dependent)), p, dependent, "; ".join(why))
+    if qr.rank < p:
+        raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
+    theta, L = qr.solve(y)
+    cond_basis = qr.condition_number()
+
+    # The linear map T from basis coefficients to raw-power coefficients (intercept first).
+    T = np.zeros((p, p))
+    off = int(fit_intercept)
+    if fit_intercept:
+        T[0, 0] = 1.0
+    for f, (m, h) in enumerate(zip(centres, half_widths)):
+        cols = slice(off + f * K, off + (f + 1) * K)
+        if fit_intercept:
+            G = _cheb_to_raw(m, h, K)  # on 1, T₁ … T_K → x⁰ … x^K; T₀ is the shared intercept
+            T[0, cols] = G[0, 1:]
+            T[cols, cols] = G[1:, 1:]
+        else:
+            T[cols, cols] = _cheb_to_raw(m, h, K - 1)  # x·Tⱼ(u) → x^{i+1}
+    with np.errstate(over="ignore", invalid="ignore"):
+        beta = T @ theta
+        TL = T @ L
+        cov = TL @ TL.T
+    if not (np.isfinite(beta).all() and np.isfinite(cov).all()):
+        raise DataError(
+            "The raw-power coefficients of this polynomial overflow double precision: a feature's values are "
+            "too close together relative to their size. Centre and scale the feature first "
+            "(e.g. subtract its mean and divide by its spread) or lower the polynomial degree."
         )
 
-    z = sla.solve_triangular(R, Q.T @ y)
-    beta = np.empty(p)
-    beta[perm] = z
-    beta /= scale
-
-    Rinv = sla.solve_triangular(R, np.eye(p))
-    cz = Rinv @ Rinv.T
-    cov = np.empty((p, p))
-    cov[np.ix_(perm, perm)] = cz
-    cov /= np.outer(scale, scale)
-
-    sv = np.linalg.svd(R, compute_uv=False)
-    cond = float(sv[0] / sv[-1]) if sv[-1] > 0 else float("inf")
+    # Condition number of the column-scaled raw design A/D: ‖A/D‖₂ · ‖(A/D)⁺‖₂, where (A/D)⁺ = D·T·L·Qᵀ.
+    D = _column_norms(X)
     if fit_intercept:
-        return ExactFit(float(beta[0]), beta[1:].copy(), cov, rank, cond)
-    return ExactFit(None, beta, cov, rank, cond)
+        D = np.concatenate([[np.sqrt(n)], D])
+    with np.errstate(over="ignore", invalid="ignore"):
+        cond = _scaled_norm(X, D, fit_intercept) * float(np.linalg.norm(D[:, None] * TL, 2))
+    if not np.isfinite(cond):
+        cond = float("inf")
+
+    basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, cond_basis)
+    notes = ()
+    if cond >= ILL_CONDITIONED:
+        # What the basis coefficients carry (~κ_basis·eps relative) grows through T by the cancellation |T||θ| / |Tθ|.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = _EPS * np.sqrt(p) * max(cond_basis, 1.0) * (np.abs(T) @ np.abs(theta)) / np.abs(beta)
+        rel = rel[np.isfinite(rel)]
+        coef_digits = _digits(float(rel.max()) if rel.size else 1.0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            size = np.abs(X) @ np.abs(beta[off:]) + (abs(beta[0]) if fit_intercept else 0.0)
+            pred = B @ theta
+        raw_eval_digits = _digits(_EPS * float(size.max()) / max(float(np.abs(pred).max()), np.finfo(float).tiny))
+        notes = (_polynomial_note(cond, basis, features, terms, coef_digits, raw_eval_digits),)
+    if fit_intercept:
+        return ExactFit(float(beta[0]), beta[1:].copy(), cov, p, cond, notes, basis)
+    return ExactFit(None, beta, cov, p, cond, notes, basis)
+
+
+def _scaled_norm(X: np.ndarray, D: np.ndarray, fit_intercept: bool, block: int = 1 << 16) -> float:
+    """‖[1, X] / D‖₂ (or ‖X / D‖₂) from the Gram matrix, accumulated in row blocks (no n×p copy)."""
+    p = len(D)
+    G = np.zeros((p, p))
+    for start in range(0, X.shape[0], block):
+        Xb = X[start:start + block]
+        Ab = np.column_stack([np.ones(len(Xb)), Xb]) if fit_intercept else Xb
+        Ab = Ab / D
+        G += Ab.T @ Ab
+    return float(np.sqrt(max(np.linalg.eigvalsh(G)[-1], 0.0)))
+
+
+# --------------------------------------------------------------------------- notes
+
+
+def _digits(rel_err: float) -> int:
+    """Significant digits left at a relative error (0 to 15)."""
+    if not rel_err > 0:
+        return 15
+    return int(min(15, max(0, floor(-log10(rel_err)))))
+
+
+def _sci(v: float) -> str:
+    return "infinite" if not np.isfinite(v) else f"{v:.2g}"
+
+
+def _general_note(cond: float, weakest: str, fit_intercept: bool) -> str:
+    digits = _digits(_EPS * cond)
+    cols = "the intercept and every column" if fit_intercept else "every column"
+    fitted = ("Fitted values, residuals and R² remain accurate." if digits >= 6 else
+              f"Fitted values, residuals and R² keep only about {digits} significant digits as well.")
+    if weakest == "intercept":
+        near = ("The intercept is the column closest to a linear combination of the others: some feature's values "
+                "lie far from zero relative to their spread (as years do).")
+        fix = "centre and scale the features (subtract the mean, divide by the spread)"
+    else:
+        near = f"{weakest!r} is the column closest to a linear combination of the others."
+        fix = (f"drop a near-duplicate column (such as {weakest!r}) or centre and scale the features "
+               "(subtract the mean, divide by the spread)")
+    return (
+        f"Ill-conditioned design: the column-scaled design ({cols} divided by its length) has condition number "
+        f"{_sci(cond)}, so the coefficients keep roughly {digits} of float64's 16 significant digits, and small "
+        f"changes in the data can move them a lot. {near} {fitted} To fix it, {fix}; for a polynomial, lower the degree."
+    )
+
+
+def _shifted(name: str, m: float, h: float) -> str:
+    centred = name if m == 0 else f"{name} − {m:.6g}" if m > 0 else f"{name} + {-m:.6g}"
+    return f"({centred}) / {h:.6g}"
+
+
+def _polynomial_note(cond: float, basis: PolyBasis, features: list[str], terms: list[str],
+                     coef_digits: int, raw_eval_digits: int) -> str:
+    K = basis.degree
+    one = len(features) == 1
+    raw = (f"{terms[0]}, …, {terms[K - 1]}" if K > 2 else ", ".join(terms)) if one else \
+        f"the powers 1 to {K} of {', '.join(repr(f) for f in features[:-1])} and {features[-1]!r}"
+    us = [_shifted(f, m, h) for f, m, h in zip(features, basis.centres, basis.half_widths)]
+    of = f"u = {us[0]}" if one else \
+        f"{'its' if not basis.fit_intercept else 'each'} centred and scaled feature, {' and '.join(us)}"
+    times = "" if basis.fit_intercept else f"{features[0] if one else 'each feature'} times "
+    poly = f"{times}Chebyshev polynomials of {of}"
+    fitted = ("fitted values, residuals and R² remain accurate" if basis.condition_number < 1e8 else
+              f"fitted values, residuals and R² keep about {_digits(_EPS * basis.condition_number)} digits")
+    cancel = ""
+    if raw_eval_digits < 12:
+        term = f"coef·{features[0]}^k" if one else "coef·term"
+        kept = f"only about {raw_eval_digits} significant digits" if raw_eval_digits else "no correct digits"
+        cancel = (f" But the raw terms cancel: computing intercept + Σ {term} in float64 keeps {kept} of the "
+                  "predictions, so predict with ExactFit.predict (it evaluates in the centred basis).")
+    return (
+        f"Ill-conditioned design: the column-scaled raw design ({'intercept, ' if basis.fit_intercept else ''}{raw}, "
+        f"each column divided by its length) has condition number {_sci(cond)}: the raw powers are nearly "
+        f"collinear in float64 although the model has full rank. The fit was computed in an equivalent, "
+        f"well-conditioned basis ({poly}; condition number {_sci(basis.condition_number)}) "
+        f"and mapped to the raw-power coefficients, which keep about {coef_digits} significant digits; {fitted}."
+        f"{cancel} For stable, readable coefficients, centre and scale the feature{'' if one else 's'} "
+        f"(use {' and '.join(us)} in place of {' and '.join(features)}) or lower the degree."
+    )

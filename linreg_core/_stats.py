@@ -60,6 +60,7 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
     estimator, so they are meaningful for gradient-descent parameters only
     once those have converged to it.
     """
+    own = coef is None or (coef is exact.coef and intercept == exact.intercept)  # the exact solution itself
     if coef is None:
         intercept, coef = exact.intercept, exact.coef
     coef = np.asarray(coef, dtype=np.float64)
@@ -68,7 +69,10 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
     params = np.concatenate([[intercept], coef]) if design.fit_intercept else coef.copy()
     if design.X is not None:
         y = design.y
-        resid = y - (design.X @ coef + (intercept if design.fit_intercept else 0.0))
+        if own and getattr(exact, "basis", None) is not None:  # a polynomial fitted in a centred basis: evaluate it there
+            resid = y - exact.predict(design.X)
+        else:
+            resid = y - (design.X @ coef + (intercept if design.fit_intercept else 0.0))
         ssr = float(resid @ resid)
         tss = float(((y - y.mean()) ** 2).sum()) if design.fit_intercept else float(y @ y)
         mae = float(np.abs(resid).mean())

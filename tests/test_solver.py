@@ -10,7 +10,8 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.datasets import longley
 
-from linreg_core import ExactFit, build_design, fit_exact, fit_stats, read_csv
+from linreg_core import ExactFit, build_design, fit_exact, fit_exact_design, fit_stats, read_csv
+from linreg_core._solver import ILL_CONDITIONED
 from linreg_core.errors import RankDeficientError
 
 DATA = Path(__file__).parent / "data"
@@ -350,3 +351,265 @@ def test_property_row_order_and_column_units_do_not_matter(problem, rnd, c):
     expected[0] /= c
     np.testing.assert_allclose(scaled.coef, expected, rtol=1e-6, atol=1e-9 * (1 + np.abs(expected).max()))
     assert scaled.intercept == pytest.approx(fit.intercept, rel=1e-6, abs=1e-9 * (1 + abs(fit.intercept)))
+
+
+# --- polynomial designs: fitted in a centred basis, rank decided there, mapped back to raw powers ---------------
+
+
+@pytest.fixture(scope="module")
+def gapminder():
+    px = pytest.importorskip("plotly.express")
+    return px.data.gapminder()
+
+
+def _centred_reference(x: np.ndarray, y: np.ndarray, degree: int, centre: float, half_width: float,
+                       fit_intercept: bool = True):
+    """An independent fit: numpy lstsq on powers of the centred, scaled feature; (predictions, raw coefficients)."""
+    u = (x - centre) / half_width
+    V = np.vander(u, degree + 1, increasing=True)
+    if not fit_intercept:
+        V = x[:, None] * V[:, :degree]
+    b = np.linalg.lstsq(V, y, rcond=None)[0]
+    if not fit_intercept:
+        b = np.concatenate([[0.0], b])  # x·Σ bⱼ uʲ = Σ bⱼ x uʲ: shift by one power
+        raw = np.polynomial.Polynomial(b[1:], domain=[centre - half_width, centre + half_width]).convert().coef
+        raw = np.concatenate([[0.0], raw])[: degree + 1]
+        return V @ b[1:], raw[1:]
+    raw = np.polynomial.Polynomial(b, domain=[centre - half_width, centre + half_width]).convert().coef
+    return V @ b, raw
+
+
+@pytest.mark.parametrize("degree", [6, 10])
+def test_gapminder_polynomial_is_full_rank_and_matches_a_centred_fit(gapminder, degree):
+    """Raw powers of year (1952–2007) are collinear in float64, but 12 distinct years determine
+    a degree-10 polynomial: the fit must not be refused as rank deficient."""
+    design = build_design(gapminder, "lifeExp", ["year"], degree)
+    fit = fit_exact_design(design)
+    assert fit.rank == degree + 1
+    x = gapminder["year"].to_numpy(dtype=np.float64)
+    y = design.y
+    pred, raw = _centred_reference(x, y, degree, 1980.0, 20.0)
+    np.testing.assert_allclose(fit.predict(design.X), pred, rtol=1e-10)
+    np.testing.assert_allclose(fit.params, raw, rtol=1e-7)
+    stats = fit_stats(design, fit)
+    np.testing.assert_allclose(stats.residuals, y - pred, rtol=0, atol=1e-9)
+    r2 = 1 - ((y - pred) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    assert stats.r2 == pytest.approx(r2, rel=1e-10)
+    assert np.all(np.isfinite(stats.std_err)) and np.all(stats.std_err > 0)
+
+
+def test_gapminder_degree_10_note_says_ill_conditioned_and_what_to_do(gapminder):
+    fit = fit_exact_design(build_design(gapminder, "lifeExp", ["year"], 10))
+    assert fit.condition_number > 1e20  # of the column-scaled raw design, not of the basis the fit used
+    assert fit.basis is not None and fit.basis.condition_number < 1e3
+    (note,) = fit.warnings
+    assert note.startswith("Ill-conditioned design")
+    assert "column-scaled raw design" in note and f"condition number {fit.condition_number:.2g}" in note
+    assert "significant digits" in note
+    assert "fitted values, residuals and R² remain accurate" in note
+    assert "(year − 1979.5) / 27.5" in note and "lower the degree" in note
+    assert "ExactFit.predict" in note  # raw powers of year cancel: summing them in float64 is hopeless
+
+
+def test_gapminder_with_more_terms_than_distinct_years_names_the_feature(gapminder):
+    design = build_design(gapminder, "lifeExp", ["year"], 12)
+    assert fit_exact_design(build_design(gapminder, "lifeExp", ["year"], 11)).rank == 12  # interpolates 12 years
+    with pytest.raises(RankDeficientError) as exc:
+        fit_exact_design(design)
+    assert "'year' has only 12 distinct values, so a polynomial of degree at most 11 can be fitted" in str(exc.value)
+    _check_rank_error(exc.value, rank=12, n_params=13, allowed={"year^12"})
+    assert exc.value.dependent == ["year^12"]
+
+
+def test_degree_20_on_100_distinct_values_fits():
+    x = np.arange(100.0)
+    y = np.sin(x / 7.0) + 0.01 * np.cos(x)
+    design = build_design(pd.DataFrame({"x": x, "y": y}), "y", ["x"], 20)
+    fit = fit_exact_design(design)
+    assert fit.rank == 21
+    u = (x - 49.5) / 49.5
+    ref = np.polynomial.chebyshev.chebvander(u, 20) @ np.polynomial.chebyshev.chebfit(u, y, 20)
+    np.testing.assert_allclose(fit.predict(design.X), ref, rtol=0, atol=1e-10)
+    assert fit_stats(design, fit).r2 == pytest.approx(1 - ((y - ref) ** 2).sum() / ((y - y.mean()) ** 2).sum(), rel=1e-10)
+
+
+def test_several_features_each_get_their_own_centring(gapminder):
+    design = build_design(gapminder, "lifeExp", ["year", "gdpPercap"], 3)
+    fit = fit_exact_design(design)
+    assert fit.rank == 7
+    assert fit.basis.centres == (1979.5, pytest.approx((241.1658765 + 113523.1329) / 2))
+    yr = (gapminder["year"].to_numpy(dtype=np.float64) - 1980) / 20
+    g = gapminder["gdpPercap"].to_numpy(dtype=np.float64)
+    g = (g - g.mean()) / g.std()
+    V = np.column_stack([np.ones_like(yr), yr, yr**2, yr**3, g, g**2, g**3])
+    ref = V @ np.linalg.lstsq(V, design.y, rcond=None)[0]
+    np.testing.assert_allclose(fit.predict(design.X), ref, rtol=1e-9)
+
+
+def test_polynomial_without_intercept_keeps_the_model_through_the_origin(gapminder):
+    design = build_design(gapminder, "lifeExp", ["year"], 4, fit_intercept=False)
+    fit = fit_exact_design(design)
+    assert fit.intercept is None and fit.rank == 4
+    x = gapminder["year"].to_numpy(dtype=np.float64)
+    pred, raw = _centred_reference(x, design.y, 4, 1980.0, 20.0, fit_intercept=False)
+    np.testing.assert_allclose(fit.predict(design.X), pred, rtol=1e-10)
+    np.testing.assert_allclose(fit.coef, raw, rtol=1e-7)
+    assert fit.predict(np.zeros((1, 4)))[0] == 0.0
+
+
+def test_polynomial_fit_predicts_new_rows_and_single_rows():
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-2, 2, 60)
+    y = 1 - x + 0.5 * x**3 + 0.1 * rng.normal(size=60)
+    design = build_design(pd.DataFrame({"x": x, "y": y}), "y", ["x"], 3)
+    fit = fit_exact_design(design)
+    new = design.transform(np.array([[-5.0], [0.5], [3.0]]))  # outside the fitted range too
+    np.testing.assert_allclose(fit.predict(new), new @ fit.coef + fit.intercept, rtol=1e-12)
+    assert fit.predict(new[1]) == pytest.approx(float(new[1] @ fit.coef + fit.intercept), rel=1e-12)
+    assert fit.warnings == ()  # well-conditioned: no note
+
+
+def test_well_conditioned_polynomial_design_matches_statsmodels():
+    rng = np.random.default_rng(11)
+    a, b = rng.uniform(0, 2, 80), rng.normal(size=80)
+    df = pd.DataFrame({"a": a, "b": b, "y": 1 + a - 0.5 * a**2 + 0.3 * b**3 + rng.normal(size=80)})
+    design = build_design(df, "y", ["a", "b"], 3)
+    fit = fit_exact_design(design)
+    ref = sm.OLS(design.y, sm.add_constant(design.X)).fit()
+    np.testing.assert_allclose(fit.params, ref.params, rtol=1e-10)
+    np.testing.assert_allclose(fit.cov_unscaled, ref.normalized_cov_params, rtol=1e-8, atol=1e-14)
+    stats = fit_stats(design, fit)
+    np.testing.assert_allclose(stats.std_err, ref.bse, rtol=1e-8)
+    assert stats.r2 == pytest.approx(ref.rsquared, rel=1e-10)
+    assert fit.condition_number == pytest.approx(fit_exact(design.X, design.y).condition_number, rel=1e-8)
+
+
+def test_filip_through_fit_exact_design_keeps_12_digits(filip_design):
+    """Computed in the centred basis, Filip keeps ~14 digits (the raw-power QR of fit_exact ~8)."""
+    fit = fit_exact_design(filip_design)
+    assert fit.rank == 11
+    assert correct_digits(fit.params, FILIP_COEF) >= 12
+    stats = fit_stats(filip_design, fit)
+    assert correct_digits(stats.std_err, FILIP_SD) >= 12
+    assert correct_digits([np.sqrt(stats.sigma2)], [FILIP_RESID_SD]) >= 12
+    assert correct_digits([stats.r2], [FILIP_R2]) >= 12
+    assert fit.condition_number == pytest.approx(fit_exact(filip_design.X, filip_design.y).condition_number, rel=1e-6)
+
+
+@pytest.mark.parametrize("coef", [WAMPLER1_COEF, WAMPLER2_COEF], ids=["wampler1", "wampler2"])
+def test_wampler_through_fit_exact_design_keeps_9_digits(coef):
+    design = _wampler(coef)
+    fit = fit_exact_design(design)
+    assert correct_digits(fit.params, coef) >= 9
+    assert fit_stats(design, fit).r2 == pytest.approx(1.0, abs=1e-12)
+
+
+def test_too_few_distinct_values_name_the_feature_and_the_highest_degree():
+    df = pd.DataFrame({"x": np.tile(np.arange(5.0), 4), "y": np.arange(20.0)})
+    with pytest.raises(RankDeficientError) as exc:
+        fit_exact_design(build_design(df, "y", ["x"], 7))
+    assert "'x' has only 5 distinct values, so a polynomial of degree at most 4 can be fitted" in str(exc.value)
+    assert exc.value.dependent == ["x^5", "x^6", "x^7"]
+    _check_rank_error(exc.value, rank=5, n_params=8, allowed={"x^5", "x^6", "x^7"})
+
+
+def test_too_few_distinct_nonzero_values_without_intercept():
+    df = pd.DataFrame({"x": np.tile(np.arange(5.0), 4), "y": np.arange(20.0)})  # 0 adds nothing without an intercept
+    with pytest.raises(RankDeficientError) as exc:
+        fit_exact_design(build_design(df, "y", ["x"], 6, fit_intercept=False))
+    assert "'x' has only 4 distinct nonzero values" in str(exc.value)
+    assert "degree at most 4" in str(exc.value)
+    _check_rank_error(exc.value, rank=4, n_params=6, allowed={"x^5", "x^6"})
+
+
+def test_duplicate_feature_in_a_polynomial_design_is_named(rng):
+    a = rng.normal(size=40)
+    df = pd.DataFrame({"a": a, "b": a.copy(), "y": rng.normal(size=40)})
+    with pytest.raises(RankDeficientError) as exc:
+        fit_exact_design(build_design(df, "y", ["a", "b"], 2))
+    _check_rank_error(exc.value, rank=3, n_params=5, allowed={"a", "a^2", "b", "b^2"})
+    assert len(exc.value.dependent) == 2
+
+
+def test_collinear_features_in_a_polynomial_design_are_named(rng):
+    a = rng.normal(size=40)
+    df = pd.DataFrame({"a": a, "b": 3 * a + 2, "y": rng.normal(size=40)})  # b is a linear function of a
+    with pytest.raises(RankDeficientError) as exc:
+        fit_exact_design(build_design(df, "y", ["a", "b"], 2))
+    _check_rank_error(exc.value, rank=3, n_params=5, allowed={"a", "a^2", "b", "b^2"})
+
+
+# --- ill-conditioned but full rank: fitted, with a plain-language note ----------------------------------------
+
+
+def test_nearly_collinear_columns_fit_with_an_ill_conditioning_note(rng):
+    n = 200
+    a = rng.normal(size=n)
+    e = rng.normal(size=n)
+    e -= (e @ a) / (a @ a) * a
+    b = (1 - 1e-9) * a / np.linalg.norm(a) + np.sqrt(1 - (1 - 1e-9) ** 2) * e / np.linalg.norm(e)
+    b *= np.linalg.norm(a)
+    assert np.corrcoef(a, b)[0, 1] == pytest.approx(1 - 1e-9, abs=2e-10)
+    y = 1.0 + 2.0 * a - b + 0.1 * rng.normal(size=n)
+    X = np.column_stack([a, b])
+    fit = fit_exact(X, y, terms=["a", "b"])
+    assert fit.rank == 3
+    assert fit.condition_number >= ILL_CONDITIONED
+    (note,) = fit.warnings
+    assert note.startswith("Ill-conditioned design")
+    assert "column-scaled design" in note and f"condition number {fit.condition_number:.2g}" in note
+    assert "significant digits" in note and "drop a near-duplicate column" in note
+    assert "Fitted values, residuals and R² remain accurate" in note
+    A = np.column_stack([np.ones(n), X])
+    ref = np.linalg.lstsq(A, y, rcond=None)[0]
+    np.testing.assert_allclose(A @ fit.params, A @ ref, rtol=1e-9)
+
+
+def test_well_conditioned_fit_has_no_note(rng):
+    X = rng.normal(size=(50, 3))
+    assert fit_exact(X, X @ [1.0, 2.0, 3.0] + rng.normal(size=50)).warnings == ()
+    assert ExactFit(intercept=0.0, coef=np.ones(1), cov_unscaled=np.eye(2), rank=2, condition_number=1.0).warnings == ()
+
+
+def test_streamed_polynomial_design_keeps_the_raw_power_path(tmp_path):
+    from linreg_core import stream_design
+
+    path = tmp_path / "d.csv"
+    x = np.linspace(0, 3, 40)
+    pd.DataFrame({"x": x, "y": 1 + x - x**2}).to_csv(path, index=False)
+    fit = fit_exact_design(stream_design(path, "y", ["x"], 2))
+    assert fit.basis is None
+    np.testing.assert_allclose(fit.params, [1.0, 1.0, -1.0], rtol=1e-10, atol=1e-10)
+
+
+@st.composite
+def _polynomial_problems(draw):
+    degree, n = draw(st.integers(2, 5)), draw(st.integers(8, 40))
+    offset = draw(st.floats(-1e4, 1e4))
+    spread = 10.0 ** draw(st.integers(-3, 3))
+    t = draw(arrays(np.float64, (n,), elements=st.floats(-1, 1)))
+    y = draw(arrays(np.float64, (n,), elements=_finite))
+    return degree, np.round(offset + spread * t, 6), y
+
+
+@settings(max_examples=40, deadline=None)
+@given(_polynomial_problems())
+def test_property_polynomial_residuals_are_orthogonal_to_the_model_space(problem):
+    """Whatever the offset and spread of x: the residual of fit_exact_design is orthogonal to every
+    polynomial of the degree (checked in an independent, well-conditioned Legendre basis)."""
+    degree, x, y = problem
+    if np.unique(x).size < 2:
+        return
+    design = build_design(pd.DataFrame({"x": x, "y": y}), "y", ["x"], degree)
+    if np.unique(x).size < degree + 1:
+        with pytest.raises(RankDeficientError, match="distinct values"):
+            fit_exact_design(design)
+        return
+    lo, hi = x.min(), x.max()
+    V = np.polynomial.legendre.legvander((x - (lo + hi) / 2) / ((hi - lo) / 2), degree)
+    if np.linalg.cond(V / np.linalg.norm(V, axis=0)) > 1e8:  # clustered values: rank is a judgement call there
+        return
+    fit = fit_exact_design(design)
+    assert fit.rank == degree + 1
+    r = y - fit.predict(design.X)
+    assert np.all(np.abs(V.T @ r) <= 1e-9 * np.linalg.norm(V, axis=0) * np.linalg.norm(y))

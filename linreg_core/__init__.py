@@ -3,44 +3,92 @@
 >>> from linreg_core import read_csv, build_design, fit_exact, train, TrainConfig
 """
 
-from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
-from ._config import OPTIMIZERS, TrainConfig
-from ._data import (
-    Design,
-    build_design,
-    drop_incomplete_rows,
-    load_design,
-    numeric_columns,
-    polynomial_terms,
-    read_csv,
-    stream_design,
-    train_val_split,
-)
-from ._device import available_devices, resolve_device
-from ._estimator import LinearRegressor
-from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
-from ._guidance import LrGuidance, loss_grid, loss_minimum, lr_guidance
-from ._model import LinearModel
-from ._moments import Moments, MomentsAccumulator
-from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
-from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
-from ._stats import FitStats, fit_stats
-from ._trainer import StepInfo, Trainer, TrainResult, build_optimizer, train
-from .errors import (
-    ColumnNotFoundError,
-    ConstantFeatureError,
-    DataError,
-    DeviceError,
-    EmptyDataError,
-    InsufficientDataError,
-    LinregError,
-    NonFiniteError,
-    NonNumericError,
-    ParameterError,
-    RankDeficientError,
-)
+from __future__ import annotations
 
+import importlib
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (this module must load instantly)
 __version__ = "0.1.0"
+
+# Public names are imported on first use (PEP 562): `import linreg_core` then costs nothing, so the
+# command line can take over Ctrl-C before torch loads (~2 s), and `from linreg_core import X` is unchanged.
+_EXPORTS = {
+    **dict.fromkeys(["Callback", "EpochEvent", "HistoryRecorder", "TrainStart"], "_callbacks"),
+    **dict.fromkeys(["OPTIMIZERS", "TrainConfig"], "_config"),
+    **dict.fromkeys([
+        "Design", "build_design", "drop_incomplete_rows", "load_design", "numeric_columns", "polynomial_terms",
+        "read_csv", "stream_design", "train_val_split"
+    ], "_data"),
+    **dict.fromkeys(["available_devices", "resolve_device"], "_device"),
+    **dict.fromkeys(["LinearRegressor"], "_estimator"),
+    **dict.fromkeys([
+        "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"
+    ], "_export"),
+    **dict.fromkeys(["LrGuidance", "loss_grid", "loss_minimum", "lr_guidance"], "_guidance"),
+    **dict.fromkeys(["LinearModel"], "_model"),
+    **dict.fromkeys(["Moments", "MomentsAccumulator"], "_moments"),
+    **dict.fromkeys(["RaceCallback", "RaceLane", "RaceResult", "epochs_to_tolerance", "race"], "_race"),
+    **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
+    **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
+    **dict.fromkeys(["StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
+    **dict.fromkeys([
+        "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError",
+        "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "ParameterError",
+        "RankDeficientError"
+    ], "errors"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:
+    from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
+    from ._config import OPTIMIZERS, TrainConfig
+    from ._data import (
+        Design,
+        build_design,
+        drop_incomplete_rows,
+        load_design,
+        numeric_columns,
+        polynomial_terms,
+        read_csv,
+        stream_design,
+        train_val_split,
+    )
+    from ._device import available_devices, resolve_device
+    from ._estimator import LinearRegressor
+    from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
+    from ._guidance import LrGuidance, loss_grid, loss_minimum, lr_guidance
+    from ._model import LinearModel
+    from ._moments import Moments, MomentsAccumulator
+    from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
+    from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
+    from ._stats import FitStats, fit_stats
+    from ._trainer import StepInfo, Trainer, TrainResult, build_optimizer, train
+    from .errors import (
+        ColumnNotFoundError,
+        ConstantFeatureError,
+        DataError,
+        DeviceError,
+        EmptyDataError,
+        InsufficientDataError,
+        LinregError,
+        NonFiniteError,
+        NonNumericError,
+        ParameterError,
+        RankDeficientError,
+    )
 
 __all__ = [
     "OPTIMIZERS",

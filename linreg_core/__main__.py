@@ -1,6 +1,12 @@
+"""``python -m linreg_core``: the command line (see _cli)."""
+
 import sys
 
-from ._cli import main
-
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        from ._cli import run
+    except KeyboardInterrupt:  # Ctrl-C in the instant before the command takes it over: the same one line
+        if sys.stderr is not None:
+            sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    run()

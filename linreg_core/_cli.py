@@ -1,33 +1,41 @@
 """Command line: ``python -m linreg_core fit DATA.csv|- --y COL ...``.
 
-Errors are one sentence on stderr with exit code 2; never a traceback.
+Errors are one line on stderr with exit code 2; never a traceback. Ctrl-C at any point prints
+"interrupted" and exits 130; a reader that stops early (``| head``) ends the command quietly.
+
+This module imports only the standard library at load time; numpy, pandas and torch are imported inside
+``main``, where Ctrl-C is handled.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
-import numpy as np
+from ._config import OPTIMIZERS
+from .errors import LinregError, ParameterError
 
-from ._callbacks import Callback, EpochEvent
-from ._config import OPTIMIZERS, TrainConfig
-from ._data import Design, load_design, stream_design
-from ._export import json_safe
-from ._solver import ExactFit, fit_exact_design
-from ._stats import FitStats, fit_stats
-from ._trainer import TrainResult, train
-from .errors import DataError, LinregError, ParameterError
+if TYPE_CHECKING:
+    import numpy as np
 
-__all__ = ["main"]
+    from ._callbacks import Callback
+    from ._data import Design
+    from ._solver import ExactFit
+    from ._stats import FitStats
+    from ._trainer import TrainResult
+
+__all__ = ["main", "run"]
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+_MAX_ERROR_CHARS = 1000  # last resort: the library already cuts the user values it quotes
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,13 +81,17 @@ def _metrics(st: FitStats) -> dict[str, Any]:
     return {k: v for k, v in st.metrics().items()}
 
 
-class _Printer(Callback):
-    def __init__(self, every: int) -> None:
-        self.every = max(1, every)
+def _printer(every: int) -> Callback:
+    from ._callbacks import Callback, EpochEvent
 
-    def on_epoch_end(self, event: EpochEvent) -> None:
-        if event.epoch % self.every == 0 or event.epoch == 1:
-            print(f"epoch {event.epoch}, loss {event.loss}", flush=True)
+    every = max(1, every)
+
+    class _Printer(Callback):
+        def on_epoch_end(self, event: EpochEvent) -> None:
+            if event.epoch % every == 0 or event.epoch == 1:
+                print(f"epoch {event.epoch}, loss {event.loss}", flush=True)
+
+    return _Printer()
 
 
 def _equation(target: str, intercept: float | None, coef: np.ndarray, terms: list[str]) -> str:
@@ -120,6 +132,7 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
             f"{row['name']:<{width}}  {row['coef']:>14.8g}  {row['std_err']:>11.4g}  {row['t']:>9.4g}  "
             f"{row['p']:>9.3g}  {row['ci_low']:>12.6g}  {row['ci_high']:>12.6g}"
         )
+    lines.extend(f"\nNote: {note}" for note in exact.warnings)  # ill-conditioned: how far to trust it
     if design.X is None:
         lines.append(f"\n(streamed from disk: {design.n_samples:,} rows; MAE and per-row predictions need the rows in memory)")
         return "\n".join(lines)
@@ -133,9 +146,15 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
 
 
 def _fit(args: argparse.Namespace) -> int:
+    # Imported here, inside main's Ctrl-C handling: torch alone takes ~2 s.
+    from ._config import TrainConfig
+    from ._data import load_design, stream_design
+    from ._export import json_safe
+    from ._solver import fit_exact_design
+    from ._stats import fit_stats
+    from ._trainer import train
+
     if args.out_of_core:
-        if args.data == "-":
-            raise DataError("--out-of-core reads a file path, not stdin. Save the data to a file first.")
         if args.chunk_rows < 1:
             raise ParameterError(f"The 'chunk_rows' parameter must be an int >= 1. Got {args.chunk_rows} instead.")
         design = stream_design(args.data, args.y, args.x, args.degree, not args.no_intercept, args.chunk_rows)
@@ -154,7 +173,7 @@ def _fit(args: argparse.Namespace) -> int:
         stop = threading.Event()
         previous = signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C stops training, keeps the result
         try:
-            result = train(design, config, [] if args.json else [_Printer(args.log_every)], stop=stop)
+            result = train(design, config, [] if args.json else [_printer(args.log_every)], stop=stop)
         finally:
             signal.signal(signal.SIGINT, previous)
         gd_stats = fit_stats(design, exact, result.intercept, result.coef)
@@ -178,7 +197,8 @@ def _fit(args: argparse.Namespace) -> int:
             "config": result.config.to_dict() if result else None,
             "exact": {
                 "intercept": exact.intercept, "coef": exact.coef, "rank": exact.rank,
-                "condition_number": exact.condition_number, "metrics": _metrics(ex_stats), "table": ex_stats.table(),
+                "condition_number": exact.condition_number, "warnings": list(exact.warnings),
+                "metrics": _metrics(ex_stats), "table": ex_stats.table(),
             },
             "metrics": _metrics(gd_stats if gd_stats is not None else ex_stats),
         }
@@ -188,22 +208,106 @@ def _fit(args: argparse.Namespace) -> int:
     return 0
 
 
+def run() -> NoReturn:
+    """Run :func:`main` as the program (``python -m linreg_core``) and exit with its code."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        # Leave without the interpreter's shutdown: when Ctrl-C lands inside an exec() of a string (scipy runs
+        # some while it imports), CPython marks it unhandled and at exit kills the process with SIGINT,
+        # whatever code we return; and half-imported modules would tidy up noisily.
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m linreg_core`` and the ``linreg`` console script."""
-    args = _parser().parse_args(argv)
+    """Entry point of the ``linreg`` console script; returns the exit code."""
+    global _presses
+    _presses = 0
     try:
-        return _fit(args)
-    except LinregError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (OSError, MemoryError) as exc:
-        print(f"error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except BrokenPipeError:
+        previous = signal.signal(signal.SIGINT, _on_ctrl_c)
+    except ValueError:  # not the main thread: signals go elsewhere
+        previous = None
+    interrupted = False
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # while importing, loading or fitting (training stops on its own and reports)
+        interrupted = True
+        return _interrupted()
+    finally:
+        if previous is not None and not interrupted:
+            signal.signal(signal.SIGINT, previous)
+
+
+_presses = 0  # Ctrl-C presses during this main()
+
+
+def _on_ctrl_c(signum: int, frame: object) -> None:
+    global _presses
+    _presses += 1
+    raise KeyboardInterrupt
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    if sys.stdout is None:  # started with stdout closed (1>&-)
+        return _error("Standard output is closed, so the results have nowhere to go. Run the command with its "
+                      "output going to the terminal, a file or a pipe.")
+    try:
+        code = _fit(args)
+        sys.stdout.flush()  # a reader that went away shows up here, not as a warning at interpreter exit
+        return code
+    except BrokenPipeError:  # `... | head`: the reader has what it wanted
+        _discard_stdout()
         return 0
-    except Exception as exc:  # a bug of ours: still one line, never a traceback (LINREG_DEBUG=1 shows it)
-        if os.environ.get("LINREG_DEBUG"):
+    except Exception as exc:
+        if _presses:  # Ctrl-C that a library turned into another error (numpy's import: an ImportError)
+            raise KeyboardInterrupt from None
+        if isinstance(exc, LinregError):
+            return _error(str(exc))
+        if isinstance(exc, MemoryError):
+            return _error("Ran out of memory. Stream a big file with --out-of-core, use fewer rows or a lower "
+                          "--degree, or free some memory and try again.")
+        if isinstance(exc, OSError):
+            return _error(f"{exc.__class__.__name__}: {exc}")
+        if os.environ.get("LINREG_DEBUG"):  # a bug of ours: still one line, never a traceback
             raise
-        print(f"error: internal error ({exc.__class__.__name__}: {exc}). Please report it; "
-              "set LINREG_DEBUG=1 for details.", file=sys.stderr)
-        return 1
+        return _error(f"internal error ({exc.__class__.__name__}: {exc}). Please report it; "
+                      "set LINREG_DEBUG=1 for details.", code=1)
+
+
+def _error(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    line = " ".join(message.splitlines())
+    if len(line) > _MAX_ERROR_CHARS:
+        line = f"{line[:_MAX_ERROR_CHARS]}… (message cut at {_MAX_ERROR_CHARS:,} characters)"
+    _say(f"error: {line}")
+    return code
+
+
+def _say(line: str) -> None:
+    if sys.stderr is not None:  # print(file=None) would write to stdout
+        try:
+            print(line, file=sys.stderr)
+        except (OSError, ValueError):
+            pass
+
+
+def _interrupted() -> int:
+    # The program is ending: further Ctrl-C presses must not cut it short with a traceback.
+    with contextlib.suppress(ValueError):  # (only the main thread may set signal handlers)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _say("interrupted")
+    return EXIT_INTERRUPTED
+
+
+def _discard_stdout() -> None:
+    # Point stdout at devnull so that Python's flush at exit cannot fail again ("Note on SIGPIPE" in the
+    # signal module's docs).
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (e.g. captured by a test)
+        pass

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
 import re
+import select
+import stat
 import sys
 import warnings
 from dataclasses import dataclass, field
@@ -32,29 +35,176 @@ __all__ = ["Design", "build_design", "drop_incomplete_rows", "train_val_split", 
 CsvSource = Union[str, "os.PathLike[str]", bytes, bytearray, BinaryIO, TextIO]
 
 MAX_DEGREE = 20
-_ARROW_MIN_BYTES = 1 << 20  # files from 1 MiB up are parsed by Arrow
 _MOMENT_BLOCK = 262_144  # rows per QR block when computing moments: bounds the temporary copy
 _DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+_HEAD_BYTES = 65536  # what the delimiter and header are read from
+_READ_CHUNK = 1 << 24  # bytes per read from a pipe: NUL bytes are found before the rest is read
+_PIPE_WAIT_S = 30.0  # how long a named pipe may stay silent before we say nothing was written to it
+# Peak memory of read_csv over the file size (bytes, then the parser's buffers and columns; bench_ingest
+# measures ~3x for numbers). Refuse only what clearly cannot fit.
+_LOAD_FACTOR = 3
+_SHOWN_CHARS = 60  # a user value quoted in a message is cut to this: a 50 kB cell must not make a 50 kB error
+_EMPTY = "The CSV file is empty. Expected a header row and at least one data row."
+
+
+def _shown(value: object) -> str:
+    """``repr`` of a user value (cell, column name) for a message, cut to a readable length."""
+    text = str(value)
+    if len(text) <= _SHOWN_CHARS:
+        return repr(text)
+    return f"{text[:_SHOWN_CHARS]!r}… ({len(text):,} characters)"
 
 
 def _quote_list(names: list[str]) -> str:
-    return ", ".join(repr(str(n)) for n in names)
+    return ", ".join(_shown(str(n)) for n in names)
+
+
+def _mb(n: float) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 else f"{n / 2**20:.1f} MB"
+
+
+def _available_memory() -> int | None:
+    """Bytes this process can still allocate (Linux: MemAvailable, capped by a cgroup limit); None if unknown."""
+    avail = None
+    try:
+        with open("/proc/meminfo") as fh:
+            avail = next((int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("MemAvailable:")), None)
+        with open("/sys/fs/cgroup/memory.max") as fh:
+            limit = fh.read().strip()
+        if limit != "max":
+            with open("/sys/fs/cgroup/memory.current") as fh:
+                room = int(limit) - int(fh.read())
+            avail = room if avail is None else min(avail, room)
+    except (OSError, ValueError):
+        pass
+    return avail
+
+
+def _check_fits(size: int, what: str, limit: int | None) -> None:
+    if limit is not None and size * _LOAD_FACTOR > limit:
+        raise DataError(
+            f"{what} is {_mb(size)}: loading it needs about {_mb(size * _LOAD_FACTOR)} of memory and only "
+            f"{_mb(limit)} is free. Stream it instead (python -m linreg_core fit FILE --out-of-core keeps only "
+            "its sufficient statistics), or use a smaller sample."
+        )
+
+
+def _binary(offset: int) -> DataError:
+    return DataError(f"The file looks binary (it contains NUL bytes at byte {offset:,}), not CSV text. "
+                     "Expected a text CSV file.")
+
+
+def _check_head(head: bytes) -> None:
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(
+            "This looks like an Excel workbook, not a CSV file. "
+            "Save it as CSV (File > Save As > CSV UTF-8) and load that instead."
+        )
+    nul = head.find(b"\x00")
+    if nul >= 0:
+        raise _binary(nul)
+
+
+def _check_holes(fd: int, size: int) -> None:
+    """A sparse hole reads as NUL bytes: refuse it from the file's map, before reading gigabytes of zeros."""
+    seek_hole = getattr(os, "SEEK_HOLE", None)
+    if seek_hole is None or size == 0:
+        return
+    try:
+        hole = os.lseek(fd, 0, seek_hole)
+    except OSError:
+        return
+    finally:
+        os.lseek(fd, 0, os.SEEK_SET)
+    if hole < size:
+        start = max(0, hole - _HEAD_BYTES)
+        nul = os.pread(fd, hole - start, start).find(b"\x00")  # the data block before the hole may end in NULs
+        raise _binary(start + nul if nul >= 0 else hole)
+
+
+class _Input:
+    """A CSV source opened for reading once: a regular file, a named pipe, or stdin (``"-"``)."""
+
+    def __init__(self, source: str | os.PathLike[str]) -> None:
+        self.fh: BinaryIO
+        self.size: int | None = None  # known for regular files
+        self.owned = True
+        if str(source) == "-":
+            if sys.stdin is None:  # started with stdin closed (0<&-)
+                raise DataError("Standard input is closed, so there is no data to read from '-'. Pass a file "
+                                "path, or pipe the data in (... | python -m linreg_core fit - --y COL).")
+            self.fh, self.owned, self.name = sys.stdin.buffer, False, "The data on standard input"
+            return
+        path = os.fspath(source)
+        self.name = f"The file {path!r}"
+        if not os.path.exists(path):
+            raise DataError(f"File {path!r} not found. Check the path and try again.")
+        if os.path.isdir(path):
+            raise DataError(f"{path!r} is a folder, not a CSV file.")
+        if stat.S_ISFIFO(os.stat(path).st_mode):
+            self.fh = _open_pipe(path)
+            return
+        self.fh = open(path, "rb")
+        try:
+            st = os.fstat(self.fh.fileno())
+            if stat.S_ISREG(st.st_mode):
+                self.size = st.st_size
+                _check_holes(self.fh.fileno(), st.st_size)
+        except BaseException:
+            self.fh.close()
+            raise
+
+    def __enter__(self) -> _Input:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.owned:
+            self.fh.close()
+
+
+def _open_pipe(path: str) -> BinaryIO:
+    # open() on a pipe with no writer blocks forever; open without blocking and wait a bounded time instead.
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(_PIPE_WAIT_S * 1000):
+            raise DataError(f"Nothing was written to the pipe {path!r} in {_PIPE_WAIT_S:g} s. Start the program "
+                            "that writes the data to it first, or pass a regular file.")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _read_all(src: _Input) -> bytes:
+    """Every byte of ``src``, refused early if it holds NUL bytes or clearly will not fit in memory."""
+    limit = _available_memory()
+    if src.size is not None:  # a regular file: check its head and size, then read it in one piece (no copies)
+        _check_head(os.pread(src.fh.fileno(), _HEAD_BYTES, 0))
+        _check_fits(src.size, src.name, limit)
+        return src.fh.read()
+    chunks, total = [], 0  # a pipe or stdin: its size shows as it is read
+    while chunk := src.fh.read(_READ_CHUNK):
+        if total == 0:
+            _check_head(chunk)
+        nul = chunk.find(b"\x00")
+        if nul >= 0:
+            raise _binary(total + nul)
+        chunks.append(chunk)
+        total += len(chunk)
+        _check_fits(total, src.name, limit)
+    return b"".join(chunks)
 
 
 def _read_bytes(source: CsvSource) -> bytes:
     if isinstance(source, (bytes, bytearray)):
         return bytes(source)
     if isinstance(source, (str, os.PathLike)):
-        if str(source) == "-":
-            return sys.stdin.buffer.read()
-        path = os.fspath(source)
-        if not os.path.exists(path):
-            raise DataError(f"File {path!r} not found. Check the path and try again.")
-        if os.path.isdir(path):
-            raise DataError(f"{path!r} is a folder, not a CSV file.")
-        with open(path, "rb") as fh:
-            return fh.read()
+        with _Input(source) as src:
+            return _read_all(src)
     data = source.read()
     return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
@@ -67,20 +217,37 @@ def _source_size(source: CsvSource) -> int | None:
     return None
 
 
-def _decode(raw: bytes) -> str:
-    head = raw[:8192]
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(
-            "This looks like an Excel workbook, not a CSV file. "
-            "Save it as CSV (File > Save As > CSV UTF-8) and load that instead."
-        )
-    if b"\x00" in head:
-        raise DataError("The file looks binary (it contains NUL bytes), not CSV text. Expected a text CSV file.")
+def _check_text(raw: bytes) -> None:
+    """Refuse workbooks, binary files and bytes that are not UTF-8, naming the first bad byte."""
+    _check_head(raw[:_HEAD_BYTES])
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise _binary(nul)
+    if raw.isascii():
+        return
+    # Validate in slices: decoding a big file at once would hold up to 4 bytes per character.
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    view = memoryview(raw)
+    for start in range(0, len(raw), _READ_CHUNK):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(view[start:start + _READ_CHUNK], final=start + _READ_CHUNK >= len(raw))
+        except UnicodeDecodeError as exc:
+            pos = start - pending + exc.start
+            raise DataError(
+                f"The file is not valid UTF-8 text (byte 0x{raw[pos]:02x} at position {pos}). "
+                "Save it as 'CSV UTF-8' and try again."
+            ) from None
+
+
+def _head_text(head: bytes, complete: bool) -> str:
+    """The first lines of the data as text; unless ``head`` is all of it, cut at a line end (no split rows)."""
+    cut = len(head) if complete else head.rfind(b"\n") + 1
     try:
-        return raw.decode("utf-8-sig")  # utf-8-sig also drops a leading BOM
+        return (head[:cut] or head).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise DataError(
-            f"The file is not valid UTF-8 text (byte 0x{raw[exc.start]:02x} at position {exc.start}). "
+            f"The file is not valid UTF-8 text (byte 0x{head[exc.start]:02x} at position {exc.start}). "
             "Save it as 'CSV UTF-8' and try again."
         ) from None
 
@@ -100,17 +267,53 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _check_header(head: str, delim: str, complete: bool) -> None:
+    """Refuse a header that names a column twice.
+
+    pandas would rename the second 'x' to 'x.1' (or keep both 'x', depending on the engine), and a
+    column picked by name would then be the wrong one or two at once.
+    """
+    try:
+        row = next((r for r in csv.reader(io.StringIO(head), delimiter=delim, skipinitialspace=True) if r), [])
+    except csv.Error:
+        return  # the parser will say what is wrong with the file
+    if not complete and "\n" not in head:
+        row = row[:-1]  # a header line of over 16 MiB: its last name may be cut short
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(row, start=1):
+        if name.strip():  # empty names become 'Unnamed: i', unique by construction
+            seen.setdefault(name.strip(), []).append(i)
+    for name, where in seen.items():
+        if len(where) > 1:
+            times = "twice" if len(where) == 2 else f"{len(where)} times"
+            cols = ", ".join(map(str, where[:-1])) + f" and {where[-1]}"
+            raise DataError(f"The header names column {_shown(name)} {times} (columns {cols}). "
+                            "Give every column a unique name and load the file again.")
+
+
 _RAGGED = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
+def _ragged(exc: Exception, delim: str) -> DataError:
+    m = _RAGGED.search(str(exc))
+    if m:
+        want, line, got = m.groups()
+        return DataError(
+            f"Line {line} has {got} fields but the header has {want}. "
+            f"Every row needs the same number of {_DELIMITER_NAMES[delim]}-separated values."
+        )
+    return DataError(f"The file could not be parsed as CSV: {exc}")
+
+
 def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
-    """Read a CSV with a header row from a path, ``"-"`` (stdin), bytes or a file object.
+    """Read a CSV with a header row from a path, ``"-"`` (stdin), a named pipe, bytes or a file object.
 
     ``max_bytes`` refuses larger inputs with a message (the app's upload limit; the CLI has none).
 
     The delimiter (comma, semicolon or tab) is sniffed and a UTF-8 BOM is dropped.
     Cells are parsed as numbers where possible; other columns stay text so that
-    the error for a bad cell can name its row and column later.
+    the error for a bad cell can name its row and column later. Every input goes through the same
+    parser with the same settings, so a file is read the same way whatever its size.
     """
     if max_bytes is not None:
         size = _source_size(source)
@@ -119,42 +322,20 @@ def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
                 f"The file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. Use a smaller "
                 "sample, or the command line (python -m linreg_core fit FILE --out-of-core) for big files."
             )
-    if isinstance(source, (str, os.PathLike)) and str(source) != "-" and os.path.isfile(source) \
-            and os.path.getsize(source) >= _ARROW_MIN_BYTES:
-        # A big file on disk: Arrow reads it directly, never holding the bytes or text in Python.
-        with open(source, "rb") as fh:
-            head = fh.read(65536)
-        df = _read_arrow(source, head)
-        if df is not None:
-            return df
     raw = _read_bytes(source)
-    if len(raw) >= _ARROW_MIN_BYTES:
-        df = _read_arrow(raw, raw[:65536])
-        if df is not None:
-            return df
-    text = _decode(raw)
-    if not text.strip():
-        raise EmptyDataError("The CSV file is empty. Expected a header row and at least one data row.")
-    delim = _sniff_delimiter(text[:65536])
+    _check_text(raw)
+    if not raw or raw.isspace():  # (raw.strip() would copy a big file)
+        raise EmptyDataError(_EMPTY)
+    size = max(_HEAD_BYTES, raw.find(b"\n", 0, _READ_CHUNK) + 1)  # at least the whole header line
+    complete = len(raw) <= size
+    head = _head_text(raw[:size], complete)
+    delim = _sniff_delimiter(head)
+    _check_header(head, delim, complete)
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            # index_col=False: never turn a first column into the index when rows are longer than the header.
-            df = pd.read_csv(io.StringIO(text), sep=delim, skipinitialspace=True, skip_blank_lines=True,
-                             index_col=False)
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
-            _check_extra_fields(text, delim)
-    except pd.errors.ParserError as exc:
-        m = _RAGGED.search(str(exc))
-        if m:
-            want, line, got = m.groups()
-            raise DataError(
-                f"Line {line} has {got} fields but the header has {want}. "
-                f"Every row needs the same number of {_DELIMITER_NAMES[delim]}-separated values."
-            ) from None
-        raise DataError(f"The file could not be parsed as CSV: {exc}") from None
-    except pd.errors.EmptyDataError:
-        raise EmptyDataError("The CSV file is empty. Expected a header row and at least one data row.") from None
+        df = _parse(raw, delim)
+    except MemoryError:
+        raise DataError(f"Ran out of memory parsing {_mb(len(raw))} of CSV. Use a smaller sample, or stream "
+                        "the file: python -m linreg_core fit FILE --out-of-core.") from None
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise EmptyDataError(
@@ -165,27 +346,33 @@ def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
     return df
 
 
-def _read_arrow(source: str | os.PathLike[str] | bytes, head: bytes) -> pd.DataFrame | None:
-    """Big inputs: pandas' pyarrow engine (multi-threaded C++, ~2x the C engine on 1M rows, no Python copy
-    of the text). Returns None whenever Arrow is unsure or fails (binary or non-UTF-8 bytes, semicolon
-    files with decimal commas, ragged rows...), so the careful path can give its precise message.
-    """
-    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        return None
+def _parse(raw: bytes, delim: str, dtype: dict[str, type] | None = None) -> pd.DataFrame:
+    # One parser (pandas' C engine) and one set of options for every input, so that a file's columns, cell
+    # types and errors never depend on its size. index_col=False: never turn a first column into the index
+    # when rows are longer than the header. float_precision="round_trip": numbers correctly rounded (the
+    # default converter can be off in the 13th digit).
+    options = dict(sep=delim, skipinitialspace=True, skip_blank_lines=True, index_col=False, encoding="utf-8-sig",
+                   float_precision="round_trip")
     try:
-        delim = _sniff_delimiter(head[: head.rfind(b"\n") + 1].decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        return None
-    if delim == ";":
-        return None
-    if isinstance(source, bytes):
-        source = io.BytesIO(source[3:] if source.startswith(b"\xef\xbb\xbf") else source)
-    try:
-        df = pd.read_csv(source, sep=delim, engine="pyarrow", encoding="utf-8-sig")
-    except Exception:  # noqa: BLE001 - any Arrow failure falls back to the careful path
-        return None
-    df.columns = [str(c).strip() for c in df.columns]
-    return df if len(df) else None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            warnings.simplefilter("always", pd.errors.DtypeWarning)
+            df = pd.read_csv(io.BytesIO(raw), dtype=dtype, **options)
+    except pd.errors.ParserError as exc:
+        raise _ragged(exc, delim) from None
+    except pd.errors.EmptyDataError:
+        raise EmptyDataError(_EMPTY) from None
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        _check_extra_fields(raw.decode("utf-8-sig"), delim)
+    if dtype is None and any(issubclass(w.category, pd.errors.DtypeWarning) for w in caught):
+        # The parser types a big file in blocks of rows: a column that is numbers in one block and text in
+        # another comes back as a mix of floats and strings. Read such columns again as text, as they are
+        # when the whole column sits in one block.
+        kinds = {c: set(df[c].map(type)) for c in df.columns if df[c].dtype == object}
+        mixed = {c: str for c, k in kinds.items() if str in k and k & {int, float, bool}}
+        if mixed:
+            df = _parse(raw, delim, mixed)
+    return df
 
 
 def _check_extra_fields(text: str, delim: str) -> None:
@@ -285,7 +472,7 @@ def _numeric_column(df: pd.DataFrame, col: str, row_offset: int = 0) -> np.ndarr
         value = str(s.iloc[i])
         row = row_offset + i + 1
         raise NonNumericError(
-            f"Column {col!r} has a non-numeric value {value!r} at row {row}. "
+            f"Column {_shown(col)} has a non-numeric value {_shown(value)} at row {row}. "
             f"Expected numbers only; fix or remove that row ({int(bad.sum())} such cell(s) in this column).",
             column=col, row=row, value=value,
         )
@@ -316,7 +503,7 @@ def _check_columns(df: pd.DataFrame, names: list[str]) -> None:
     for name in names:
         if name not in cols:
             shown = _quote_list(cols) if len(cols) <= 30 else f"{_quote_list(cols[:20])}, … ({len(cols)} columns)"
-            raise ColumnNotFoundError(f"Column {name!r} not found. Available columns: {shown}.")
+            raise ColumnNotFoundError(f"Column {_shown(name)} not found. Available columns: {shown}.")
 
 
 # Squares of values beyond ~1e154 overflow float64 (and below ~1e-154 underflow to 0): the loss, R² and
@@ -334,14 +521,59 @@ def _check_magnitude(name: str, col: np.ndarray) -> None:
     big = float(np.max(np.abs(col))) if len(col) else 0.0
     if big > _MAX_MAGNITUDE:
         raise DataError(
-            f"Column {name!r} has values as large as {big:.3g}; their squares overflow double precision. "
+            f"Column {_shown(name)} has values as large as {big:.3g}; their squares overflow double precision. "
             f"Rescale the column (e.g. divide it by 1e{int(np.log10(big)) - 3}) and try again."
         )
     if 0.0 < big < _MIN_MAGNITUDE:
         raise DataError(
-            f"Column {name!r} has values no larger than {big:.3g}; their squares underflow to zero in double "
+            f"Column {_shown(name)} has values no larger than {big:.3g}; their squares underflow to zero in double "
             f"precision. Rescale the column (e.g. multiply it by 1e{-int(np.log10(big)) - 3}) and try again."
         )
+
+
+def _checked_columns(df: pd.DataFrame, target: str, features: list[str] | None,
+                     row_offset: int) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The feature names and the (rows, features) and (rows,) float arrays, checked cell by cell."""
+    _check_columns(df, [target])
+    if features is None:
+        features = [c for c in numeric_columns(df) if c != target]
+        if not features:
+            raise DataError(
+                f"No numeric feature columns besides the target {_shown(target)}. "
+                f"Available columns: {_quote_list([str(c) for c in df.columns])}. Name the feature columns explicitly."
+            )
+    features = [str(f) for f in features]
+    if not features:
+        raise DataError("No feature columns were chosen. Pick at least one feature column.")
+    _check_columns(df, features)
+    if target in features:
+        raise DataError(f"Column {_shown(target)} is the target and cannot also be a feature. Remove it from the features.")
+    if len(set(features)) != len(features):
+        dup = sorted({f for f in features if features.count(f) > 1})
+        raise DataError(f"Feature column(s) {_quote_list(dup)} chosen more than once. Choose each column once.")
+
+    raw = np.column_stack([_numeric_column(df, f, row_offset) for f in features])
+    y = _numeric_column(df, target, row_offset)
+    finite = np.isfinite(raw).all(axis=1) & np.isfinite(y)
+    if not finite.all():
+        rows = (np.flatnonzero(~finite) + 1 + row_offset).tolist()
+        block = np.column_stack([raw, y])[rows[0] - 1 - row_offset]
+        col = (features + [target])[int(np.flatnonzero(~np.isfinite(block))[0])]
+        raise NonFiniteError(
+            f"{len(rows)} row(s) have blank, NaN or infinite values in the selected columns "
+            f"(first: row {rows[0]}, column {_shown(col)}). Remove those rows or fill in the values.",
+            rows=rows,
+        )
+
+    for name, col in zip([*features, target], [*raw.T, y]):
+        _check_magnitude(name, col)
+
+    return features, raw, y
+
+
+def _constant_feature(name: str, value: float) -> ConstantFeatureError:
+    return ConstantFeatureError(f"Feature {_shown(name)} is constant (every row is {value:g}), so its slope cannot be "
+                                "estimated. Remove it from the features.")
 
 
 def build_design(
@@ -360,40 +592,7 @@ def build_design(
     """
     _check_degree(degree)
     degree = int(degree)
-    _check_columns(df, [target])
-    if features is None:
-        features = [c for c in numeric_columns(df) if c != target]
-        if not features:
-            raise DataError(
-                f"No numeric feature columns besides the target {target!r}. "
-                f"Available columns: {_quote_list([str(c) for c in df.columns])}. Name the feature columns explicitly."
-            )
-    features = [str(f) for f in features]
-    if not features:
-        raise DataError("No feature columns were chosen. Pick at least one feature column.")
-    _check_columns(df, features)
-    if target in features:
-        raise DataError(f"Column {target!r} is the target and cannot also be a feature. Remove it from the features.")
-    if len(set(features)) != len(features):
-        dup = sorted({f for f in features if features.count(f) > 1})
-        raise DataError(f"Feature column(s) {_quote_list(dup)} chosen more than once. Choose each column once.")
-
-    raw = np.column_stack([_numeric_column(df, f, row_offset) for f in features])
-    y = _numeric_column(df, target, row_offset)
-    finite = np.isfinite(raw).all(axis=1) & np.isfinite(y)
-    if not finite.all():
-        rows = (np.flatnonzero(~finite) + 1 + row_offset).tolist()
-        block = np.column_stack([raw, y])[rows[0] - 1 - row_offset]
-        col = (features + [target])[int(np.flatnonzero(~np.isfinite(block))[0])]
-        raise NonFiniteError(
-            f"{len(rows)} row(s) have blank, NaN or infinite values in the selected columns "
-            f"(first: row {rows[0]}, column {col!r}). Remove those rows or fill in the values.",
-            rows=rows,
-        )
-
-    for name, col in zip([*features, target], [*raw.T, y]):
-        _check_magnitude(name, col)
-
+    features, raw, y = _checked_columns(df, target, features, row_offset)
     terms = polynomial_terms(features, degree)
     n, p = len(y), len(terms) + int(fit_intercept)
     if n < p:
@@ -406,10 +605,7 @@ def build_design(
     if fit_intercept:
         for j, f in enumerate(features):
             if n > 1 and np.all(raw[:, j] == raw[0, j]):
-                raise ConstantFeatureError(
-                    f"Feature {f!r} is constant (every row is {raw[0, j]:g}), so its slope cannot be estimated. "
-                    "Remove it from the features."
-                )
+                raise _constant_feature(f, raw[0, j])
     with np.errstate(over="ignore", invalid="ignore"):
         X = _expand(raw, degree)
     if not np.isfinite(X).all():
@@ -421,7 +617,7 @@ def build_design(
         for j, term in enumerate(terms):
             big = float(np.max(np.abs(X[:, j])))
             if big > _MAX_MAGNITUDE:
-                raise DataError(f"Term {term!r} reaches {big:.3g}; its square overflows double precision. "
+                raise DataError(f"Term {_shown(term)} reaches {big:.3g}; its square overflows double precision. "
                                 "Use a lower degree or rescale the column first.")
     return Design(X=X, y=np.ascontiguousarray(y), terms=terms, target=target, features=features,
                   degree=degree, fit_intercept=fit_intercept)
@@ -437,24 +633,81 @@ def stream_design(
 ) -> Design:
     """Read a CSV of any size in chunks and keep only its sufficient statistics (O(p²) memory).
 
+    ``path`` may also be a named pipe or ``"-"`` (stdin): the data is read once, from start to end.
+
     The result has ``X is None``: it supports the exact fit, its statistics and full-batch training.
-    Every chunk is validated like :func:`build_design`, with row numbers counted over the whole file.
+    Cells are checked like :func:`build_design`, chunk by chunk, with row numbers counted over the whole file.
     """
     _check_degree(degree)
-    with open(os.fspath(path), "rb") as fh:
-        head = fh.read(65536)
-    delim = _sniff_delimiter(_decode(head[: head.rfind(b"\n") + 1] or head))
+    with _Input(path) as src:
+        # Pipes and stdin cannot be re-opened: sniff from the head (at least the whole header line), then go on.
+        head = more = src.fh.read(_HEAD_BYTES)
+        _check_head(head)
+        while b"\n" not in head and len(more) == _HEAD_BYTES and len(head) < _READ_CHUNK:
+            more = src.fh.read(_HEAD_BYTES)
+            head += more
+        if not head.strip():
+            raise EmptyDataError(_EMPTY)
+        complete = len(more) < _HEAD_BYTES
+        text = _head_text(head, complete)
+        delim = _sniff_delimiter(text)
+        _check_header(text, delim, complete)
+        stream = io.BufferedReader(_Stream(head, src.fh), buffer_size=1 << 20)
+        acc, features, constant = _stream_moments(stream, delim, target, features, degree, fit_intercept,
+                                                  chunk_rows)
+    if acc is None or acc.n == 0:
+        raise EmptyDataError("The CSV has a header but no data rows. Add at least one row of numbers.")
+    terms = polynomial_terms(features, degree)
+    p = len(terms) + int(fit_intercept)
+    if acc.n < p:
+        raise InsufficientDataError(f"{acc.n} row(s) are too few to fit {p} parameters. Add rows or use fewer terms.")
+    if fit_intercept and acc.n > 1 and constant:
+        raise _constant_feature(*constant)
+    return Design(X=None, y=None, terms=terms, target=target, features=list(features), degree=degree,
+                  fit_intercept=fit_intercept, extra={"moments": acc.result()})
+
+
+class _Stream(io.RawIOBase):
+    """``head`` and then the rest of ``fh``, stopping at the first NUL byte with the usual message."""
+
+    def __init__(self, head: bytes, fh: BinaryIO) -> None:
+        self._head, self._fh, self._pos = memoryview(head), fh, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: memoryview) -> int:
+        if self._pos < len(self._head):
+            n = min(len(b), len(self._head) - self._pos)
+            b[:n] = self._head[self._pos:self._pos + n]
+        else:
+            n = self._fh.readinto(b) or 0
+            nul = bytes(b[:n]).find(b"\x00")
+            if nul >= 0:
+                raise _binary(self._pos + nul)
+        self._pos += n
+        return n
+
+
+def _stream_moments(stream: BinaryIO, delim: str, target: str, features: list[str] | None, degree: int,
+                    fit_intercept: bool, chunk_rows: int
+                    ) -> tuple[MomentsAccumulator | None, list[str] | None, tuple[str, float] | None]:
+    """The moments of the whole stream, its feature names, and (name, value) of a feature constant throughout."""
     acc: MomentsAccumulator | None = None
     offset = 0
+    lo = hi = None
     try:
-        reader = pd.read_csv(os.fspath(path), sep=delim, chunksize=chunk_rows, skipinitialspace=True,
-                             index_col=False, encoding="utf-8-sig")
+        reader = pd.read_csv(stream, sep=delim, chunksize=chunk_rows, skipinitialspace=True, index_col=False,
+                             encoding="utf-8-sig", float_precision="round_trip")
         for chunk in reader:
             chunk.columns = [str(c).strip() for c in chunk.columns]
-            # validates columns, numbers and finiteness, with row numbers counted over the whole file
-            part = build_design(chunk, target, features, 1, True, row_offset=offset)
-            features = part.features
-            raw = part.X
+            if delim == ";":
+                chunk = _fix_decimal_commas(chunk)
+            # Cells are checked chunk by chunk with row numbers counted over the whole file; the checks on
+            # the whole problem (enough rows, no constant feature) wait for the end.
+            features, raw, y = _checked_columns(chunk, target, features, offset)
+            lo = raw.min(axis=0) if lo is None else np.minimum(lo, raw.min(axis=0))
+            hi = raw.max(axis=0) if hi is None else np.maximum(hi, raw.max(axis=0))
             with np.errstate(over="ignore", invalid="ignore"):
                 X = _expand(raw, degree)
             if not np.isfinite(X).all():
@@ -462,20 +715,14 @@ def stream_design(
                                      "Use a lower degree or rescale the column.")
             if acc is None:
                 acc = MomentsAccumulator(X.shape[1], fit_intercept)
-            acc.add(X, part.y)
+            acc.add(X, y)
             offset += len(chunk)
     except (pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise DataError(f"The file could not be parsed as CSV near data row {offset + 1}: {exc}") from None
     except pd.errors.EmptyDataError:
-        raise EmptyDataError("The CSV file is empty. Expected a header row and at least one data row.") from None
-    if acc is None or acc.n == 0:
-        raise EmptyDataError("The CSV has a header but no data rows. Add at least one row of numbers.")
-    terms = polynomial_terms(features, degree)
-    p = len(terms) + int(fit_intercept)
-    if acc.n < p:
-        raise InsufficientDataError(f"{acc.n} row(s) are too few to fit {p} parameters. Add rows or use fewer terms.")
-    return Design(X=None, y=None, terms=terms, target=target, features=list(features), degree=degree,
-                  fit_intercept=fit_intercept, extra={"moments": acc.result()})
+        raise EmptyDataError(_EMPTY) from None
+    flat = [] if lo is None else np.flatnonzero(lo == hi)
+    return acc, features, (features[flat[0]], float(lo[flat[0]])) if len(flat) else None
 
 
 def load_design(

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +142,218 @@ def test_engine_flag_selects_the_reference_loop(tutorial_csv, capsys):
     fast = json.loads(capsys.readouterr().out)
     assert ref["engine"] == "autograd" and fast["engine"] == "stats"
     assert fast["loss_history"] == pytest.approx(ref["loss_history"], rel=1e-9)
+
+
+# --------------------------------------------------------------------------- exits that are one line or quiet
+
+LINUX_PROC = pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="watches the child through /proc")
+
+
+def _spawn(*args, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "linreg_core", *args], text=True, **kwargs)
+
+
+def _shell(script: str) -> subprocess.CompletedProcess:
+    """Run ``script`` in bash with $PY set to this interpreter (for redirections such as 0<&-)."""
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**os.environ, "PY": sys.executable})
+
+
+def _until(proc: subprocess.Popen, ready) -> None:
+    """Wait, without a time limit, until ``ready()``; fail if the process ends first."""
+    while not ready():
+        if proc.poll() is not None:
+            pytest.fail(f"the command ended (exit {proc.returncode}) before the moment the test waits for")
+        time.sleep(0.005)
+
+
+def _maps(proc: subprocess.Popen) -> str:
+    try:
+        return Path(f"/proc/{proc.pid}/maps").read_text()
+    except OSError:
+        return ""
+
+
+def _has_open(proc: subprocess.Popen, path: Path) -> bool:
+    fd_dir = Path(f"/proc/{proc.pid}/fd")
+    try:
+        return any(os.readlink(fd) == str(path) for fd in fd_dir.iterdir())
+    except OSError:
+        return False
+
+
+def _wchan(proc: subprocess.Popen) -> str:
+    try:
+        return Path(f"/proc/{proc.pid}/wchan").read_text()
+    except OSError:
+        return ""
+
+
+def _assert_interrupted(proc: subprocess.Popen) -> None:
+    # Press Ctrl-C until the command ends: a library may swallow one press while it imports (torch does).
+    while proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+    _, err = proc.communicate()
+    assert (proc.returncode, err) == (130, "interrupted\n")
+
+
+def test_reader_that_stops_early_ends_the_command_quietly(tutorial_csv, tmp_path):
+    # `... | head -1`: enough log lines that the command is still writing when the reader goes away
+    with open(tmp_path / "stderr", "w+") as err:
+        proc = _spawn("fit", tutorial_csv, "--y", "y", "--device", "cpu", "--epochs", "200000", stdout=subprocess.PIPE,
+                      stderr=err)
+        assert proc.stdout.readline().startswith("epoch 1, loss ")
+        proc.stdout.close()
+        assert proc.wait() == 0
+        err.seek(0)
+        assert err.read() == ""  # no "error: BrokenPipeError", no "Exception ignored ... BrokenPipeError" at exit
+
+
+def test_closed_stdin_is_one_sentence():
+    proc = _shell('"$PY" -m linreg_core fit - --y y 0<&-')
+    assert proc.returncode == 2
+    assert proc.stderr == ("error: Standard input is closed, so there is no data to read from '-'. Pass a file path, "
+                           "or pipe the data in (... | python -m linreg_core fit - --y COL).\n")
+
+
+def test_closed_stdout_is_one_sentence(tutorial_csv):
+    proc = _shell(f'"$PY" -m linreg_core fit {tutorial_csv} --y y --device cpu 1>&-')
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("error: Standard output is closed, so the results have nowhere to go.")
+    assert len(proc.stderr.splitlines()) == 1
+
+
+@LINUX_PROC
+@pytest.mark.parametrize("loaded", ["_multiarray_umath", "libtorch"], ids=["numpy-pandas", "torch"])
+def test_ctrl_c_while_importing_prints_one_line(loaded):
+    # stdin stays open and empty: after its imports the command waits for data, so Ctrl-C always lands
+    # while it imports or loads, never after it has finished.
+    proc = _spawn("fit", "-", "--y", "y", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _until(proc, lambda: loaded in _maps(proc))
+    _assert_interrupted(proc)
+
+
+@LINUX_PROC
+def test_ctrl_c_while_loading_prints_one_line():
+    proc = _spawn("fit", "-", "--y", "y", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # The write returns once the command has read all but a pipe buffer of it: it is then mid-load,
+    # waiting for the rest (stdin stays open).
+    proc.stdin.write("x,y\n" + "1.5,2.5\n" * 500_000)
+    proc.stdin.flush()
+    _assert_interrupted(proc)
+
+
+@LINUX_PROC
+@pytest.mark.parametrize("extra", [[], ["--out-of-core"]], ids=["in-memory", "out-of-core"])
+def test_ctrl_c_while_waiting_for_a_pipe_writer_prints_one_line(tmp_path, extra):
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    proc = _spawn("fit", str(fifo), "--y", "y", *extra, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # it has the pipe open and waits for data (or, as before the fix, it is stuck in open() itself)
+    _until(proc, lambda: _has_open(proc, fifo) or _wchan(proc) == "wait_for_partner")
+    _assert_interrupted(proc)
+
+
+def _write_later(path: Path, data: bytes) -> threading.Thread:
+    def write() -> None:
+        with open(path, "wb") as fh:  # blocks until the command opens the pipe
+            fh.write(data)
+
+    thread = threading.Thread(target=write, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_pipe_without_writer_stops_waiting_with_a_message(tmp_path, monkeypatch, capsys):
+    import linreg_core._data as data
+
+    monkeypatch.setattr(data, "_PIPE_WAIT_S", 0.2)
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    for extra in ([], ["--out-of-core"]):
+        code, out, err = run_cli(["fit", str(fifo), "--y", "y", *extra], capsys)
+        assert code == 2 and out == ""
+        assert err == (f"error: Nothing was written to the pipe {str(fifo)!r} in 0.2 s. Start the program that "
+                       "writes the data to it first, or pass a regular file.\n")
+
+
+@pytest.mark.parametrize("extra", [[], ["--out-of-core", "--chunk-rows", "2"]], ids=["in-memory", "out-of-core"])
+def test_pipe_with_writer_is_read_once(tmp_path, capsys, extra):
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    writer = _write_later(fifo, b"x;y\n1;3\n2;5\n3;7,5\n4;9\n")
+    code, out, err = run_cli(["fit", str(fifo), "--y", "y", "--method", "exact", "--json", *extra], capsys)
+    writer.join()
+    assert (code, err) == (0, "")
+    obj = json.loads(out)
+    assert obj["n_samples"] == 4
+    assert obj["coef"] == pytest.approx([2.05]) and obj["intercept"] == pytest.approx(1.0)  # 7,5 is 7.5
+
+
+def test_out_of_core_reads_stdin(tutorial_csv):
+    with open(tutorial_csv) as fh:
+        proc = _module("fit", "-", "--y", "y", "--json", "--out-of-core", "--method", "exact", stdin=fh.read())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["coef"] == pytest.approx([2.0])
+
+
+def test_csv_followed_by_a_sparse_hole_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "holey.csv"
+    path.write_bytes(b"x,y\n1,2\n2,4\n3,7\n")
+    os.truncate(path, 16 + 2**31)  # + 2 GB that cost no disk and read as NUL bytes
+    for extra in ([], ["--out-of-core"]):
+        proc = subprocess.Popen([sys.executable, "-m", "linreg_core", "fit", str(path), "--y", "y", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        err = proc.stderr.read()
+        _, status, usage = os.wait4(proc.pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 2
+        assert err == ("error: The file looks binary (it contains NUL bytes at byte 16), not CSV text. "
+                       "Expected a text CSV file.\n")
+        assert usage.ru_maxrss * 1024 < 2**30  # the imports take a few hundred MB; the 2 GB are never read
+
+
+def test_out_of_memory_is_a_sentence(tutorial_csv, monkeypatch, capsys):
+    from linreg_core import _cli
+
+    def fail(_args):
+        raise MemoryError
+
+    monkeypatch.setattr(_cli, "_fit", fail)
+    code, _, err = run_cli(["fit", tutorial_csv, "--y", "y"], capsys)
+    assert code == 2
+    assert err.startswith("error: Ran out of memory. Stream a big file with --out-of-core")
+
+
+def test_file_too_big_for_free_memory_points_to_out_of_core(tutorial_csv, monkeypatch, capsys):
+    import linreg_core._data as data
+
+    monkeypatch.setattr(data, "_available_memory", lambda: 100)
+    code, _, err = run_cli(["fit", tutorial_csv, "--y", "y"], capsys)
+    assert code == 2
+    assert err.startswith(f"error: The file {tutorial_csv!r} is 0.0 MB: loading it needs about 0.0 MB of memory "
+                          "and only 0.0 MB is free. Stream it instead (python -m linreg_core fit FILE --out-of-core")
+    code, out, _ = run_cli(["fit", tutorial_csv, "--y", "y", "--out-of-core", "--method", "exact", "--json"], capsys)
+    assert code == 0 and json.loads(out)["n_samples"] == 4
+
+
+def test_huge_cells_and_names_give_short_error_lines(tmp_path, capsys):
+    cell = "v" * 50_000
+    path = tmp_path / "wide.csv"
+    path.write_text(f"x,y\n1,2\n{cell},3\n3,5\n")
+    code, _, err = run_cli(["fit", str(path), "--y", "y", "--x", "x"], capsys)
+    assert code == 2
+    assert err == (f"error: Column 'x' has a non-numeric value '{'v' * 60}'… (50,000 characters) at row 2. "
+                   "Expected numbers only; fix or remove that row (1 such cell(s) in this column).\n")
+    # a message from elsewhere in the library that quotes two 50,000-character names is cut as a last resort
+    a, b = "a" * 50_000, "b" * 50_000
+    path.write_text(f"{a},{b},y\n1,2,1\n2,4,3\n3,6,4\n4,8,6\n")
+    code, _, err = run_cli(["fit", str(path), "--y", "y", "--method", "exact"], capsys)
+    assert code == 2 and err.startswith("error: The design is rank deficient")
+    assert err.endswith("… (message cut at 1,000 characters)\n") and len(err) < 1100
+
+
+def test_package_import_is_lazy_and_exports_everything():
+    code = ("import sys, linreg_core as m; heavy = {'numpy', 'pandas', 'torch'} & set(sys.modules); "
+            "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; print(sorted(heavy), missing)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.stdout.strip() == "[] []", proc.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import resource
 import sys
 import types
 
@@ -13,7 +15,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
-from linreg_core import Design, build_design, drop_incomplete_rows, polynomial_terms, read_csv
+from linreg_core import (
+    Design,
+    build_design,
+    drop_incomplete_rows,
+    fit_exact_design,
+    polynomial_terms,
+    read_csv,
+    stream_design,
+)
 from linreg_core.errors import (
     ColumnNotFoundError,
     ConstantFeatureError,
@@ -546,3 +556,209 @@ def test_max_bytes_refuses_big_input_with_the_way_out():
 def test_one_row_is_too_few_for_a_line():
     with pytest.raises(InsufficientDataError, match=r"1 row\(s\) are too few to fit 2 parameters.*at least 2 rows"):
         build_design(read_csv(b"x,y\n1,2\n"), "y")
+
+
+# --------------------------------------------------------------------------- one behaviour whatever the size
+
+ONE_MIB = 1 << 20
+
+
+def _big(data: bytes) -> bytes:
+    """``data`` with its data rows repeated until the file is over 1 MiB (the old parser switch)."""
+    header, body = data.split(b"\n", 1)
+    return header + b"\n" + body * (ONE_MIB // len(body) + 1)
+
+
+def _outcome(data: bytes, tmp_path, name: str):
+    """What read_csv gives for ``data`` as bytes and as a file: the frame, or the error's type and message."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    results = []
+    for source in (data, path):
+        try:
+            results.append(read_csv(source))
+        except LinregError as exc:
+            results.append((type(exc).__name__, str(exc)))
+    return results
+
+
+SIZE_CASES = {
+    "hex": b"x,y\n0x10,1\n2,3\n",
+    "exponent": b"x,y\n1e5,1\n2.5E-3,3\n",
+    "infinities": b"x,y\ninf,1\n-inf,3\nInfinity,4\n",
+    "missing_tokens": b"x,y\nnan,1\nNA,3\nnull,4\n,5\nNaN,6\nN/A,7\n",
+    "spaces_around_numbers": b"x,y\n 1 ,1\n2  ,3\n",
+    "decimal_commas": b"x;y\n1,5;1\n-2,25;3\n",
+    "thousands_separators": b"x;y\n1.000,5;1\n2;3\n",
+    "quoted_thousands": b'x,y\n"1,000",1\n"2,500",3\n',
+    "iso_dates": b"d,y\n2024-01-02,1\n2024-01-03,3\n",
+    "iso_datetimes": b"d,y\n2024-01-02T10:00:00,1\n2024-01-03 11:30:00,3\n",
+    "booleans": b"x,y,f\n1,2,True\n2,3,False\n",
+    "bool_with_gap": b"x,y,f\n1,2,True\n2,3,\n",
+    "int_beyond_int64": b"x,y\n9223372036854775808,1\n2,3\n",
+    "int_beyond_uint64": b"x,y\n99999999999999999999,1\n2,3\n",
+    "quoted_numbers": b'x,y\n"1",1\n"2.5",3\n',
+    "digits_beyond_double": b"x,y\n0.1,1\n-0.009324338361103024,2\n1.7976931348623157e308,3\n5e-324,4\n",
+    "text_column": b"name,y\nfoo,1\nbar,2\n",
+    "empty_header_name": b",y\n1,2\n3,4\n",
+    "trailing_delimiters": b"x,y,\n1,2,\n3,4,\n",
+    "bom_and_tabs": b"\xef\xbb\xbfx\ty\n1\t2\n3\t4\n",
+    "duplicate_header": b"x,x,y\n1,2,3\n4,5,6\n",
+    "duplicate_after_strip": b"x, y,y \n1,2,3\n4,5,6\n",
+    "ragged_row": b"x,y\n1,2\n3,4,5\n",
+    "nul_byte": b"x,y\n1,2\n3,\x004\n",
+    "not_utf8": b"x,y\n1,2\n\xff,3\n",
+}
+
+
+@pytest.mark.parametrize("data", SIZE_CASES.values(), ids=SIZE_CASES.keys())
+def test_small_and_big_files_are_read_the_same_way(tmp_path, data):
+    big = _big(data)
+    assert len(big) >= ONE_MIB
+    outcomes = _outcome(data, tmp_path, "small.csv") + _outcome(big, tmp_path, "big.csv")
+    first = outcomes[0]
+    for other in outcomes[1:]:
+        if isinstance(first, tuple):
+            assert other == first  # the same error, word for word
+        else:
+            assert isinstance(other, pd.DataFrame), other
+            pd.testing.assert_frame_equal(other.head(len(first)), first, check_exact=True)
+
+
+def test_reading_cells_the_same_way_at_every_size():
+    # the decisions behind the equal frames above, spelled out
+    df = read_csv(SIZE_CASES["hex"])
+    assert df["x"].tolist() == ["0x10", "2"]  # text, so the fit names the cell
+    assert read_csv(SIZE_CASES["iso_dates"])["d"].tolist() == ["2024-01-02", "2024-01-03"]
+    assert read_csv(SIZE_CASES["booleans"])["f"].dtype == bool
+    assert read_csv(SIZE_CASES["int_beyond_uint64"])["x"].dtype == object
+    assert read_csv(SIZE_CASES["missing_tokens"])["x"].isna().all()
+    assert read_csv(SIZE_CASES["empty_header_name"]).columns.tolist() == ["Unnamed: 0", "y"]
+    exact = read_csv(SIZE_CASES["digits_beyond_double"])["x"].tolist()
+    assert exact == [0.1, -0.009324338361103024, 1.7976931348623157e308, 5e-324]  # correctly rounded
+
+
+def test_a_column_that_turns_to_text_late_in_a_big_file_is_text_throughout():
+    # The parser types a big file in blocks of rows; the column must not come back half floats, half strings.
+    data = b"x,y\n" + b"1.5,2\n" * 200_000 + b"abc,3\n"
+    x = read_csv(data)["x"]
+    assert x.map(type).eq(str).all()
+    assert x.iloc[0] == "1.5" and x.iloc[-1] == "abc"
+    with pytest.raises(NonNumericError, match="'abc' at row 200001"):
+        build_design(read_csv(data), "y", ["x"])
+
+
+@pytest.mark.parametrize("header,message", [
+    (b"x,x,y", "The header names column 'x' twice (columns 1 and 2)."),
+    (b"x,y,y", "The header names column 'y' twice (columns 2 and 3)."),
+    (b"y, x,x ,x", "The header names column 'x' 3 times (columns 2, 3 and 4)."),
+])
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_duplicate_header_names_are_refused(header, message, size, tmp_path):
+    data = header + b"\n" + b",".join([b"1"] * (header.count(b",") + 1)) + b"\n"
+    data = _big(data) if size == "big" else data
+    expected = f"{message} Give every column a unique name and load the file again."
+    with pytest.raises(DataError) as exc:
+        read_csv(data)
+    assert str(exc.value) == expected
+    path = tmp_path / "dup.csv"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as exc:
+        stream_design(path, "y")
+    assert str(exc.value) == expected
+
+
+def test_stream_design_reads_decimal_commas_like_read_csv(tmp_path):
+    path = tmp_path / "semi.csv"
+    path.write_bytes(b"x;y\n1,5;2\n2,5;4\n3,5;7\n")
+    streamed = stream_design(path, "y", chunk_rows=2)
+    design = build_design(read_csv(path), "y")
+    np.testing.assert_allclose(fit_exact_design(streamed).params, fit_exact_design(design).params, rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- inputs that are not plain files
+
+
+def test_closed_stdin_is_a_data_error(monkeypatch):
+    monkeypatch.setattr(sys, "stdin", None)
+    with pytest.raises(DataError, match=r"^Standard input is closed, so there is no data to read from '-'\."):
+        read_csv("-")
+
+
+def test_nul_bytes_after_the_head_name_their_offset(tmp_path):
+    data = b"x,y\n" + b"1,2\n" * 50_000 + b"3,\x00\n"
+    path = tmp_path / "late.csv"
+    path.write_bytes(data)
+    for source in (data, path):
+        with pytest.raises(DataError) as exc:
+            read_csv(source)
+        assert str(exc.value) == ("The file looks binary (it contains NUL bytes at byte 200,006), not CSV text. "
+                                  "Expected a text CSV file.")
+
+
+def test_sparse_hole_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "holey.csv"
+    path.write_bytes(b"x,y\n1,2\n2,4\n3,7\n")
+    os.truncate(path, 2**31)  # a 2 GB file that costs no disk: the rest reads as NUL bytes
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    for read in (read_csv, lambda p: stream_design(p, "y")):
+        with pytest.raises(DataError, match=r"contains NUL bytes at byte 16\)"):
+            read(path)
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 < 2**28
+
+
+def test_file_clearly_too_big_for_free_memory_is_refused(tmp_path, monkeypatch):
+    import linreg_core._data as data
+
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x,y\n" + b"1,2\n" * 300_000)
+    monkeypatch.setattr(data, "_available_memory", lambda: 2**21)
+    with pytest.raises(DataError) as exc:
+        read_csv(path)
+    assert str(exc.value) == (
+        f"The file {str(path)!r} is 1.1 MB: loading it needs about 3.4 MB of memory and only 2.0 MB is free. "
+        "Stream it instead (python -m linreg_core fit FILE --out-of-core keeps only its sufficient statistics), "
+        "or use a smaller sample.")
+    assert stream_design(path, "y", ["x"], fit_intercept=False).n_samples == 300_000  # streaming still works
+
+
+# --------------------------------------------------------------------------- long values in messages
+
+
+def test_long_cells_and_names_are_shortened_in_messages():
+    cell, name = "q" * 50_000, "n" * 50_000
+    with pytest.raises(NonNumericError) as exc:
+        build_design(read_csv(f"x,y\n1,2\n{cell},3\n4,5\n".encode()), "y", ["x"])
+    assert str(exc.value) == (f"Column 'x' has a non-numeric value '{'q' * 60}'… (50,000 characters) at row 2. "
+                              "Expected numbers only; fix or remove that row (1 such cell(s) in this column).")
+    assert exc.value.value == cell  # the attribute keeps the whole value
+    with pytest.raises(ColumnNotFoundError) as exc:
+        build_design(read_csv(f"{name},y\n1,2\n2,3\n".encode()), "z")
+    assert str(exc.value) == f"Column 'z' not found. Available columns: '{'n' * 60}'… (50,000 characters), 'y'."
+
+
+def test_stream_design_checks_the_whole_problem_not_each_chunk(tmp_path):
+    # A last chunk of one row, and chunks in which x happens to be constant, are fine: only the whole file counts.
+    path = tmp_path / "sorted.csv"
+    path.write_text("x,y\n1,1\n1,2\n2,3\n2,5\n3,6\n")
+    streamed = stream_design(path, "y", chunk_rows=2)
+    np.testing.assert_allclose(fit_exact_design(streamed).params,
+                               fit_exact_design(build_design(read_csv(path), "y")).params, rtol=1e-12)
+    path.write_text("x,z,y\n1,4,1\n2,4,2\n3,4,4\n")
+    with pytest.raises(ConstantFeatureError) as exc:
+        stream_design(path, "y", chunk_rows=2)
+    assert str(exc.value) == str(pytest.raises(ConstantFeatureError, build_design, read_csv(path), "y").value)
+
+
+def test_duplicate_name_far_along_a_header_longer_than_the_sniffed_head(tmp_path):
+    names = [f"col{i}" for i in range(12_000)]  # a ~97 kB header line
+    names[-1] = "col5"
+    data = (",".join(names) + "\n" + ",".join(["1"] * len(names)) + "\n").encode()
+    path = tmp_path / "wide.csv"
+    path.write_bytes(data)
+    message = ("The header names column 'col5' twice (columns 6 and 12000). Give every column a unique name and "
+               "load the file again.")
+    for read in (lambda: read_csv(data), lambda: stream_design(path, "col0")):
+        with pytest.raises(DataError) as exc:
+            read()
+        assert str(exc.value) == message

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Install everything the tests need (venv, pinned packages, Debian's Chromium) and run the whole suite.
+# Install everything the tests need (venv, pinned packages, Debian's Chromium and nginx) and run the whole suite.
 # The README's test command and .ci/run both run exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
-  echo "Installing Chromium for the browser tests (apt-get)..."
+# Debian's Chromium drives the browser tests; nginx runs docs/deployment.md's proxy block (tests/test_deploy.py).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} for the tests (apt-get)..."
   if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 PY="${PYTHON:-python3}"

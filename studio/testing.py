@@ -1,4 +1,4 @@
-"""Run the studio for real: a `streamlit run app.py` server and Debian's Chromium, for tests and benchmarks.
+"""Run the studio for real: `streamlit run serve.py` (app.py behind security headers) and Debian's Chromium.
 
 Streamlit's own e2e approach: start the server once, poll /_stcore/health until it says ok, and wait
 on the app's script state (data-test-script-state) rather than sleeping.
@@ -34,10 +34,10 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free loopback port; yield its URL once /_stcore/health is ok."""
+    """Start `streamlit run serve.py` on a free loopback port; yield its URL once /_stcore/health is ok."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *extra_args],
         cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
@@ -62,6 +62,28 @@ def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_ar
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def framing_page(app_url: str, folder: Path) -> Iterator[str]:
+    """A page on another origin (another loopback port) that puts ``app_url`` in an iframe; yields its URL."""
+    import functools
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:  # the test reads the page, not the access log
+            pass
+
+    (folder / "index.html").write_text(f'<iframe id="f" src="{app_url}/" width="800" height="600"></iframe>')
+    (folder / "favicon.ico").write_bytes(b"")
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{other.server_address[1]}/"
+    finally:
+        other.shutdown()
+        other.server_close()
 
 
 def set_number(page, label: str, value: str) -> None:

@@ -1,0 +1,71 @@
+"""Serve the studio with security headers: ``streamlit run serve.py`` (what the README starts).
+
+``app.py`` is the Streamlit script; this wrapper is Streamlit's ASGI entry point (``st.App``) with one
+middleware that adds the headers ``.streamlit/config.toml`` cannot set:
+
+- no framing by other sites (clickjacking): ``X-Frame-Options`` and CSP ``frame-ancestors 'self'`` — 'self',
+  not 'none', because the app frames its own components;
+- no images, media or fetches from other hosts, so even a string that slipped past escaping could not make
+  a reader's browser call out (``img-src``, ``media-src``, ``connect-src``), no plugins, no foreign forms;
+- no referrer: share links carry settings and data in the URL.
+
+It also serves the plotly.js that ships with the plotly package, for the live charts (studio/live_chart.py).
+
+Behind a reverse proxy, set the same headers there too (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+from starlette.middleware import Middleware
+from starlette.responses import FileResponse
+from starlette.routing import Route
+
+from studio.plotly_js import PLOTLY_JS, PLOTLY_JS_ROUTE
+
+CSP = "; ".join([
+    "frame-ancestors 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' data: blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+])
+HEADERS = [
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+]
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: adds HEADERS to every HTTP response (websocket traffic passes untouched)."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [*message.get("headers", []), *(h for h in HEADERS if h[0] not in names)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+async def plotly_js(request) -> FileResponse:
+    return FileResponse(PLOTLY_JS, media_type="text/javascript",
+                        headers={"cache-control": "public, max-age=31536000, immutable"})
+
+
+app = st.App(str(Path(__file__).with_name("app.py")), routes=[Route(PLOTLY_JS_ROUTE, plotly_js)],
+             middleware=[Middleware(SecurityHeaders)])

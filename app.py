@@ -7,14 +7,15 @@ from studio import share, state
 st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
 state.init()
 share.apply_once()
-state.mark_interrupted()
-
+train_page = st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True)
 pages = [
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+    train_page,
     st.Page("pages/step.py", title="Step", icon=":material/step:"),
     st.Page("pages/race.py", title="Race", icon=":material/sports_score:"),
     st.Page("pages/data.py", title="Data", icon=":material/table:"),
     st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
 ]
-st.navigation(pages).run()
+page = st.navigation(pages)
+state.leave_pages(on_train_page=page is train_page)
+page.run()

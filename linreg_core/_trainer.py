@@ -411,6 +411,51 @@ class Trainer:
             engine=self.engine.name, val_loss_history=list(self.val_history) if self.validation is not None else None,
         )
 
+    def fit(self, callbacks: Sequence[Callback] = (), stop: StopFlag | None = None,
+            between: Callable[[int], None] | None = None) -> TrainResult:
+        """Run the remaining epochs, announcing each to ``callbacks``, and return the result.
+
+        ``stop`` (e.g. a ``threading.Event``) or any callback's ``should_stop`` ends the run early with status
+        "stopped"; :meth:`resume` lets ``fit`` go on from there with the same model and optimizer state.
+        ``between(epoch)`` runs after each announced epoch (a UI paces a run with it); it changes no number.
+        """
+        if stop is not None or callbacks:
+            self.should_stop = lambda: (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
+        # Only callbacks that override on_batch_end are called per step: a no-op call per batch is not free.
+        self.batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+        if self.epoch == 0:
+            info = self.start_info()
+            for cb in callbacks:
+                cb.on_train_start(info)
+        history, val_history, params = self.history, self.val_history, self.params
+        run_epoch, announced = self.run_epoch, len(history)
+        t0 = time.perf_counter()
+        try:
+            while True:
+                going = run_epoch()
+                if callbacks and len(history) > announced:  # every recorded epoch is announced, the last one too
+                    announced = len(history)
+                    event = EpochEvent(len(history), history[-1], self.train_seconds + time.perf_counter() - t0,
+                                       params, val_history[-1] if val_history else None)
+                    for cb in callbacks:
+                        cb.on_epoch_end(event)
+                if not going:
+                    break
+                if between is not None:
+                    between(len(history))
+        finally:
+            self.train_seconds += time.perf_counter() - t0
+            self.should_stop, self.batch_hooks = None, []
+        result = self.result()
+        for cb in callbacks:
+            cb.on_train_end(result)
+        return result
+
+    def resume(self) -> None:
+        """After a stop, let :meth:`run_epoch` and :meth:`fit` go on (the model and optimizer state are kept)."""
+        if self.status == "stopped":
+            self.status, self.reason = None, None
+
     def start_info(self) -> TrainStart:
         icpt, coef = self.params()
         return TrainStart(self.design.n_samples, list(self.design.terms), str(self.device), self.config.epochs,
@@ -431,32 +476,7 @@ def train(
     ``engine="autograd"`` run the tutorial's forward/backward loop on device-resident data.
     ``validation`` (same terms) adds its MSE per epoch to the events and the result.
     """
-    tr = Trainer(design, config, validation)
-    if stop is not None or callbacks:
-        tr.should_stop = lambda: (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
-    # Only callbacks that override on_batch_end are called per step: a no-op call per batch is not free.
-    tr.batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
-    info = tr.start_info()
-    for cb in callbacks:
-        cb.on_train_start(info)
-    history, val_history, params = tr.history, tr.val_history, tr.params
-    run_epoch, announced = tr.run_epoch, 0
-    t0 = time.perf_counter()
-    while True:
-        going = run_epoch()
-        if callbacks and len(history) > announced:  # every recorded epoch is announced, the last one too
-            announced = len(history)
-            event = EpochEvent(len(history), history[-1], time.perf_counter() - t0, params,
-                               val_history[-1] if val_history else None)
-            for cb in callbacks:
-                cb.on_epoch_end(event)
-        if not going:
-            break
-    tr.train_seconds = time.perf_counter() - t0
-    result = tr.result()
-    for cb in callbacks:
-        cb.on_train_end(result)
-    return result
+    return Trainer(design, config, validation).fit(callbacks, stop)
 
 
 def _check_float32_range(design: Design, scaling: _Scaling) -> None:

@@ -3,8 +3,8 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_csv
-from linreg_core._data import MAX_DEGREE
 from studio import presets, state
+from studio.text import md, md_list
 
 ss = st.session_state
 EDITABLE_ROWS = 5000
@@ -25,7 +25,12 @@ def _generate() -> None:
 
 def _editor_changed() -> None:
     key = f"editor_{ss.ds_version}"
-    df = state.apply_editor_changes(ss.ds_df, ss[key])
+    try:
+        df = state.apply_editor_changes(ss.ds_df, ss[key])
+    except LinregError as exc:  # a cell that is not a number: refuse the edit, keep the table as it was
+        ss._edit_msg = str(exc)
+        ss.ds_version += 1  # a fresh editor shows the data as it still is
+        return
     version = ss.ds_version
     name = ss.ds_name if ss.ds_name.endswith("(edited)") else f"{ss.ds_name} (edited)"
     state.set_dataset(df, name, ss.sel_target, ss.sel_features, keep_model=True)
@@ -40,12 +45,13 @@ def _uploaded() -> None:
     try:
         df = read_csv(up.getvalue(), max_bytes=int(st.get_option("server.maxUploadSize")) * 2**20)
     except LinregError as exc:
-        ss._upload_msg = ("error", f"Could not load **{up.name}**: {exc} The previous dataset is still loaded.")
+        ss._upload_msg = ("error", f"Could not load **{md(up.name)}**: {md(exc, 2000)} The previous dataset is still "
+                                   "loaded.")
     else:
         state.set_dataset(df, up.name)
         cols = [str(c) for c in df.columns]
-        shown = ", ".join(cols) if len(cols) <= 20 else f"{', '.join(cols[:10])}, … {cols[-1]} ({len(cols):,} in all)"
-        ss._upload_msg = ("success", f"Loaded **{up.name}**: {len(df):,} rows, columns {shown}.")
+        shown = md_list(cols) if len(cols) <= 20 else f"{md_list(cols[:10])}, … {md(cols[-1])} ({len(cols):,} in all)"
+        ss._upload_msg = ("success", f"Loaded **{md(up.name)}**: {len(df):,} rows, columns {shown}.")
 
 
 def _drop_incomplete() -> None:
@@ -56,7 +62,7 @@ def _drop_incomplete() -> None:
 
 
 st.title("Data")
-st.caption(f"Current dataset: **{ss.ds_name}** — {len(ss.ds_df):,} rows × {ss.ds_df.shape[1]} columns. "
+st.caption(f"Current dataset: **{md(ss.ds_name)}** — {len(ss.ds_df):,} rows × {ss.ds_df.shape[1]} columns. "
            "It stays loaded as you move between pages.")
 
 tab_preset, tab_upload, tab_gen = st.tabs(["Presets", "Upload CSV", "Noisy line generator"])
@@ -95,21 +101,20 @@ candidates = [c for c in cols if c != ss.sel_target]
 ss.sel_features = [f for f in ss.sel_features if f in candidates]
 c2.multiselect("Features (x)", candidates, **state.bind("sel_features"), help="Numeric columns to predict the target from.")
 c3, c4 = st.columns([1, 2])
-c3.number_input("Polynomial degree", min_value=1, max_value=MAX_DEGREE, step=1, **state.bind("sel_degree"),
+c3.number_input("Polynomial degree", **state.bind("sel_degree"),
                 disabled=len(ss.sel_features) != 1, help="With one feature: fit x, x², …, x^K.")
 c4.toggle("Fit an intercept", **state.bind("sel_intercept"))
 
 try:
     problem = state.current_problem()
 except NonFiniteError as exc:
-    st.error(str(exc))
+    st.error(md(exc, 2000))
     st.button(f"Drop the {len(exc.rows)} incomplete row(s)", key="btn_drop", on_click=_drop_incomplete)
 except LinregError as exc:
-    st.error(str(exc))
+    st.error(md(exc, 2000))
 else:
     d = problem.design
-    st.success(f"Ready: {state.rows_note(problem)}, model {d.target} ~ {' + '.join(d.terms)}"
-               f"{'' if d.fit_intercept else ' (no intercept)'}.")
+    st.success(f"Ready: {state.rows_note(problem)}, model {state.model_note(d)}.")
     st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
 
 st.subheader("Points")
@@ -122,8 +127,11 @@ if ss.ds_df.shape[1] > EDITABLE_COLUMNS:
     st.dataframe(ss.ds_df.iloc[:1000, :EDITABLE_COLUMNS], width="stretch")
 elif len(ss.ds_df) <= EDITABLE_ROWS:
     st.caption("Edit cells, add rows at the bottom, or select rows and delete them. What you edit is what trains.")
-    st.data_editor(ss.ds_df, key=f"editor_{ss.ds_version}", num_rows="dynamic", on_change=_editor_changed,
-                   width="stretch", height=min(420, 38 + 35 * (len(ss.ds_df) + 1)))
+    if "_edit_msg" in ss:
+        st.error(ss.pop("_edit_msg"))  # already escaped: it quotes what was typed
+    # Numbers are edited as text: the grid's number editor silently drops the "e" of 1e5 (storing 15).
+    st.data_editor(state.editable_table(), key=f"editor_{ss.ds_version}", num_rows="dynamic",
+                   on_change=_editor_changed, width="stretch", height=min(420, 38 + 35 * (len(ss.ds_df) + 1)))
 else:
     st.caption(f"{len(ss.ds_df):,} rows are too many to edit here; showing the first 1,000.")
     st.dataframe(ss.ds_df.head(1000), width="stretch")

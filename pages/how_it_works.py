@@ -8,6 +8,7 @@ import torch
 from linreg_core import LinregError, Trainer
 from studio import state
 from studio.tex import column, equation, name, num
+from studio.text import md, md_list
 
 ss = st.session_state
 OPT_CODE = {
@@ -33,18 +34,18 @@ def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str, int]:
     rec = ss.get("stepper")
     stepper = rec if rec is not None and rec["key"] == problem.key and rec["config"] == config else None
     run = ss.run if state.run_matches(problem) else None
-    if run is not None and (run["config"] != config or run["status"] == "running"):
+    if run is not None and (run.config != config or run.running):
         run = None
-    if stepper is not None and (run is None or stepper["touched"] >= run["started"]):
+    if stepper is not None and (run is None or stepper["touched"] >= run.started):
         tr = stepper["trainer"]
         return tr, f"the Step page's trainer, after {tr.epoch:,} epoch(s)", tr.epoch
     if run is not None:
         # The last Train run's model: its parameters, loaded into a trainer with the same settings.
-        key = (problem.key, config, id(run), run["epochs_run"])
-        built = replace(config, init_weight=list(run["coef"]), init_bias=run["intercept"])
-        which = (f"your last Train run's model, after {run['epochs_run']:,} epochs (with a fresh optimizer; "
+        key = (problem.key, config, id(run), run.epochs_run)
+        built = replace(config, init_weight=list(run.coef), init_bias=run.intercept)
+        which = (f"your last Train run's model, after {run.epochs_run:,} epochs (with a fresh optimizer; "
                  "the Step page keeps one across steps)")
-        done = run["epochs_run"]
+        done = run.epochs_run
     else:
         key, built, done = (problem.key, config, None, 0), config, 0
         which = "a fresh trainer with your settings, at its starting point (press Train or Step to move it)"
@@ -71,7 +72,7 @@ try:
     config = state.train_config()
     trainer, which, epochs_done = live_trainer(problem, config)
 except LinregError as exc:
-    st.error(f"The live objects can't be built from the current data or settings: {exc}")
+    st.error(f"The live objects can't be built from the current data or settings: {md(exc, 2000)}")
     st.page_link("pages/data.py", label="Fix the data on the Data page", icon=":material/table:")
     st.stop()
 
@@ -85,8 +86,8 @@ st.info(f"Live objects below: {which}." + (" Standardization is on, so the model
                                            "units; the Results page reports them in the data's units." if std else ""))
 
 with step(1, "Data as tensors", "Change the data on the Data page", "pages/data.py", ":material/table:"):
-    st.write(f"Each row is a point. The current dataset, **{ss.ds_name}**, gives {design.n_samples:,} rows of "
-             f"{len(design.terms)} input column(s) ({', '.join(design.terms)}) and the target **{design.target}**.")
+    st.write(f"Each row is a point. The current dataset, **{md(ss.ds_name)}**, gives {design.n_samples:,} rows of "
+             f"{len(design.terms)} input column(s) ({md_list(design.terms)}) and the target **{md(design.target)}**.")
     st.code("x_train = torch.tensor([[1.0], [2.0], [3.0], [3.5]])\ny_train = torch.tensor([[2.0], [4.0], [6.0], [7.0]])",
             language="python")
     head = min(4, design.n_samples)
@@ -146,7 +147,7 @@ with step(6, "The training loop", "Run it on the Train page", "pages/train.py", 
     # The printout of what the live model went through: the Step page's epochs, or the last Train run's.
     stepped = which.startswith("the Step page")
     run = ss.run if state.run_matches(problem) else None
-    h = trainer.history if stepped else (run["history"] if run and epochs_done else [])
+    h = trainer.history if stepped else (run.history if run and epochs_done else [])
     if h:
         lines = [f"epoch {k}, loss {h[k]:.6g}" for k in range(min(3, len(h)))]
         if len(h) > 3:
@@ -164,7 +165,7 @@ with step(7, "The answer, checked", "See the statistics on the Results page", "p
     st.latex(equation(design.target, exact.intercept, exact.coef, design.terms) + rf", \quad \mathrm{{MSE}} = "
              f"{num(problem.stats.mse)}")
     b_now, w_now = trainer.params()
-    gap = state.gap({"intercept": b_now, "coef": w_now.tolist()}, exact)
+    gap = state.gap((b_now, w_now.tolist()), exact)
     st.write(f"The live model is **{gap:.3g}** away from it (largest parameter difference)."
              + (f" With an L2 penalty of {config.l2:g}, training heads for the ridge optimum instead, which "
                 "shrinks the weights towards zero." if config.l2 > 0 else ""))

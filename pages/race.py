@@ -10,6 +10,7 @@ from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
 from studio import charts, state
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
+from studio.text import md
 
 ss = st.session_state
 TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
@@ -19,7 +20,7 @@ st.title("Optimizer race")
 problem = state.problem_or_stop("trained on")
 design, exact = problem.design, problem.exact
 st.caption(
-    f"**{ss.ds_name}** · {state.rows_note(problem)} · {design.target} ~ {' + '.join(design.terms)}. "
+    f"**{md(ss.ds_name)}** · {state.rows_note(problem)} · {state.model_note(design)}. "
     "Every lane trains full batch on the same rows from the same starting parameters (seed, precision and L2 from "
     "the Train page), one epoch per lane per round. Tolerance: the epoch at which a lane's loss is within that "
     "fraction of its starting distance above the minimum."
@@ -27,7 +28,7 @@ st.caption(
 
 c1, c2, c3, c4 = st.columns(4)
 c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **state.bind("race_n"))
-c2.number_input("Epochs", min_value=1, max_value=200_000, step=100, **state.bind("race_epochs"))
+c2.number_input("Epochs", **state.bind("race_epochs"))
 c3.select_slider("Tolerance", options=TOLERANCES, **state.bind("race_tol"), format_func=lambda v: f"{v:g}")
 c4.toggle("Standardize features", **state.bind("cfg_standardize"))
 g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
@@ -38,8 +39,7 @@ lanes = []
 for i in range(int(ss.race_n)):
     a, b = st.columns([2, 3])
     a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, **state.bind(f"race_opt_{i}"))
-    b.number_input(f"Lane {i + 1} learning rate", min_value=1e-9, max_value=1e3, format="%.6g", step=None,
-                   **state.bind(f"race_lr_{i}"))
+    b.number_input(f"Lane {i + 1} learning rate", **state.bind(f"race_lr_{i}"))
     lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
 
 b1, b2, b3, _ = st.columns([1, 1, 2, 4])
@@ -108,7 +108,7 @@ if start:
         result = race(design, configs, tol=float(ss.race_tol), callback=live)
     except LinregError as exc:
         ss.race = None
-        st.error(f"The race could not start: {exc}")
+        st.error(f"The race could not start: {md(exc, 2000)}")
         st.stop()
     with rec["lock"]:
         if rec["status"] == "running":

@@ -6,6 +6,7 @@ import streamlit as st
 from linreg_core import fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
 from studio import charts, share, state
 from studio.tex import equation
+from studio.text import md
 
 ss = st.session_state
 
@@ -19,13 +20,13 @@ if run is None:
     st.info("No gradient-descent run on this data yet — showing the exact least-squares fit. "
             "Train on the Train page to compare.")
     st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
-gd_stats = fit_stats(design, exact, run["intercept"], run["coef"]) if run else None
+gd_stats = fit_stats(design, exact, run.intercept, run.coef) if run else None
 
 st.subheader("Fitted equation")
 if run:
-    st.markdown(f"**Gradient descent** ({run['status']}, {run['epochs_run']:,} epochs, {run['config'].optimizer}, "
-                f"lr {run['config'].lr:g})")
-    st.latex(equation(design.target, run["intercept"], run["coef"], design.terms))
+    st.markdown(f"**Gradient descent** ({run.status}, {run.epochs_run:,} epochs, {run.config.optimizer}, "
+                f"lr {run.config.lr:g})")
+    st.latex(equation(design.target, run.intercept, run.coef, design.terms))
 st.markdown("**Exact least squares**")
 st.latex(equation(design.target, exact.intercept, exact.coef, design.terms))
 
@@ -38,8 +39,8 @@ if gd_stats:
 index = [labels[m] for m in metrics]
 if problem.validation is not None:  # metrics above are on the training rows; add the held-out MSE
     index.append(f"validation MSE ({problem.validation.n_samples:,} held-out rows)")
-    fitted = {"gradient descent": (run["intercept"], run["coef"])} if run else {}
-    fitted["exact least squares"] = (exact.intercept, exact.coef)
+    fitted = {"gradient descent": (run.intercept, run.coef)} if run else {}
+    fitted["exact least squares"] = exact
     for name, params in fitted.items():
         table[name].append(state.validation_mse(problem.validation, params))
     st.caption(f"A validation split is on: the fit and these metrics use the {design.n_samples:,} training rows.")
@@ -49,41 +50,43 @@ st.subheader("Coefficients")
 coef = pd.DataFrame(ex_stats.table()).set_index("name")
 coef.columns = ["exact coef", "std err", "t", "P>|t|", "95% CI low", "95% CI high"]
 if run:
-    coef.insert(0, "gradient descent", ([run["intercept"]] if design.fit_intercept else []) + list(run["coef"]))
+    coef.insert(0, "gradient descent", ([run.intercept] if design.fit_intercept else []) + list(run.coef))
     coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
 st.dataframe(coef.style.format("{:.6g}"), width="stretch")
 st.caption(f"Standard errors, t, p and intervals are for the least-squares estimate (n = {ex_stats.n}, "
            f"{ex_stats.df_resid} residual degrees of freedom; condition number of the scaled design "
            f"{exact.condition_number:.3g}).")
+for note in exact.warnings:  # ill-conditioned but full rank: how far the coefficients can be trusted
+    st.warning(md(note, 2000))
 
-fits = {"exact least squares": (exact.intercept, exact.coef)}
+fits = {"exact least squares": exact}
 if run:
-    fits = {"gradient descent": (run["intercept"], run["coef"])} | fits
+    fits = {"gradient descent": (run.intercept, run.coef)} | fits
 c1, c2 = st.columns(2)
 c1.plotly_chart(charts.residual_figure(design, fits), key="residuals", width="stretch")
 if run:
-    c2.plotly_chart(charts.loss_figure(run["history"], ss.ui_logy, ex_stats.mse, None,
-                                       run["val_history"] if problem.validation is not None else None),
+    c2.plotly_chart(charts.loss_figure(run.history, ss.ui_logy, ex_stats.mse, None,
+                                       run.val_history if problem.validation is not None else None),
                     key="loss_final", width="stretch")
 else:
     c2.plotly_chart(charts.fit_figure(design, None, fits["exact least squares"]), key="fit_exact", width="stretch")
 
 st.subheader("Downloads")
-gd = (run["intercept"], run["coef"]) if run else None
+gd = (run.intercept, run.coef) if run else None
 gd_doc = None
 if run:
-    gd_doc = {"intercept": run["intercept"], "coef": run["coef"], "status": run["status"],
-              "epochs_run": run["epochs_run"], "final_loss": run["history"][-1] if run["history"] else None,
-              "config": run["config"].to_dict(), "metrics": gd_stats.metrics()}
+    gd_doc = {"intercept": run.intercept, "coef": run.coef, "status": run.status,
+              "epochs_run": run.epochs_run, "final_loss": run.history[-1] if run.history else None,
+              "config": run.config.to_dict(), "metrics": gd_stats.metrics()}
 d1, d2, d3, d4 = st.columns(4)
 d1.download_button("Predictions (CSV)", predictions_csv(ss.ds_df.loc[:, [*design.features, design.target]],
                                                           problem.full or design, gd, exact, problem.split_labels()),
                    file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch")
-d2.download_button("Loss history (CSV)", loss_history_csv(run["history"] if run else []), file_name="loss_history.csv",
+d2.download_button("Loss history (CSV)", loss_history_csv(run.history if run else []), file_name="loss_history.csv",
                    mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)
 d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats), file_name="model.json",
                    mime="application/json", key="dl_model", width="stretch")
-d4.download_button("PyTorch script (.py)", reproduction_script(design, run["config"] if run else state.train_config()),
+d4.download_button("PyTorch script (.py)", reproduction_script(design, run.config if run else state.train_config()),
                    file_name="reproduce_run.py", mime="text/x-python", key="dl_script", width="stretch",
                    help="A standalone script with this data and these settings that reproduces the run exactly.")
 

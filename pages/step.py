@@ -9,6 +9,7 @@ import streamlit as st
 from linreg_core import Callback, LinregError, Trainer
 from studio import charts, state
 from studio.labels import OPTIMIZER_LABELS
+from studio.text import md
 
 ss = st.session_state
 MAX_PATH = 3000
@@ -114,7 +115,7 @@ problem = state.problem_or_stop("trained on")
 design, exact, validation = problem.design, problem.exact, problem.validation
 config = state.train_config()
 st.caption(
-    f"**{ss.ds_name}** · {state.rows_note(problem)} · optimizer **{OPTIMIZER_LABELS[config.optimizer]}**, lr **{config.lr:g}**, "
+    f"**{md(ss.ds_name)}** · {state.rows_note(problem)} · optimizer **{OPTIMIZER_LABELS[config.optimizer]}**, lr **{config.lr:g}**, "
     f"{'full batch' if config.batch_size == 0 else f'batch {config.batch_size:,}'}, {config.dtype}, "
     f"standardize {'on' if config.standardize else 'off'}, L2 {config.l2:g}, up to {config.epochs:,} epochs."
 )
@@ -128,13 +129,13 @@ if rec is None or rec["key"] != problem.key or rec["config"] != config:
         rec = ss.stepper = _new_stepper(problem, config)
     except LinregError as exc:
         ss.stepper = None
-        st.error(f"Training can't start with these settings: {exc}")
+        st.error(f"Training can't start with these settings: {md(exc, 2000)}")
         st.stop()
 tr: Trainer = rec["trainer"]
 
 b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
 step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
-b2.number_input("Epochs per click (k)", min_value=1, max_value=100_000, step=1, **state.bind("step_k"))
+b2.number_input("Epochs per click (k)", **state.bind("step_k"))
 stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
 b4.button("Stop", key="btn_step_stop", width="stretch",
           help="Stops a long Step k between epochs; stepping can go on from there.")
@@ -153,7 +154,7 @@ b, w = tr.params()
 val_note = f" · validation MSE **{state.validation_mse(validation, (b, w)):.6g}**" if validation is not None else ""
 st.markdown(f"**Epoch {tr.epoch:,} / {config.epochs:,}** · loss now **{loss_now:.6g}** · ‖gradient‖ "
             f"**{np.linalg.norm(grad_now):.3g}**{val_note} · gap to exact "
-            f"**{state.gap({'intercept': b, 'coef': w.tolist()}, exact):.3g}**")
+            f"**{state.gap((b, w.tolist()), exact):.3g}**")
 if tr.status == "diverged":
     st.error(f"**Training diverged.** {tr.reason}")
 elif tr.done:
@@ -186,7 +187,7 @@ left, right = st.columns(2)
 left.plotly_chart(charts.loss_figure(tr.history, ss.ui_logy, problem.stats.mse, None,
                                      tr.val_history if validation is not None else None),
                   key=f"step_loss_{tr.epoch}", width="stretch")
-right.plotly_chart(charts.fit_figure(design, (b, w.tolist()), (exact.intercept, exact.coef), validation),
+right.plotly_chart(charts.fit_figure(design, (b, w.tolist()), exact, validation),
                    key=f"step_fit_{tr.epoch}", width="stretch")
 if rec["path"] is not None:
     st.plotly_chart(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]),

@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 
 from linreg_core import Design
 
+from .text import plot
+
 MAX_HISTORY_POINTS = 1500
 MAX_SCATTER_POINTS = 5000
 GD_COLOR = "#e4572e"
@@ -26,7 +28,15 @@ LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "le
 # One colour per race lane, distinct from the exact-fit blue.
 LANE_COLORS = ("#e4572e", "#17becf", "#7b2cbf", "#f0a202", "#2ca02c", "#8c564b", "#d62790", "#555555")
 
-Params = tuple[float | None, Sequence[float]]
+Params = tuple[float | None, Sequence[float]]  # (intercept, coef) of raw terms — or an ExactFit, see _predict
+
+
+def _predict(params: Any, X: np.ndarray) -> np.ndarray:
+    """Predictions at design rows ``X``: an exact fit evaluates in its own well-conditioned basis (a high-degree
+    polynomial's raw coefficients can cancel in float64); (intercept, coef) as intercept + X @ coef."""
+    if hasattr(params, "predict"):
+        return params.predict(X)
+    return X @ np.asarray(params[1], dtype=np.float64) + (params[0] or 0.0)
 
 
 def downsample_history(history: Sequence[float], max_points: int = MAX_HISTORY_POINTS) -> tuple[int, np.ndarray]:
@@ -67,10 +77,15 @@ def _hline(y: float, text: str, log_y: bool) -> tuple[dict, dict]:
 
 
 def _figure(traces: list[dict], title: str, x: str, y: str, **layout: Any) -> go.Figure:
+    # Streamlit's chart look, spelled out: the live charts (studio/live_chart.py) draw without its theme.
+    axis = {"automargin": True, "gridcolor": "#e6eaf1", "tickfont": {"color": "#808495"}}
     base = {
-        "title": {"text": title, "x": 0.01, "font": {"size": 15}},
-        "xaxis": {"title": {"text": x}}, "yaxis": {"title": {"text": y}},
-        "height": 360, "margin": {"l": 10, "r": 10, "t": 44, "b": 10},
+        "title": {"text": title, "x": 0.01, "font": {"size": 15, "color": "#2F2D2B"}},
+        "font": {"family": '"Source Sans", sans-serif', "size": 12, "color": "#808495"},
+        "xaxis": {**axis, "title": {"text": x, "font": {"size": 14}}},
+        "yaxis": {**axis, "title": {"text": y, "font": {"size": 14}}},
+        "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
+        "height": 360, "margin": {"l": 10, "r": 10, "t": 44, "b": 10, "pad": 8},
         "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
         "uirevision": "keep",  # keep the user's zoom across live redraws
     }
@@ -118,11 +133,6 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
                                        "exponentformat": "power" if log_y else "none"})
 
 
-def _poly(grid: np.ndarray, intercept: float | None, coef: Sequence[float]) -> np.ndarray:
-    powers = np.column_stack([grid ** (k + 1) for k in range(len(coef))])
-    return powers @ np.asarray(coef, dtype=np.float64) + (intercept or 0.0)
-
-
 def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opacity: float) -> dict:
     return {"type": "scattergl" if len(x) > 1000 else "scatter", "x": _f32(x), "y": _f32(y), "mode": "markers",
             "name": name, "marker": {"color": color, "size": size, "opacity": opacity}}
@@ -158,34 +168,32 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
         for params, name, line in ((exact, "exact least squares", {"color": EXACT_COLOR, "dash": "dash", "width": 2}),
                                    (gd, "gradient descent", {"color": GD_COLOR, "width": 3})):
             if params is not None:
-                traces.append({"type": "scatter", "x": grid, "y": _poly(grid, *params), "mode": "lines",
+                traces.append({"type": "scatter", "x": grid, "y": _predict(params, design.transform(grid)), "mode": "lines",
                                "name": name, "line": line})
-        return _figure(traces, "Data and fitted line", design.features[0], design.target)
+        return _figure(traces, "Data and fitted line", plot(design.features[0]), plot(design.target))
     y = design.y[rows]
     lo, hi = float(y.min()), float(y.max())  # the sample's range: the diagonal spans what is drawn
     traces.append({"type": "scatter", "x": [lo, hi], "y": [lo, hi], "mode": "lines", "name": "perfect fit",
                    "line": {"color": "#aaaaaa", "dash": "dot"}})
     for params, name, color in ((exact, "exact least squares", EXACT_COLOR), (gd, "gradient descent", GD_COLOR)):
         if params is not None:
-            pred = design.X[rows] @ np.asarray(params[1], dtype=np.float64) + (params[0] or 0.0)
-            traces.append(_markers(y, pred, name, color, 5, 0.6))
+            traces.append(_markers(y, _predict(params, design.X[rows]), name, color, 5, 0.6))
     fitted = gd if gd is not None else exact
     if validation is not None and fitted is not None:  # held-out rows under the current fit, as open circles
         vrows = _design_rows(validation)
         vy = validation.y[vrows]
-        pred = validation.X[vrows] @ np.asarray(fitted[1], dtype=np.float64) + (fitted[0] or 0.0)
-        traces.append(_open_markers(vy, pred, "validation rows", VAL_COLOR, 7))
-    return _figure(traces, "Predicted vs actual", f"actual {design.target}", f"predicted {design.target}")
+        traces.append(_open_markers(vy, _predict(fitted, validation.X[vrows]), "validation rows", VAL_COLOR, 7))
+    return _figure(traces, "Predicted vs actual", f"actual {plot(design.target)}", f"predicted {plot(design.target)}")
 
 
 def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
     rows = _design_rows(design)
     colors = {"gradient descent": GD_COLOR, "exact least squares": EXACT_COLOR}
     traces = []
-    for name, (b, w) in fits.items():
-        pred = design.X[rows] @ np.asarray(w, dtype=np.float64) + (b or 0.0)
+    for name, params in fits.items():
+        pred = _predict(params, design.X[rows])
         traces.append(_markers(pred, design.y[rows] - pred, name, colors.get(name, DATA_COLOR), 6, 0.65))
-    return _figure(traces, "Residuals vs fitted", f"fitted {design.target}", "residual (actual − fitted)",
+    return _figure(traces, "Residuals vs fitted", f"fitted {plot(design.target)}", "residual (actual − fitted)",
                    shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
                             "line": {"color": "#888888", "dash": "dot"}}])
 
@@ -231,7 +239,7 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
                    "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
     title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")
     extra: dict[str, Any] = {"legend": LEGEND_BELOW, "height": 480} if paths else {"height": 420}
-    return _figure(traces, title, "intercept", f"slope of {design.terms[0]}", **extra,
+    return _figure(traces, title, "intercept", f"slope of {plot(design.terms[0])}", **extra,
                    xaxis={"range": [lo[0], hi[0]]}, yaxis={"range": [lo[1], hi[1]]})
 
 

@@ -16,28 +16,30 @@ import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, read_csv
 
-from . import state
+from . import fields, state
+from .text import clip, md
 
 MAX_SHARED_ROWS = 500
 MAX_SHARED_BYTES = 64 * 1024  # decompressed CSV
-SETTINGS = {  # query key -> (session key, parser)
-    "opt": ("cfg_optimizer", str), "lr": ("cfg_lr", float), "epochs": ("cfg_epochs", int),
-    "batch": ("cfg_batch", int), "std": ("cfg_standardize", lambda v: v == "1"), "seed": ("cfg_seed", int),
-    "dtype": ("cfg_dtype", str), "mom": ("cfg_momentum", float), "l2": ("cfg_l2", float),
-    "val": ("cfg_val", lambda v: v == "1"), "vfrac": ("cfg_val_frac", float), "vseed": ("cfg_val_seed", int),
-}
+NUMBERS = {"lr": "cfg_lr", "epochs": "cfg_epochs", "batch": "cfg_batch", "seed": "cfg_seed", "mom": "cfg_momentum",
+           "l2": "cfg_l2", "vfrac": "cfg_val_frac", "vseed": "cfg_val_seed", "deg": "sel_degree"}
+SWITCHES = {"std": "cfg_standardize", "val": "cfg_val", "icpt": "sel_intercept"}  # "1" or "0"
+CHOICES = {"opt": ("cfg_optimizer", OPTIMIZERS), "dtype": ("cfg_dtype", ("float32", "float64"))}
 
 
-def share_query() -> dict[str, str]:
-    """The current settings and column choice, plus the data if it has at most MAX_SHARED_ROWS rows."""
+def share_query() -> dict[str, str | list[str]]:
+    """The current settings and column choice, plus the data if it has at most MAX_SHARED_ROWS rows.
+    Features go as repeated ``x`` parameters: a column name may contain a comma."""
     ss = st.session_state
-    q = {"opt": ss.cfg_optimizer, "lr": repr(float(ss.cfg_lr)), "epochs": str(int(ss.cfg_epochs)),
-         "batch": str(int(ss.cfg_batch)), "std": "1" if ss.cfg_standardize else "0", "seed": str(int(ss.cfg_seed)),
-         "dtype": ss.cfg_dtype, "mom": repr(float(ss.cfg_momentum)), "l2": repr(float(ss.cfg_l2)),
-         "y": ss.sel_target, "x": ",".join(ss.sel_features), "deg": str(int(ss.sel_degree)),
-         "icpt": "1" if ss.sel_intercept else "0"}
-    if ss.cfg_val:
-        q.update(val="1", vfrac=repr(float(ss.cfg_val_frac)), vseed=str(int(ss.cfg_val_seed)))
+    q: dict[str, str | list[str]] = {"opt": ss.cfg_optimizer, "dtype": ss.cfg_dtype}
+    for key, name in NUMBERS.items():
+        q[key] = str(int(ss[name])) if fields.FIELDS[name].integer else repr(float(ss[name]))
+    for key, name in SWITCHES.items():
+        q[key] = "1" if ss[name] else "0"
+    if not ss.cfg_val:
+        for key in ("val", "vfrac", "vseed"):
+            q.pop(key)
+    q.update(y=ss.sel_target, x=list(ss.sel_features))
     df: pd.DataFrame = ss.ds_df
     if len(df) <= MAX_SHARED_ROWS:
         cols = [c for c in [*ss.sel_features, ss.sel_target] if c in df.columns]
@@ -56,7 +58,7 @@ def share_url() -> str:
     head, _, last = base.rpartition("/")
     if last in PAGE_SLUGS and "//" in head:
         base = head
-    return f"{base}/?{urlencode(share_query())}"
+    return f"{base}/?{urlencode(share_query(), doseq=True)}"
 
 
 def show_notice() -> None:
@@ -80,45 +82,74 @@ def _decode_data(text: str) -> bytes:
     return out
 
 
-def apply_query(params: Mapping[str, str]) -> list[str]:
-    """Restore settings and data from a share link; return problems as plain sentences (nothing raises)."""
+def _refused(key: str, value: str, why: str) -> str:
+    return f"Ignored the shared setting {md(key)}={md(repr(value), 60)}: {why}."
+
+
+def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
+    """Restore settings and data from a share link; return problems as plain sentences (nothing raises).
+
+    A link may only set what the sidebar can show: a number outside its widget's bounds or finer than it
+    displays, an unknown choice or column is refused with a message naming the field, and the default stays.
+    """
     ss = st.session_state
     problems: list[str] = []
+
+    def one(key: str) -> str:
+        value = params[key]
+        return value[-1] if isinstance(value, list) else str(value)
+
     if "data" in params:
         try:
-            df = read_csv(_decode_data(params["data"]), max_bytes=MAX_SHARED_BYTES)
+            df = read_csv(_decode_data(one("data")), max_bytes=MAX_SHARED_BYTES)
         except (ValueError, zlib.error, LinregError) as exc:
-            problems.append(f"The shared data could not be read ({exc}); the tutorial data is loaded instead.")
+            problems.append(f"The shared data could not be read ({md(exc, 300)}); the tutorial data is loaded instead.")
         else:
-            features = [f for f in params.get("x", "").split(",") if f] or None
-            state.set_dataset(df, str(params.get("name", "Shared data"))[:80], params.get("y"), features)
-    for key, (name, parse) in SETTINGS.items():
+            cols = [str(c) for c in df.columns]
+            xs = params.get("x", [])
+            xs = [xs] if isinstance(xs, str) else list(xs)
+            if len(xs) == 1 and xs[0] not in cols:  # links made before features were repeated parameters
+                xs = [f for f in xs[0].split(",") if f]
+            target = one("y") if "y" in params else None
+            missing = [c for c in [*([target] if target else []), *xs] if c not in cols]
+            if missing:
+                problems.append(f"Ignored the shared column choice: {md(', '.join(map(repr, missing)), 200)} "
+                                "is not a column of the shared data; its own columns are chosen instead.")
+                target, xs = None, []
+            name = one("name") if "name" in params else "Shared data"
+            state.set_dataset(df, clip(name, 80), target, xs or None)
+    for key, (name, options) in CHOICES.items():
         if key in params:
-            try:
-                value = parse(params[key])
-            except ValueError:
-                problems.append(f"Ignored the shared setting {key}={params[key]!r}: not a valid value.")
-                continue
-            if key == "opt" and value not in OPTIMIZERS:
-                problems.append(f"Ignored the shared optimizer {value!r}: choose one of {', '.join(OPTIMIZERS)}.")
-                continue
+            value = one(key)
+            if value in options:
+                ss[name] = value
+            else:
+                problems.append(_refused(key, value, f"choose one of {', '.join(options)}"))
+    for key, name in SWITCHES.items():
+        if key in params:
+            value = one(key)
+            if value in ("0", "1"):
+                ss[name] = value == "1"
+            else:
+                problems.append(_refused(key, value, "it must be 1 (on) or 0 (off)"))
+    for key, name in NUMBERS.items():
+        if key not in params:
+            continue
+        f, text = fields.FIELDS[name], one(key)
+        try:
+            value = f.parse(text)
+        except ValueError:
+            problems.append(_refused(key, text, f"{f.label} must be {f.describe()}"))
+            continue
+        why = f.problem(value)
+        if why is None:
             ss[name] = value
-    try:
-        if "deg" in params:
-            ss.sel_degree = max(1, min(20, int(params["deg"])))
-        if "icpt" in params:
-            ss.sel_intercept = params["icpt"] != "0"
-    except ValueError:
-        problems.append("Ignored the shared polynomial degree: not a whole number.")
-    frac, vseed = ss.cfg_val_frac, ss.cfg_val_seed
-    if not (0.05 <= frac <= 0.5 and 0 <= vseed <= 2**31 - 1):
-        problems.append(f"Ignored the shared validation split (share {frac!r}, seed {vseed!r}): the share must be "
-                        "between 0.05 and 0.5 and the seed a whole number ≥ 0.")
-        ss.cfg_val_frac, ss.cfg_val_seed = state.DEFAULTS["cfg_val_frac"], state.DEFAULTS["cfg_val_seed"]
+        else:
+            problems.append(_refused(key, text, f"{f.label}: {why}"))
     try:
         state.train_config().validate()
     except LinregError as exc:
-        problems.append(f"The shared settings are not valid ({exc}); the defaults are restored.")
+        problems.append(f"The shared settings are not valid ({md(exc, 300)}); the defaults are restored.")
         for name, default in state.DEFAULTS.items():
             if name.startswith("cfg_"):
                 ss[name] = default
@@ -132,7 +163,7 @@ def apply_once() -> None:
     if ss.get("_share_checked"):
         return
     ss._share_checked = True
-    params = {k: st.query_params[k] for k in st.query_params}
+    params = {k: st.query_params.get_all(k) for k in st.query_params}
     if params:
         ss._share_problems = apply_query(params)
         ss._share_applied = True

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-import threading
-import time
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,21 +21,25 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import (
+    DataError,
     Design,
     ExactFit,
     FitStats,
     LinregError,
     LrGuidance,
     TrainConfig,
+    TrainStart,
     build_design,
-    fit_exact,
+    fit_exact_design,
     fit_stats,
     lr_guidance,
     numeric_columns,
     train_val_split,
 )
 
-from . import presets
+from . import fields, jobs, presets
+from .run import RunRecord
+from .text import md
 
 DEFAULTS: dict[str, Any] = {
     # The tutorial: SGD, lr 0.01, 100 full-batch epochs, float32.
@@ -122,17 +125,22 @@ def init() -> None:
 
 
 def bind(name: str, on_change: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Widget kwargs (key, on_change) that keep ``st.session_state[name]`` as the persistent value."""
+    """Widget kwargs (key, on_change) that keep ``st.session_state[name]`` as the persistent value.
+
+    A number setting with a :class:`~studio.fields.Field` also gets its bounds and format, and a typed value
+    is stored as the widget shows it (so what runs is what the sidebar shows).
+    """
     ss = st.session_state
     wkey = "_w_" + name
     ss[wkey] = ss[name]
+    spec = fields.field(name)
 
     def store() -> None:
-        ss[name] = ss[wkey]
+        ss[name] = spec.snap(ss[wkey]) if spec is not None else ss[wkey]
         if on_change is not None:
             on_change()
 
-    return {"key": wkey, "on_change": store}
+    return {"key": wkey, "on_change": store, **(spec.widget() if spec is not None else {})}
 
 
 def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features: list[str] | None = None,
@@ -161,20 +169,79 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
     ss.run = None
 
 
+_TYPED_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _typed_number(value: Any, row: int, column: str) -> float:
+    """A number typed into a cell of a numeric column (text: the grid's own number editor drops the 'e'
+    of 1e5, so those columns are edited as text). Blank is a missing value; anything else is refused."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return float("nan")
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        text = str(value).strip()
+        if not text:
+            return float("nan")
+        if not _TYPED_NUMBER.fullmatch(text):
+            hint = " Use a dot as the decimal separator." if "," in text else ""
+            raise DataError(f"Row {row}, column {md(column)}: {md(repr(text), 60)} is not a number.{hint} "
+                            "The edit was not applied.")
+        number = float(text)
+    if not math.isfinite(number):
+        raise DataError(f"Row {row}, column {md(column)}: {md(repr(str(value)), 60)} is beyond double precision "
+                        "(about ±1.8e308). The edit was not applied.")
+    return number
+
+
+def _number_text(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    text = repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def editable_table() -> pd.DataFrame:
+    """The dataset as the Data page's editor shows it: numeric columns as text (cached per dataset version).
+
+    The grid's own number editor drops the 'e' of a typed 1e5 and stores 15; as text, what is typed arrives
+    whole and :func:`apply_editor_changes` parses it (or refuses it with a message).
+    """
+    ss = st.session_state
+    cached = ss.get("_editor_table")
+    if cached is None or cached[0] != ss.ds_version:
+        df = ss.ds_df.copy()
+        for col in numeric_columns(df):
+            df[col] = [_number_text(v) for v in df[col].tolist()]
+        cached = ss._editor_table = (ss.ds_version, df)
+    return cached[1]
+
+
 def apply_editor_changes(df: pd.DataFrame, changes: dict[str, Any]) -> pd.DataFrame:
-    """Apply ``st.data_editor`` deltas (edited/added/deleted rows, positional) to ``df``."""
+    """Apply ``st.data_editor`` deltas (edited/added/deleted rows, positional) to ``df``.
+
+    Cells of numeric columns must hold numbers (see :func:`_typed_number`): a bad one raises DataError and
+    nothing is applied. Row numbers in messages are the table's, counted from 1.
+    """
     out = df.copy()
+    numeric = set(numeric_columns(df))
+
+    def value(v: Any, row: int, col: str) -> Any:
+        return _typed_number(v, row, col) if col in numeric else v
+
     for pos, cols in (changes.get("edited_rows") or {}).items():
         for col, val in cols.items():
-            out.iloc[int(pos), out.columns.get_loc(col)] = val
+            out.iloc[int(pos), out.columns.get_loc(col)] = value(val, int(pos) + 1, col)
     deleted = sorted(int(i) for i in changes.get("deleted_rows") or [])
     if deleted:
         out = out.drop(index=out.index[deleted])
     added = [r for r in (changes.get("added_rows") or []) if r]
     if added:
-        out = pd.concat([out, pd.DataFrame(added, columns=list(out.columns))], ignore_index=True)
+        first = len(out) + 1
+        rows = [{c: value(v, first + i, c) for c, v in r.items()} for i, r in enumerate(added)]
+        out = pd.concat([out, pd.DataFrame(rows, columns=list(out.columns))], ignore_index=True)
     for col in out.columns:  # keep numbers numeric after edits
-        if out[col].dtype == object:
+        if col in numeric or out[col].dtype == object:
             conv = pd.to_numeric(out[col], errors="coerce")
             if conv.notna().sum() == out[col].notna().sum():
                 out[col] = conv
@@ -228,7 +295,7 @@ def current_problem() -> Problem:
         if ss.cfg_val:
             full = design
             design, validation = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
-        exact = fit_exact(design.X, design.y, design.fit_intercept, design.terms)
+        exact = fit_exact_design(design)  # a polynomial is solved in a well-conditioned basis
         problem = Problem(design, exact, fit_stats(design, exact), key, validation, full)
     except LinregError as exc:
         ss._problem = (key, exc)
@@ -253,7 +320,7 @@ def problem_or_stop(context: str) -> Problem:
     try:
         return current_problem()
     except LinregError as exc:
-        st.error(f"The current data can't be {context}: {exc}")
+        st.error(f"The current data can't be {context}: {md(exc, 2000)}")
         st.page_link("pages/data.py", label="Fix the data or the column choice on the Data page",
                      icon=":material/table:")
         st.stop()
@@ -269,14 +336,13 @@ def train_config() -> TrainConfig:
     )
 
 
-def new_run(problem: Problem, config: TrainConfig) -> dict[str, Any]:
-    """A run record; the live callback fills it in place so an interrupted run keeps its progress."""
-    run = {
-        "key": problem.key, "config": config, "status": "running", "reason": None, "history": [], "val_history": [],
-        "intercept": None, "coef": None, "epochs_run": 0, "device": None, "train_seconds": 0.0,
-        "draws": 0, "draw_seconds": 0.0, "dataset": st.session_state.ds_name, "started": time.time(),
-        "lock": threading.Lock(),  # the loop (possibly still unwinding) and a new script run both touch it
-    }
+def new_run(problem: Problem, config: TrainConfig, start: TrainStart) -> RunRecord:
+    """A run record at the trainer's starting point, current and first in the runs table; the training job
+    fills it in place."""
+    run = RunRecord(problem.key, config, st.session_state.ds_name, device=start.device,
+                    intercept=start.initial_intercept, coef=list(start.initial_coef))
+    if start.initial_intercept is not None and len(start.initial_coef) == 1:
+        run.path = [(start.initial_intercept, start.initial_coef[0])]
     st.session_state.run = run
     runs = st.session_state.runs
     runs.append(run)  # the same record: the runs table sees stopped and diverged runs as they end
@@ -288,21 +354,21 @@ def runs_table(problem: Problem | None) -> pd.DataFrame:
     """This session's runs, newest first: settings, outcome, final loss and the gap to the exact fit."""
     rows = []
     for i, run in enumerate(st.session_state.runs, start=1):
-        cfg = run["config"]
-        same = problem is not None and run["key"] == problem.key and run["coef"] is not None
+        cfg = run.config
+        same = problem is not None and run.key == problem.key and run.has_model
         rows.append({
-            "run": i, "dataset": run["dataset"], "optimizer": cfg.optimizer, "lr": cfg.lr, "epochs": cfg.epochs,
-            "batch": cfg.batch_size or "full", "standardize": cfg.standardize, "status": run["status"],
-            "epochs run": run["epochs_run"], "final loss": run["history"][-1] if run["history"] else None,
-            "validation loss": run["val_history"][-1] if run.get("val_history") else None,
-            "gap to exact": gap(run, problem.exact) if same else None, "seconds": run["train_seconds"],
+            "run": i, "dataset": run.dataset, "optimizer": cfg.optimizer, "lr": cfg.lr, "epochs": cfg.epochs,
+            "batch": cfg.batch_size or "full", "standardize": cfg.standardize, "status": run.status,
+            "epochs run": run.epochs_run, "final loss": run.final_loss,
+            "validation loss": run.val_history[-1] if run.val_history else None,
+            "gap to exact": gap(run.params, problem.exact) if same else None, "seconds": run.train_seconds,
         })
     return pd.DataFrame(rows[::-1])
 
 
 def reopen_settings(index: int) -> None:
     """Put run ``index``'s (1-based) settings back into the sidebar."""
-    cfg = st.session_state.runs[index - 1]["config"]
+    cfg = st.session_state.runs[index - 1].config
     ss = st.session_state
     ss.cfg_optimizer, ss.cfg_lr, ss.cfg_epochs, ss.cfg_batch = cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size
     ss.cfg_standardize, ss.cfg_seed, ss.cfg_dtype, ss.cfg_momentum = cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum
@@ -310,13 +376,11 @@ def reopen_settings(index: int) -> None:
     ss.cfg_lr_slider = nearest_lr_step(cfg.lr)
 
 
-def mark_interrupted() -> None:
-    """A run still 'running' at the start of a script run was interrupted (Stop, page switch, new input)."""
-    run = st.session_state.get("run")
-    if run and run["status"] == "running":
-        with run["lock"]:
-            run["status"] = "stopped"
-            run["reason"] = f"Stopped at epoch {run['epochs_run']:,}: training was interrupted; the partial model is kept."
+def leave_pages(on_train_page: bool) -> None:
+    """At the start of a script run: a race still running was interrupted (races run in the script), and a
+    training job goes on only while the Train page is shown."""
+    if not on_train_page:
+        jobs.job_slot().stop(jobs.LEFT)
     stop_race("interrupted")
 
 
@@ -333,14 +397,22 @@ def stop_race(why: str = "by you") -> None:
 
 
 def run_matches(problem: Problem) -> bool:
+    """The current run trained on this problem (same data and columns) and has a model to show."""
     run = st.session_state.get("run")
-    return bool(run) and run["key"] == problem.key and run["coef"] is not None
+    return run is not None and run.key == problem.key and run.has_model
 
 
-def gap(run: dict[str, Any], exact: ExactFit) -> float:
-    """Largest absolute difference between the run's parameters and the exact ones."""
-    gd = np.asarray(([run["intercept"]] if exact.intercept is not None else []) + list(run["coef"]), dtype=np.float64)
+def gap(params: tuple[float | None, Any], exact: ExactFit) -> float:
+    """Largest absolute difference between (intercept, coef) and the exact parameters."""
+    b, w = params
+    gd = np.asarray(([b] if exact.intercept is not None else []) + list(w), dtype=np.float64)
     return float(np.max(np.abs(gd - exact.params)))
+
+
+def model_note(design: Design) -> str:
+    """'y ~ x + x^2' (Markdown-escaped names), with '(no intercept)' when fitted through the origin."""
+    terms = " + ".join(md(t) for t in design.terms)
+    return f"{md(design.target)} ~ {terms}" + ("" if design.fit_intercept else " (no intercept)")
 
 
 def plural(n: int, word: str) -> str:
@@ -354,10 +426,13 @@ def rows_note(problem: Problem) -> str:
     return f"{plural(problem.design.n_samples, 'training row')} + {plural(problem.validation.n_samples, 'validation row')}"
 
 
-def validation_mse(design: Design, params: tuple[float | None, Any]) -> float:
-    """MSE of (intercept, coef) on ``design``'s rows."""
-    b, w = params
-    pred = design.X @ np.asarray(w, dtype=np.float64) + (b or 0.0)
+def validation_mse(design: Design, params: tuple[float | None, Any] | ExactFit) -> float:
+    """MSE on ``design``'s rows of (intercept, coef) — or of an exact fit, evaluated in its own basis."""
+    if isinstance(params, ExactFit):
+        pred = params.predict(design.X)
+    else:
+        b, w = params
+        pred = design.X @ np.asarray(w, dtype=np.float64) + (b or 0.0)
     return float(np.mean((design.y - pred) ** 2))
 
 
@@ -380,11 +455,10 @@ def degree_sweep(problem: Problem) -> pd.DataFrame | None:
         try:
             full = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept))
             tr, va = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
-            ex = fit_exact(tr.X, tr.y, tr.fit_intercept, tr.terms)
+            ex = fit_exact_design(tr)
         except LinregError:
             break  # too few rows for this many terms: higher degrees cannot be fitted either
-        rows.append({"degree": degree, "training MSE": validation_mse(tr, (ex.intercept, ex.coef)),
-                     "validation MSE": validation_mse(va, (ex.intercept, ex.coef))})
+        rows.append({"degree": degree, "training MSE": validation_mse(tr, ex), "validation MSE": validation_mse(va, ex)})
     out = pd.DataFrame(rows) if len(rows) >= 2 else None  # one degree alone is no curve
     ss._sweep = (problem.key, out)
     return out

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .text import tex
+
 
 def name(term: str) -> str:
-    """A term such as ``total_bill^2`` as upright LaTeX with a real exponent."""
-    base, _, power = term.partition("^")
-    return r"\mathrm{" + base.replace("_", r"\_") + "}" + (f"^{{{power}}}" if power else "")
+    """A term such as ``total_bill^2`` as upright LaTeX with a real exponent; any other character of a
+    (user-chosen) column name is escaped, so a name can never inject a command."""
+    base, caret, power = term.rpartition("^")
+    if caret and power.isdigit() and base:
+        return tex(base) + f"^{{{power}}}"
+    return tex(term)
 
 
 def num(v: float, digits: int = 6) -> str:

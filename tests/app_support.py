@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from linreg_core import LinregError, TrainConfig, build_design, read_csv, train
+from studio.run import RunRecord
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TUTORIAL = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]})
@@ -65,17 +67,28 @@ def goto(at: AppTest, page: str) -> AppTest:
     return at
 
 
+def plain(markdown: str) -> str:
+    """Markdown source as the reader sees the text: backslash escapes and invisible word joiners
+    (studio/text.py) removed."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(elements) -> list[str]:
-    return [e.value for e in elements]
+    return [plain(e.value) for e in elements]
+
+
+def chart_specs(at: AppTest) -> list[dict]:
+    """Every Plotly figure on the page: st.plotly_chart's and the live charts' (studio/live_chart.py)."""
+    specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+    for el in at.get("bidi_component"):
+        if el.proto.component_name.endswith("linreg_live_chart"):
+            specs.append(json.loads(json.loads(el.proto.json)["figure"]))
+    return specs
 
 
 def figures(at: AppTest) -> dict[str, dict]:
     """Plotly figures on the page, by title."""
-    out = {}
-    for el in at.get("plotly_chart"):
-        spec = json.loads(el.proto.spec)
-        out[spec["layout"]["title"]["text"]] = spec
-    return out
+    return {spec["layout"]["title"]["text"]: spec for spec in chart_specs(at)}
 
 
 def trace_values(trace: dict, axis: str) -> np.ndarray:
@@ -115,10 +128,20 @@ def edit_table(at: AppTest, edits: dict) -> AppTest:
     return at
 
 
-def train_clicked(at: AppTest) -> dict:
+def train_clicked(at: AppTest) -> RunRecord:
+    """Press Train, wait for the background job to end, and show the page as it is then."""
     at.button(key="btn_train").click().run()
     assert not at.exception
-    return at.session_state.run
+    return finish_run(at)
+
+
+def finish_run(at: AppTest) -> RunRecord:
+    run = at.session_state.run
+    if run is not None:
+        assert run.finished.wait(120), "the training job did not end"
+        at.run()
+        assert not at.exception
+    return run
 
 
 def library_history(df: pd.DataFrame, target: str, features: list[str] | None = None, **config) -> list[float]:

@@ -17,6 +17,7 @@ import streamlit.config
 from app_support import (
     goto,
     library_error,
+    plain,
     run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     start,
     texts,
@@ -25,7 +26,7 @@ from app_support import (
 )
 from streamlit.testing.v1 import AppTest
 
-from linreg_core import LinregError, TrainConfig, build_design, fit_exact, read_csv
+from linreg_core import LinregError, TrainConfig, build_design, fit_exact_design, read_csv
 
 pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
@@ -39,8 +40,7 @@ IRIS_READY = "Ready: 150 rows, model petal_width ~ petal_length."
 def design_error(df: pd.DataFrame, target: str, features: list[str], degree: int = 1, intercept: bool = True) -> str:
     """The message the library gives for this column choice (what the Data page builds: design, then exact fit)."""
     with pytest.raises(LinregError) as info:
-        design = build_design(df, target, features, degree, intercept)
-        fit_exact(design.X, design.y, design.fit_intercept, design.terms)
+        fit_exact_design(build_design(df, target, features, degree, intercept))
     return str(info.value)
 
 
@@ -65,7 +65,7 @@ def upload_refused(at: AppTest, name: str, data: bytes, message: str) -> None:
     pd.testing.assert_frame_equal(ss.ds_df, before)
     assert texts(at.success) == [IRIS_READY]
     goto(at, "train")
-    assert at.caption[0].value.startswith(f"**{IRIS}** · 150 rows")
+    assert plain(at.caption[0].value).startswith(f"**{IRIS}** · 150 rows")
     goto(at, "data")
 
 
@@ -88,9 +88,9 @@ def assert_still_usable(at: AppTest) -> None:
     assert texts(at.success) == ["Ready: 4 rows, model y ~ x."]
     goto(at, "train")
     run = train_clicked(at)
-    assert run["status"] == "completed", run["reason"]
+    assert run.status == "completed", run.reason
     assert not at.error
-    assert at.success[0].value.startswith("**Completed** after")
+    assert plain(at.success[0].value).startswith("**Completed** after")
 
 
 def csv_bytes(df: pd.DataFrame) -> bytes:
@@ -183,7 +183,8 @@ def test_degree_too_high_for_the_distinct_values_is_rank_deficient():
     message = design_error(read_csv(data), "y", ["x"], degree=4)
     assert texts(at.error) == [message]
     assert "rank deficient (rank 3 < 5 parameters)" in message
-    assert "lower the polynomial degree" in message
+    assert "'x' has only 3 distinct values, so a polynomial of degree at most 2 can be fitted" in message
+    assert "Lower the polynomial degree" in message
     goto(at, "train")
     assert texts(at.error) == [f"The current data can't be trained on: {message}"]
     goto(at, "data")
@@ -338,7 +339,7 @@ def test_choosing_a_feature_as_target_keeps_the_other_features():
     assert not at.error
     assert texts(at.success) == ["Ready: 5 rows, model a ~ b."]
     goto(at, "train")
-    assert train_clicked(at)["status"] == "completed"
+    assert train_clicked(at).status == "completed"
     assert_still_usable(at)
 
 
@@ -402,7 +403,7 @@ def test_invalid_training_settings_from_a_crafted_session_are_refused(case):
     at.number_input(key="_w_cfg_epochs").set_value(100).run()
     assert not at.exception
     assert (at.session_state.cfg_lr, at.session_state.cfg_epochs) == (0.01, 100)
-    assert train_clicked(at)["status"] == "completed"
+    assert train_clicked(at).status == "completed"
     assert not at.error
     assert_still_usable(at)
 
@@ -412,16 +413,33 @@ def test_a_learning_rate_that_diverges_keeps_finite_parameters():
     at.number_input(key="_w_cfg_lr").set_value(10.0).run()
     assert not at.exception
     run = train_clicked(at)
-    assert run["status"] == "diverged"
+    assert run.status == "diverged"
     errors = texts(at.error)
     assert len(errors) == 1
     assert "diverged" in errors[0] and "smaller learning rate" in errors[0]
     assert not at.success
-    assert run["coef"] is not None and all(math.isfinite(c) for c in run["coef"])
-    assert run["intercept"] is not None and math.isfinite(run["intercept"])
-    assert run["history"] and all(math.isfinite(v) for v in run["history"])
+    assert run.coef is not None and all(math.isfinite(c) for c in run.coef)
+    assert run.intercept is not None and math.isfinite(run.intercept)
+    assert run.history and all(math.isfinite(v) for v in run.history)
     # A smaller learning rate trains.
     at.number_input(key="_w_cfg_lr").set_value(0.01).run()
-    assert train_clicked(at)["status"] == "completed"
+    assert train_clicked(at).status == "completed"
     assert not at.error
     assert_still_usable(at)
+
+
+@pytest.mark.parametrize("degree", [6, 10])
+def test_a_high_degree_polynomial_of_years_is_ill_conditioned_not_dependent(degree):
+    """Gapminder: life expectancy by year, 12 distinct years. Raw powers of 1952..2007 are nearly collinear in
+    float64, but a degree-10 polynomial is well defined: the app fits it, and says how far to trust it."""
+    at = goto(start(), "data")
+    at.button(key="preset_gapminder").click().run()
+    at.number_input(key="_w_sel_degree").set_value(degree).run()
+    assert not at.exception and not at.error
+    assert any(s.startswith("Ready: 1,704 rows") for s in texts(at.success))
+    goto(at, "results")
+    assert not at.error
+    notes = " ".join(texts(at.warning))
+    assert "ill-conditioned" in notes.lower() and "significant digits" in notes, notes
+    exact = at.session_state._problem[1].exact
+    assert exact.rank == degree + 1

@@ -13,6 +13,7 @@ from app_support import (  # noqa: F401
     texts,
     trace_values,
     traces,
+    train_clicked,
 )
 
 from linreg_core import TrainConfig, Trainer, build_design, race, train, train_val_split
@@ -95,16 +96,14 @@ def test_validation_split_draws_both_curves_and_matches_the_library():
     at.number_input(key="_w_cfg_lr").set_value(0.1)
     at.number_input(key="_w_cfg_epochs").set_value(500).run()
     assert any("24 training rows + 6 validation rows" in c for c in texts(at.caption))
-    at.button(key="btn_train").click().run()
-    assert not at.exception
-    run = at.session_state.run
-    assert len(run["val_history"]) == len(run["history"]) == 500
+    run = train_clicked(at)
+    assert len(run.val_history) == len(run.history) == 500
     from studio.presets import wave
 
     full = build_design(wave(), "y", ["x"], degree=3)
     tr, va = train_val_split(full, 0.2, seed=0)
     ref = train(tr, TrainConfig(lr=0.1, epochs=500, standardize=True), validation=va)
-    np.testing.assert_allclose(run["val_history"], ref.val_loss_history, rtol=1e-12)
+    np.testing.assert_allclose(run.val_history, ref.val_loss_history, rtol=1e-12)
     loss = traces(figures(at)["Loss (MSE) per epoch"])
     assert set(loss) >= {"training loss", "validation MSE"}
     np.testing.assert_allclose(trace_values(loss["validation MSE"], "y"), ref.val_loss_history, rtol=1e-12)
@@ -257,7 +256,7 @@ def test_how_it_works_shows_whichever_the_user_moved_last():
     at.number_input(key="_w_step_k").set_value(7).run()
     at.button(key="btn_stepk").click().run()
     goto(at, "train")
-    at.button(key="btn_train").click().run()  # a Train run after the stepping: it is the live model now
+    train_clicked(at)  # a Train run after the stepping: it is the live model now
     goto(at, "how_it_works")
     info = "\n".join(texts(at.info))
     assert "your last Train run's model, after 100 epochs" in info
@@ -281,14 +280,14 @@ def test_how_it_works_without_an_intercept_drops_the_bias():
 
 def test_how_it_works_prints_the_last_run_like_the_tutorial():
     at = start()
-    at.button(key="btn_train").click().run()
-    h = at.session_state.run["history"]
+    train_clicked(at)
+    h = at.session_state.run.history
     goto(at, "how_it_works")
     code = _codes(at)
     assert f"epoch 0, loss {h[0]:.6g}" in code and f"epoch 99, loss {h[-1]:.6g}" in code
     assert "your last Train run's model, after 100 epochs" in "\n".join(texts(at.info))
     run = at.session_state.run
-    assert f"linear.weight: [{run['coef'][0]:.6g}]" in code and f"linear.bias: [{run['intercept']:.6g}]" in code
+    assert f"linear.weight: [{run.coef[0]:.6g}]" in code and f"linear.bias: [{run.intercept:.6g}]" in code
 
 
 def test_results_and_share_link_carry_the_validation_split():
@@ -296,7 +295,7 @@ def test_results_and_share_link_carry_the_validation_split():
     at.toggle(key="_w_cfg_val").set_value(True).run()
     at.slider(key="_w_cfg_val_frac").set_value(0.3)
     at.number_input(key="_w_cfg_val_seed").set_value(4).run()
-    at.button(key="btn_train").click().run()
+    train_clicked(at)
     run = at.session_state.run
     goto(at, "results")
     metrics = at.dataframe[0].value
@@ -304,11 +303,11 @@ def test_results_and_share_link_carry_the_validation_split():
     assert label in metrics.index
     p = at.session_state._problem[1]
     assert metrics.loc[label, "gradient descent"] == pytest.approx(
-        float(np.mean((p.validation.y - p.validation.X @ np.asarray(run["coef"]) - run["intercept"]) ** 2)))
+        float(np.mean((p.validation.y - p.validation.X @ np.asarray(run.coef) - run.intercept) ** 2)))
     # The predictions file covers every row and says which were held out.
     from linreg_core import predictions_csv
 
-    full_csv = predictions_csv(at.session_state.ds_df, p.full, (run["intercept"], run["coef"]), p.exact, p.split_labels())
+    full_csv = predictions_csv(at.session_state.ds_df, p.full, (run.intercept, run.coef), p.exact, p.split_labels())
     import io
 
     import pandas as pd
@@ -333,10 +332,10 @@ def test_several_features_mark_the_validation_rows_on_predicted_vs_actual(multi_
     goto(at, "train")
     at.toggle(key="_w_cfg_val").set_value(True).run()
     at.toggle(key="_w_cfg_standardize").set_value(True).run()
-    at.button(key="btn_train").click().run()
+    train_clicked(at)
     assert not at.exception
     fig = traces(figures(at)["Predicted vs actual"])
     run, p = at.session_state.run, at.session_state._problem[1]
     assert len(trace_values(fig["validation rows"], "x")) == p.validation.n_samples == 40
-    pred = p.validation.X @ np.asarray(run["coef"]) + run["intercept"]
+    pred = p.validation.X @ np.asarray(run.coef) + run.intercept
     np.testing.assert_allclose(trace_values(fig["validation rows"], "y"), pred, rtol=1e-5)

@@ -168,6 +168,8 @@ def test_stop_cuts_a_long_step_and_stepping_goes_on(page: Page):
     page.wait_for_selector(RUNNING)
     expect(page.get_by_text(re.compile(r"Stepping: epoch [1-9][\d,]* \("))).to_be_visible()
     page.get_by_role("button", name="Stop", exact=True).click()
+    # The page after the Stop, not the one still stepping: the progress line is gone once it has rendered.
+    expect(page.get_by_text(re.compile(r"Stepping: epoch"))).to_have_count(0)
     page.wait_for_selector(IDLE)
     text = page.get_by_text(re.compile(r"Epoch [\d,]+ / 1,000,000")).inner_text()
     done = int(re.search(r"Epoch ([\d,]+) /", text).group(1).replace(",", ""))

@@ -12,7 +12,8 @@ import tomllib
 from linreg_core import build_design, fit_exact, model_json
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for d in ("linreg_core", "studio", "pages") for p in (ROOT / d).rglob("*.py")] + [ROOT / "app.py"]
+SOURCES = [p for d in ("linreg_core", "studio", "pages") for p in (ROOT / d).rglob("*.py")]
+SOURCES += [ROOT / "app.py", ROOT / "serve.py"]
 
 
 def test_server_config_hides_error_details_and_keeps_protections_on():

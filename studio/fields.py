@@ -1,0 +1,88 @@
+"""The number settings' bounds and display precision, in one place for the widgets and for share links.
+
+A widget can only show values inside its bounds and at its precision: a value set from elsewhere (a share
+link, a re-opened run) that it cannot show would run while the sidebar shows something else. So the
+widgets take their bounds from here, values typed into them are snapped to what they show, and a share
+link's value is accepted only if :meth:`Field.problem` finds nothing wrong with it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from linreg_core._data import MAX_DEGREE
+
+_INT = re.compile(r"[+-]?\d{1,12}")
+_FLOAT = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?")
+
+
+@dataclass(frozen=True)
+class Field:
+    label: str  # the widget's label, which messages name
+    lo: float
+    hi: float
+    integer: bool = False
+    fmt: str | None = None  # printf format the widget displays a float with
+    step: float | None = None  # the widget's step
+    on_steps: bool = False  # a slider: values sit on lo + k·step
+
+    def widget(self) -> dict[str, Any]:
+        """Keyword arguments for st.number_input / st.slider."""
+        if self.integer:
+            return {"min_value": int(self.lo), "max_value": int(self.hi), "step": int(self.step or 1)}
+        return {"min_value": float(self.lo), "max_value": float(self.hi), "format": self.fmt, "step": self.step}
+
+    def snap(self, value: float) -> float:
+        """``value`` as the widget shows it (e.g. lr 0.1234567 shown as 0.123457 runs as 0.123457)."""
+        if self.integer:
+            return int(value)
+        return float(self.fmt % value) if self.fmt else float(value)
+
+    def parse(self, text: str) -> int | float:
+        """A number from a share link (never evaluated): ValueError unless it is a plain decimal number."""
+        text = text.strip()
+        if not (_INT if self.integer else _FLOAT).fullmatch(text):
+            raise ValueError(text)
+        return int(text) if self.integer else float(text)
+
+    def problem(self, value: float) -> str | None:
+        """Why the widget could not show ``value``, or None."""
+        if not math.isfinite(value) or not self.lo <= value <= self.hi:
+            return f"it must be {self.describe()}"
+        if not self.integer and self.snap(value) != value:
+            return f"the box shows it as {self.fmt % value}, so it must be given as that"
+        if self.on_steps:
+            k = (value - self.lo) / self.step
+            if abs(k - round(k)) > 1e-9:
+                return f"it must be a multiple of {self.step:g}"
+        return None
+
+    def describe(self) -> str:
+        if self.integer:
+            return f"a whole number from {int(self.lo):,} to {int(self.hi):,}"
+        return f"a number from {self.lo:g} to {self.hi:g}"
+
+
+FIELDS: dict[str, Field] = {
+    "cfg_lr": Field("Learning rate", 1e-9, 1e3, fmt="%.6g"),
+    "cfg_epochs": Field("Epochs", 1, 1_000_000, integer=True, step=100),
+    "cfg_batch": Field("Batch size", 0, 10_000_000, integer=True),
+    "cfg_seed": Field("Seed", 0, 2**31 - 1, integer=True),
+    "cfg_momentum": Field("Momentum", 0.0, 0.999, fmt="%.3f", step=0.05),
+    "cfg_l2": Field("L2 penalty", 0.0, 1e6, fmt="%.6g", step=0.01),
+    "cfg_tol": Field("Stop when loss changes less than", 0.0, 1.0, fmt="%.2g"),
+    "cfg_val_frac": Field("Validation share", 0.05, 0.5, fmt="%.2f", step=0.05, on_steps=True),
+    "cfg_val_seed": Field("Split seed", 0, 2**31 - 1, integer=True),
+    "sel_degree": Field("Polynomial degree", 1, MAX_DEGREE, integer=True),
+    "race_epochs": Field("Epochs", 1, 200_000, integer=True, step=100),
+    "race_lr": Field("Learning rate", 1e-9, 1e3, fmt="%.6g"),
+    "step_k": Field("Epochs per click (k)", 1, 100_000, integer=True),
+}
+
+
+def field(name: str) -> Field | None:
+    """The field for a session key (race lanes share one: race_lr_0 … race_lr_5)."""
+    return FIELDS.get(name) or (FIELDS["race_lr"] if name.startswith("race_lr_") else None)

@@ -44,17 +44,8 @@ def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_ar
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.read().decode().strip() == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("streamlit did not become healthy")
-            time.sleep(0.2)
+        if not wait_healthy(url, timeout, proc):
+            raise RuntimeError("streamlit did not become healthy")
         yield url
     finally:
         proc.terminate()
@@ -62,6 +53,21 @@ def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_ar
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
+    """Poll ``url``/_stcore/health until it says ok (True), the timeout passes or ``proc`` exits (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return True
+        except OSError:
+            pass
+        if (proc is not None and proc.poll() is not None) or time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
 
 
 @contextmanager
@@ -84,6 +90,30 @@ def framing_page(app_url: str, folder: Path) -> Iterator[str]:
     finally:
         other.shutdown()
         other.server_close()
+
+
+def assert_cannot_be_framed(browser, app_url: str, folder: Path) -> None:
+    """A page on another origin frames ``app_url``: Chromium must refuse (the frame shows its error page)."""
+    with framing_page(app_url, folder) as other:
+        page = browser.new_page()
+        page.goto(other)
+        page.wait_for_load_state("load")  # fires once the frame has loaded, or failed to
+        assert page.frames[1].url.startswith("chrome-error://"), page.frames[1].url
+        page.close()
+
+
+def load_noisy_line(page, points: int) -> None:
+    """On the Data page, generate ``points`` rows of the noisy line, then come back to Train."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+    page.wait_for_selector(IDLE)
+    page.get_by_test_id("stTab").filter(has_text="Noisy line generator").click()
+    set_number(page, "Points", str(points))
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_text(f"Ready: {points:,} rows", exact=False)).to_be_visible()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
+    page.wait_for_selector(IDLE)
 
 
 def set_number(page, label: str, value: str) -> None:

@@ -12,7 +12,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, set_number, streamlit_server
+from studio.testing import IDLE, ROOT, load_noisy_line, set_number, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 LOG = ARTIFACTS / "reliability-server.log"
@@ -70,14 +70,7 @@ def wait_all_runs_ended(deadline_s: float = 60.0) -> float:
 
 
 def test_stop_inside_the_first_epoch_of_a_million_row_minibatch_run(page: Page):
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
-    page.wait_for_selector(IDLE)
-    page.get_by_test_id("stTab").filter(has_text="Noisy line generator").click()
-    set_number(page, "Points", "1000000")
-    page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.get_by_text(re.compile(r"Ready: 1,000,000 rows"))).to_be_visible()
-    page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
-    page.wait_for_selector(IDLE)
+    load_noisy_line(page, 1_000_000)
     set_number(page, "Batch size", "1")  # a million optimizer steps per epoch: the epoch lasts about a minute
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"\(epoch 1: [\d,]+ / 1,000,000 rows\)"))).to_be_visible()

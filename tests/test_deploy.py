@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from studio.testing import IDLE, ROOT, framing_page, free_port, streamlit_server
+from studio.testing import IDLE, ROOT, assert_cannot_be_framed, free_port, streamlit_server, wait_healthy
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -47,17 +46,8 @@ def proxied(tmp_path_factory):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{proxy_port}"
         try:
-            deadline = time.monotonic() + 30
-            while True:  # poll nginx (and through it the app) until it answers
-                try:
-                    with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                        if r.read().decode().strip() == "ok":
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"nginx did not proxy the app: {(work / 'logs' / 'error.log').read_text()}")
-                time.sleep(0.2)
+            if not wait_healthy(url, 30, proc):  # nginx answers, and through it the app
+                pytest.fail(f"nginx did not proxy the app: {(work / 'logs' / 'error.log').read_text()}")
             yield url
         finally:
             proc.terminate()
@@ -81,9 +71,4 @@ def test_the_app_works_through_the_proxy_and_cannot_be_framed(proxied, browser, 
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
     page.close()
-    with framing_page(proxied, tmp_path) as other:
-        page = browser.new_page()
-        page.goto(other)
-        page.wait_for_load_state("load")  # fires once the frame has loaded, or failed to
-        assert page.frames[1].url.startswith("chrome-error://")  # Chromium refused to frame the app
-        page.close()
+    assert_cannot_be_framed(browser, proxied, tmp_path)

@@ -30,7 +30,7 @@ _EXPORTS = {
     **dict.fromkeys(["RaceCallback", "RaceLane", "RaceResult", "epochs_to_tolerance", "race"], "_race"),
     **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
     **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
-    **dict.fromkeys(["StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
+    **dict.fromkeys(["Change", "StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError",
         "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "ParameterError",
@@ -75,7 +75,7 @@ if TYPE_CHECKING:
     from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
     from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
     from ._stats import FitStats, fit_stats
-    from ._trainer import StepInfo, Trainer, TrainResult, build_optimizer, train
+    from ._trainer import Change, StepInfo, Trainer, TrainResult, build_optimizer, train
     from .errors import (
         ColumnNotFoundError,
         ConstantFeatureError,
@@ -93,6 +93,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OPTIMIZERS",
     "Callback",
+    "Change",
     "ColumnNotFoundError",
     "ConstantFeatureError",
     "DataError",

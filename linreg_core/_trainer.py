@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -60,6 +60,27 @@ class TrainResult:
         if self.intercept is None:
             return self.coef.copy()
         return np.concatenate([[self.intercept], self.coef])
+
+
+# Settings a run may change between epochs (Trainer.change); the rest define the problem or the model.
+CHANGEABLE = ("lr", "optimizer", "momentum", "epochs", "tol")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of course: from epoch ``epoch + 1`` on, ``setting`` was ``new`` instead of ``old``."""
+
+    epoch: int  # epochs completed when the change took effect
+    setting: str  # one of CHANGEABLE
+    old: object
+    new: object
+
+    def describe(self) -> str:
+        def show(v: object) -> str:
+            return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+        text = f"{self.setting} {show(self.old)} → {show(self.new)}"
+        return text + " (optimizer state reset)" if self.setting == "optimizer" else text
 
 
 def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9,
@@ -195,6 +216,8 @@ class Trainer:
     >>> tr.result().coef
     """
 
+    CHANGEABLE = CHANGEABLE  # what change() may set between epochs
+
     def __init__(self, design: Design, config: TrainConfig | None = None, validation: Design | None = None) -> None:
         config = (config or TrainConfig()).validate()
         _check_init(design, config)
@@ -250,6 +273,7 @@ class Trainer:
 
         self.history: list[float] = []
         self.val_history: list[float] = []
+        self.changes: list[Change] = []  # changes of course made between epochs (change())
         self.status: str | None = None  # None while more epochs can run; then one of STATUSES
         self.reason: str | None = None
         self.train_seconds = 0.0
@@ -442,7 +466,9 @@ class Trainer:
                 if not going:
                     break
                 if between is not None:
+                    waited = time.perf_counter()
                     between(len(history))
+                    t0 += time.perf_counter() - waited  # a pacing wait is not training time
         finally:
             self.train_seconds += time.perf_counter() - t0
             self.should_stop, self.batch_hooks = None, []
@@ -450,6 +476,42 @@ class Trainer:
         for cb in callbacks:
             cb.on_train_end(result)
         return result
+
+    def change(self, **settings: object) -> list[Change]:
+        """Change course between epochs: any of ``lr``, ``optimizer``, ``momentum``, ``epochs`` (the planned
+        total) and ``tol``. The model and history are kept; a new optimizer starts with fresh state (Adam's
+        moments, momentum's velocity), a new lr or momentum keeps it. Returns the changes made (also appended
+        to ``changes``); a run that had completed goes on when ``epochs`` grows.
+
+        >>> tr.run(50); tr.change(lr=0.05); tr.run()   # 50 epochs at the old lr, the rest at 0.05
+        """
+        fixed = sorted(set(settings) - set(CHANGEABLE))
+        if fixed:
+            raise ParameterError(f"The {fixed[0]!r} setting cannot change during a run (only "
+                                 f"{', '.join(CHANGEABLE)} can); start a new run to change it.")
+        new = replace(self.config, **settings).validate()
+        if new.epochs < self.epoch:
+            raise ParameterError(f"The 'epochs' parameter must be at least the {self.epoch:,} epochs already run. "
+                                 f"Got {new.epochs!r} instead.")
+        made = [Change(self.epoch, k, getattr(self.config, k), getattr(new, k)) for k in CHANGEABLE
+                if getattr(new, k) != getattr(self.config, k)]
+        if not made:
+            return []
+        old, self.config = self.config, new
+        if new.optimizer != old.optimizer:
+            foreach = False if self.device.type == "cpu" else None
+            self.optimizer = build_optimizer(new.optimizer, self.model.parameters(), new.lr, new.momentum, foreach=foreach)
+        else:
+            for group in self.optimizer.param_groups:
+                group["lr"] = new.lr
+                if new.optimizer == "momentum":
+                    group["momentum"] = new.momentum
+        if self.status == "completed" and new.epochs > self.epoch:
+            self.status, self.reason = None, None
+        elif self.status is None and new.epochs == self.epoch:
+            self.status = "completed"
+        self.changes.extend(made)
+        return made
 
     def resume(self) -> None:
         """After a stop, let :meth:`run_epoch` and :meth:`fit` go on (the model and optimizer state are kept)."""

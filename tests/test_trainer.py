@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pandas as pd
@@ -367,3 +368,88 @@ def test_too_few_rows_to_hold_out_is_a_clear_error(tutorial_df):
 
     with pytest.raises(InsufficientDataError, match="too few to hold out"):
         train_val_split(build_design(tutorial_df.iloc[:3], "y"), 0.5)
+
+
+# --- Trainer.change: a change of course between epochs --------------------------------------------------
+
+def _tutorial_loop_with_switch(x, y, epochs, switch_at, first, then):
+    """The tutorial loop that swaps its optimizer (``first``/``then`` build one from the parameters) after
+    ``switch_at`` epochs: the reference a change of course must follow."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    opt = first(model.parameters())
+    xt, yt = torch.tensor(x).float().reshape(-1, 1), torch.tensor(y).float().reshape(-1, 1)
+    losses = []
+    for epoch in range(epochs):
+        if epoch == switch_at:
+            opt = then(model.parameters(), opt)
+        loss = torch.nn.functional.mse_loss(model(xt), yt)
+        losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return losses
+
+
+def _set_lr(lr):
+    def then(params, opt):
+        for g in opt.param_groups:
+            g["lr"] = lr
+        return opt
+    return then
+
+
+@pytest.mark.parametrize("engine", ["stats", "autograd"])
+def test_changing_lr_mid_run_follows_a_loop_that_changes_lr_at_that_epoch(tutorial_df, engine):
+    design = build_design(tutorial_df, "y")
+    tr = Trainer(design, TrainConfig(device="cpu", engine=engine))
+    tr.run(30)
+    made = tr.change(lr=0.05)
+    result = tr.run()
+    ref = _tutorial_loop_with_switch(tutorial_df.x.tolist(), tutorial_df.y.tolist(), 100, 30,
+                                     lambda p: torch.optim.SGD(p, lr=0.01), _set_lr(0.05))
+    np.testing.assert_allclose(result.loss_history, ref, rtol=1e-5)
+    assert result.loss_history[:30] == train(design, TrainConfig(device="cpu", engine=engine, epochs=30)).loss_history
+    assert [(c.epoch, c.setting, c.old, c.new) for c in made] == [(30, "lr", 0.01, 0.05)]
+    assert tr.changes == made and made[0].describe() == "lr 0.01 → 0.05"
+    assert result.config.lr == 0.05 and result.status == "completed"
+
+
+def test_changing_the_optimizer_starts_it_fresh_on_the_same_model(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    tr = Trainer(design, TrainConfig(device="cpu", epochs=60, engine="autograd"))  # float32 like the reference
+    tr.run(20)
+    (made,) = tr.change(optimizer="adam", lr=0.1)[:1]
+    result = tr.run()
+    ref = _tutorial_loop_with_switch(tutorial_df.x.tolist(), tutorial_df.y.tolist(), 60, 20,
+                                     lambda p: torch.optim.SGD(p, lr=0.01), lambda p, _: torch.optim.Adam(p, lr=0.1))
+    np.testing.assert_allclose(result.loss_history, ref, rtol=1e-6)
+    assert [c.setting for c in tr.changes] == ["lr", "optimizer"]
+    assert tr.changes[1].describe() == "optimizer sgd → adam (optimizer state reset)" and made.epoch == 20
+
+
+def test_more_epochs_reopen_a_completed_run_and_fewer_than_run_are_refused(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    tr = Trainer(design, TrainConfig(device="cpu", epochs=10))
+    assert tr.run().status == "completed"
+    tr.change(epochs=25)
+    assert not tr.done and tr.run().epochs_run == 25
+    with pytest.raises(ParameterError, match=r"at least the 25 epochs already run\. Got 5 instead"):
+        tr.change(epochs=5)
+    with pytest.raises(ParameterError, match=r"'batch_size' setting cannot change during a run"):
+        tr.change(batch_size=2)
+    with pytest.raises(ParameterError, match=r"'lr' parameter must be a float > 0\. Got -0\.1 instead"):
+        tr.change(lr=-0.1)
+    assert tr.change(lr=0.01) == [] and tr.config.epochs == 25  # nothing changed, nothing recorded
+
+
+def test_between_waits_change_no_number_and_are_not_training_time(tutorial_df):
+    design = build_design(tutorial_df, "y")
+    plain = Trainer(design, TrainConfig(device="cpu")).fit()
+    waits = []
+    paced = Trainer(design, TrainConfig(device="cpu")).fit([HistoryRecorder()],
+                                                           between=lambda epoch: waits.append(epoch) or time.sleep(0.002))
+    assert paced.loss_history == plain.loss_history
+    np.testing.assert_array_equal(paced.coef, plain.coef)
+    assert waits == list(range(1, 100))  # after every epoch but the last
+    assert paced.train_seconds < 0.1  # 99 waits of 2 ms (≥ 0.198 s) are left out of the training time

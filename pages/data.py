@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_csv
-from studio import presets, state
+from studio import points, presets, state
 from studio.text import md, md_list
 
 ss = st.session_state
@@ -105,6 +105,7 @@ c3.number_input("Polynomial degree", **state.bind("sel_degree"),
                 disabled=len(ss.sel_features) != 1, help="With one feature: fit x, x², …, x^K.")
 c4.toggle("Fit an intercept", **state.bind("sel_intercept"))
 
+problem = None
 try:
     problem = state.current_problem()
 except NonFiniteError as exc:
@@ -118,6 +119,11 @@ else:
     st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
 
 st.subheader("Points")
+if problem is not None:
+    why_not = points.why_not_editable(problem)
+    st.caption(why_not or "Click the chart to add a point; drag a box (or choose Lasso in the chart's toolbar) around "
+                          "points to delete them. The dashed line is the exact least-squares fit.")
+    points.points_chart(problem, key="data_points")
 n_numeric = len(numeric_columns(ss.ds_df))
 if n_numeric > state.MAX_DEFAULT_FEATURES + 1 and len(ss.sel_features) == state.MAX_DEFAULT_FEATURES:
     st.info(f"This data has {n_numeric:,} numeric columns; the first {state.MAX_DEFAULT_FEATURES} were chosen as "

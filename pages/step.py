@@ -9,6 +9,8 @@ import streamlit as st
 from linreg_core import Callback, LinregError, Trainer
 from studio import charts, state
 from studio.labels import OPTIMIZER_LABELS
+from studio.live_chart import live_chart, redraw_after
+from studio.pace import PACES, pace_of
 from studio.text import md
 
 ss = st.session_state
@@ -39,7 +41,8 @@ def _new_stepper(problem: state.Problem, config) -> dict:
     tr = Trainer(problem.design, config, problem.validation)
     pt = _path_point(tr)
     return {"key": problem.key, "config": config, "trainer": tr, "last": None, "path": [pt] if pt else None,
-            "touched": 0.0}  # when last stepped (How it works shows the newer of this and the last run)
+            "touched": 0.0,  # when last stepped (How it works shows the newer of this and the last run)
+            "playing": None}  # a paced Step k under way: its start epoch, k, target epoch and start time
 
 
 class _Heartbeat(Callback):
@@ -133,62 +136,125 @@ if rec is None or rec["key"] != problem.key or rec["config"] != config:
         st.stop()
 tr: Trainer = rec["trainer"]
 
-b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
-step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
-b2.number_input("Epochs per click (k)", **state.bind("step_k"))
-stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
-b4.button("Stop", key="btn_step_stop", width="stretch",
-          help="Stops a long Step k between epochs; stepping can go on from there.")
-b5.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
-# Step in the page body, below the buttons (not in a callback): the heartbeat lets Stop, Restart or a page
-# switch cut a long Step k, and the buttons are live while it runs.
-if step1 or stepk:
-    progress = st.empty()
-    _step(1 if step1 else int(ss.step_k), progress)
-    progress.empty()
+
+
+def _stop_playing() -> None:
+    """Stop: a played Step k ends after the epoch it is at (a synchronous one is cut by the heartbeat)."""
+    rec = ss.get("stepper")
+    if rec is not None:
+        rec["playing"] = None
+
+
+def _advance(rec: dict, progress) -> None:
+    """A paced Step k: run the epochs that are due by now (studio/pace.py), keeping the last one for the
+    close-up. Each rerun of the fragment advances it; the redraw ticker brings the next rerun."""
+    play, tr = rec["playing"], rec["trainer"]
+    pace = pace_of(ss.ui_pace)
+    if pace.start_rate is None:  # switched to As fast as possible mid-play: the rest at once
+        due = play["target"]
+    else:
+        due = play["start"] + pace.epochs_by(time.monotonic() - play["t0"])
+    due = min(due, play["target"])
+    if due >= play["target"]:
+        rec["playing"] = None
+        _step(play["target"] - tr.epoch, progress)  # the last epoch (and any left) with its close-up
+        progress.empty()
+        return
+    while tr.epoch < due and tr.run_epoch():
+        if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
+            rec["path"].append(_path_point(tr))
     if tr.done:
-        st.rerun()  # draw the step buttons disabled
+        rec["playing"] = None
+    else:
+        progress.caption(f"Stepping: epoch {tr.epoch:,} ({tr.epoch - play['start']:,} of {play['k']:,}) · loss "
+                         f"{tr.history[-1] if tr.history else float('nan'):.6g} · press Stop to pause here")
 
-loss_now, grad_now = tr.objective()
-b, w = tr.params()
-val_note = f" · validation MSE **{state.validation_mse(validation, (b, w)):.6g}**" if validation is not None else ""
-st.markdown(f"**Epoch {tr.epoch:,} / {config.epochs:,}** · loss now **{loss_now:.6g}** · ‖gradient‖ "
-            f"**{np.linalg.norm(grad_now):.3g}**{val_note} · gap to exact "
-            f"**{state.gap((b, w.tolist()), exact):.3g}**")
-if tr.status == "diverged":
-    st.error(f"**Training diverged.** {tr.reason}")
-elif tr.done:
-    st.success(" ".join(filter(None, [f"**{tr.status.capitalize()}** after {tr.epoch:,} epochs.", tr.reason,
-                                      "Press Restart to step again."])))
 
-info = rec["last"]
-if info is None and tr.epoch == 0:
-    st.info("Press **Step 1 epoch**: the table will show the parameters before the step, the gradient of the loss "
-            "there, the update the optimizer made, and the parameters after.")
-elif info is not None:
-    space = "standardized units (what the optimizer works in)" if info.standardized else "the data's units"
-    st.subheader(f"Epoch {info.epoch:,} up close")
-    if info.epoch != tr.epoch:
-        st.caption(f"The last epoch with an update: epoch {tr.epoch:,} ended training before updating the parameters.")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(info.sgd_update != 0, info.update / info.sgd_update, np.nan)
-    table = pd.DataFrame({
-        "parameter": info.names, "before": info.before, "gradient ∂L/∂θ": info.gradient, "−lr × gradient": info.sgd_update,
-        "update Δθ": info.update, "update ÷ (−lr × gradient)": ratio, "after": info.after,
-    })
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={c: st.column_config.NumberColumn(format="%.6g") for c in table.columns[1:]})
-    after_loss = tr.history[info.epoch] if len(tr.history) > info.epoch else loss_now
-    st.markdown(f"Loss before the update **{info.loss:.6g}**, after **{after_loss:.6g}** "
-                f"({after_loss - info.loss:+.3g}). Parameters in {space}. "
-                f"{EXPLAIN_MINIBATCH if config.batch_size else EXPLAIN[config.optimizer]}")
+@st.fragment
+def step_area() -> None:
+    """The buttons, the epoch up close and the charts: a fragment, so that a paced Step k redraws only this."""
+    rec = ss.get("stepper")
+    if rec is None:  # Restart was pressed (its callback ran before this fragment run)
+        rec = ss.stepper = _new_stepper(problem, config)
+    tr: Trainer = rec["trainer"]
+    b1, b2, b3, b4, b5, b6 = st.columns([1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")
+    step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
+    b2.number_input("Epochs per click (k)", **state.bind("step_k"))
+    stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
+    b4.button("Stop", key="btn_step_stop", width="stretch", on_click=_stop_playing,
+              help="Stops a long Step k between epochs; stepping can go on from there.")
+    b5.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
+    b6.segmented_control("Speed of Step k", list(PACES), format_func=lambda p: PACES[p].label, required=True,
+                         **state.bind("ui_pace"),
+                         help="Watch and Fast play the k epochs so you see the line move; As fast as possible "
+                              "jumps to the end. The numbers are the same at every speed (the Train page's setting).")
+    progress = st.empty()
+    k = 1 if step1 else int(ss.step_k)
+    if stepk and k > 1 and pace_of(ss.ui_pace).start_rate is not None:
+        rec["playing"] = {"start": tr.epoch, "k": k, "target": min(tr.epoch + k, config.epochs), "t0": time.monotonic()}
+    elif step1 or stepk:
+        # Step in the fragment body, below the buttons (not in a callback): the heartbeat lets Stop, Restart or a
+        # page switch cut a long Step k, and the buttons are live while it runs.
+        rec["playing"] = None
+        _step(k, progress)
+        progress.empty()
+        if tr.done:
+            st.rerun()  # draw the step buttons disabled
+    if rec.get("playing"):
+        _advance(rec, progress)
+        if tr.done:
+            st.rerun()  # draw the step buttons disabled
+    body(rec)
+    ss._step_redraws = ss.get("_step_redraws", 0) + 1
+    redraw_after(0.06 if rec.get("playing") else None, "step_ticker", ss._step_redraws)
 
-left, right = st.columns(2)
-left.plotly_chart(charts.loss_figure(tr.history, ss.ui_logy, problem.stats.mse, None,
-                                     tr.val_history if validation is not None else None),
-                  key=f"step_loss_{tr.epoch}", width="stretch")
-right.plotly_chart(charts.fit_figure(design, (b, w.tolist()), exact, validation),
-                   key=f"step_fit_{tr.epoch}", width="stretch")
-if rec["path"] is not None:
-    st.plotly_chart(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]),
-                    key=f"step_land_{tr.epoch}", width="stretch")
+
+def body(rec: dict) -> None:
+    tr: Trainer = rec["trainer"]
+    loss_now, grad_now = tr.objective()
+    b, w = tr.params()
+    val_note = f" · validation MSE **{state.validation_mse(validation, (b, w)):.6g}**" if validation is not None else ""
+    st.markdown(f"**Epoch {tr.epoch:,} / {config.epochs:,}** · loss now **{loss_now:.6g}** · ‖gradient‖ "
+                f"**{np.linalg.norm(grad_now):.3g}**{val_note} · gap to exact "
+                f"**{state.gap((b, w.tolist()), exact):.3g}**")
+    if tr.status == "diverged":
+        st.error(f"**Training diverged.** {tr.reason}")
+    elif tr.done:
+        st.success(" ".join(filter(None, [f"**{tr.status.capitalize()}** after {tr.epoch:,} epochs.", tr.reason,
+                                          "Press Restart to step again."])))
+
+    info = rec["last"]
+    if info is None and tr.epoch == 0:
+        st.info("Press **Step 1 epoch**: the table will show the parameters before the step, the gradient of the loss "
+                "there, the update the optimizer made, and the parameters after.")
+    elif info is not None and not rec.get("playing"):
+        space = "standardized units (what the optimizer works in)" if info.standardized else "the data's units"
+        st.subheader(f"Epoch {info.epoch:,} up close")
+        if info.epoch != tr.epoch:
+            st.caption(f"The last epoch with an update: epoch {tr.epoch:,} ended training before updating the parameters.")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(info.sgd_update != 0, info.update / info.sgd_update, np.nan)
+        table = pd.DataFrame({
+            "parameter": info.names, "before": info.before, "gradient ∂L/∂θ": info.gradient,
+            "−lr × gradient": info.sgd_update, "update Δθ": info.update, "update ÷ (−lr × gradient)": ratio,
+            "after": info.after,
+        })
+        st.dataframe(table, hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="%.6g") for c in table.columns[1:]})
+        after_loss = tr.history[info.epoch] if len(tr.history) > info.epoch else loss_now
+        st.markdown(f"Loss before the update **{info.loss:.6g}**, after **{after_loss:.6g}** "
+                    f"({after_loss - info.loss:+.3g}). Parameters in {space}. "
+                    f"{EXPLAIN_MINIBATCH if config.batch_size else EXPLAIN[config.optimizer]}")
+
+    # Charts that update in place (studio/live_chart.py): a played Step k redraws them without a blink.
+    left, right = st.columns(2)
+    with left:
+        live_chart(charts.loss_figure(tr.history, ss.ui_logy, problem.stats.mse, None,
+                                      tr.val_history if validation is not None else None), key="step_loss")
+    with right:
+        live_chart(charts.fit_figure(design, (b, w.tolist()), exact, validation), key="step_fit")
+    if rec["path"] is not None:
+        live_chart(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]), key="step_land")
+
+
+step_area()

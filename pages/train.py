@@ -6,16 +6,20 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
-from studio import charts, jobs, share, state
+from studio import charts, jobs, points, share, state
+from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import figure_json, live_chart, redraw_after
+from studio.pace import PACES
 from studio.run import RunRecord
 from studio.text import md
 
 ss = st.session_state
 log = get_logger(__name__)
-REDRAW_EVERY = 0.18  # seconds between live redraws: about five a second once a redraw's own time is counted
-LANDSCAPE_EVERY = 1.0  # the heatmap costs the browser most: about once a second while running
+# Seconds between live redraws. A paced run is watched: about ten frames a second. As fast as possible, every
+# redraw is time the trainer does not get: about five a second once a redraw's own time is counted.
+REDRAW_EVERY = {"watch": 0.06, "fast": 0.06, "asap": 0.18}
+LANDSCAPE_EVERY = {"watch": 0.5, "fast": 0.5, "asap": 1.0}  # the heatmap costs the browser most
 
 
 def _lr_from_slider() -> None:
@@ -35,8 +39,33 @@ def _stop() -> None:
                  ss.run.epochs_run, ss.run.last_epoch_wall, clicked)
 
 
+def _pause() -> None:
+    job = jobs.job_slot().current(ss.run)
+    if job is not None:
+        job.pause()
+
+
+def _resume() -> None:
+    job = jobs.job_slot().current(ss.run)
+    if job is None or not ss.run.paused:
+        return
+    try:
+        job.resume(state.train_config())
+    except LinregError as exc:
+        ss._resume_msg = str(exc)
+
+
+def _stop_for_good() -> None:
+    """Stop: a running run halts within an epoch; a paused one is finished where it is."""
+    job = jobs.job_slot().current(ss.run)
+    if job is not None and ss.run.paused:
+        job.end(jobs.BY_YOU)
+    else:
+        _stop()
+
+
 def _reset() -> None:
-    jobs.job_slot().stop(jobs.CHANGED)
+    jobs.job_slot().end(jobs.CHANGED)
     ss.run = None
 
 
@@ -125,75 +154,122 @@ st.page_link("pages/data.py", label="Change data or columns", icon=":material/ta
 
 run: RunRecord | None = ss.run if state.run_matches(problem) else None
 if run is not None and run.running and run.config != state.train_config():
-    # The sidebar shows what runs: a changed setting ends the run it no longer describes.
-    jobs.job_slot().stop(jobs.CHANGED)
+    # The sidebar shows what runs: a new lr, optimizer, momentum, epochs or tolerance is taken at once (marked
+    # on the loss chart); any other change ends the run it no longer describes.
+    changeable, fixed = jobs.changes_between(run.config, state.train_config())
+    job = jobs.job_slot().current(run)
+    if job is not None and not fixed:
+        try:
+            job.change_course(state.train_config())
+        except LinregError as exc:
+            ss._resume_msg = str(exc)
+    else:
+        jobs.job_slot().stop(jobs.CHANGED)
 
 # One feature with an intercept: two parameters, so the whole loss surface fits in a picture.
 landscape = design.fit_intercept and len(design.terms) == 1
 exact_fit = (exact.intercept, exact.coef)
 
 
-def status_line(run: RunRecord) -> str:
+def status_line(run: RunRecord, replay: int | None = None) -> str:
+    """Where the run is (or, replaying, where it was at epoch ``replay``)."""
     n, total = run.epochs_run, run.config.epochs
-    params = ", ".join(f"{md(t)} {c:.4g}" for t, c in zip(design.terms, run.coef or []))
-    b = f"intercept {run.intercept:.4g}, " if run.intercept is not None else ""
-    loss = f"{run.final_loss:.6g}" if run.history else "—"
-    inside = f" (epoch {n + 1:,}: {run.rows_done:,} / {design.n_samples:,} rows)" if run.rows_done and run.running else ""
-    return (f"**Epoch {n:,} / {total:,}**{inside} &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {b}{params} "
-            f"&nbsp;·&nbsp; gap to exact **{state.gap(run.params, exact):.3g}**")
+    if replay is not None:
+        _, b, coef = run.snapshot_at(replay)
+        loss = f"{run.history[replay - 1]:.6g}" if 1 <= replay <= len(run.history) else "—"
+        head = f"**Replay: epoch {replay:,} of {n:,}**"
+    else:
+        b, coef = run.params
+        loss = f"{run.final_loss:.6g}" if run.history else "—"
+        word = "Paused at epoch" if run.paused else "Epoch"
+        inside = f" (epoch {n + 1:,}: {run.rows_done:,} / {design.n_samples:,} rows)" if run.rows_done and run.running else ""
+        head = f"**{word} {n:,} / {total:,}**{inside}"
+    params = ", ".join(f"{md(t)} {c:.4g}" for t, c in zip(design.terms, coef or []))
+    icpt = f"intercept {b:.4g}, " if b is not None else ""
+    return (f"{head} &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {icpt}{params} "
+            f"&nbsp;·&nbsp; gap to exact **{state.gap((b, list(coef or [])), exact):.3g}**")
 
 
-def draw(run: RunRecord | None) -> None:
-    """The status line and the charts, from the record. The charts update in place (live_chart); with live
-    charts off they are redrawn only when the run ends, and the landscape about once a second."""
+def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -> None:
+    """The status line and the charts, from the record (at epoch ``replay`` when replaying). The charts update
+    in place (live_chart); with live charts off they are redrawn only when the run ends. ``running``: the
+    run's state when this fragment run began (it may end meanwhile: the next redraw shows that)."""
     t0 = time.monotonic()
-    running = run is not None and run.running
+    pace = run.pace if run is not None else ss.ui_pace
     if run is None:
         st.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
-        history, val, params, span, path = [], [] if validation is not None else None, None, int(ss.cfg_epochs), []
+        history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.cfg_epochs), [], []
     else:
         with run.lock:  # one consistent snapshot of what the job has recorded
-            st.markdown(status_line(run))
+            st.markdown(status_line(run, replay))
             history, val = list(run.history), list(run.val_history) if validation is not None else None
-            params, path = run.params if run.has_model else None, list(run.path or [])
-        # While running, the x axis spans every planned epoch so progress shows; afterwards, what ran.
-        span = run.config.epochs if running else None
-        if params is not None and path and path[-1] != (params[0], params[1][0]):
+            changes = [(c.epoch, c.describe()) for c in run.changes]
+            if replay is not None:
+                _, b, coef = run.snapshot_at(replay)
+                params, path = (b, list(coef)), run.path(replay) if landscape else []
+            else:
+                params, path = run.params if run.has_model else None, run.path() if landscape else []
+        # While running (or paused), the x axis spans every planned epoch so progress shows; afterwards, what ran.
+        span = run.config.epochs if running or run.paused else None
+        if params is not None and landscape and (not path or path[-1] != (params[0], params[1][0])):
             path.append((params[0], params[1][0]))
     fresh = not running or bool(ss.ui_live)
+    merged: dict[int, str] = {}
+    for epoch, text in changes:  # several settings changed at one Resume: one mark
+        merged[epoch] = f"{merged[epoch]}; {text}" if epoch in merged else text
     left, right = st.columns(2)
     with left:
-        chart("train_loss", lambda: charts.loss_figure(history, ss.ui_logy, problem.stats.mse, span, val), run, fresh)
+        chart("train_loss", lambda: charts.loss_figure(history, ss.ui_logy, problem.stats.mse, span, val,
+                                                       sorted(merged.items()), replay), run, fresh, extra=replay)
     with right:
-        chart("train_fit", lambda: charts.fit_figure(design, params, exact, validation), run, fresh)
+        events = chart("train_fit", lambda: charts.fit_figure(design, params, exact, validation, edit=edit), run, fresh,
+                       extra=(replay, edit), edit=edit)
+        if edit and (events["click"] or events["select"]):
+            msg = points.apply(events)
+            if msg:
+                ss._points_msg = msg
+                st.rerun()  # the whole page: the exact fit, the guidance and the landscape follow the new points
     if landscape:
-        chart("train_land", lambda: charts.landscape_figure(design, exact_fit, path), run, fresh, LANDSCAPE_EVERY)
+        chart("train_land", lambda: charts.landscape_figure(design, exact_fit, path), run, fresh,
+              LANDSCAPE_EVERY.get(pace, 1.0), extra=replay)
     if running and fresh:
         run.draws += 1
         run.draw_seconds += time.monotonic() - t0
 
 
-def chart(key: str, make, run: RunRecord | None, fresh: bool, every: float = 0.0) -> None:
+def chart(key: str, make, run: RunRecord | None, fresh: bool, every: float = 0.0, extra=None, edit: bool = False) -> dict:
     """Draw chart ``key`` from ``make()`` — or resend its last figure when nothing it shows has changed, when
     live charts are off (``fresh`` False) or, while running, when it was drawn less than ``every`` seconds ago.
+    ``extra``: anything else the figure depends on (the replay epoch, edit mode).
 
     A fragment run must emit every element it keeps, and a resent figure costs nothing: the browser skips it.
     Reusing the figure also keeps the page's full runs short, which matters: a redraw tick that arrives
     during a full run cuts the fragment's part of it short, and Streamlit then drops the elements it missed.
     """
     cache = ss.setdefault("_charts", {})
-    base = (problem.key, id(run), bool(ss.ui_logy))  # what the figure is of
-    state_now = (run.status, run.epochs_run, run.rows_done) if run is not None else None
+    base = (problem.key, id(run), bool(ss.ui_logy), extra)  # what the figure is of
+    state_now = (run.status, run.epochs_run, run.rows_done, len(run.changes)) if run is not None else None
     last, now = cache.get(key), time.monotonic()
     if (last is None or last[2] != base
             or (fresh and last[3] != state_now and (run is None or not run.running or now - last[0] >= every))):
-        last = cache[key] = (now, figure_json(make()), base, state_now)
-    live_chart(last[1], key=key)
+        fig = make()
+        last = cache[key] = (now, figure_json(fig), base, state_now, int(fig.layout.height or 360))
+    return live_chart(last[1], key=key, height=last[4], edit=edit)
 
 
 def outcome(run: RunRecord) -> None:
-    """How the run ended, the validation MSE, the cost of watching, and where to go next."""
-    if run.status == "diverged":
+    """How the run ended (or that it is paused, and what Resume will change), the validation MSE, the cost of
+    watching, replay and export, and where to go next."""
+    if run.paused:
+        st.info(run.reason or "Paused.")
+        settings, fixed = jobs.changes_between(run.config, state.train_config())
+        if settings:
+            st.caption("Resume will apply: " + "; ".join(
+                f"{k} {getattr(run.config, k)!s} → {v!s}" for k, v in settings.items()) + ".")
+        if fixed:
+            st.caption(f"Changed in the sidebar: {', '.join(fixed)}. Resume keeps what the run started with; "
+                       "press **Train** to start a new run with them.")
+    elif run.status == "diverged":
         st.error(f"**Training diverged.** {run.reason}")
     elif run.status == "stopped":
         st.warning(run.reason)
@@ -202,7 +278,7 @@ def outcome(run: RunRecord) -> None:
         if run.reason:
             msg += f" {run.reason}"
         st.success(msg)
-    if validation is not None and run.val_history:
+    if validation is not None and run.val_history and not run.paused:
         gd_val = state.validation_mse(validation, run.params)
         ex_val = state.validation_mse(validation, exact)
         best = min(range(len(run.val_history)), key=run.val_history.__getitem__) + 1
@@ -211,10 +287,17 @@ def outcome(run: RunRecord) -> None:
             f"exact fit **{ex_val:.4g}** (training MSE of the exact fit: {problem.stats.mse:.4g}). "
             f"The validation curve was lowest at epoch {best:,}."
         )
-    if run.draws:
-        rate = run.draws / run.train_seconds if run.train_seconds > 0 else 0.0
-        cost = run.draw_seconds / run.train_seconds if run.train_seconds > 0 else 0.0
-        st.caption(f"Live charts: {run.draws} redraws, {rate:.1f} per second, drawing took {cost:.0%} of the time.")
+    if run.draws and not run.paused and run.wall_seconds > 0:
+        rate, cost = run.draws / run.wall_seconds, run.draw_seconds / run.wall_seconds
+        st.caption(f"Live charts: {state.plural(run.draws, 'redraw')} in {run.wall_seconds:.2f} s ({rate:.1f} per second); building "
+                   f"them took {cost:.0%} of that time. Training itself took {run.train_seconds:.3f} s"
+                   + ("." if run.pace == "asap" else f" (the rest was the {PACES[run.pace].label} pace's waits)."))
+    if len(run.snapshots) > 1 and not run.paused:
+        st.download_button("Download this run as an animated HTML file", data=lambda: run_html(design, exact, run),
+                           file_name="linreg-run.html", mime="text/html", key="dl_run_html", on_click="ignore",
+                           icon=":material/movie:",
+                           help="The line and the loss, epoch by epoch, with play/pause and a slider. One file that "
+                                "opens in any browser, offline.")
     st.page_link("pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")
 
 
@@ -229,23 +312,63 @@ def start_training() -> None:
     jobs.job_slot().start(jobs.TrainingJob(run, trainer))
 
 
+def replay_epoch(run: RunRecord | None, running: bool) -> int | None:
+    """The replay slider under a run that has ended: None while following the run (or at its last epoch)."""
+    if run is None or running or run.paused or len(run.snapshots) < 2:
+        return None
+    epochs = [e for e, _, _ in run.snapshots]
+    chosen = st.select_slider("Replay: scrub through the epochs", options=epochs, value=epochs[-1],
+                              key=f"replay_{id(run)}", format_func=lambda e: f"{e:,}",
+                              help="The line, the loss marker and the landscape point show the model after that "
+                                   "epoch (every epoch early on, then evenly spaced ones).")
+    return None if chosen == epochs[-1] else int(chosen)
+
+
 @st.fragment
 def live_area() -> None:
-    """The buttons, the status line, the charts and the outcome: a fragment that reruns itself five times a
+    """The buttons, the status line, the charts and the outcome: a fragment that reruns itself several times a
     second while the run trains (the rest of the page stays). The buttons live here so that a click reruns
     only this fragment, never the whole page mid-redraw."""
-    b1, b2, b3, _ = st.columns([1, 1, 1, 5])
-    train_clicked = b1.button("Train", type="primary", key="btn_train", width="stretch")
-    b2.button("Stop", key="btn_stop", on_click=_stop, width="stretch")
-    b3.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
-    if train_clicked:
-        start_training()
+    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
+    if b1.button("Train", type="primary", key="btn_train", width="stretch",
+                 help="Start a fresh run from the initial weights with the sidebar's settings."):
+        start_training()  # before the other buttons, so that Pause is live in this very run
     current = ss.run if state.run_matches(problem) else None
-    draw(current)
-    if current is not None and not current.running:
+    if current is not None and current.paused:
+        b2.button("Resume", key="btn_resume", on_click=_resume, width="stretch", icon=":material/play_arrow:")
+    else:
+        b2.button("Pause", key="btn_pause", on_click=_pause, width="stretch", icon=":material/pause:",
+                  disabled=current is None or not current.running)
+    b3.button("Stop", key="btn_stop", on_click=_stop_for_good, width="stretch")
+    b4.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
+    b5.segmented_control("Speed", list(PACES), format_func=lambda k: PACES[k].label, required=True,
+                         **state.bind("ui_pace"),
+                         help="Watch and Fast wait between epochs so you see the early ones, where the line moves "
+                              "most; the numbers are the same at every speed. You can change it during a run.")
+    # One reading of the run's state for this whole fragment run: the job may end it at any moment.
+    running = current is not None and current.running
+    if running:
+        current.pace = ss.ui_pace  # the job reads it between epochs
+    if "_resume_msg" in ss:
+        st.error(md(ss.pop("_resume_msg"), 2000))
+    if "_points_msg" in ss:
+        st.toast(ss.pop("_points_msg"))
+    box = st.container()  # the status line and the charts, drawn once the replay slider below is read
+    replay = replay_epoch(current, running)
+    why_not = points.why_not_editable(problem)
+    edit = not running and why_not is None and bool(ss.ui_edit_points)
+    with box:
+        draw(current, running, replay, edit)
+    if not running:
+        st.toggle("Edit points on the chart", **state.bind("ui_edit_points"), disabled=why_not is not None,
+                  help=why_not or "Click the fitted-line chart to add a point; drag a box (or choose Lasso in the "
+                                  "chart's toolbar) around points to delete them. The exact fit follows at once; a "
+                                  "paused run ends, since it trained on the old points.")
+    if current is not None and not running:
         outcome(current)
     ss._redraws = ss.get("_redraws", 0) + 1
-    redraw_after(REDRAW_EVERY if current is not None and current.running else None, "train_ticker", ss._redraws)
+    every = REDRAW_EVERY.get(current.pace, 0.18) if running else None  # one more redraw after a run ends
+    redraw_after(every, "train_ticker", ss._redraws)
 
 
 live_area()

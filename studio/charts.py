@@ -110,9 +110,12 @@ def _history_trace(history: Sequence[float], name: str, color: str, dash: str | 
 
 
 def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | None = None,
-                total_epochs: int | None = None, val_history: Sequence[float] | None = None) -> go.Figure:
+                total_epochs: int | None = None, val_history: Sequence[float] | None = None,
+                changes: Sequence[tuple[int, str]] = (), marker: int | None = None) -> go.Figure:
     """Loss per epoch; ``floor`` is the exact least-squares MSE (the best any run can reach).
-    With ``val_history``, the validation MSE is drawn beside the training loss."""
+    With ``val_history``, the validation MSE is drawn beside the training loss. ``changes``: (epochs done,
+    what changed) marked by a dotted line where the change took effect; ``marker``: an epoch to point out
+    (the replay's)."""
     val = val_history is not None
     traces = [_history_trace(history, "training loss" if val else "gradient descent", GD_COLOR)]
     if val:
@@ -125,6 +128,17 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
         shape, label = _hline(floor, "exact minimum" + (" (training rows)" if val else ""), log_y)
         shapes.append(shape)
         annotations.append(label)
+    for i, (epoch, text) in enumerate(changes):
+        x = epoch + 0.5  # between the last epoch at the old setting and the first at the new one
+        shapes.append({"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
+                       "line": {"color": "#444444", "dash": "dot", "width": 1.5}})
+        annotations.append({"x": x, "yref": "paper", "y": 0.98 - 0.09 * (i % 4), "text": plot(text), "showarrow": False,
+                            "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
+                            "font": {"color": "#444444", "size": 11}})
+    if marker is not None and 1 <= marker <= len(history):
+        y = history[marker - 1]
+        traces.append({"type": "scatter", "x": [marker], "y": [y], "mode": "markers", "name": f"epoch {marker:,}",
+                       "marker": {"color": GD_COLOR, "size": 13, "line": {"color": "white", "width": 2}}})
     xaxis: dict[str, Any] = {}
     if total_epochs:
         xaxis["range"] = [0, total_epochs + 1]
@@ -145,9 +159,11 @@ def _design_rows(design: Design) -> np.ndarray:
     return rows
 
 
-def fit_figure(design: Design, gd: Params | None, exact: Params | None, validation: Design | None = None) -> go.Figure:
+def fit_figure(design: Design, gd: Params | None, exact: Params | None, validation: Design | None = None,
+               edit: bool = False) -> go.Figure:
     """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual.
-    ``validation`` rows are drawn as open circles (one feature)."""
+    ``validation`` rows are drawn as open circles (one feature). ``edit``: every row is drawn (trace 0, in
+    row order) and a drag selects points instead of zooming (studio/points.py)."""
     rows = _design_rows(design)
     traces: list[dict] = []
     if len(design.features) == 1:
@@ -170,7 +186,8 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
             if params is not None:
                 traces.append({"type": "scatter", "x": grid, "y": _predict(params, design.transform(grid)), "mode": "lines",
                                "name": name, "line": line})
-        return _figure(traces, "Data and fitted line", plot(design.features[0]), plot(design.target))
+        extra: dict[str, Any] = {"dragmode": "select", "hovermode": "closest"} if edit else {}
+        return _figure(traces, "Data and fitted line", plot(design.features[0]), plot(design.target), **extra)
     y = design.y[rows]
     lo, hi = float(y.min()), float(y.max())  # the sample's range: the diagonal spans what is drawn
     traces.append({"type": "scatter", "x": [lo, hi], "y": [lo, hi], "mode": "lines", "name": "perfect fit",

@@ -15,24 +15,28 @@ from collections.abc import Callable
 import streamlit as st
 from streamlit.logger import get_logger
 
-from linreg_core import Callback, EpochEvent, LinregError, Trainer, TrainStart
+from linreg_core import Callback, Change, EpochEvent, LinregError, TrainConfig, Trainer, TrainStart
 
-from .run import RUNNING, RunRecord
+from .pace import Pacer
+from .run import PAUSED, RUNNING, RunRecord
 
 log = get_logger(__name__)
-EARLY_PATH = 500  # epochs whose parameters all go on the landscape path
+EARLY_PATH = 500  # epochs whose parameters are all kept (the landscape path, replay); later about 3,000 in all
 PARAMS_EVERY = 0.02  # seconds between parameter reads inside the loop (each read costs µs)
 # Why a run stopped; {epoch} is the epoch the model is at when the loop has ended.
 BY_YOU = "Stopped by you at epoch {epoch}; the partial model and history are kept."
 CHANGED = "Stopped at epoch {epoch}: training was interrupted by a change of data or settings; the partial model is kept."
-LEFT = "Stopped at epoch {epoch}: training was interrupted when you left the Train page; the partial model is kept."
+LEFT = ("Paused at epoch {epoch} when you left the Train page. Resume goes on to the planned epochs; you may change "
+        "the learning rate, optimizer, momentum, epochs or tolerance first.")
 NEW_RUN = "Stopped at epoch {epoch}: a new run was started."
 CLOSED = "Stopped at epoch {epoch}: the browser tab was closed."
+PAUSED_BY_YOU = ("Paused at epoch {epoch}. Resume goes on to the planned epochs; you may change the learning rate, "
+                 "optimizer, momentum, epochs or tolerance first.")
 
 
 class Recorder(Callback):
     """Fills a RunRecord as the trainer runs. Every epoch's loss; the parameters a few dozen times a second
-    and at the end; the landscape path densely early on (where it bends) and about 3,000 points in all."""
+    and at the end; snapshots of them densely early on (where the path bends) and about 3,000 in all."""
 
     def __init__(self, run: RunRecord) -> None:
         self.run = run
@@ -68,8 +72,8 @@ class Recorder(Callback):
             if event.val_loss is not None:
                 run.val_history.append(event.val_loss)
             run.epochs_run, run.rows_done = event.epoch, 0
-            if run.path is not None and (event.epoch <= EARLY_PATH or event.epoch % self._path_every == 0):
-                run.path.append((event.intercept, event.coef[0]))
+            if event.epoch <= EARLY_PATH or event.epoch % self._path_every == 0:
+                run.snapshots.append((event.epoch, event.intercept, tuple(event.coef)))
             now = time.monotonic()
             if now - self._last >= PARAMS_EVERY:
                 self._last = now
@@ -77,13 +81,22 @@ class Recorder(Callback):
                 run.train_seconds, run.last_epoch_wall = event.elapsed, time.time()
 
 
+def changes_between(old: TrainConfig, new: TrainConfig) -> tuple[dict, list[str]]:
+    """(the settings a paused run can take from ``new``, the names of those that need a new run)."""
+    fields = TrainConfig.__dataclass_fields__
+    changed = [k for k in fields if k != "extra" and getattr(old, k) != getattr(new, k)]
+    return {k: getattr(new, k) for k in changed if k in Trainer.CHANGEABLE}, [k for k in changed if k not in Trainer.CHANGEABLE]
+
+
 class TrainingJob:
-    """One run trained in a daemon thread. ``stop(why)`` ends it within one epoch (one batch with mini-batches)."""
+    """One run trained in a daemon thread. ``stop(why)`` ends it within one epoch (one batch with mini-batches);
+    ``pause()`` ends the thread but keeps the trainer, and ``resume(config)`` goes on in a new thread."""
 
     def __init__(self, run: RunRecord, trainer: Trainer) -> None:
         self.run, self.trainer = run, trainer
         self._stop = threading.Event()
         self._why = ""
+        self._pausing = False
         self.thread = threading.Thread(target=self._main, name=f"train-{id(run):x}", daemon=True)
 
     def start(self) -> TrainingJob:
@@ -91,6 +104,52 @@ class TrainingJob:
                  self.trainer.design.n_samples)
         self.thread.start()
         return self
+
+    def pause(self, why: str = PAUSED_BY_YOU) -> None:
+        """End the thread within an epoch, keeping the trainer: the record's status becomes "paused"."""
+        if self.thread.is_alive():
+            self._pausing = True
+            self.stop(why)
+
+    def resume(self, config: TrainConfig) -> list[Change]:
+        """Go on from a pause with ``config``'s learning rate, optimizer, momentum, epochs and tolerance
+        (Trainer.change); the other settings must be those the run started with. Returns the changes made."""
+        run, tr = self.run, self.trainer
+        if not run.paused or self.thread.is_alive():
+            return []
+        settings, fixed = changes_between(tr.config, config)
+        if fixed:
+            raise LinregError(f"Resume cannot change {', '.join(fixed)}: press Train to start a new run with them.")
+        made = tr.change(**settings)
+        tr.resume()
+        if tr.done:  # e.g. epochs lowered to the epochs already run
+            with run.lock:
+                run.status, run.reason, run.config = tr.status, tr.reason, tr.config
+                run.changes.extend(made)
+            return made
+        with run.lock:
+            run.status, run.reason, run.config = RUNNING, None, tr.config
+            run.changes.extend(made)
+        run.finished.clear()
+        self._stop.clear()
+        self._why, self._pausing = "", False
+        self.thread = threading.Thread(target=self._main, name=f"train-{id(run):x}", daemon=True)
+        log.info("run %x resumed at epoch %d%s", id(run), tr.epoch, "".join(f"; {c.describe()}" for c in made))
+        self.thread.start()
+        return made
+
+    def change_course(self, config: TrainConfig) -> list[Change]:
+        """A running run takes new changeable settings at once: pause, change, resume."""
+        self.pause()
+        return self.resume(config)
+
+    def end(self, why: str) -> None:
+        """Stop the run for good: a running one as stop(), a paused one at once."""
+        if self.thread.is_alive():
+            self.stop(why)
+        elif self.run.paused:
+            with self.run.lock:
+                self.run.status, self.run.reason = "stopped", why.format(epoch=f"{self.run.epochs_run:,}")
 
     @property
     def alive(self) -> bool:
@@ -107,8 +166,9 @@ class TrainingJob:
     def _main(self) -> None:
         run, tr = self.run, self.trainer
         result = None
+        began = time.monotonic()
         try:
-            result = tr.fit([Recorder(run)], stop=self._stop)
+            result = tr.fit([Recorder(run)], stop=self._stop, between=Pacer(lambda: run.pace, self._stop))
         except LinregError as exc:  # a setting the trainer refused mid-run: say it, keep what ran
             run.reason = str(exc)
         except Exception:  # a bug of ours: the log has the trace, the user a plain sentence
@@ -121,10 +181,14 @@ class TrainingJob:
                     run.val_history[:] = tr.val_history
                     run.intercept, run.coef = result.intercept, [float(v) for v in result.coef]
                     run.epochs_run, run.train_seconds, run.device = result.epochs_run, result.train_seconds, result.device
-                    if run.path is not None and run.coef and run.path[-1] != (run.intercept, run.coef[0]):
-                        run.path.append((run.intercept, run.coef[0]))
+                    if not run.snapshots or run.snapshots[-1][0] != run.epochs_run:
+                        run.snapshots.append((run.epochs_run, run.intercept, tuple(run.coef)))
                 run.rows_done = 0
-                if self._stop.is_set():
+                run.wall_seconds += time.monotonic() - began
+                if self._stop.is_set() and self._pausing and result is not None and result.status == "stopped":
+                    run.status = PAUSED
+                    run.reason = self._why.format(epoch=f"{run.epochs_run:,}")
+                elif self._stop.is_set():
                     run.status = "stopped"
                     run.reason = self._why.format(epoch=f"{run.epochs_run:,}")
                 elif result is not None:
@@ -142,13 +206,23 @@ class JobSlot:
         self.job: TrainingJob | None = None
 
     def start(self, job: TrainingJob) -> TrainingJob:
-        self.stop(NEW_RUN)
+        self.end(NEW_RUN)
         self.job = job
         return job.start()
 
     def stop(self, why: str, wait: float = 5.0) -> None:
+        """Stop a running job (a paused one stays paused: leaving the page keeps it for Resume)."""
         if self.job is not None and self.job.alive:
             self.job.stop(why, wait)
+
+    def pause(self, why: str) -> None:
+        if self.job is not None:
+            self.job.pause(why)
+
+    def end(self, why: str) -> None:
+        """Stop the job for good, paused or running."""
+        if self.job is not None:
+            self.job.end(why)
 
     def current(self, run: RunRecord | None) -> TrainingJob | None:
         return self.job if self.job is not None and run is not None and self.job.run is run else None

@@ -34,6 +34,31 @@ function loadPlotly() {
 // No "Share chart..." button: it would upload the chart, data included, to Plotly's cloud.
 const CONFIG = {responsive: true, displaylogo: false, showSendToCloud: false, plotlyServerURL: "",
                 modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"]};
+// Editing points: box and lasso select the points to delete.
+const EDIT_CONFIG = {...CONFIG, modeBarButtonsToRemove: ["sendChartToCloud"]};
+
+// Point editing (studio/points.py): a click on the plot area (not a drag, not the toolbar) sends its data
+// coordinates; a box or lasso selection sends the indices of the selected points of trace 0.
+function listen(c) {
+  const div = c.div;
+  let down = null;
+  div.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);
+  div.addEventListener("click", (e) => {
+    if (!c.edit || !down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
+    if (e.target.closest && e.target.closest(".modebar, .legend, .updatemenu-container")) return;
+    const fl = div._fullLayout;
+    if (!fl || !fl.xaxis || !fl.yaxis) return;
+    const box = div.getBoundingClientRect(), size = fl._size;
+    const px = e.clientX - box.left - size.l, py = e.clientY - box.top - size.t;
+    if (px < 0 || py < 0 || px > size.w || py > size.h) return;
+    c.send("click", {x: fl.xaxis.p2d(px), y: fl.yaxis.p2d(py), at: Date.now()});
+  });
+  div.on("plotly_selected", (ev) => {
+    if (!c.edit || !ev || !ev.points) return;
+    const rows = ev.points.filter((p) => p.curveNumber === 0).map((p) => p.pointIndex);
+    if (rows.length) c.send("select", {rows, at: Date.now()});
+  });
+}
 // One chart element per key for the whole page: if Streamlit remounts the component (a full rerun that a
 // redraw tick cut short can drop an element and add it back), the new mount adopts the chart already drawn
 // instead of drawing it again from nothing, so the reader never sees it blink.
@@ -47,7 +72,7 @@ export default function (component) {
     div.className = "live-chart";
     div.dataset.testid = "liveChart";
     div.dataset.key = data.key;
-    c = { div, figure: null, owner: null };
+    c = { div, figure: null, owner: null, edit: false, listening: false, send: () => {} };
     charts.set(data.key, c);
   }
   if (c.owner !== parentElement) {
@@ -55,10 +80,15 @@ export default function (component) {
     c.owner = parentElement;
   }
   c.div.style.height = data.height + "px";
-  if (data.figure !== c.figure) {  // an unchanged figure costs the browser nothing
+  c.edit = !!data.edit;
+  c.send = (name, value) => component.setTriggerValue(name, value);  // the newest mount's channel
+  if (data.figure !== c.figure || data.edit !== c.drawnEdit) {  // an unchanged figure costs the browser nothing
     c.figure = data.figure;
+    c.drawnEdit = data.edit;
     const fig = JSON.parse(data.figure);
-    loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, CONFIG)).catch(() => {
+    loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, data.edit ? EDIT_CONFIG : CONFIG)).then(() => {
+      if (data.edit && !c.listening) { c.listening = true; listen(c); }
+    }).catch(() => {
       c.div.textContent = "The live charts need the studio's server: start it with `streamlit run serve.py`.";
     });
   }
@@ -115,13 +145,21 @@ def figure_json(fig: go.Figure) -> str:
     return pio.to_json(fig, validate=False)
 
 
-def live_chart(fig: go.Figure | str, key: str, height: int | None = None) -> None:
+def _ignore() -> None:
+    """The events are read from the component's return value (see live_chart)."""
+
+
+def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: bool = False) -> dict:
     """Draw ``fig`` (or its JSON) into the chart ``key``; a later call with the same key updates it in place.
 
     Call it once per script or fragment run per key (Streamlit refuses a key twice in one run): redraw
-    by re-running a fragment, not by calling it in a loop.
+    by re-running a fragment, not by calling it in a loop. With ``edit``, a click on the plot area and a box
+    or lasso selection rerun the script (or fragment) once, and the returned dict carries them:
+    ``{"click": {"x", "y"} | None, "select": {"rows": [indices into trace 0]} | None}``.
     """
     text = fig if isinstance(fig, str) else figure_json(fig)
     if height is None:
         height = int(fig.layout.height or 360) if isinstance(fig, go.Figure) else 360
-    _COMPONENT(data={"figure": text, "key": key, "height": height}, key=key)
+    result = _COMPONENT(data={"figure": text, "key": key, "height": height, "edit": edit}, key=key,
+                        on_click_change=_ignore, on_select_change=_ignore)
+    return {"click": result.get("click"), "select": result.get("select")}

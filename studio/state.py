@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "cfg_l2": 0.0,
     "cfg_tol": 0.0,
     "ui_live": True,
+    "ui_pace": "watch",  # studio/pace.py: Watch, Fast or As fast as possible
+    "ui_edit_points": False,  # Train: clicks on the fit chart add points, selections delete them
     # the noisy-line generator on the Data page
     "gen_n": 100,
     "gen_slope": 2.0,
@@ -150,6 +152,7 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
     ``keep_model`` keeps the polynomial degree and intercept choice (for edits of the same data).
     """
     ss = st.session_state
+    jobs.job_slot().end(jobs.CHANGED)  # a run on the old data ends (paused or running)
     df = df.reset_index(drop=True)
     ss.ds_df = df
     ss.ds_name = name
@@ -340,9 +343,8 @@ def new_run(problem: Problem, config: TrainConfig, start: TrainStart) -> RunReco
     """A run record at the trainer's starting point, current and first in the runs table; the training job
     fills it in place."""
     run = RunRecord(problem.key, config, st.session_state.ds_name, device=start.device,
-                    intercept=start.initial_intercept, coef=list(start.initial_coef))
-    if start.initial_intercept is not None and len(start.initial_coef) == 1:
-        run.path = [(start.initial_intercept, start.initial_coef[0])]
+                    intercept=start.initial_intercept, coef=list(start.initial_coef), pace=st.session_state.ui_pace)
+    run.snapshots.append((0, start.initial_intercept, tuple(start.initial_coef)))
     st.session_state.run = run
     runs = st.session_state.runs
     runs.append(run)  # the same record: the runs table sees stopped and diverged runs as they end
@@ -378,9 +380,9 @@ def reopen_settings(index: int) -> None:
 
 def leave_pages(on_train_page: bool) -> None:
     """At the start of a script run: a race still running was interrupted (races run in the script), and a
-    training job goes on only while the Train page is shown."""
+    training job goes on only while the Train page is shown (leaving pauses it: Resume on return)."""
     if not on_train_page:
-        jobs.job_slot().stop(jobs.LEFT)
+        jobs.job_slot().pause(jobs.LEFT)
     stop_race("interrupted")
 
 

@@ -46,8 +46,12 @@ def run_the_entrypoint_every_time(monkeypatch):
     monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
 
 
-def start() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60).run()
+def start(pace: str = "asap") -> AppTest:
+    """A new session. Its runs train as fast as possible unless a test is about pacing: the default *Watch*
+    pace (studio/pace.py) would spend seconds per run waiting, and waiting changes no number."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["ui_pace"] = pace
+    at.run()
     assert not at.exception
     return at
 
@@ -55,6 +59,7 @@ def start() -> AppTest:
 def shared_app(query: dict[str, str]) -> AppTest:
     """A new session opened through a share link carrying ``query``."""
     at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state["ui_pace"] = "asap"
     at.query_params.update(query)
     at.run()
     assert not at.exception

@@ -101,12 +101,20 @@ def test_refresh_during_training_leaves_no_orphaned_run(server, browser):
     page.context.close()
 
 
-def test_page_switch_during_training_stops_the_run(page: Page):
+def test_page_switch_during_training_pauses_the_run_and_resume_goes_on(page: Page):
     long_run(page)
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Results").click()
     expect(page.get_by_role("heading", name="Results", exact=True)).to_be_visible()
-    MEASURED["page_switch_to_run_ended_seconds"] = round(wait_all_runs_ended(), 3)
-    expect(page.get_by_text(re.compile(r"Gradient descent \(stopped"))).to_be_visible()
+    MEASURED["page_switch_to_run_paused_seconds"] = round(wait_all_runs_ended(), 3)
+    expect(page.get_by_text(re.compile(r"Gradient descent \(paused"))).to_be_visible()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
+    expect(page.get_by_text(re.compile(r"Paused at epoch [\d,]+ when you left the Train page"))).to_be_visible()
+    page.get_by_role("button", name="Resume").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_enabled()  # running again, from where it was
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Stopped by you at epoch"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    wait_all_runs_ended()
 
 
 def test_changing_settings_mid_run_stops_it_and_keeps_the_partial_model(page: Page):
@@ -120,6 +128,8 @@ def test_changing_settings_mid_run_stops_it_and_keeps_the_partial_model(page: Pa
 
 
 def test_train_pressed_twice_runs_once_to_the_end(page: Page):
+    page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
+    page.wait_for_selector(IDLE)
     set_number(page, "Epochs", "20000")
     train = page.get_by_role("button", name="Train", exact=True)
     train.click()

@@ -1,0 +1,198 @@
+"""AppTest: watching a run — speed, Pause / change / Resume, a change of course mid-run, replay and the
+animated export. (Browser-only behaviour — frames per second, clicks on charts — is in test_browser_live.py.)"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from app_support import (
+    TUTORIAL,
+    figures,
+    finish_run,
+    goto,
+    plain,
+    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
+    start,
+    trace_values,
+    traces,
+    train_clicked,
+)
+
+from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
+from studio.animation import frame_epochs, run_figure, run_html
+
+pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
+
+
+def library_trainer(**config) -> Trainer:
+    return Trainer(build_design(TUTORIAL, "y", ["x"]), TrainConfig(device="auto", **config))
+
+
+def paused_run(at, epochs: int = 100):
+    """Press Train at the Watch pace, let a few epochs go by, press Pause; the record once the job is paused."""
+    at.button(key="btn_train").click().run()
+    run = at.session_state.run
+    while run.epochs_run < 3 and run.running:
+        time.sleep(0.02)  # waiting for the background job to be a few epochs in (no bound on how long)
+    at.button(key="btn_pause").click().run()
+    assert not at.exception
+    assert run.finished.wait(30) and run.status == "paused", run.status
+    return run
+
+
+def test_pause_change_lr_resume_follows_a_library_run_that_changes_lr_at_that_epoch():
+    at = start(pace="watch")
+    run = paused_run(at)
+    k = run.epochs_run
+    assert 3 <= k < 100
+    assert plain(at.info[0].value).startswith(f"Paused at epoch {k}. Resume goes on to the planned epochs")
+    assert at.button(key="btn_resume") and not at.button(key="btn_train").disabled
+    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    assert "Resume will apply: lr 0.01 → 0.05." in [c.value for c in at.caption]
+    assert run.status == "paused"  # a changed lr does not end a paused run
+    at.button(key="btn_resume").click().run()
+    finish_run(at)
+    assert run.status == "completed" and run.epochs_run == 100
+
+    tr = library_trainer()
+    tr.run(k)
+    tr.change(lr=0.05)
+    ref = tr.run()
+    assert run.history == ref.loss_history  # the same numbers, bit for bit
+    assert run.params == (ref.intercept, [float(v) for v in ref.coef])
+    assert [(c.epoch, c.describe()) for c in run.changes] == [(k, "lr 0.01 → 0.05")]
+    loss = figures(at)["Loss (MSE) per epoch"]
+    marks = [s for s in loss["layout"]["shapes"] if s.get("line", {}).get("dash") == "dot"]
+    assert [m["x0"] for m in marks] == [k + 0.5]  # the change is marked where it took effect
+    assert any(a["text"] == "lr 0.01 → 0.05" for a in loss["layout"]["annotations"])
+    assert run.config.lr == 0.05 and at.session_state.runs[-1] is run
+
+
+def test_resume_refuses_a_setting_that_needs_a_new_run_and_keeps_the_pause():
+    at = start(pace="watch")
+    run = paused_run(at)
+    at.sidebar.number_input(key="_w_cfg_batch").set_value(2).run()
+    assert any("Changed in the sidebar: batch_size" in c.value for c in at.caption)
+    at.button(key="btn_resume").click().run()
+    assert not at.exception
+    assert "Resume cannot change batch_size: press Train to start a new run with them." in plain(at.error[0].value)
+    assert run.status == "paused"
+    at.button(key="btn_stop").click().run()  # Stop ends a paused run where it is
+    assert run.status == "stopped" and plain(at.warning[0].value).startswith(f"Stopped by you at epoch {run.epochs_run}")
+
+
+def test_a_new_lr_during_a_run_is_taken_at_once_and_marked():
+    at = start(pace="watch")
+    at.sidebar.number_input(key="_w_cfg_epochs").set_value(300).run()
+    at.button(key="btn_train").click().run()
+    run = at.session_state.run
+    while run.epochs_run < 3:
+        time.sleep(0.02)
+    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.02).run()  # mid-run: no "interrupted" any more
+    assert run.running and run.changes and run.changes[0].describe() == "lr 0.01 → 0.02"
+    k = run.changes[0].epoch
+    at.button(key="btn_pause").click().run()
+    at.session_state["ui_pace"] = "asap"
+    at.button(key="btn_resume").click().run()
+    finish_run(at)
+    tr = library_trainer(epochs=300)
+    tr.run(k)
+    tr.change(lr=0.02)
+    assert run.history == tr.run().loss_history and run.status == "completed"
+
+
+def test_leaving_the_page_pauses_and_resume_finishes_the_run():
+    at = start(pace="watch")
+    at.button(key="btn_train").click().run()
+    run = at.session_state.run
+    goto(at, "results")
+    assert run.finished.wait(30) and run.status == "paused"
+    assert plain(at.markdown[0].value).startswith("**Gradient descent** (paused")
+    goto(at, "train")
+    assert plain(at.info[0].value).startswith(f"Paused at epoch {run.epochs_run} when you left the Train page")
+    at.session_state["ui_pace"] = "asap"
+    at.button(key="btn_resume").click().run()
+    finish_run(at)
+    assert run.status == "completed" and run.history == library_trainer().run().loss_history
+
+
+def test_the_speed_control_changes_no_number():
+    at = start(pace="fast")
+    assert at.segmented_control(key="_w_ui_pace").value == "fast"
+    fast = train_clicked(at)
+    at.segmented_control(key="_w_ui_pace").set_value("asap").run()
+    asap = train_clicked(at)
+    assert fast.pace == "fast" and asap.pace == "asap"
+    assert fast.history == asap.history and fast.params == asap.params
+    assert fast.wall_seconds > asap.wall_seconds
+
+
+def test_replay_scrubs_the_line_the_loss_marker_and_the_landscape_point():
+    at = start()
+    run = train_clicked(at)
+    slider = at.select_slider(key=f"replay_{id(run)}")
+    assert slider.value == 100 and "Replay" in slider.label
+    slider.set_value(10).run()
+    assert not at.exception
+    tr = library_trainer()
+    tr.run(10)
+    b, (w,) = tr.params()
+    assert plain(at.markdown[0].value).startswith(f"**Replay: epoch 10 of 100** · loss **{run.history[9]:.6g}**".replace(" · ", " &nbsp;·&nbsp; "))
+    figs = figures(at)
+    line = traces(figs["Data and fitted line"])["gradient descent"]
+    x, y = trace_values(line, "x"), trace_values(line, "y")
+    np.testing.assert_allclose(y, b + w * x, rtol=1e-6)  # the model after epoch 10
+    marker = traces(figs["Loss (MSE) per epoch"])["epoch 10"]
+    assert list(trace_values(marker, "x")) == [10] and trace_values(marker, "y")[0] == pytest.approx(run.history[9])
+    now = traces(figs["Loss landscape (log₁₀ MSE)"])["now"]
+    assert trace_values(now, "x")[0] == pytest.approx(b) and trace_values(now, "y")[0] == pytest.approx(w)
+    slider.set_value(100).run()
+    assert plain(at.markdown[0].value).startswith("**Epoch 100 / 100**")
+
+
+def test_the_animated_export_has_a_frame_per_recorded_epoch_ending_on_the_final_model():
+    at = start()
+    at.sidebar.number_input(key="_w_cfg_epochs").set_value(5000).run()
+    run = train_clicked(at)
+    assert at.download_button(key="dl_run_html").label == "Download this run as an animated HTML file"
+    design = build_design(TUTORIAL, "y", ["x"])
+    exact = fit_exact_design(design)
+    epochs = frame_epochs(run)
+    assert epochs[0] == 0 and epochs[-1] == 5000 and len(epochs) <= 152 and epochs == sorted(set(epochs))
+    assert sum(e <= 50 for e in epochs) > sum(e > 2500 for e in epochs)  # the early epochs get most frames
+    fig = json.loads(run_figure(design, exact, run).to_json())
+    assert [f["name"] for f in fig["frames"]] == [str(e) for e in epochs]
+    last = fig["frames"][-1]["data"]
+    x, y = trace_values(last[0], "x"), trace_values(last[0], "y")
+    np.testing.assert_allclose(y, run.intercept + run.coef[0] * x, rtol=1e-9)
+    assert trace_values(last[1], "x")[0] == 5000
+    steps = fig["layout"]["sliders"][0]["steps"]
+    assert len(steps) == len(epochs) and [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]] == [
+        "▶ Play", "❚❚ Pause"]
+    html = run_html(design, exact, run)
+    assert "<script src=" not in html and len(html) > 3_000_000  # plotly.js is inside: nothing to fetch
+
+
+def test_a_paced_step_k_plays_its_epochs_and_ends_on_the_same_close_up():
+    at = goto(start(pace="watch"), "step")
+    at.number_input(key="_w_step_k").set_value(10).run()
+    at.button(key="btn_stepk").click().run()
+    rec = at.session_state.stepper
+    seen = []
+    while rec["playing"]:
+        seen.append(rec["trainer"].epoch)
+        assert any("Stepping: epoch" in c.value for c in at.caption)
+        time.sleep(0.05)  # let the pace's clock move; each rerun runs the epochs that are due
+        at.run()
+        assert not at.exception
+    assert seen[0] < 10 and len(set(seen)) > 3  # shown on the way, not only at the end
+    tr = rec["trainer"]
+    ref = library_trainer()
+    ref.run(9)
+    close_up = ref.step()
+    assert tr.history == ref.history and rec["last"].epoch == 10
+    np.testing.assert_array_equal(rec["last"].gradient, close_up.gradient)
+    assert "Epoch 10 up close" in [s.value for s in at.subheader]

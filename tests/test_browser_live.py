@@ -1,0 +1,210 @@
+"""Watching a run in a real browser: paced, smooth live charts (measured every animation frame), Pause →
+change lr → Resume, the replay slider, the animated HTML export played offline, and points added and deleted
+by clicking the charts."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from studio.testing import IDLE, ROOT, set_number, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+MEASURED: dict[str, object] = {}
+
+# Sampled every animation frame: what the loss and fit charts show (their drawn lines), whether a chart that
+# had been painted is missing or blank, and whether a chart element was replaced (remounted).
+PROBE_JS = """() => {
+  const keys = ['train_loss', 'train_fit'];
+  const probe = window.__probe = {states: [], blank: 0, frames: 0, remounts: 0, painted: {}, nodes: {}, last: null};
+  const tick = () => {
+    probe.frames++;
+    const sig = keys.map(k => {
+      const div = document.querySelector(`.live-chart[data-key='${k}']`);
+      const lines = div ? [...div.querySelectorAll('.scatterlayer path.js-line')].map(e => e.getAttribute('d')) : [];
+      if (!div || !lines.length) { if (probe.painted[k]) probe.blank++; return 'none'; }
+      if (probe.nodes[k] && probe.nodes[k] !== div) probe.remounts++;
+      probe.nodes[k] = div; probe.painted[k] = true;
+      return lines.join('|');
+    }).join('#');
+    if (sig !== probe.last && !sig.includes('none')) { probe.states.push(performance.now()); probe.last = sig; }
+    probe.raf = requestAnimationFrame(tick);
+  };
+  tick();
+}"""
+PROBE_RESULT_JS = """() => { const p = window.__probe; cancelAnimationFrame(p.raf);
+  return {states: p.states, blank: p.blank, frames: p.frames, remounts: p.remounts}; }"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "live-server.log", "w") as log, streamlit_server(log) as url:
+        yield url
+    (ARTIFACTS / "live_measurements.json").write_text(json.dumps(MEASURED, indent=2))
+
+
+@pytest.fixture
+def page(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(60_000)
+    pg.goto(server)
+    pg.wait_for_selector(IDLE)
+    expect(pg.locator(".live-chart[data-key='train_fit'] .scatterlayer path.js-line").first).to_be_attached()
+    yield pg
+    context.close()
+
+
+def speed(page: Page, label: str) -> None:
+    page.get_by_test_id("stButtonGroup").get_by_role("radio", name=label, exact=True).click()
+    page.wait_for_selector(IDLE)
+
+
+def finished(page: Page, text: str = r"Completed after") -> None:
+    expect(page.get_by_text(re.compile(text))).to_be_visible(timeout=120_000)
+    page.wait_for_selector(IDLE)
+
+
+def status(page: Page) -> str:
+    return page.get_by_test_id("stMarkdown").filter(has_text=re.compile(r"Epoch|Replay|Paused")).first.inner_text()
+
+
+def test_the_default_run_plays_in_many_states_and_ends_on_the_tutorial_loss(page: Page):
+    """Watch pace (the default), the tutorial's 100 epochs: the charts move through at least ten distinct
+    states spread over at least 1.5 s, no painted chart ever goes blank, and the run ends where the tutorial does."""
+    page.evaluate(PROBE_JS)
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.mouse.move(150, 990)  # over the sidebar: no tooltip or chart toolbar in the picture
+    page.wait_for_timeout(1200)  # a screenshot mid-run, for the README and for looking at
+    page.screenshot(path=str(ARTIFACTS / "80-train-watch-mid-run.png"))
+    finished(page, r"Completed after 100 epochs")
+    probe = page.evaluate(PROBE_RESULT_JS)
+    states = probe["states"]
+    span = (states[-1] - states[0]) / 1000
+    MEASURED["watch_tutorial_states"] = len(states)
+    MEASURED["watch_tutorial_span_seconds"] = round(span, 2)
+    MEASURED["watch_tutorial_states_per_second"] = round((len(states) - 1) / span, 1) if span else None
+    MEASURED["watch_tutorial_blank_frames"] = probe["blank"]
+    assert len(states) >= 10 and span >= 1.5, (len(states), span)
+    assert probe["blank"] == 0 and probe["remounts"] == 0, probe
+    assert "loss 0.108823" in status(page)
+    page.screenshot(path=str(ARTIFACTS / "81-train-watch-done.png"))
+
+
+def test_a_100000_epoch_run_redraws_in_place_without_a_blank_frame(page: Page):
+    set_number(page, "Epochs", "100000")
+    speed(page, "Fast")  # about six seconds for 100,000 epochs
+    page.evaluate(PROBE_JS)
+    page.get_by_role("button", name="Train", exact=True).click()
+    finished(page, r"Completed after 100,000 epochs")
+    probe = page.evaluate(PROBE_RESULT_JS)
+    states = probe["states"]
+    span = (states[-1] - states[0]) / 1000
+    rate = (len(states) - 1) / span
+    MEASURED["fast_100k_states_per_second"] = round(rate, 1)
+    MEASURED["fast_100k_blank_frames"] = probe["blank"]
+    MEASURED["fast_100k_frames_sampled"] = probe["frames"]
+    MEASURED["fast_100k_remounts"] = probe["remounts"]
+    assert probe["blank"] == 0 and probe["remounts"] == 0, probe
+    assert rate >= 3, rate
+
+
+def test_pause_change_lr_and_resume_marks_the_change(page: Page):
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* / 100"))).to_be_visible()
+    page.get_by_role("button", name="Pause").click()
+    expect(page.get_by_text(re.compile(r"Paused at epoch \d+\. Resume goes on"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    paused_at = int(re.search(r"Paused at epoch (\d+) /", status(page)).group(1))
+    set_number(page, "Learning rate", "0.05")
+    expect(page.get_by_text("Resume will apply: lr 0.01 → 0.05.")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "82-train-paused.png"))
+    page.get_by_role("button", name="Resume").click()
+    finished(page, r"Completed after 100 epochs")
+    mark = page.locator(".live-chart[data-key='train_loss'] .annotation-text", has_text="lr 0.01 → 0.05")
+    expect(mark).to_be_visible()
+    MEASURED["paused_at_epoch"] = paused_at
+    page.screenshot(path=str(ARTIFACTS / "83-train-resumed-with-new-lr.png"))
+
+
+def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, tmp_path):
+    speed(page, "As fast as possible")
+    page.get_by_role("button", name="Train", exact=True).click()
+    finished(page, r"Completed after 100 epochs")
+    fit_line = ".live-chart[data-key='train_fit'] .scatterlayer .trace:last-child path.js-line"
+    final_line = page.locator(fit_line).get_attribute("d")
+    handle = page.get_by_test_id("stSlider").filter(has_text="Replay").get_by_role("slider")
+    handle.focus()
+    page.keyboard.press("Home")
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    expect(page.get_by_text(re.compile(r"Replay: epoch 10 of 100"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    page.wait_for_function(f"(d) => document.querySelector(\"{fit_line}\").getAttribute('d') !== d", arg=final_line)
+    expect(page.locator(".live-chart[data-key='train_loss'] .legendtext", has_text="epoch 10")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "84-train-replay.png"))
+
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download this run as an animated HTML file").click()
+    path = tmp_path / "run.html"
+    info.value.save_as(path)
+    # Offline: any request that is not the file itself fails.
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    requests: list[str] = []
+    context.route(re.compile(r"^(?!file:).*"), lambda route: (requests.append(route.request.url), route.abort()))
+    film = context.new_page()
+    film.goto(path.as_uri())
+    film.wait_for_function("() => { const d = document.getElementById('run-animation'); return d && d._fullLayout; }")
+    first_title = film.evaluate("() => document.getElementById('run-animation')._fullLayout.title.text")
+    film.get_by_text("▶ Play").click()
+    film.wait_for_function("() => document.getElementById('run-animation')._fullLayout.sliders[0].active > 20")
+    later_title = film.evaluate("() => document.getElementById('run-animation')._fullLayout.title.text")
+    assert "epoch 0 " in first_title and later_title != first_title
+    film.screenshot(path=str(ARTIFACTS / "85-exported-animation.png"))
+    assert requests == []
+    context.close()
+
+
+PLOT_POINT_JS = """([key, x, y]) => {
+  const div = document.querySelector(`.live-chart[data-key='${key}']`), fl = div._fullLayout;
+  div.scrollIntoView({block: 'center'});
+  const box = div.getBoundingClientRect();
+  return [box.left + fl._size.l + fl.xaxis.d2p(x), box.top + fl._size.t + fl.yaxis.d2p(y)]; }"""
+EXACT_LINE = ".scatterlayer .trace path.js-line"
+
+
+def test_click_adds_a_point_and_a_box_deletes_points(page: Page):
+    page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
+    page.wait_for_selector(IDLE)
+    chart = "train_fit"
+    before = page.locator(f".live-chart[data-key='{chart}'] {EXACT_LINE}").first.get_attribute("d")
+    x, y = page.evaluate(PLOT_POINT_JS, [chart, 1.5, 6.0])
+    page.mouse.click(x, y)
+    expect(page.get_by_text(re.compile(r"Added the point \(x = 1\.[45]\d*, y = [56][\d.]*\): 5 points now"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text(re.compile(r"· 5 rows ·"))).to_be_visible()
+    page.wait_for_function(f"(d) => document.querySelector(\".live-chart[data-key='{chart}'] {EXACT_LINE}\")"
+                           ".getAttribute('d') !== d", arg=before)  # the exact fit moved to the new point
+    page.screenshot(path=str(ARTIFACTS / "86-point-added.png"))
+    # A box around the points at x = 1 and x = 1.5 (drawn from below-left to above-right) deletes both.
+    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, [chart, 0.9, 1.9]), page.evaluate(PLOT_POINT_JS, [chart, 1.7, 6.5])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=12)
+    page.mouse.up()
+    expect(page.get_by_text("Deleted 2 points: 3 left.")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"· 3 rows ·"))).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "87-points-deleted.png"))
+    # The Data page shows the same points, and a click there adds one too.
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+    page.wait_for_selector(IDLE)
+    expect(page.locator(".live-chart[data-key='data_points'] .scatterlayer .point")).to_have_count(3)
+    x, y = page.evaluate(PLOT_POINT_JS, ["data_points", 2.5, 5.0])
+    page.mouse.click(x, y)
+    expect(page.get_by_text(re.compile(r"Added the point .*: 4 points now"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"4 rows × 2 columns"))).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "88-data-points.png"))

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from studio import share, state
+from studio import layout, share, state
 
 st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
 state.init()
@@ -15,7 +15,10 @@ pages = [
     st.Page("pages/data.py", title="Data", icon=":material/table:"),
     st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
     st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
+    st.Page("pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
 ]
 page = st.navigation(pages)
 state.leave_pages(on_train_page=page is train_page)
+with st.sidebar:
+    layout.fold_sidebar_on_phones(page.title)
 page.run()

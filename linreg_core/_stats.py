@@ -12,6 +12,9 @@ from ._solver import ExactFit
 
 __all__ = ["FitStats", "fit_stats"]
 
+# float64 rounding after a few dozen operations, relative to the data's scale: below it a number is noise
+ROUNDING = 64 * np.finfo(np.float64).eps
+
 
 @dataclass(frozen=True)
 class FitStats:
@@ -33,6 +36,19 @@ class FitStats:
     r2: float  # centered with an intercept, uncentered without (as statsmodels)
     adj_r2: float
     sigma2: float  # residual variance SSE / df_resid
+    # The data's rounding level: an MSE at or below loss_floor, a parameter within param_floor of 0, is float64
+    # noise. A perfect fit (every point on the line) has no residual variance: its standard errors are 0 and
+    # its t and p values are not defined (NaN), where a naive computation prints t ≈ 1e15, p ≈ 1e-31.
+    perfect_fit: bool = False
+    loss_floor: float = 0.0
+    param_floor: np.ndarray | None = None
+
+    def tidy(self, values: np.ndarray) -> np.ndarray:
+        """``values`` (one per parameter) with those below the rounding level set to 0."""
+        values = np.asarray(values, dtype=np.float64)
+        if self.param_floor is None:
+            return values.copy()
+        return np.where(np.abs(values) <= self.param_floor, 0.0, values)
 
     def metrics(self) -> dict[str, float]:
         return {"mse": self.mse, "rmse": self.rmse, "mae": self.mae, "r2": self.r2, "adj_r2": self.adj_r2,
@@ -50,6 +66,21 @@ class FitStats:
 
 def _nan_float(x: float) -> float:
     return float(x) if np.isfinite(x) else float("nan")
+
+
+def _floors(design: Design, params: np.ndarray) -> tuple[float, np.ndarray]:
+    """(loss floor, parameter floors): the size of float64 rounding in this data's units."""
+    m = design.moments()
+    y_scale = abs(m.y_mean) + float(np.sqrt(m.y_ss / max(m.n, 1)))
+    x_scale = np.abs(m.x_mean) + m.x_std
+    coef = params[1:] if design.fit_intercept else params
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coef_floor = np.where(x_scale > 0, ROUNDING * y_scale / x_scale, 0.0)
+    floors = coef_floor
+    if design.fit_intercept:
+        icpt = ROUNDING * (y_scale + float(np.nansum(np.abs(coef) * x_scale)))
+        floors = np.concatenate([[icpt], coef_floor])
+    return (ROUNDING * y_scale) ** 2, floors
 
 
 def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
@@ -86,10 +117,14 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
     r2 = 1.0 - ssr / tss if tss > 0 else float("nan")
     k_const = int(design.fit_intercept)
     adj = 1.0 - (n - k_const) / df * (1.0 - r2) if df > 0 else float("nan")
+    loss_floor, param_floor = _floors(design, params)
+    perfect = ssr / n <= loss_floor
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma2 = ssr / df if df > 0 else float("nan")
+        if perfect and df > 0:
+            sigma2 = 0.0  # the residuals are rounding noise: there is no residual variance to scale by
         se = np.sqrt(np.clip(np.diag(exact.cov_unscaled), 0, None) * sigma2)
-        t = params / se
+        t = params / se if not perfect else np.full(p, np.nan)
         pv = 2.0 * sps.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan)
         q = sps.t.ppf(0.975, df) if df > 0 else float("nan")
     return FitStats(
@@ -97,5 +132,6 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
         params=params, std_err=se, t_values=t, p_values=np.asarray(pv, dtype=np.float64),
         ci_low=params - q * se, ci_high=params + q * se, residuals=resid, n=n, df_resid=df,
         mse=ssr / n, rmse=float(np.sqrt(ssr / n)), mae=mae, r2=_nan_float(r2),
-        adj_r2=_nan_float(adj), sigma2=_nan_float(sigma2),
+        adj_r2=_nan_float(adj), sigma2=_nan_float(sigma2), perfect_fit=bool(perfect), loss_floor=loss_floor,
+        param_floor=param_floor,
     )

@@ -68,7 +68,7 @@ st.caption(f"Current dataset: **{md(ss.ds_name)}** — {len(ss.ds_df):,} rows ×
 tab_preset, tab_upload, tab_gen = st.tabs(["Presets", "Upload CSV", "Noisy line generator"])
 with tab_preset:
     for key, p in presets.PRESETS.items():
-        c1, c2 = st.columns([1, 3])
+        c1, c2 = st.columns([2, 3])  # room for the longest preset name on a laptop screen
         c1.button(p.name, key=f"preset_{key}", on_click=_load_preset, args=(key,), width="stretch")
         c2.write(p.description)
 

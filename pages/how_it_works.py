@@ -140,7 +140,7 @@ with step(5, "Gradient: loss.backward()", "Inspect each gradient on the Step pag
 
 with step(6, "The training loop", "Run it on the Train page", "pages/train.py", ":material/model_training:"):
     batch = "every row each step (full batch)" if config.batch_size == 0 else f"mini-batches of {config.batch_size:,} rows"
-    st.code(f"for epoch in range({config.epochs}):\n    optimizer.zero_grad()\n    loss = criterion(model(x_train), y_train)\n"
+    st.code(f"for epoch in range(1, {config.epochs} + 1):\n    optimizer.zero_grad()\n    loss = criterion(model(x_train), y_train)\n"
             "    loss.backward()\n    optimizer.step()\n    print(f'epoch {epoch}, loss {loss.item()}')", language="python")
     st.write(f"Your loop: **{config.epochs:,}** epochs over {batch}; **{epochs_done:,}** have run so far. "
              "Each epoch records the loss before its update — the tutorial's printout, and the curve on the Train page.")
@@ -149,9 +149,10 @@ with step(6, "The training loop", "Run it on the Train page", "pages/train.py", 
     run = ss.run if state.run_matches(problem) else None
     h = trainer.history if stepped else (run.history if run and epochs_done else [])
     if h:
-        lines = [f"epoch {k}, loss {h[k]:.6g}" for k in range(min(3, len(h)))]
+        # Epochs count from 1, as on the loss chart and in the command line's printout.
+        lines = [f"epoch {k + 1}, loss {h[k]:.6g}" for k in range(min(3, len(h)))]
         if len(h) > 3:
-            lines += ["...", f"epoch {len(h) - 1}, loss {h[-1]:.6g}"]
+            lines += ["...", f"epoch {len(h)}, loss {h[-1]:.6g}"]
         st.caption("Live: the printout of " + ("the Step page's epochs" if stepped else "your last run"))
         st.code("\n".join(lines), language="text")
 

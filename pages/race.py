@@ -13,7 +13,6 @@ from studio.live import LiveRace
 from studio.text import md
 
 ss = st.session_state
-TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
 
 
 st.title("Optimizer race")
@@ -29,11 +28,15 @@ st.caption(
 c1, c2, c3, c4 = st.columns(4)
 c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **state.bind("race_n"))
 c2.number_input("Epochs", **state.bind("race_epochs"))
-c3.select_slider("Tolerance", options=TOLERANCES, **state.bind("race_tol"), format_func=lambda v: f"{v:g}")
+c3.select_slider("Tolerance", options=state.RACE_TOLERANCES, **state.bind("race_tol"), format_func=lambda v: f"{v:g}")
 c4.toggle("Standardize features", **state.bind("cfg_standardize"))
 g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
 st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_stable_lr:.3g}** and the fastest "
-           f"fixed lr is **{g.optimal_lr:.3g}** (condition number {g.condition_number:.3g}).")
+           f"fixed lr is **{g.optimal_lr:.3g}** (curvature ratio of the loss {g.condition_number:,.3g}).",
+           help="Stable lr: above it plain gradient descent blows up. Curvature ratio: how many times steeper the "
+                "loss is along its steepest direction than along its flattest; the larger, the more epochs a fixed "
+                "lr needs. Tolerance: a lane has arrived when its loss is within that fraction of its starting "
+                "distance above the minimum.")
 
 lanes = []
 for i in range(int(ss.race_n)):
@@ -42,7 +45,7 @@ for i in range(int(ss.race_n)):
     b.number_input(f"Lane {i + 1} learning rate", **state.bind(f"race_lr_{i}"))
     lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
 
-b1, b2, b3, _ = st.columns([1, 1, 2, 4])
+b1, b2, b3, _ = st.columns([1, 1, 3, 3])
 start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
 b2.button("Stop", key="btn_race_stop", on_click=state.stop_race, args=("by you",), width="stretch")
 b3.toggle("Watch pace (about 5 s)", **state.bind("race_watch"),
@@ -71,12 +74,27 @@ def lane_table(rec: dict) -> pd.DataFrame:
     return df
 
 
+def shown_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The lane table as a reader sees it: words, not "None", where a lane has no number."""
+    out = df.astype({"epochs to tolerance": object, "rank": object})
+    out["epochs to tolerance"] = [f"{int(v):,}" if pd.notna(v) else "not reached" for v in df["epochs to tolerance"]]
+    out["rank"] = [str(int(v)) if pd.notna(v) else "—" for v in df["rank"]]
+    return out
+
+
+def min_loss_text(value: float) -> str:
+    # An exact fit's minimum of ~1e-32 is float64 noise: it is 0 (every point on the line).
+    return "0 (every point on the line)" if value <= problem.stats.loss_floor else f"{value:.6g}"
+
+
 def draw(rec: dict) -> None:
     n = rec.get("round", 0)
     key = f"{id(rec)}_{n}_{rec.setdefault('draws', 0)}"
     rec["draws"] += 1
     status_ph.markdown(f"**Round {n:,} / {rec['epochs']:,}** · {len(rec['lanes'])} lanes · minimum loss "
-                       f"**{rec['min_loss']:.6g}**")
+                       f"**{min_loss_text(rec['min_loss'])}**",
+                       help="The lowest loss any run can reach on this data (the exact least-squares fit's); each "
+                            "curve shows how far above it a lane is.")
     total = rec["epochs"] if rec["status"] == "running" else None
     loss_ph.plotly_chart(charts.race_figure([(ln["label"], ln["color"], ln["history"]) for ln in rec["lanes"]],
                                             rec["min_loss"], rec["tol"], total), key=f"race_loss_{key}", width="stretch")
@@ -88,7 +106,7 @@ def draw(rec: dict) -> None:
         land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, [], paths=paths, frame=frame),
                              key=f"race_land_{key}", width="stretch")
     if heavy:
-        table_ph.dataframe(lane_table(rec), hide_index=True, width="stretch",
+        table_ph.dataframe(shown_table(lane_table(rec)), hide_index=True, width="stretch",
                            column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
                                           "final loss": st.column_config.NumberColumn(format="%.6g"),
                                           "loss − minimum": st.column_config.NumberColumn(format="%.3e")})
@@ -141,3 +159,12 @@ else:
     for lane in rec["lanes"]:
         if lane["status"] == "diverged":
             st.error(f"Lane **{lane['label']}** diverged: {lane['reason']}")
+        elif rec["status"] == "finished" and lane["optimizer"] in ("adam", "rmsprop") and len(lane["history"]) > 10:
+            h = lane["history"]
+            low = min(h)
+            excess_low, excess_end = low - rec["min_loss"], h[-1] - rec["min_loss"]
+            if excess_end > 100 * max(excess_low, problem.stats.loss_floor):
+                st.info(f"Lane **{md(lane['label'])}**: the loss came within {excess_low:.3g} of the minimum, then "
+                        f"rose again to {excess_end:.3g} above it. {OPTIMIZER_LABELS[lane['optimizer']]} with a "
+                        "fixed lr keeps taking steps of about lr even at the minimum, so it hovers around it; "
+                        "a smaller lr settles closer.")

@@ -28,14 +28,24 @@ if run:
                 f"lr {run.config.lr:g})")
     st.latex(equation(design.target, run.intercept, run.coef, design.terms))
 st.markdown("**Exact least squares**")
-st.latex(equation(design.target, exact.intercept, exact.coef, design.terms))
+# Below the data's rounding level a number is float64 noise, not a result: it reads as 0.
+tidy = ex_stats.tidy(ex_stats.params)
+ex_icpt, ex_coef = (tidy[0], tidy[1:]) if design.fit_intercept else (None, tidy)
+st.latex(equation(design.target, None if ex_icpt == 0.0 else ex_icpt, ex_coef, design.terms))
 
 st.subheader("Metrics")
 metrics = ["mse", "rmse", "mae", "r2", "adj_r2"]
 labels = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "adj_r2": "adjusted R²"}
-table = {"exact least squares": [ex_stats.metrics()[m] for m in metrics]}
+def shown_metrics(fs) -> list[float]:
+    """The metrics as a reader should see them: an error below the data's rounding level is 0."""
+    floor = {"mse": fs.loss_floor, "rmse": fs.loss_floor ** 0.5, "mae": fs.loss_floor ** 0.5}
+    values = fs.metrics()
+    return [0.0 if m in floor and values[m] <= floor[m] else values[m] for m in metrics]
+
+
+table = {"exact least squares": shown_metrics(ex_stats)}
 if gd_stats:
-    table = {"gradient descent": [gd_stats.metrics()[m] for m in metrics]} | table
+    table = {"gradient descent": shown_metrics(gd_stats)} | table
 index = [labels[m] for m in metrics]
 if problem.validation is not None:  # metrics above are on the training rows; add the held-out MSE
     index.append(f"validation MSE ({problem.validation.n_samples:,} held-out rows)")
@@ -49,13 +59,24 @@ st.dataframe(pd.DataFrame(table, index=index).style.format("{:.6g}"), width="str
 st.subheader("Coefficients")
 coef = pd.DataFrame(ex_stats.table()).set_index("name")
 coef.columns = ["exact coef", "std err", "t", "P>|t|", "95% CI low", "95% CI high"]
+for col in ("exact coef", "95% CI low", "95% CI high"):
+    coef[col] = ex_stats.tidy(coef[col].to_numpy())
 if run:
     coef.insert(0, "gradient descent", ([run.intercept] if design.fit_intercept else []) + list(run.coef))
     coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
-st.dataframe(coef.style.format("{:.6g}"), width="stretch")
+if ex_stats.perfect_fit:  # not defined: the table says so in words (a blank NaN reads as "None")
+    coef["t"] = coef["P>|t|"] = "not defined"
+st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch")
+if ex_stats.perfect_fit:
+    st.info("Every point lies on the fitted line: the residuals are at float64's rounding level, so the MSE is 0, "
+            "the standard errors are 0 and t and p are not defined. With noisy data they measure how sure the "
+            "estimate is.")
 st.caption(f"Standard errors, t, p and intervals are for the least-squares estimate (n = {ex_stats.n}, "
-           f"{ex_stats.df_resid} residual degrees of freedom; condition number of the scaled design "
-           f"{exact.condition_number:.3g}).")
+           f"{ex_stats.df_resid} residual degrees of freedom). Condition number of the column-scaled design "
+           f"matrix: {exact.condition_number:.3g} — how nearly the columns repeat each other (1 = independent; "
+           "large = coefficients that are hard to tell apart). Not the same number as the sidebar's curvature "
+           "ratio of the loss, which governs gradient descent.",
+           help="Values smaller than the data's rounding level (about 1e-14 of its scale) are shown as 0.")
 for note in exact.warnings:  # ill-conditioned but full rank: how far the coefficients can be trusted
     st.warning(md(note, 2000))
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from linreg_core import Callback, LinregError, Trainer
+from linreg_core import Callback, LinregError, StepInfo, Trainer
 from studio import charts, state
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import live_chart, redraw_after
@@ -82,12 +82,20 @@ def _step(k: int, progress=None) -> None:
                              f"{tr.history[-1] if tr.history else float('nan'):.6g} · press Stop to pause here")
     hb = _Heartbeat(show)
     tr.batch_hooks = [hb]
+    before = last_before = None  # parameters at the start of the last two fast epochs (a cheap copy of p numbers)
     try:
         for _ in range(max(0, k - 1)):  # the first k − 1 epochs fast, with their points on the path
+            last_before, before = before, tr.trained_params()
             hb.inside_epoch = True
             going = tr.run_epoch()
             hb.inside_epoch = False
             if not going:
+                if tr.status == "diverged" and last_before is not None and tr.epoch >= 2:
+                    # The epoch that diverged made no update: the close-up is the last one that did.
+                    loss, grad = tr.objective(last_before)
+                    rec["last"] = StepInfo(epoch=tr.epoch - 1, loss=loss, names=tr.param_names, before=last_before,
+                                           gradient=grad, after=before, lr=tr.config.lr,
+                                           standardized=tr.config.standardize)
                 break
             if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
                 rec["path"].append(_path_point(tr))
@@ -177,14 +185,14 @@ def step_area() -> None:
     if rec is None:  # Restart was pressed (its callback ran before this fragment run)
         rec = ss.stepper = _new_stepper(problem, config)
     tr: Trainer = rec["trainer"]
-    b1, b2, b3, b4, b5, b6 = st.columns([1, 1, 1, 1, 1, 2.2], vertical_alignment="bottom")
+    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
     step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
     b2.number_input("Epochs per click (k)", **state.bind("step_k"))
     stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
     b4.button("Stop", key="btn_step_stop", width="stretch", on_click=_stop_playing,
               help="Stops a long Step k between epochs; stepping can go on from there.")
     b5.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
-    b6.segmented_control("Speed of Step k", list(PACES), format_func=lambda p: PACES[p].label, required=True,
+    st.segmented_control("Speed of Step k", list(PACES), format_func=lambda p: PACES[p].label, required=True,
                          **state.bind("ui_pace"),
                          help="Watch and Fast play the k epochs so you see the line move; As fast as possible "
                               "jumps to the end. The numbers are the same at every speed (the Train page's setting).")
@@ -214,9 +222,14 @@ def body(rec: dict) -> None:
     loss_now, grad_now = tr.objective()
     b, w = tr.params()
     val_note = f" · validation MSE **{state.validation_mse(validation, (b, w)):.6g}**" if validation is not None else ""
-    st.markdown(f"**Epoch {tr.epoch:,} / {config.epochs:,}** · loss now **{loss_now:.6g}** · ‖gradient‖ "
+    after = f"after epoch {tr.epoch:,}'s update" if tr.epoch else "at the start"
+    st.markdown(f"**Epoch {tr.epoch:,} / {config.epochs:,}** · loss now ({after}) **{loss_now:.6g}** · ‖gradient‖ "
                 f"**{np.linalg.norm(grad_now):.3g}**{val_note} · gap to exact "
-                f"**{state.gap((b, w.tolist()), exact):.3g}**")
+                f"**{state.gap((b, w.tolist()), exact):.3g}**",
+                help="Loss now: the loss at the current parameters. The loss curve's points are each epoch's loss "
+                     "before its update (as the tutorial prints it), so its last point is one update behind. "
+                     "‖gradient‖: how steep the loss is here (0 at the minimum). Gap to exact: the largest "
+                     "difference between a parameter now and the exact least-squares one.")
     if tr.status == "diverged":
         st.error(f"**Training diverged.** {tr.reason}")
     elif tr.done:

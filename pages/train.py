@@ -11,7 +11,7 @@ from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import figure_json, live_chart, redraw_after
 from studio.pace import PACES
-from studio.run import RunRecord
+from studio.run import RUNNING, RunRecord
 from studio.text import md
 
 ss = st.session_state
@@ -27,7 +27,7 @@ def _lr_from_slider() -> None:
 
 
 def _lr_from_input() -> None:
-    ss.cfg_lr_slider = state.nearest_lr_step(ss.cfg_lr)
+    ss.cfg_lr_slider = ss.cfg_lr  # the slider gets this exact rate as one of its steps
 
 
 def _stop() -> None:
@@ -84,21 +84,47 @@ def _lr_guidance_box() -> None:
     other = state.guidance(problem, not ss.cfg_standardize, float(ss.cfg_l2))
     momentum = ss.cfg_optimizer == "momentum"
     limit = g.max_stable_lr * ((1 + ss.cfg_momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
-    def cond(c: float) -> str:
-        return f"{c:.3g}" if c < 1e12 else "beyond 1e12 (nearly collinear columns)"
+
+    def ratio(c: float) -> str:
+        return f"{c:,.3g}" if c < 1e12 else "over 10¹² (nearly collinear columns)"
 
     st.caption(
         f"On this data, full-batch {'momentum ' if momentum else ''}SGD is stable below lr **{limit:.3g}**; "
-        f"the fastest fixed lr is **{g.optimal_lr:.3g}** (condition number {cond(g.condition_number)}). "
-        "Standardizing puts every feature on one scale, which evens out how steep the loss is along each "
-        "(correlated columns, such as powers of one feature, stay uneven): "
-        f"{'with' if not ss.cfg_standardize else 'without'} it the condition number would be "
-        f"{cond(other.condition_number)} and the stable lr {other.max_stable_lr:.3g}."
-    )
+        f"the fastest fixed lr is **{g.optimal_lr:.3g}**. The loss is **{ratio(g.condition_number)}×** steeper "
+        "along its steepest direction than along its flattest (its curvature ratio): a stable lr must suit the "
+        "steep one, so progress along the flat one is slow.",
+        help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
+             "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's Hessian "
+             "(XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
+    st.caption(standardizing_note(problem, g, other, ratio))
     if ss.cfg_optimizer in ("sgd", "momentum") and int(ss.cfg_batch) == 0 and ss.cfg_lr > limit:
         st.warning(f"lr {ss.cfg_lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
         st.button(f"Use the fastest stable lr ({g.optimal_lr:.3g})", key="btn_lr_optimal", on_click=_use_lr,
                   args=(g.optimal_lr,))
+
+
+def standardizing_note(problem: state.Problem, g, other, ratio) -> str:
+    """What standardizing does on this data, measured, not assumed: it evens out the features' scales, but powers
+    of one feature (or correlated features) stay a narrow valley, and the stable lr can fall."""
+    with_, without = (g, other) if ss.cfg_standardize else (other, g)
+    text = (f"Standardizing (x − mean) / std changes the curvature ratio {ratio(without.condition_number)} → "
+            f"{ratio(with_.condition_number)} and the stable lr {without.max_stable_lr:.3g} → {with_.max_stable_lr:.3g}")
+    effects = []
+    if with_.condition_number < 0.9 * without.condition_number:
+        effects.append("fewer epochs are needed at the best lr")
+    else:
+        effects.append("no fewer epochs are needed")
+    if with_.max_stable_lr < 0.9 * without.max_stable_lr:
+        effects.append("but the lr must be smaller (the scaled columns are larger than the raw ones)")
+    text += ": " + ", ".join(effects) + "."
+    terms = problem.design.terms
+    if len(terms) > 1 and with_.condition_number > 100:
+        poly = len(problem.design.features) == 1
+        why = ("x, x², x³, … of one feature stay strongly correlated after scaling"
+               if poly else "correlated features stay correlated after scaling")
+        text += (f" Even so it stays a narrow valley — {why}. What helps more: Adam or RMSprop (a step size per "
+                 f"parameter), more epochs{', or a lower degree' if poly else ''}.")
+    return text
 
 
 # --- Settings (sidebar) ---------------------------------------------------------------------------
@@ -109,10 +135,10 @@ with st.sidebar:
                  format_func=lambda d: "auto (best available)" if d == "auto" else devices[d],
                  help="Only devices PyTorch can use on this server are listed.")
     st.selectbox("Optimizer", OPTIMIZERS, **state.bind("cfg_optimizer"), format_func=OPTIMIZER_LABELS.get)
-    st.select_slider("Learning rate (log scale)", options=state.LR_STEPS, **state.bind("cfg_lr_slider", _lr_from_slider),
+    st.select_slider("Learning rate (log scale)", options=state.lr_slider_options(ss.cfg_lr), **state.bind("cfg_lr_slider", _lr_from_slider),
                      format_func=lambda v: f"{v:g}")
     st.number_input("Learning rate", **state.bind("cfg_lr", _lr_from_input),
-                    help="Type any value; the slider above snaps to the nearest step.")
+                    help="Type any value; the slider above shows it too.")
     _lr_guidance_box()
     st.number_input("Epochs", **state.bind("cfg_epochs"))
     st.number_input("Batch size (0 = full batch)", **state.bind("cfg_batch"),
@@ -171,6 +197,11 @@ landscape = design.fit_intercept and len(design.terms) == 1
 exact_fit = (exact.intercept, exact.coef)
 
 
+STATUS_HELP = ("Loss: the mean squared error in that epoch, before its update (the loss curve's last point). "
+               "Gap to exact: the largest difference between a parameter now and the exact least-squares one "
+               "(the dashed line); 0 means gradient descent has found the exact fit.")
+
+
 def status_line(run: RunRecord, replay: int | None = None) -> str:
     """Where the run is (or, replaying, where it was at epoch ``replay``)."""
     n, total = run.epochs_run, run.config.epochs
@@ -199,9 +230,11 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -
     if run is None:
         st.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
         history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.cfg_epochs), [], []
+        seen = None
     else:
         with run.lock:  # one consistent snapshot of what the job has recorded
-            st.markdown(status_line(run, replay))
+            seen = (run.status, run.epochs_run, run.rows_done, len(run.changes))  # what the charts below show
+            st.markdown(status_line(run, replay), help=STATUS_HELP)
             history, val = list(run.history), list(run.val_history) if validation is not None else None
             changes = [(c.epoch, c.describe()) for c in run.changes]
             if replay is not None:
@@ -217,29 +250,35 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -
     merged: dict[int, str] = {}
     for epoch, text in changes:  # several settings changed at one Resume: one mark
         merged[epoch] = f"{merged[epoch]}; {text}" if epoch in merged else text
+    # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see.
     left, right = st.columns(2)
-    with left:
-        chart("train_loss", lambda: charts.loss_figure(history, ss.ui_logy, problem.stats.mse, span, val,
-                                                       sorted(merged.items()), replay), run, fresh, extra=replay)
     with right:
-        events = chart("train_fit", lambda: charts.fit_figure(design, params, exact, validation, edit=edit), run, fresh,
-                       extra=(replay, edit), edit=edit)
+        chart("train_loss", lambda: charts.loss_figure(history, ss.ui_logy, problem.stats.mse, span, val,
+                                                       sorted(merged.items()), replay), run, seen, fresh, extra=replay)
+    with left:
+        residuals = bool(ss.ui_residuals)
+        events = chart("train_fit", lambda: charts.fit_figure(design, params, exact, validation, edit=edit,
+                                                              residuals=residuals),
+                       run, seen, fresh, extra=(replay, edit, residuals), edit=edit)
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
             if msg:
                 ss._points_msg = msg
                 st.rerun()  # the whole page: the exact fit, the guidance and the landscape follow the new points
     if landscape:
-        chart("train_land", lambda: charts.landscape_figure(design, exact_fit, path), run, fresh,
+        chart("train_land", lambda: charts.landscape_figure(design, exact_fit, path), run, seen, fresh,
               LANDSCAPE_EVERY.get(pace, 1.0), extra=replay)
     if running and fresh:
         run.draws += 1
         run.draw_seconds += time.monotonic() - t0
 
 
-def chart(key: str, make, run: RunRecord | None, fresh: bool, every: float = 0.0, extra=None, edit: bool = False) -> dict:
+def chart(key: str, make, run: RunRecord | None, seen: tuple | None, fresh: bool, every: float = 0.0, extra=None,
+          edit: bool = False) -> dict:
     """Draw chart ``key`` from ``make()`` — or resend its last figure when nothing it shows has changed, when
     live charts are off (``fresh`` False) or, while running, when it was drawn less than ``every`` seconds ago.
+    ``seen``: the run's state in the snapshot ``make`` draws from (read under the run's lock: the job may finish
+    between that snapshot and this call, and a figure of an earlier moment must not be cached as the final one).
     ``extra``: anything else the figure depends on (the replay epoch, edit mode).
 
     A fragment run must emit every element it keeps, and a resent figure costs nothing: the browser skips it.
@@ -248,12 +287,11 @@ def chart(key: str, make, run: RunRecord | None, fresh: bool, every: float = 0.0
     """
     cache = ss.setdefault("_charts", {})
     base = (problem.key, id(run), bool(ss.ui_logy), extra)  # what the figure is of
-    state_now = (run.status, run.epochs_run, run.rows_done, len(run.changes)) if run is not None else None
     last, now = cache.get(key), time.monotonic()
     if (last is None or last[2] != base
-            or (fresh and last[3] != state_now and (run is None or not run.running or now - last[0] >= every))):
+            or (fresh and last[3] != seen and (run is None or seen[0] != RUNNING or now - last[0] >= every))):
         fig = make()
-        last = cache[key] = (now, figure_json(fig), base, state_now, int(fig.layout.height or 360))
+        last = cache[key] = (now, figure_json(fig), base, seen, int(fig.layout.height or 360))
     return live_chart(last[1], key=key, height=last[4], edit=edit)
 
 
@@ -278,6 +316,8 @@ def outcome(run: RunRecord) -> None:
         if run.reason:
             msg += f" {run.reason}"
         st.success(msg)
+    if run.status == "completed":
+        far_from_exact(run)
     if validation is not None and run.val_history and not run.paused:
         gd_val = state.validation_mse(validation, run.params)
         ex_val = state.validation_mse(validation, exact)
@@ -299,6 +339,28 @@ def outcome(run: RunRecord) -> None:
                            help="The line and the loss, epoch by epoch, with play/pause and a slider. One file that "
                                 "opens in any browser, offline.")
     st.page_link("pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")
+
+
+def far_from_exact(run: RunRecord) -> None:
+    """A run that used all its epochs and is still far from the exact fit: say why and what to try."""
+    gap = state.gap(run.params, exact)
+    size = float(max(1.0, abs(exact.params).max()))
+    if gap <= 1e-3 * size:
+        return
+    g = state.guidance(problem, run.config.standardize, run.config.l2)
+    tips = []
+    if run.config.optimizer in ("sgd", "momentum") and run.config.lr < 0.5 * g.optimal_lr:
+        tips.append(f"a larger lr (up to {g.optimal_lr:.3g}, the fastest stable one)")
+    tips.append(f"more epochs than {run.config.epochs:,}")
+    if not run.config.standardize:
+        other = state.guidance(problem, True, run.config.l2)
+        if other.condition_number < 0.9 * g.condition_number:
+            tips.append("standardizing the features")
+    if run.config.optimizer != "adam":
+        tips.append("Adam")
+    st.info(f"**Still {gap:.3g} from the exact fit after {run.epochs_run:,} epochs.** The loss's curvature ratio is "
+            f"{g.condition_number:,.3g}: with a fixed lr that is stable along the steepest direction, gradient descent "
+            f"crawls along the flattest one. Try {', '.join(tips[:-1]) + ' or ' + tips[-1] if len(tips) > 1 else tips[0]}.")
 
 
 def start_training() -> None:
@@ -359,8 +421,13 @@ def live_area() -> None:
     edit = not running and why_not is None and bool(ss.ui_edit_points)
     with box:
         draw(current, running, replay, edit)
+    t1, t2 = st.columns(2)
+    if len(design.features) == 1:
+        t1.toggle("Show residuals", **state.bind("ui_residuals"),
+                  help="Draw each point's residual — its vertical distance to the line — as a dotted segment: least "
+                       "squares makes the sum of their squares as small as it can be.")
     if not running:
-        st.toggle("Edit points on the chart", **state.bind("ui_edit_points"), disabled=why_not is not None,
+        t2.toggle("Edit points on the chart", **state.bind("ui_edit_points"), disabled=why_not is not None,
                   help=why_not or "Click the fitted-line chart to add a point; drag a box (or choose Lasso in the "
                                   "chart's toolbar) around points to delete them. The exact fit follows at once; a "
                                   "paused run ends, since it trained on the old points.")

@@ -23,10 +23,13 @@ GD_COLOR = "#e4572e"
 EXACT_COLOR = "#2e86ab"
 DATA_COLOR = "#5c6770"
 VAL_COLOR = "#7b2cbf"
-# Many named traces (race lanes) do not fit beside the title: list them under the plot.
-LEGEND_BELOW = {"orientation": "h", "yanchor": "top", "y": -0.18, "xanchor": "left", "x": 0.0}
-# One colour per race lane, distinct from the exact-fit blue.
-LANE_COLORS = ("#e4572e", "#17becf", "#7b2cbf", "#f0a202", "#2ca02c", "#8c564b", "#d62790", "#555555")
+# Every chart's legend sits under the plot, below the x axis's title: above it, the entries wrap on a phone and
+# cover the chart's title. (Plotly widens the bottom margin to make room.)
+LEGEND_UNDER = {"orientation": "h", "yanchor": "top", "y": -0.26, "xanchor": "left", "x": 0.0}
+# One colour per race lane from the Okabe–Ito palette, which colour-blind readers can tell apart, ordered so
+# that neighbouring lanes differ most; lanes 4–6 are also dashed.
+LANE_COLORS = ("#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000")
+LANE_DASHES = (None, None, None, "dash", "dash", "dash")
 
 Params = tuple[float | None, Sequence[float]]  # (intercept, coef) of raw terms — or an ExactFit, see _predict
 
@@ -72,7 +75,8 @@ def _hline(y: float, text: str, log_y: bool) -> tuple[dict, dict]:
     shape = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": y, "y1": y,
              "line": {"color": EXACT_COLOR, "dash": "dash"}}
     label = {"xref": "paper", "x": 1, "y": np.log10(y) if log_y else y, "text": text, "showarrow": False,
-             "xanchor": "right", "yanchor": "bottom", "font": {"color": EXACT_COLOR}}
+             "xanchor": "right", "yanchor": "bottom", "font": {"color": EXACT_COLOR},
+             "bgcolor": "rgba(255,255,255,0.9)"}  # readable where curves cross it
     return shape, label
 
 
@@ -80,18 +84,31 @@ def _figure(traces: list[dict], title: str, x: str, y: str, **layout: Any) -> go
     # Streamlit's chart look, spelled out: the live charts (studio/live_chart.py) draw without its theme.
     axis = {"automargin": True, "gridcolor": "#e6eaf1", "tickfont": {"color": "#808495"}}
     base = {
-        "title": {"text": title, "x": 0.01, "font": {"size": 15, "color": "#2F2D2B"}},
+        "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container", "yanchor": "top",
+                  "font": {"size": 15, "color": "#2F2D2B"}},
         "font": {"family": '"Source Sans", sans-serif', "size": 12, "color": "#808495"},
         "xaxis": {**axis, "title": {"text": x, "font": {"size": 14}}},
         "yaxis": {**axis, "title": {"text": y, "font": {"size": 14}}},
         "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
-        "height": 360, "margin": {"l": 10, "r": 10, "t": 44, "b": 10, "pad": 8},
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        "height": 380, "margin": {"l": 10, "r": 10, "t": 44, "b": 10, "pad": 8},
+        "legend": LEGEND_UNDER,
         "uirevision": "keep",  # keep the user's zoom across live redraws
     }
     for k, v in layout.items():
         base[k] = {**base.get(k, {}), **v} if isinstance(v, dict) else v
     return go.Figure(data=traces, layout=base, _validate=False)
+
+
+def log_axis(values: np.ndarray) -> dict[str, Any]:
+    """A log axis labelled at whole decades (with unlabelled minor ticks) once the values span more than
+    one: Plotly's default labels 2, 3, … 9 in every decade, which crowd into each other."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    axis: dict[str, Any] = {"type": "log", "exponentformat": "power"}
+    decades = float(np.log10(v.max() / v.min())) if len(v) else 0.0
+    if decades >= 1.0:  # at most about eight labels, at whole decades
+        axis.update(dtick=max(1, int(np.ceil(decades / 8))), minor={"ticks": "outside", "ticklen": 3, "showgrid": False})
+    return axis
 
 
 def _history_trace(history: Sequence[float], name: str, color: str, dash: str | None = None) -> dict[str, Any]:
@@ -143,8 +160,7 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
     if total_epochs:
         xaxis["range"] = [0, total_epochs + 1]
     return _figure(traces, "Loss (MSE) per epoch", "epoch", "loss", shapes=shapes, annotations=annotations,
-                   xaxis=xaxis, yaxis={"type": "log" if log_y else "linear",
-                                       "exponentformat": "power" if log_y else "none"})
+                   xaxis=xaxis, yaxis=log_axis(loss) if log_y else {"type": "linear", "exponentformat": "none"})
 
 
 def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opacity: float) -> dict:
@@ -159,11 +175,15 @@ def _design_rows(design: Design) -> np.ndarray:
     return rows
 
 
+MAX_RESIDUAL_SEGMENTS = 500
+
+
 def fit_figure(design: Design, gd: Params | None, exact: Params | None, validation: Design | None = None,
-               edit: bool = False) -> go.Figure:
+               edit: bool = False, residuals: bool = False) -> go.Figure:
     """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual.
     ``validation`` rows are drawn as open circles (one feature). ``edit``: every row is drawn (trace 0, in
-    row order) and a drag selects points instead of zooming (studio/points.py)."""
+    row order) and a drag selects points instead of zooming (studio/points.py). ``residuals``: a vertical
+    segment from each point (up to 500) to the gradient-descent line (or the exact one before a run)."""
     rows = _design_rows(design)
     traces: list[dict] = []
     if len(design.features) == 1:
@@ -181,6 +201,15 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
             vrows = _design_rows(validation)
             traces.append(_open_markers(validation.X[vrows, 0], validation.y[vrows], "validation rows", VAL_COLOR,
                                         size + 1))
+        fitted = gd if gd is not None else exact
+        if residuals and fitted is not None:
+            show = rows[:MAX_RESIDUAL_SEGMENTS]
+            xs, ys = x[show], design.y[show]
+            pred = _predict(fitted, design.X[show])
+            seg_x = np.column_stack([xs, xs, np.full(len(xs), np.nan)]).ravel()
+            seg_y = np.column_stack([ys, pred, np.full(len(xs), np.nan)]).ravel()
+            traces.append({"type": "scatter", "x": seg_x, "y": seg_y, "mode": "lines", "hoverinfo": "skip",
+                           "name": "residuals", "line": {"color": "#9aa3ad", "width": 1.5, "dash": "dot"}})
         for params, name, line in ((exact, "exact least squares", {"color": EXACT_COLOR, "dash": "dash", "width": 2}),
                                    (gd, "gradient descent", {"color": GD_COLOR, "width": 3})):
             if params is not None:
@@ -216,6 +245,16 @@ def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
 
 
 Path = Sequence[tuple[float, float]]
+BOUNCE_LABELS = 12  # a path that reverses direction early gets its first epochs numbered
+
+
+def _bounces(p: np.ndarray) -> bool:
+    """Whether the path's first steps reverse direction (a zig-zag or a divergence bouncing across the minimum)."""
+    steps = np.diff(p[:BOUNCE_LABELS], axis=0)
+    if len(steps) < 2:
+        return False
+    dots = np.einsum("ij,ij->i", steps[:-1], steps[1:])
+    return bool(np.any(dots < 0))
 
 
 def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = True,
@@ -239,8 +278,9 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
     # contour lines cost Chromium far more to lay out on a small machine.
     traces: list[dict] = [{
         "type": "heatmap", "x": bs, "y": ws, "z": _f32(np.log10(np.maximum(z, 1e-300)) if log_z else z),
-        "colorscale": "Blues", "reversescale": True, "showscale": False, "name": "loss", "zsmooth": "best",
-        "hoverinfo": "skip",
+        "colorscale": "Blues", "reversescale": True, "name": "loss", "zsmooth": "best", "hoverinfo": "skip",
+        "showscale": True, "colorbar": {"title": {"text": "log₁₀ MSE" if log_z else "MSE", "side": "right"},
+                                        "thickness": 12, "len": 0.9, "outlinewidth": 0},
     }]
     for name, color, one in named:
         if not len(one):
@@ -249,13 +289,21 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
         p = p[np.all(np.isfinite(p), axis=1)]
         traces.append({"type": "scatter", "x": p[:, 0], "y": p[:, 1], "mode": "lines+markers" if len(p) < 80 else "lines",
                        "name": name, "line": {"color": color, "width": 2}, "marker": {"size": 4}, "legendgroup": name})
+        if _bounces(p):  # back and forth across the valley: one line over itself unless the steps are numbered
+            first = p[:BOUNCE_LABELS]
+            traces.append({"type": "scatter", "x": first[:, 0], "y": first[:, 1], "mode": "markers+text",
+                           "text": [str(i) for i in range(len(first))], "textposition": "top center",
+                           "textfont": {"size": 11, "color": color}, "marker": {"size": 7, "color": color},
+                           "name": f"{name}: epochs 0–{len(first) - 1}", "showlegend": False, "legendgroup": name,
+                           "hovertemplate": "epoch %{text}<extra></extra>"})
         traces.append({"type": "scatter", "x": p[-1:, 0], "y": p[-1:, 1], "mode": "markers", "name": "now",
                        "showlegend": not paths, "legendgroup": name,
                        "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1.5}}})
     traces.append({"type": "scatter", "x": [b_star], "y": [w_star], "mode": "markers", "name": "exact minimum",
                    "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
     title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")
-    extra: dict[str, Any] = {"legend": LEGEND_BELOW, "height": 480} if paths else {"height": 420}
+    # The legend under the plot: above it, three entries and the colour scale crowd the title on a narrow screen.
+    extra: dict[str, Any] = {"legend": LEGEND_UNDER, "height": 480 if paths else 440}
     return _figure(traces, title, "intercept", f"slope of {plot(design.terms[0])}", **extra,
                    xaxis={"range": [lo[0], hi[0]]}, yaxis={"range": [lo[1], hi[1]]})
 
@@ -269,9 +317,10 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
     # the axis shows the race, not 300 decades of noise.
     floor = max(first * 1e-15, 1e-300)
     traces = []
-    for name, color, history in lanes:
+    for i, (name, color, history) in enumerate(lanes):
         excess = np.maximum(np.asarray(history, dtype=np.float64) - min_loss, floor)
-        traces.append(_history_trace(excess, name, color))
+        traces.append(_history_trace(excess, name, color, LANE_DASHES[i % len(LANE_DASHES)]))
+    every = np.concatenate([t["y"] for t in traces]) if traces else np.empty(0)
     shapes, annotations = [], []
     if first > 0:
         shape, label = _hline(tol * first, f"tolerance ({tol:g} of the start)", log_y=True)
@@ -279,8 +328,8 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
         annotations.append(label)
     xaxis: dict[str, Any] = {"range": [0, total_epochs + 1]} if total_epochs else {}
     return _figure(traces, "Loss above the minimum, per epoch", "epoch", "loss − minimum", shapes=shapes,
-                   annotations=annotations, xaxis=xaxis, yaxis={"type": "log", "exponentformat": "power"}, height=440,
-                   legend=LEGEND_BELOW, margin={"b": 10})
+                   annotations=annotations, xaxis=xaxis, yaxis=log_axis(every), height=440,
+                   legend=LEGEND_UNDER, margin={"b": 10})
 
 
 def degree_figure(sweep: Any, current: int) -> go.Figure:

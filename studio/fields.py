@@ -77,8 +77,8 @@ FIELDS: dict[str, Field] = {
     "cfg_val_frac": Field("Validation share", 0.05, 0.5, fmt="%.2f", step=0.05, on_steps=True),
     "cfg_val_seed": Field("Split seed", 0, 2**31 - 1, integer=True),
     "sel_degree": Field("Polynomial degree", 1, MAX_DEGREE, integer=True),
-    "race_epochs": Field("Epochs", 1, 200_000, integer=True, step=100),
-    "race_lr": Field("Learning rate", 1e-9, 1e3, fmt="%.6g"),
+    "race_epochs": Field("Race epochs", 1, 200_000, integer=True, step=100),
+    "race_lr": Field("Race lane learning rate", 1e-9, 1e3, fmt="%.6g"),
     "step_k": Field("Epochs per click (k)", 1, 100_000, integer=True),
 }
 

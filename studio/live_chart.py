@@ -32,10 +32,12 @@ function loadPlotly() {
   return plotlyLoading;
 }
 // No "Share chart..." button: it would upload the chart, data included, to Plotly's cloud.
+// A short toolbar (zoom, pan, reset, download): on a phone a full one covers the chart's title.
+const TRIM = ["sendChartToCloud", "zoomIn2d", "zoomOut2d", "autoScale2d"];
 const CONFIG = {responsive: true, displaylogo: false, showSendToCloud: false, plotlyServerURL: "",
-                modeBarButtonsToRemove: ["lasso2d", "select2d", "sendChartToCloud"]};
+                modeBarButtonsToRemove: ["lasso2d", "select2d", ...TRIM]};
 // Editing points: box and lasso select the points to delete.
-const EDIT_CONFIG = {...CONFIG, modeBarButtonsToRemove: ["sendChartToCloud"]};
+const EDIT_CONFIG = {...CONFIG, modeBarButtonsToRemove: TRIM};
 
 // Point editing (studio/points.py): a click on the plot area (not a drag, not the toolbar) sends its data
 // coordinates; a box or lasso selection sends the indices of the selected points of trace 0.

@@ -17,6 +17,7 @@ import streamlit as st
 from linreg_core import OPTIMIZERS, LinregError, read_csv
 
 from . import fields, state
+from .lessons import LESSONS
 from .text import clip, md
 
 MAX_SHARED_ROWS = 500
@@ -25,6 +26,9 @@ NUMBERS = {"lr": "cfg_lr", "epochs": "cfg_epochs", "batch": "cfg_batch", "seed":
            "l2": "cfg_l2", "vfrac": "cfg_val_frac", "vseed": "cfg_val_seed", "deg": "sel_degree"}
 SWITCHES = {"std": "cfg_standardize", "val": "cfg_val", "icpt": "sel_intercept"}  # "1" or "0"
 CHOICES = {"opt": ("cfg_optimizer", OPTIMIZERS), "dtype": ("cfg_dtype", ("float32", "float64"))}
+# The race: its lane count, epochs and tolerance, and each used lane's optimizer (r1o…) and learning rate (r1lr…).
+RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)}}
+RACE_CHOICES = {f"r{i + 1}o": (f"race_opt_{i}", OPTIMIZERS) for i in range(state.RACE_LANES)}
 
 
 def share_query() -> dict[str, str | list[str]]:
@@ -40,6 +44,9 @@ def share_query() -> dict[str, str | list[str]]:
         for key in ("val", "vfrac", "vseed"):
             q.pop(key)
     q.update(y=ss.sel_target, x=list(ss.sel_features))
+    q.update(race=str(int(ss.race_n)), repochs=str(int(ss.race_epochs)), rtol=f"{ss.race_tol:g}")
+    for i in range(int(ss.race_n)):
+        q[f"r{i + 1}o"], q[f"r{i + 1}lr"] = ss[f"race_opt_{i}"], repr(float(ss[f"race_lr_{i}"]))
     df: pd.DataFrame = ss.ds_df
     if len(df) <= MAX_SHARED_ROWS:
         cols = [c for c in [*ss.sel_features, ss.sel_target] if c in df.columns]
@@ -49,16 +56,25 @@ def share_query() -> dict[str, str | list[str]]:
     return q
 
 
-PAGE_SLUGS = ("data", "results", "how_it_works", "train", "step", "race")
+PAGE_SLUGS = ("data", "results", "how_it_works", "train", "step", "race", "lessons")
 
 
-def share_url() -> str:
-    """The app's root URL (not this page's) with the share query."""
+def _app_root() -> str:
     base = (st.context.url or "").split("?")[0].rstrip("/")
     head, _, last = base.rpartition("/")
     if last in PAGE_SLUGS and "//" in head:
         base = head
-    return f"{base}/?{urlencode(share_query(), doseq=True)}"
+    return base
+
+
+def share_url() -> str:
+    """The app's root URL (not this page's) with the share query."""
+    return f"{_app_root()}/?{urlencode(share_query(), doseq=True)}"
+
+
+def lesson_url(index: int) -> str:
+    """A link that opens the Lessons page at lesson ``index`` (0-based; the link counts from 1)."""
+    return f"{_app_root()}/lessons?lesson={index + 1}"
 
 
 def show_notice() -> None:
@@ -132,10 +148,31 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
                 ss[name] = value == "1"
             else:
                 problems.append(_refused(key, value, "it must be 1 (on) or 0 (off)"))
-    for key, name in NUMBERS.items():
+    if "race" in params:
+        text = one("race")
+        if text in {str(n) for n in range(1, state.RACE_LANES + 1)}:
+            ss.race_n = int(text)
+        else:
+            problems.append(_refused("race", text, f"Lanes must be a whole number from 1 to {state.RACE_LANES}"))
+    if "rtol" in params:
+        text = one("rtol")
+        tol = next((t for t in state.RACE_TOLERANCES if f"{t:g}" == text), None)
+        if tol is not None:
+            ss.race_tol = tol
+        else:
+            problems.append(_refused("rtol", text, "Tolerance must be one of "
+                                     + ", ".join(f"{t:g}" for t in state.RACE_TOLERANCES)))
+    for key, (name, options) in RACE_CHOICES.items():
+        if key in params:
+            value = one(key)
+            if value in options:
+                ss[name] = value
+            else:
+                problems.append(_refused(key, value, f"choose one of {', '.join(options)}"))
+    for key, name in {**NUMBERS, **RACE_NUMBERS}.items():
         if key not in params:
             continue
-        f, text = fields.FIELDS[name], one(key)
+        f, text = fields.field(name), one(key)
         try:
             value = f.parse(text)
         except ValueError:
@@ -153,7 +190,7 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         for name, default in state.DEFAULTS.items():
             if name.startswith("cfg_"):
                 ss[name] = default
-    ss.cfg_lr_slider = state.nearest_lr_step(ss.cfg_lr)
+    ss.cfg_lr_slider = ss.cfg_lr
     return problems
 
 
@@ -164,6 +201,14 @@ def apply_once() -> None:
         return
     ss._share_checked = True
     params = {k: st.query_params.get_all(k) for k in st.query_params}
+    lesson = params.pop("lesson", None)
+    if lesson is not None:  # a lesson link: which lesson to show, nothing else
+        text = lesson[-1]
+        if text in {str(i) for i in range(1, len(LESSONS) + 1)}:
+            ss.lesson = int(text) - 1
+        else:
+            ss._share_problems = [_refused("lesson", text, f"Lesson must be a whole number from 1 to {len(LESSONS)}")]
+            ss._share_applied = True
     if params:
-        ss._share_problems = apply_query(params)
+        ss._share_problems = [*ss.get("_share_problems", []), *apply_query(params)]
         ss._share_applied = True

@@ -58,6 +58,7 @@ DEFAULTS: dict[str, Any] = {
     "ui_live": True,
     "ui_pace": "watch",  # studio/pace.py: Watch, Fast or As fast as possible
     "ui_edit_points": False,  # Train: clicks on the fit chart add points, selections delete them
+    "ui_residuals": False,  # Train: residuals drawn as vertical segments on the fit chart
     # the noisy-line generator on the Data page
     "gen_n": 100,
     "gen_slope": 2.0,
@@ -72,15 +73,18 @@ DEFAULTS: dict[str, Any] = {
     "cfg_val_seed": 0,
     # optimizer race: lanes 0..MAX_LANES-1, of which race_n are used
     "race_n": 4,
-    "race_epochs": 300,
+    "race_epochs": 500,  # plain SGD at lr 0.01 needs 426 on the tutorial: every default lane finishes
     "race_tol": 1e-3,
     "race_watch": True,
     **{f"race_opt_{i}": o for i, o in enumerate(("sgd", "momentum", "adam", "rmsprop", "adagrad", "sgd"))},
     **{f"race_lr_{i}": lr for i, lr in enumerate((0.01, 0.01, 0.1, 0.01, 0.5, 0.05))},
     # step mode: epochs per "Step k" click
     "step_k": 10,
+    # the Lessons page: which lesson (0-based)
+    "lesson": 0,
 }
 RACE_LANES = 6
+RACE_TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
 
 MAX_RUNS = 20  # runs kept per session (each holds its loss history)
 # A 10,000-column file would otherwise preselect 9,999 features (and render 9,999 chips).
@@ -108,9 +112,9 @@ def _warm_up() -> bool:
     return True
 
 
-def nearest_lr_step(lr: float) -> float:
-    """The log-slider step closest to ``lr`` (the slider and the typed input show the same rate)."""
-    return min(LR_STEPS, key=lambda v: abs(math.log10(v) - math.log10(max(lr, 1e-12))))
+def lr_slider_options(lr: float) -> list[float]:
+    """The log slider's steps with ``lr`` among them: the slider and the typed box always show the same rate."""
+    return sorted({*LR_STEPS, float(lr)})
 
 
 def init() -> None:
@@ -365,7 +369,9 @@ def runs_table(problem: Problem | None) -> pd.DataFrame:
             "validation loss": run.val_history[-1] if run.val_history else None,
             "gap to exact": gap(run.params, problem.exact) if same else None, "seconds": run.train_seconds,
         })
-    return pd.DataFrame(rows[::-1])
+    df = pd.DataFrame(rows[::-1])
+    # A column no run has a value in (no validation split, other data) says nothing: leave it out, not "None".
+    return df.dropna(axis=1, how="all") if len(df) else df
 
 
 def reopen_settings(index: int) -> None:
@@ -375,7 +381,7 @@ def reopen_settings(index: int) -> None:
     ss.cfg_optimizer, ss.cfg_lr, ss.cfg_epochs, ss.cfg_batch = cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size
     ss.cfg_standardize, ss.cfg_seed, ss.cfg_dtype, ss.cfg_momentum = cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum
     ss.cfg_l2, ss.cfg_tol, ss.cfg_device = cfg.l2, cfg.tol or 0.0, cfg.device
-    ss.cfg_lr_slider = nearest_lr_step(cfg.lr)
+    ss.cfg_lr_slider = cfg.lr
 
 
 def leave_pages(on_train_page: bool) -> None:

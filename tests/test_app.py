@@ -149,8 +149,50 @@ def test_learning_rate_slider_and_box_stay_in_step():
     assert at.number_input(key="_w_cfg_lr").value == 0.1
     at.number_input(key="_w_cfg_lr").set_value(0.03).run()
     assert at.session_state.cfg_lr == 0.03
-    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.02  # nearest step on the log scale
+    # The slider shows the typed rate itself (it joins the log steps), never a nearby step that would not run.
+    slider = at.select_slider(key="_w_cfg_lr_slider")
+    assert slider.value == 0.03 and slider.options[slider.options.index('0.03') - 1: ][:3] == ['0.02', '0.03', '0.05']
     assert train_clicked(at).config.lr == 0.03
+
+
+def test_the_fastest_stable_lr_button_sets_the_slider_and_the_box_alike():
+    at = start()
+    at.number_input(key="_w_cfg_lr").set_value(0.5).run()  # above the tutorial's stable limit 0.134
+    at.button(key="btn_lr_optimal").click().run()
+    assert at.session_state.cfg_lr == 0.132
+    assert at.number_input(key="_w_cfg_lr").value == 0.132
+    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.132
+
+
+def test_standardizing_is_explained_as_it_really_acts_on_polynomial_terms():
+    """Powers of one feature stay correlated: on the noisy wave at degree 3, standardizing lowers the stable lr
+    (0.649 → 0.341) while the curvature ratio stays in the thousands, and the sidebar must say so (and what
+    helps) instead of claiming it evens out the steepness."""
+    at = goto(start(), "data")
+    at.button(key="preset_wave").click().run()
+    at.number_input(key="_w_sel_degree").set_value(3).run()
+    goto(at, "train")
+    caption = " ".join(texts(at.sidebar.caption))
+    assert "stable lr 0.649 → 0.341" in caption and "but the lr must be smaller" in caption
+    assert "stays a narrow valley — x, x², x³, … of one feature stay strongly correlated" in caption
+    assert "Adam or RMSprop" in caption and "lower degree" in caption and "evens out" not in caption
+
+
+def test_a_run_far_from_the_exact_fit_says_why_and_what_to_try():
+    at = start()
+    run = train_clicked(at)  # the tutorial: 100 epochs at lr 0.01 end 0.877 from the exact fit
+    note = next(t for t in texts(at.info) if t.startswith("**Still"))
+    assert note.startswith(f"**Still {state_gap(run):.3g} from the exact fit after 100 epochs.**")
+    assert "curvature ratio is 60" in note and "a larger lr (up to 0.132" in note and "more epochs than 100" in note
+    assert "standardizing the features" in note and "Adam" in note
+    at.sidebar.number_input(key="_w_cfg_epochs").set_value(20000).run()
+    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.1).run()
+    train_clicked(at)
+    assert not any(t.startswith("**Still") for t in texts(at.info))  # converged: nothing to explain
+
+
+def state_gap(run) -> float:
+    return max(abs(run.intercept - 0.0), abs(run.coef[0] - 2.0))
 
 
 def test_learning_rate_survives_a_trip_to_another_page():
@@ -473,14 +515,34 @@ def test_reset_clears_the_run():
     assert any("Press **Train**" in v for v in texts(at.info))
     assert "gradient descent" not in traces(figures(at)["Data and fitted line"])
     goto(at, "results")
-    assert texts(at.info) == ["No gradient-descent run on this data yet — showing the exact least-squares fit. "
-                              "Train on the Train page to compare."]
+    assert texts(at.info)[0] == ("No gradient-descent run on this data yet — showing the exact least-squares fit. "
+                                 "Train on the Train page to compare.")
+
+
+def test_a_perfect_fit_reads_as_zero_error_not_floating_point_noise():
+    """The tutorial's points lie on y = 2x: the exact intercept is 2.7e-15 and the MSE 1.2e-30 in float64 — noise,
+    shown as 0 — and with no residual variance t and p are not defined (—), not t = 2.5e15, p = 1.6e-31."""
+    at = goto(start(), "results")
+    metrics, coef = at.dataframe[0].value, at.dataframe[1].value
+    assert metrics.loc["MSE", "exact least squares"] == 0.0 and metrics.loc["MAE", "exact least squares"] == 0.0
+    assert coef.loc["intercept", "exact coef"] == 0.0 and coef.loc["x", "exact coef"] == pytest.approx(2.0)
+    assert (coef["std err"] == 0.0).all() and (coef["t"] == "not defined").all() and (coef["P>|t|"] == "not defined").all()
+    assert at.latex[0].value.split() == ["$$", r"\widehat{\text{y}}", "=", r"2\,\text{x}", "$$"]  # not 2.66454 × 10^{-15} + 2 x
+    assert any(t.startswith("Every point lies on the fitted line") for t in texts(at.info))
+    caption = " ".join(texts(at.caption))
+    assert "Condition number of the column-scaled design matrix" in caption and "curvature ratio" in caption
+    # Noisy data keeps its statistics: the tips fit has real t and p values.
+    goto(at, "data")
+    at.button(key="preset_tips").click().run()
+    coef = goto(at, "results").dataframe[1].value
+    assert coef["t"].map(lambda v: isinstance(v, float)).all() and (coef["std err"] > 0).all()
+    assert not any(t.startswith("Every point lies") for t in texts(at.info))
 
 
 def test_results_without_a_run_show_the_exact_fit(media):
     at = goto(start(), "results")
     assert texts(at.title) == ["Results"]
-    assert len(at.info) == 1
+    assert len(at.info) == 2  # no run yet; a perfect fit
     assert texts(at.markdown) == ["**Exact least squares**"]
     assert r"\widehat{\text{y}} = " in at.latex[0].value and r"2\,\text{x}" in at.latex[0].value
     metrics, coef = at.dataframe[0].value, at.dataframe[1].value
@@ -499,7 +561,7 @@ def test_results_after_training(media):
     at = start()
     run = train_clicked(at)
     goto(at, "results")
-    assert not at.info and not at.error
+    assert [t[:40] for t in texts(at.info)] == ["Every point lies on the fitted line: the"] and not at.error
     assert plain(at.markdown[0].value) == "**Gradient descent** (completed, 100 epochs, sgd, lr 0.01)"
     assert len(at.latex) == 2
     metrics, coef = at.dataframe[0].value, at.dataframe[1].value
@@ -558,7 +620,7 @@ def test_how_it_works_page_renders_and_reflects_the_settings():
     code = "\n".join(c.value for c in at.code)
     assert "nn.Linear(k, 1)" in code
     assert "torch.optim.Adam(model.parameters(), lr=0.05)" in code and "Adam (" in code  # tutorial code + live repr
-    assert "for epoch in range(300):" in code
+    assert "for epoch in range(1, 300 + 1):" in code
     assert any(r"\eta = 0.05" in v for v in formulas)
     md = " ".join(texts(at.markdown))
     assert "**300** epochs" in md
@@ -625,7 +687,8 @@ def test_lr_guidance_warns_before_a_run_that_would_diverge_and_offers_the_optima
     g = lr_guidance(build_design(TUTORIAL, "y"))
     caption = " ".join(texts(at.sidebar.caption))
     assert f"{g.max_stable_lr:.3g}" in caption and f"{g.optimal_lr:.3g}" in caption
-    assert "Standardizing puts every feature on one scale" in caption
+    assert "steeper along its steepest direction than along its flattest (its curvature ratio)" in caption
+    assert "curvature ratio 60 → 1 and the stable lr 0.134 → 1: fewer epochs are needed at the best lr." in caption
     assert not at.sidebar.warning
     at.number_input(key="_w_cfg_lr").set_value(0.5).run()
     assert "this run will diverge" in at.sidebar.warning[0].value

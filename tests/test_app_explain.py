@@ -58,8 +58,8 @@ def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
     starts = {tuple(np.round(ln["path"][0], 12)) for ln in rec["lanes"]}
     assert len(starts) == 1
     table = at.dataframe[0].value
-    assert list(table["epochs to tolerance"]) == [ln.epochs_to_tol for ln in ref.lanes]
-    fastest = table.sort_values("epochs to tolerance").iloc[0]["lane"]
+    assert list(table["epochs to tolerance"]) == [f"{ln.epochs_to_tol:,}" for ln in ref.lanes]
+    fastest = table.loc[table["rank"] == "1", "lane"].iloc[0]
     assert fastest.startswith("2: SGD lr 0.1")
     assert any("reached the tolerance first" in s and "2: SGD lr 0.1" in s for s in texts(at.success))
     figs = figures(at)
@@ -74,7 +74,9 @@ def test_race_reports_a_diverging_lane_and_keeps_the_rest():
     assert any("Lane **2: SGD lr 5** diverged" in e for e in texts(at.error))
     table = at.dataframe[0].value
     assert list(table["status"]) == ["completed", "diverged"]
-    assert table["rank"].iloc[0] == 1 and table["rank"].isna().iloc[1]  # a lane that never got there has no rank
+    # A lane that never got there says so, in words, and has no rank (not "None").
+    assert table["rank"].iloc[0] == "1" and table["rank"].iloc[1] == "—"
+    assert table["epochs to tolerance"].iloc[1] == "not reached" and "None" not in table.to_string()
     # The landscape is framed on the lanes that converge: the diverging one (at ~1e5) is clipped, not zoomed to.
     land = figures(at)["Loss landscape (log₁₀ MSE)"]
     assert max(abs(v) for v in land["layout"]["xaxis"]["range"] + land["layout"]["yaxis"]["range"]) < 10
@@ -264,7 +266,8 @@ def test_how_it_works_shows_whichever_the_user_moved_last():
     at.button(key="btn_step1").click().run()  # and stepping again makes the stepper the live one
     goto(at, "how_it_works")
     assert "the Step page's trainer, after 8 epoch(s)" in "\n".join(texts(at.info))
-    assert "epoch 7, loss" in "\n".join(c.value for c in at.code)  # the printout of the stepped epochs
+    printout = "\n".join(c.value for c in at.code)
+    assert "epoch 8, loss" in printout and "epoch 0," not in printout  # the stepped epochs, counted from 1
 
 
 def test_how_it_works_without_an_intercept_drops_the_bias():
@@ -284,7 +287,9 @@ def test_how_it_works_prints_the_last_run_like_the_tutorial():
     h = at.session_state.run.history
     goto(at, "how_it_works")
     code = _codes(at)
-    assert f"epoch 0, loss {h[0]:.6g}" in code and f"epoch 99, loss {h[-1]:.6g}" in code
+    # Epochs count from 1 here as on the loss chart and in the CLI's printout.
+    assert f"epoch 1, loss {h[0]:.6g}" in code and f"epoch 100, loss {h[-1]:.6g}" in code
+    assert "epoch 0," not in code and "range(1, 100 + 1)" in code
     assert "your last Train run's model, after 100 epochs" in "\n".join(texts(at.info))
     run = at.session_state.run
     assert f"linear.weight: [{run.coef[0]:.6g}]" in code and f"linear.bias: [{run.intercept:.6g}]" in code
@@ -339,3 +344,16 @@ def test_several_features_mark_the_validation_rows_on_predicted_vs_actual(multi_
     assert len(trace_values(fig["validation rows"], "x")) == p.validation.n_samples == 40
     pred = p.validation.X @ np.asarray(run.coef) + run.intercept
     np.testing.assert_allclose(trace_values(fig["validation rows"], "y"), pred, rtol=1e-5)
+
+
+def test_a_step_k_that_diverges_keeps_a_close_up_of_the_last_real_update():
+    at = start()
+    at.number_input(key="_w_cfg_lr").set_value(5.0).run()
+    goto(at, "step")
+    at.number_input(key="_w_step_k").set_value(10).run()
+    at.button(key="btn_stepk").click().run()  # diverges within the first fast epochs
+    tr = at.session_state.stepper["trainer"]
+    info = at.session_state.stepper["last"]
+    assert tr.status == "diverged" and info is not None and info.epoch == tr.epoch - 1
+    assert [s.value for s in at.subheader] == [f"Epoch {info.epoch} up close"] and len(at.dataframe) == 1
+    np.testing.assert_allclose(info.update, info.sgd_update, rtol=1e-5)  # plain SGD: update = −lr × gradient

@@ -135,6 +135,11 @@ def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, 
     speed(page, "As fast as possible")
     page.get_by_role("button", name="Train", exact=True).click()
     finished(page, r"Completed after 100 epochs")
+    # A run this short ends while its first redraw is being built: every chart must still end on the final model
+    # (the landscape once kept a figure of epoch 6 under the final state's name).
+    now = page.evaluate("""() => { const d = document.querySelector(".live-chart[data-key='train_land']");
+        const t = d._fullData.find(t => t.name === 'now'); return [Number(t.x[0]), Number(t.y[0])]; }""")
+    assert f"intercept {now[0]:.4g}, x {now[1]:.4g}" in status(page)
     fit_line = ".live-chart[data-key='train_fit'] .scatterlayer .trace:last-child path.js-line"
     final_line = page.locator(fit_line).get_attribute("d")
     handle = page.get_by_test_id("stSlider").filter(has_text="Replay").get_by_role("slider")

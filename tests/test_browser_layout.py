@@ -1,0 +1,125 @@
+"""Every page at three screen sizes (1400×1000, 1280×720, a 390×844 phone), after a run: screenshots to look
+at, and checks that nothing is cut off or covered — no sideways scrolling, no clipped button or label text,
+no chart title under its legend or toolbar — and that on a phone the sidebar folds away once a page is
+chosen. Also the lesson path, end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from studio.testing import IDLE, ROOT, streamlit_server
+
+ARTIFACTS = ROOT / "test-artifacts"
+PAGES = ["Train", "Step", "Race", "Data", "Results", "How it works", "Lessons"]
+VIEWPORTS = {"1400x1000": (1400, 1000), "1280x720": (1280, 720), "390x844": (390, 844)}
+FOUND: dict[str, list] = {}
+
+# What a reader would call cut off or covered, measured in the page.
+PROBLEMS_JS = """() => {
+  const out = [];
+  const main = document.querySelector('[data-testid="stMain"]');
+  if (document.documentElement.scrollWidth > window.innerWidth + 1 || (main && main.scrollWidth > main.clientWidth + 1))
+    out.push('the page scrolls sideways');
+  // Text cut off: a label or button whose text is wider than its box (and hidden).
+  const clipped = new Set();
+  for (const el of document.querySelectorAll('[data-testid="stMain"] :is(button, label, [data-testid="stWidgetLabel"]), [data-testid="stMain"] :is(button, label, [data-testid="stWidgetLabel"]) *')) {
+    if (el.offsetParent === null || !el.innerText || !el.innerText.trim()) continue;
+    const style = getComputedStyle(el);
+    const hides = style.textOverflow === 'ellipsis' || style.overflow === 'hidden' || style.overflowX === 'hidden';
+    if (hides && el.scrollWidth > el.clientWidth + 1) clipped.add(el.innerText.trim().slice(0, 40));
+  }
+  for (const text of clipped) out.push('cut off: ' + text);
+  const overlap = (a, b) => a && b && a.width && b.width && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
+  for (const plot of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')) {
+    const title = plot.querySelector('.gtitle'), legend = plot.querySelector('.legend .bg');
+    const t = title && title.getBoundingClientRect(), l = legend && legend.getBoundingClientRect();
+    const name = title ? title.textContent.slice(0, 40) : '?';
+    if (overlap(t, l)) out.push('legend covers the title: ' + name);
+    for (const axis of plot.querySelectorAll('.g-xtitle, .xtick, .g-x2title')) {
+      if (overlap(axis.getBoundingClientRect(), l)) { out.push('legend covers the x axis: ' + name); break; }
+    }
+    const box = plot.getBoundingClientRect();
+    if (l && l.width && (l.bottom > box.bottom + 1 || l.top < box.top - 1)) out.push('legend outside its chart: ' + name);
+  }
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def server():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with open(ARTIFACTS / "layout-server.log", "w") as log, streamlit_server(log) as url:
+        yield url
+    (ARTIFACTS / "layout_problems.json").write_text(json.dumps(FOUND, indent=2))
+
+
+def go(page: Page, title: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    if sidebar.get_attribute("data-collapsed") != "false":
+        page.get_by_test_id("stExpandSidebarButton").click()
+    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
+    page.wait_for_selector(IDLE)
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_every_page_fits_the_screen(server, browser, size):
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    page.wait_for_selector(IDLE)
+    page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
+    page.wait_for_selector(IDLE)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    problems = {}
+    for title in PAGES:
+        if title != "Train":
+            go(page, title)
+        if width < 640:  # a phone: choosing a page folds the sidebar away so it does not cover the page
+            expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
+        page.wait_for_timeout(400)  # charts finish their first layout
+        page.mouse.move(1, height - 1)
+        slug = title.lower().replace(" ", "-")
+        # The app scrolls inside its main pane: show all of it by making the window as tall as the page.
+        tall = page.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+        page.set_viewport_size({"width": width, "height": max(height, min(tall, 6000))})
+        page.wait_for_timeout(300)
+        page.screenshot(path=str(ARTIFACTS / f"90-{size}-{slug}.png"))
+        page.set_viewport_size({"width": width, "height": height})
+        found = page.evaluate(PROBLEMS_JS)
+        if found:
+            problems[title] = found
+    FOUND[size] = problems
+    context.close()
+    assert problems == {}, problems
+
+
+def test_the_lessons_run_end_to_end(server, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(server + "/lessons?lesson=1")
+    page.wait_for_selector(IDLE)
+    for n in range(1, 7):
+        expect(page.get_by_role("heading", name=re.compile(rf"^{n}\. "))).to_be_visible()
+        page.get_by_test_id("stRadio").nth(1).get_by_role("radio").nth(1).check(force=True)  # a prediction
+        page.wait_for_selector(IDLE)
+        page.get_by_role("button", name="Run it").click()
+        expect(page.get_by_text(re.compile(r"^(You predicted it|Not quite — it was):"))).to_be_visible()
+        page.wait_for_selector(IDLE)
+        expect(page.locator("[data-testid='stMain'] .js-plotly-plot")).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / f"91-lesson-{n}.png"), full_page=True)
+        if n < 6:
+            page.get_by_role("button", name=re.compile(r"^Next: ")).click()
+            page.wait_for_selector(IDLE)
+    # The last lesson opens on the Train page with its data loaded.
+    page.get_by_role("button", name="Open it on the Train page").click()
+    expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+    expect(page.get_by_text("Restaurant tips (Plotly)").first).to_be_visible()
+    page.close()

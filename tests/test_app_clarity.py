@@ -193,3 +193,14 @@ def test_the_words_a_beginner_needs_have_a_one_line_help_where_they_appear():
     assert any("Tolerance:" in c.proto.help and "Curvature ratio:" in c.proto.help for c in race.caption)
     results = goto(at, "results")
     assert any("rounding level" in c.proto.help for c in results.caption)
+
+
+def test_the_default_race_is_long_enough_for_plain_sgd_to_arrive():
+    """The README quotes plain SGD at lr 0.01 reaching the tolerance in 426 epochs: the default race must show it
+    (it used to stop at 300, where SGD's row read "None")."""
+    at = goto(start(), "race")
+    at.toggle(key="_w_race_watch").set_value(False).run()
+    at.button(key="btn_race").click().run()
+    table = at.dataframe[0].value
+    sgd = table[table["lane"].str.startswith("1: SGD lr 0.01")].iloc[0]
+    assert sgd["epochs to tolerance"] == "426"

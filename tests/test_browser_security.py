@@ -159,6 +159,8 @@ def test_tables_offer_no_csv_export_of_planted_formulas(server, browser):
 
 
 def type_into_first_y_cell(page: Page, text: str) -> None:
+    # The points chart above the table draws after the page: wait for it, or the table moves under the click.
+    page.locator(".live-chart[data-key='data_points'] .main-svg").first.wait_for()
     grid = page.get_by_test_id("stDataFrame").first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()

@@ -30,6 +30,7 @@ _EXPORTS = {
     **dict.fromkeys(["RaceCallback", "RaceLane", "RaceResult", "epochs_to_tolerance", "race"], "_race"),
     **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
     **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
+    **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"], "_summary"),
     **dict.fromkeys(["Change", "StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError",
@@ -75,6 +76,7 @@ if TYPE_CHECKING:
     from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
     from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
     from ._stats import FitStats, fit_stats
+    from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
     from ._trainer import Change, StepInfo, Trainer, TrainResult, build_optimizer, train
     from .errors import (
         ColumnNotFoundError,
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "COV_TYPES",
     "OPTIMIZERS",
     "Callback",
     "Change",
@@ -103,7 +106,9 @@ __all__ = [
     "EpochEvent",
     "ExactFit",
     "FitStats",
+    "FitSummary",
     "HistoryRecorder",
+    "Influence",
     "InsufficientDataError",
     "LinearModel",
     "LinearRegressor",
@@ -131,7 +136,9 @@ __all__ = [
     "fit_exact",
     "fit_exact_design",
     "fit_exact_moments",
+    "fit_influence",
     "fit_stats",
+    "fit_summary",
     "load_design",
     "loss_grid",
     "loss_history_csv",

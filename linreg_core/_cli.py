@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from ._data import Design
     from ._solver import ExactFit
     from ._stats import FitStats
+    from ._summary import FitSummary
     from ._trainer import TrainResult
 
 __all__ = ["main", "run"]
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("auto", "stats", "autograd"), default="auto",
                    help="full batch: sufficient statistics (auto) or the reference autograd loop")
     p.add_argument("--log-every", type=int, default=1, metavar="K", help="print every K-th epoch (default 1)")
+    p.add_argument("--cov", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3"), default="nonrobust",
+                   help="standard errors of the exact fit: classical (default) or heteroskedasticity-robust HC0-HC3")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the log and summary")
     p.add_argument("--out-of-core", action="store_true",
                    help="stream the file in chunks and keep only its sufficient statistics (files larger than memory; "
@@ -102,7 +105,8 @@ def _equation(target: str, intercept: float | None, coef: np.ndarray, terms: lis
     return f"{target} = " + " ".join(parts)
 
 
-def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainResult | None, gd_stats: FitStats | None) -> str:
+def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainResult | None, gd_stats: FitStats | None,
+             full: FitSummary | None = None) -> str:
     lines = []
     names = (["intercept"] if design.fit_intercept else []) + design.terms
     width = max(12, *(len(n) for n in names))
@@ -126,12 +130,27 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
         lines.append("")
     lines.append("Exact fit:        " + _equation(design.target, exact.intercept, exact.coef, design.terms))
     lines.append(f"\nExact least squares (n={ex_stats.n}, R² {ex_stats.r2:.6g}, RMSE {ex_stats.rmse:.6g}):")
-    lines.append(f"{'':<{width}}  {'coef':>14}  {'std err':>11}  {'t':>9}  {'P>|t|':>9}  {'[0.025':>12}  {'0.975]':>12}")
-    for row in ex_stats.table():
+    stat = "t" if full is None or full.use_t else "z"
+    lines.append(f"{'':<{width}}  {'coef':>14}  {'std err':>11}  {stat:>9}  {f'P>|{stat}|':>9}  {'[0.025':>12}  {'0.975]':>12}")
+    rows = ex_stats.table() if full is None else [
+        {"name": n, "coef": c, "std_err": se, "t": z, "p": pv, "ci_low": lo, "ci_high": hi}
+        for n, c, se, z, pv, lo, hi in zip(full.names, full.params, full.std_err, full.stat, full.p_values,
+                                           full.ci_low, full.ci_high)]
+    for row in rows:
         lines.append(
             f"{row['name']:<{width}}  {row['coef']:>14.8g}  {row['std_err']:>11.4g}  {row['t']:>9.4g}  "
             f"{row['p']:>9.3g}  {row['ci_low']:>12.6g}  {row['ci_high']:>12.6g}"
         )
+    if full is not None:
+        robust = "" if full.cov_type == "nonrobust" else f" (standard errors {full.cov_type}, heteroskedasticity-robust)"
+        lines.append(f"Residual standard error {full.residual_std_error:.6g} on {full.df_resid} degrees of freedom{robust}")
+        lines.append(f"F({full.df_model}, {full.df_resid}) = {full.f_statistic:.6g}, p = {full.f_pvalue:.3g}   "
+                     f"log-likelihood {full.llf:.6g}   AIC {full.aic:.6g}   BIC {full.bic:.6g}")
+        lines.append(f"Omnibus {full.omnibus:.4g} (p {full.omnibus_pvalue:.3g})   Jarque-Bera {full.jarque_bera:.4g} "
+                     f"(p {full.jb_pvalue:.3g})   skew {full.skew:.4g}   kurtosis {full.kurtosis:.4g}   "
+                     f"Durbin-Watson {full.durbin_watson:.4g}")
+        lines.append(f"Condition number {full.condition_number:.4g} (of [1, X], as statsmodels reports it; "
+                     f"{full.scaled_condition_number:.4g} of the column-scaled design the solver uses)")
     lines.extend(f"\nNote: {note}" for note in exact.warnings)  # ill-conditioned: how far to trust it
     if design.X is None:
         lines.append(f"\n(streamed from disk: {design.n_samples:,} rows; MAE and per-row predictions need the rows in memory)")
@@ -152,6 +171,7 @@ def _fit(args: argparse.Namespace) -> int:
     from ._export import json_safe
     from ._solver import fit_exact_design
     from ._stats import fit_stats
+    from ._summary import fit_summary
     from ._trainer import train
 
     if args.out_of_core:
@@ -162,6 +182,10 @@ def _fit(args: argparse.Namespace) -> int:
         design = load_design(args.data, args.y, args.x, args.degree, not args.no_intercept)
     exact = fit_exact_design(design)
     ex_stats = fit_stats(design, exact)
+    if design.X is None and args.cov != "nonrobust":
+        raise ParameterError(f"--cov {args.cov} needs the rows in memory (each row's residual and leverage); "
+                             "load the file without --out-of-core.")
+    summary = fit_summary(design, exact, args.cov) if design.X is not None else None
     result = gd_stats = None
     if args.method == "gd":
         config = TrainConfig(
@@ -201,10 +225,18 @@ def _fit(args: argparse.Namespace) -> int:
                 "metrics": _metrics(ex_stats), "table": ex_stats.table(),
             },
             "metrics": _metrics(gd_stats if gd_stats is not None else ex_stats),
+            "summary": None if summary is None else {
+                **summary.as_dict(),
+                "table": [{"name": n, "coef": c, "std_err": se, ("t" if summary.use_t else "z"): z, "p": pv,
+                           "ci_low": lo, "ci_high": hi}
+                          for n, c, se, z, pv, lo, hi in zip(summary.names, summary.params, summary.std_err,
+                                                             summary.stat, summary.p_values, summary.ci_low,
+                                                             summary.ci_high)],
+            },
         }
         print(json.dumps(json_safe(out), allow_nan=False))
     else:
-        print(_summary(design, exact, ex_stats, result, gd_stats))
+        print(_summary(design, exact, ex_stats, result, gd_stats, summary))
     return 0
 
 

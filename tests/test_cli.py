@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from linreg_core._cli import main
@@ -357,3 +358,32 @@ def test_package_import_is_lazy_and_exports_everything():
             "missing = [n for n in m.__all__ if getattr(m, n, None) is None]; print(sorted(heavy), missing)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[] []", proc.stderr
+
+
+@pytest.mark.parametrize("cov", ["nonrobust", "HC3"])
+def test_cov_and_the_json_summary_match_statsmodels_on_stackloss(tmp_path, capsys, cov):
+    import statsmodels.api as sm
+    from statsmodels.datasets import stackloss
+
+    df = stackloss.load_pandas().data
+    path = tmp_path / "stackloss.csv"
+    df.to_csv(path, index=False)
+    code, out, _ = run_cli(["fit", str(path), "--y", "STACKLOSS", "--method", "exact", "--cov", cov, "--json"], capsys)
+    assert code == 0
+    summary = json.loads(out)["summary"]
+    ref = sm.OLS(df["STACKLOSS"], sm.add_constant(df[["AIRFLOW", "WATERTEMP", "ACIDCONC"]])).fit(cov_type=cov)
+    assert summary["cov_type"] == cov
+    for key, theirs in (("f_statistic", ref.fvalue), ("f_pvalue", ref.f_pvalue), ("llf", ref.llf), ("aic", ref.aic),
+                        ("bic", ref.bic), ("condition_number", ref.condition_number)):
+        assert summary[key] == pytest.approx(float(np.squeeze(theirs)), rel=1e-7), key
+    stat = "t" if cov == "nonrobust" else "z"
+    np.testing.assert_allclose([row["std_err"] for row in summary["table"]], ref.bse, rtol=1e-7)
+    np.testing.assert_allclose([row[stat] for row in summary["table"]], ref.tvalues, rtol=1e-7)
+    _, text, _ = run_cli(["fit", str(path), "--y", "STACKLOSS", "--method", "exact", "--cov", cov], capsys)
+    assert f"P>|{stat}|" in text and "Durbin-Watson" in text and "Condition number" in text
+    assert ("heteroskedasticity-robust" in text) == (cov != "nonrobust")
+
+
+def test_a_robust_covariance_needs_the_rows_in_memory(tutorial_csv, capsys):
+    code, _, err = run_cli(["fit", tutorial_csv, "--y", "y", "--out-of-core", "--cov", "HC1", "--method", "exact"], capsys)
+    assert code == 2 and "--cov HC1 needs the rows in memory" in err and "Traceback" not in err

@@ -1,0 +1,157 @@
+"""The full regression summary, as statsmodels' ``OLS(...).fit(cov_type=...).summary()`` reports it: the F test,
+log-likelihood, AIC, BIC, the residuals' normality tests (omnibus, Jarque–Bera) and shape (skew, kurtosis),
+Durbin–Watson, both condition numbers, and robust (HC0–HC3) standard errors."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats as sps
+
+from ._data import Design
+from ._solver import ExactFit
+from .errors import ParameterError
+
+__all__ = ["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"]
+
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+
+
+@dataclass(frozen=True)
+class FitSummary:
+    """The least-squares fit's summary. ``std_err``, ``stat`` (t, or z under a robust covariance, as statsmodels),
+    ``p_values`` and the 95% interval follow ``cov_type``; F follows it too (a Wald test under HC*)."""
+
+    cov_type: str
+    names: list[str]
+    params: np.ndarray
+    cov: np.ndarray
+    std_err: np.ndarray
+    stat: np.ndarray
+    p_values: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    use_t: bool
+    df_model: int
+    df_resid: int
+    f_statistic: float
+    f_pvalue: float
+    llf: float
+    aic: float
+    bic: float
+    omnibus: float
+    omnibus_pvalue: float
+    jarque_bera: float
+    jb_pvalue: float
+    skew: float
+    kurtosis: float
+    durbin_watson: float
+    condition_number: float  # of the raw design matrix [1, X], as statsmodels reports it
+    scaled_condition_number: float  # of the column-scaled design, which the solver works with
+    residual_std_error: float  # √(SSR / df_resid), R's headline figure
+
+    def as_dict(self) -> dict[str, float | str]:
+        """The summary's scalars, under the keys of the command line's JSON."""
+        keys = ("f_statistic", "f_pvalue", "llf", "aic", "bic", "omnibus", "omnibus_pvalue", "jarque_bera",
+                "jb_pvalue", "skew", "kurtosis", "durbin_watson", "condition_number", "scaled_condition_number",
+                "residual_std_error", "cov_type", "df_model", "df_resid")
+        return {k: getattr(self, k) for k in keys}
+
+
+def _nan(x: float) -> float:
+    return float(x) if np.isfinite(x) else float("nan")
+
+
+def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") -> FitSummary:
+    """The summary of the exact least-squares fit of ``design`` (rows in memory), with ``cov_type`` standard errors."""
+    if cov_type not in COV_TYPES:
+        raise ParameterError(f"The 'cov_type' parameter must be one of {', '.join(map(repr, COV_TYPES))}. "
+                             f"Got {cov_type!r} instead.")
+    if design.X is None:
+        raise ParameterError("The full summary needs the rows in memory (residual tests, leverage); this design was "
+                             "streamed from disk. Load the file without --out-of-core.")
+    n, p = design.n_samples, design.n_params
+    k_const = int(design.fit_intercept)
+    A = np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X
+    params = exact.params
+    resid = design.y - exact.predict(design.X)
+    ssr = float(resid @ resid)
+    df_resid, df_model = n - p, p - k_const
+    bread = exact.cov_unscaled  # (AᵀA)⁻¹, from the solver's QR
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma2 = ssr / df_resid if df_resid > 0 else float("nan")
+        if cov_type == "nonrobust":
+            cov = bread * sigma2
+        else:
+            h = np.einsum("ij,jk,ik->i", A, bread, A)  # leverage of each row
+            e2 = resid**2
+            omega = {"HC0": e2, "HC1": e2 * n / df_resid if df_resid > 0 else e2 * np.nan,
+                     "HC2": e2 / (1 - h), "HC3": e2 / (1 - h) ** 2}[cov_type]
+            meat = (A * omega[:, None]).T @ A
+            cov = bread @ meat @ bread
+        se = np.sqrt(np.clip(np.diag(cov), 0, None))
+        stat = params / se
+        use_t = cov_type == "nonrobust"  # statsmodels: t with the classical covariance, z with a robust one
+        if use_t:
+            pv = 2 * sps.t.sf(np.abs(stat), df_resid) if df_resid > 0 else np.full(p, np.nan)
+            q = sps.t.ppf(0.975, df_resid) if df_resid > 0 else float("nan")
+        else:
+            pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(0.975)
+        # F: all slopes zero (a Wald test with the chosen covariance; the classical ratio of mean squares when nonrobust)
+        slopes = slice(k_const, p)
+        if df_model > 0 and df_resid > 0:
+            b, V = params[slopes], cov[slopes, slopes]
+            f = float(b @ np.linalg.solve(V, b)) / df_model
+            f_p = float(sps.f.sf(f, df_model, df_resid))
+        else:
+            f, f_p = float("nan"), float("nan")
+    llf = -n / 2.0 * (math.log(2 * math.pi) + math.log(ssr / n) + 1.0) if ssr > 0 else float("inf")
+    skew = float(sps.skew(resid)) if n > 2 else float("nan")
+    kurt = float(sps.kurtosis(resid, fisher=False)) if n > 3 else float("nan")
+    jb = n / 6.0 * (skew**2 + (kurt - 3.0) ** 2 / 4.0)
+    if n >= 8:  # the omnibus test's skewness part needs eight residuals
+        omni, omni_p = (float(v) for v in sps.normaltest(resid))
+    else:
+        omni = omni_p = float("nan")
+    sv = np.linalg.svd(A, compute_uv=False)  # √ of AᵀA's eigenvalues, without squaring A's condition first
+    return FitSummary(
+        cov_type=cov_type, names=(["intercept"] if design.fit_intercept else []) + list(design.terms),
+        params=params, cov=cov, std_err=se, stat=stat, p_values=np.asarray(pv, dtype=np.float64),
+        ci_low=params - q * se, ci_high=params + q * se, use_t=use_t, df_model=df_model, df_resid=df_resid,
+        f_statistic=_nan(f), f_pvalue=_nan(f_p), llf=_nan(llf), aic=_nan(-2 * llf + 2 * p),
+        bic=_nan(-2 * llf + math.log(n) * p), omnibus=_nan(omni), omnibus_pvalue=_nan(omni_p), jarque_bera=_nan(jb),
+        jb_pvalue=_nan(sps.chi2.sf(jb, 2)), skew=_nan(skew), kurtosis=_nan(kurt),
+        durbin_watson=_nan(float(np.sum(np.diff(resid) ** 2)) / ssr) if ssr > 0 else float("nan"),
+        condition_number=_nan(float(sv[0] / sv[-1])) if sv[-1] > 0 else float("inf"),
+        scaled_condition_number=float(exact.condition_number), residual_std_error=_nan(math.sqrt(sigma2)),
+    )
+
+
+@dataclass(frozen=True)
+class Influence:
+    """Per-row diagnostics of the least-squares fit, as R's ``plot.lm`` draws them (and statsmodels' OLSInfluence)."""
+
+    fitted: np.ndarray
+    resid: np.ndarray
+    leverage: np.ndarray  # diagonal of the hat matrix
+    std_resid: np.ndarray  # internally studentized residuals e / (σ √(1 − h))
+    cooks_distance: np.ndarray
+    n_params: int
+
+
+def fit_influence(design: Design, exact: ExactFit) -> Influence:
+    """Leverage, studentized residuals and Cook's distance of every row (rows in memory)."""
+    if design.X is None:
+        raise ParameterError("Diagnostics need the rows in memory; this design was streamed from disk.")
+    n, p = design.n_samples, design.n_params
+    A = np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X
+    fitted = exact.predict(design.X)
+    resid = design.y - fitted
+    h = np.einsum("ij,jk,ik->i", A, exact.cov_unscaled, A)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sigma = math.sqrt(float(resid @ resid) / (n - p)) if n > p else float("nan")
+        r = resid / (sigma * np.sqrt(1.0 - h))
+        cooks = r**2 * h / (p * (1.0 - h))
+    return Influence(fitted, resid, h, r, cooks, p)

@@ -1,0 +1,96 @@
+"""linreg_core._summary.fit_summary against statsmodels' OLS summary on real datasets (statsmodels and plotly ship
+them), for every covariance type."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import pytest
+import statsmodels.api as sm
+from statsmodels.datasets import fair, longley, macrodata, stackloss, star98
+from statsmodels.stats.stattools import durbin_watson, jarque_bera, omni_normtest
+
+from linreg_core import ParameterError, build_design, fit_exact_design
+from linreg_core._summary import COV_TYPES, fit_summary
+
+RTOL = 1e-7
+
+
+def _datasets() -> dict[str, tuple[pd.DataFrame, str, list[str]]]:
+    macro = macrodata.load_pandas().data
+    star = star98.load_pandas().data
+    return {
+        "longley": (longley.load_pandas().data, "TOTEMP", ["GNPDEFL", "GNP", "UNEMP", "ARMED", "POP", "YEAR"]),
+        "stackloss": (stackloss.load_pandas().data, "STACKLOSS", ["AIRFLOW", "WATERTEMP", "ACIDCONC"]),
+        "macrodata": (macro, "realcons", ["realgdp", "realinv", "unemp", "infl"]),
+        "star98": (star, "LOWINC", ["PERASIAN", "PERBLACK", "PERHISP", "PCTCHRT"]),
+        "tips": (px.data.tips(), "tip", ["total_bill", "size"]),
+        "iris": (px.data.iris(), "petal_width", ["petal_length", "sepal_length", "sepal_width"]),
+        "gapminder": (px.data.gapminder(), "lifeExp", ["year", "pop", "gdpPercap"]),
+        "fair": (fair.load_pandas().data, "affairs", ["rate_marriage", "age", "yrs_married", "children"]),
+        "election": (px.data.election(), "Coderre", ["Joly", "Bergeron"]),
+    }
+
+
+DATASETS = _datasets()
+
+
+@pytest.mark.parametrize("cov_type", COV_TYPES)
+@pytest.mark.parametrize("name", list(DATASETS))
+def test_summary_matches_statsmodels(name, cov_type):
+    df, target, features = DATASETS[name]
+    design = build_design(df, target, features)
+    ours = fit_summary(design, fit_exact_design(design), cov_type)
+    ref = sm.OLS(df[target].to_numpy(float), sm.add_constant(df[features].to_numpy(float))).fit(cov_type=cov_type)
+    rtol = RTOL if ref.condition_number < 1e8 else 1e-5  # longley's raw design: cond 4.9e9, statsmodels' pinv loses digits
+    np.testing.assert_allclose(ours.params, ref.params, rtol=rtol)
+    np.testing.assert_allclose(ours.std_err, ref.bse, rtol=rtol)
+    np.testing.assert_allclose(ours.stat, ref.tvalues, rtol=rtol)
+    np.testing.assert_allclose(ours.p_values, ref.pvalues, rtol=max(rtol, 1e-6), atol=1e-300)
+    ci = np.asarray(ref.conf_int())
+    np.testing.assert_allclose(np.c_[ours.ci_low, ours.ci_high], ci, rtol=rtol)
+    assert ours.use_t == ref.use_t
+    np.testing.assert_allclose(ours.f_statistic, float(np.squeeze(ref.fvalue)), rtol=rtol)
+    np.testing.assert_allclose(ours.f_pvalue, float(np.squeeze(ref.f_pvalue)), rtol=max(rtol, 1e-6), atol=1e-300)
+    for mine, theirs in ((ours.llf, ref.llf), (ours.aic, ref.aic), (ours.bic, ref.bic)):
+        assert mine == pytest.approx(theirs, rel=RTOL)
+    resid = ref.resid
+    omni, omni_p = omni_normtest(resid)
+    jb, jb_p, skew, kurt = jarque_bera(resid)
+    for mine, theirs in ((ours.omnibus, omni), (ours.omnibus_pvalue, omni_p), (ours.jarque_bera, jb),
+                         (ours.jb_pvalue, jb_p), (ours.skew, skew), (ours.kurtosis, kurt),
+                         (ours.durbin_watson, durbin_watson(resid))):
+        assert mine == pytest.approx(theirs, rel=1e-6, abs=1e-12)
+    assert ours.condition_number == pytest.approx(ref.condition_number, rel=1e-6)
+    assert ours.residual_std_error == pytest.approx(np.sqrt(ref.scale), rel=RTOL)
+
+
+def test_longley_reports_both_condition_numbers_named():
+    df, target, features = DATASETS["longley"]
+    design = build_design(df, target, features)
+    s = fit_summary(design, fit_exact_design(design))
+    assert s.condition_number > 4e9 and s.scaled_condition_number < 1e5  # statsmodels' 4.86e9 vs the scaled design's
+    assert set(s.as_dict()) >= {"f_statistic", "f_pvalue", "llf", "aic", "bic", "omnibus", "omnibus_pvalue", "jarque_bera",
+                                "jb_pvalue", "skew", "kurtosis", "durbin_watson", "condition_number", "cov_type"}
+
+
+def test_bad_cov_type_is_refused_in_sklearn_words():
+    df, target, features = DATASETS["stackloss"]
+    design = build_design(df, target, features)
+    with pytest.raises(ParameterError, match=r"The 'cov_type' parameter must be one of 'nonrobust', 'HC0'.*Got 'HC9' instead"):
+        fit_summary(design, fit_exact_design(design), "HC9")
+
+
+@pytest.mark.parametrize("name", ["stackloss", "tips", "longley", "fair"])
+def test_influence_matches_statsmodels(name):
+    from linreg_core import fit_influence
+
+    df, target, features = DATASETS[name]
+    design = build_design(df, target, features)
+    ours = fit_influence(design, fit_exact_design(design))
+    ref = sm.OLS(df[target].to_numpy(float), sm.add_constant(df[features].to_numpy(float))).fit().get_influence()
+    rtol = 1e-7 if name != "longley" else 1e-5
+    np.testing.assert_allclose(ours.leverage, ref.hat_matrix_diag, rtol=rtol)
+    np.testing.assert_allclose(ours.std_resid, ref.resid_studentized_internal, rtol=rtol)
+    np.testing.assert_allclose(ours.cooks_distance, ref.cooks_distance[0], rtol=rtol)

@@ -1,10 +1,20 @@
 """Results: the equation, metrics, coefficient table, residuals, gradient descent vs exact, downloads."""
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from linreg_core import fit_stats, loss_history_csv, model_json, predictions_csv, reproduction_script
-from studio import charts, share, state
+from linreg_core import (
+    COV_TYPES,
+    fit_influence,
+    fit_stats,
+    fit_summary,
+    loss_history_csv,
+    model_json,
+    predictions_csv,
+    reproduction_script,
+)
+from studio import charts, diagnostics, share, state
 from studio.tex import equation
 from studio.text import md
 
@@ -57,15 +67,37 @@ if problem.validation is not None:  # metrics above are on the training rows; ad
 st.dataframe(pd.DataFrame(table, index=index).style.format("{:.6g}"), width="stretch")
 
 st.subheader("Coefficients")
-coef = pd.DataFrame(ex_stats.table()).set_index("name")
-coef.columns = ["exact coef", "std err", "t", "P>|t|", "95% CI low", "95% CI high"]
+COV_LABELS = {"nonrobust": "classical (assume equal noise)", "HC0": "HC0 (robust)", "HC1": "HC1 (robust, df-corrected)",
+              "HC2": "HC2 (robust, leverage-weighted)", "HC3": "HC3 (robust, leverage-weighted²)"}
+summ = None
+if design.X is not None:
+    st.columns([1, 2])[0].selectbox("Standard errors", COV_TYPES, format_func=COV_LABELS.get, **state.bind("res_cov"),
+                 help="Classical standard errors assume every row's noise has the same size. The robust (HC, "
+                      "heteroskedasticity-consistent) ones do not; with them statsmodels reports z and the normal "
+                      "distribution, and so does this table.")
+    cache = ss.setdefault("_summary", {})
+    key = (problem.key, ss.res_cov)
+    if key not in cache:
+        cache.clear()  # one problem's summaries at a time
+        cache[key] = fit_summary(design, exact, ss.res_cov)
+    summ = cache[key]
+stat = "t" if summ is None or summ.use_t else "z"
+rows = ex_stats.table() if summ is None else [
+    {"name": n, "coef": c, "std_err": se, "t": z, "p": pv, "ci_low": lo, "ci_high": hi}
+    for n, c, se, z, pv, lo, hi in zip(summ.names, summ.params, summ.std_err, summ.stat, summ.p_values, summ.ci_low,
+                                       summ.ci_high)]
+coef = pd.DataFrame(rows).set_index("name")
+coef.columns = ["exact coef", "std err", stat, f"P>|{stat}|", "95% CI low", "95% CI high"]
+if ex_stats.perfect_fit:
+    coef["std err"] = 0.0
 for col in ("exact coef", "95% CI low", "95% CI high"):
     coef[col] = ex_stats.tidy(coef[col].to_numpy())
 if run:
     coef.insert(0, "gradient descent", ([run.intercept] if design.fit_intercept else []) + list(run.coef))
     coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
 if ex_stats.perfect_fit:  # not defined: the table says so in words (a blank NaN reads as "None")
-    coef["t"] = coef["P>|t|"] = "not defined"
+    coef[stat] = coef[f"P>|{stat}|"] = "not defined"
+    coef["95% CI low"], coef["95% CI high"] = coef["exact coef"], coef["exact coef"]
 st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch")
 if ex_stats.perfect_fit:
     st.info("Every point lies on the fitted line: the residuals are at float64's rounding level, so the MSE is 0, "
@@ -77,6 +109,27 @@ st.caption(f"Standard errors, t, p and intervals are for the least-squares estim
            "large = coefficients that are hard to tell apart). Not the same number as the sidebar's curvature "
            "ratio of the loss, which governs gradient descent.",
            help="Values smaller than the data's rounding level (about 1e-14 of its scale) are shown as 0.")
+if summ is not None:
+    def figure(value: float, digits: str = ".6g") -> str:
+        return f"{value:{digits}}" if np.isfinite(value) and not ex_stats.perfect_fit else "not defined"
+
+    table = {
+        "F-statistic (all slopes 0)": f"{figure(summ.f_statistic)} on {summ.df_model} and {summ.df_resid} df, "
+                                      f"p = {figure(summ.f_pvalue, '.3g')}",
+        "residual standard error": f"{figure(summ.residual_std_error)} on {summ.df_resid} df",
+        "log-likelihood, AIC, BIC": f"{figure(summ.llf)}, {figure(summ.aic)}, {figure(summ.bic)}",
+        "Omnibus (normal residuals?)": f"{figure(summ.omnibus, '.4g')}, p = {figure(summ.omnibus_pvalue, '.3g')}",
+        "Jarque–Bera": f"{figure(summ.jarque_bera, '.4g')}, p = {figure(summ.jb_pvalue, '.3g')}",
+        "skew, kurtosis (normal: 0, 3)": f"{figure(summ.skew, '.4g')}, {figure(summ.kurtosis, '.4g')}",
+        "Durbin–Watson (no autocorrelation: 2)": figure(summ.durbin_watson, ".4g"),
+        "condition number of [1, X] (statsmodels')": f"{summ.condition_number:.4g}",
+        "condition number of the scaled design": f"{summ.scaled_condition_number:.4g}",
+    }
+    with st.expander("Model summary (as statsmodels' OLS summary)", expanded=True):
+        st.dataframe(pd.DataFrame({"value": table}), width="stretch")
+        st.caption(f"Standard errors: {COV_LABELS[summ.cov_type]}. With the robust ones F is a Wald test. The first "
+                   "condition number is the raw design's (large when columns have very different scales); the second "
+                   "is of the columns scaled to unit length, which the solver works with.")
 for note in exact.warnings:  # ill-conditioned but full rank: how far the coefficients can be trusted
     st.warning(md(note, 2000))
 
@@ -91,6 +144,22 @@ if run:
                     key="loss_final", width="stretch")
 else:
     c2.plotly_chart(charts.fit_figure(design, None, fits["exact least squares"]), key="fit_exact", width="stretch")
+
+if summ is not None and not ex_stats.perfect_fit and ex_stats.df_resid > 0:
+    st.subheader("Diagnostics of the exact fit")
+    st.caption("R's four plot.lm panels. The rows with the largest Cook's distance (how much the fit moves without "
+               "them) are named by their row number in the data.")
+    cache = ss.setdefault("_influence", {})
+    if problem.key not in cache:
+        cache.clear()
+        cache[problem.key] = fit_influence(design, exact)
+    infl = cache[problem.key]
+    figs = diagnostics.panels(infl, summ.jb_pvalue)
+    for pair in (figs[:2], figs[2:]):
+        cols = st.columns(2)
+        for col, (fig, reading) in zip(cols, pair):
+            col.plotly_chart(fig, key=f"diag_{fig.layout.title.text}", width="stretch")
+            col.caption(reading)
 
 st.subheader("Downloads")
 gd = (run.intercept, run.coef) if run else None

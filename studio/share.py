@@ -134,7 +134,7 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
                 target, xs = None, []
             name = one("name") if "name" in params else "Shared data"
             state.set_dataset(df, clip(name, 80), target, xs or None)
-    for key, (name, options) in CHOICES.items():
+    for key, (name, options) in {**CHOICES, **RACE_CHOICES}.items():
         if key in params:
             value = one(key)
             if value in options:
@@ -162,13 +162,6 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         else:
             problems.append(_refused("rtol", text, "Tolerance must be one of "
                                      + ", ".join(f"{t:g}" for t in state.RACE_TOLERANCES)))
-    for key, (name, options) in RACE_CHOICES.items():
-        if key in params:
-            value = one(key)
-            if value in options:
-                ss[name] = value
-            else:
-                problems.append(_refused(key, value, f"choose one of {', '.join(options)}"))
     for key, name in {**NUMBERS, **RACE_NUMBERS}.items():
         if key not in params:
             continue

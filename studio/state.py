@@ -82,6 +82,8 @@ DEFAULTS: dict[str, Any] = {
     "step_k": 10,
     # the Lessons page: which lesson (0-based)
     "lesson": 0,
+    # Results: the coefficient table's standard errors (linreg_core.COV_TYPES)
+    "res_cov": "nonrobust",
 }
 RACE_LANES = 6
 RACE_TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]

@@ -204,3 +204,44 @@ def test_the_default_race_is_long_enough_for_plain_sgd_to_arrive():
     table = at.dataframe[0].value
     sgd = table[table["lane"].str.startswith("1: SGD lr 0.01")].iloc[0]
     assert sgd["epochs to tolerance"] == "426"
+
+
+def test_results_show_the_full_summary_and_robust_standard_errors():
+    """Tips: tip ~ total_bill. The summary's figures and the HC3 table equal statsmodels'."""
+    import statsmodels.api as sm
+
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    at.multiselect(key="_w_sel_features").set_value(["total_bill"]).run()
+    goto(at, "results")
+    df = presets.load_preset("tips")
+    ref = sm.OLS(df["tip"], sm.add_constant(df[["total_bill"]])).fit()
+    summary = at.dataframe[2].value["value"]
+    assert summary["F-statistic (all slopes 0)"].startswith(f"{ref.fvalue:.6g} on 1 and 242 df")
+    assert summary["log-likelihood, AIC, BIC"] == f"{ref.llf:.6g}, {ref.aic:.6g}, {ref.bic:.6g}"
+    assert summary["condition number of [1, X] (statsmodels')"] == f"{ref.condition_number:.4g}"
+    at.selectbox(key="_w_res_cov").set_value("HC3").run()
+    coef = at.dataframe[1].value
+    hc3 = sm.OLS(df["tip"], sm.add_constant(df[["total_bill"]])).fit(cov_type="HC3")
+    assert list(coef.columns[:4]) == ["exact coef", "std err", "z", "P>|z|"]
+    np.testing.assert_allclose(coef["std err"].to_numpy(float), hc3.bse, rtol=1e-7)
+    np.testing.assert_allclose(coef["z"].to_numpy(float), hc3.tvalues, rtol=1e-7)
+
+
+def test_results_draw_the_four_diagnostic_panels_with_readings():
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    at.multiselect(key="_w_sel_features").set_value(["total_bill"]).run()
+    goto(at, "results")
+    figs = figures(at)
+    assert {"Residuals vs fitted", "Normal Q–Q", "Scale–location", "Residuals vs leverage"} <= set(figs)
+    readings = texts(at.caption)
+    assert any("Jarque–Bera p = 6.3e-09" in r and "not normal" in r for r in readings)  # statsmodels: 6.35e-09
+    assert any("Spearman ρ = 0.37" in r and "robust (HC)" in r for r in readings)  # tips: bigger bills, wider tips
+    assert any(r.startswith("Row ") and "largest Cook's distance" in r for r in readings)
+    lev = figs["Residuals vs leverage"]
+    assert sum(1 for t in lev["data"] if t["name"].startswith("Cook's distance")) == 4  # ±0.5 and ±1 contours
+    assert any(a["text"].startswith("row ") for a in lev["layout"]["annotations"])
+    # A perfect fit has no residuals to diagnose: no panels, no division by zero.
+    tutorial = goto(start(), "results")
+    assert "Normal Q–Q" not in figures(tutorial)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_csv
-from studio import points, presets, state
+from studio import charts, points, presets, state
 from studio.text import md, md_list
 
 ss = st.session_state
@@ -117,6 +117,22 @@ else:
     d = problem.design
     st.success(f"Ready: {state.rows_note(problem)}, model {state.model_note(d)}.")
     st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
+
+numeric_cols = numeric_columns(ss.ds_df)
+if len(numeric_cols) >= 2:
+    with st.expander("Correlations and scatter matrix: choose features by looking"):
+        shown = numeric_cols[: charts.MAX_CORR_COLUMNS]
+        if len(numeric_cols) > len(shown):
+            st.caption(f"The first {len(shown)} of {len(numeric_cols):,} numeric columns.")
+        st.plotly_chart(charts.correlation_figure(ss.ds_df, shown), key="data_corr", width="stretch")
+        pair = [c for c in [ss.sel_target, *ss.sel_features] if c in numeric_cols]
+        pair += [c for c in numeric_cols if c not in pair]
+        pair = pair[: charts.MAX_SPLOM_COLUMNS]
+        st.plotly_chart(charts.scatter_matrix_figure(ss.ds_df, pair), key="data_splom", width="stretch")
+        st.caption(f"The target and features first, up to {charts.MAX_SPLOM_COLUMNS} columns"
+                   + (f", on a sample of {charts.MAX_SPLOM_ROWS:,} rows." if len(ss.ds_df) > charts.MAX_SPLOM_ROWS else ".")
+                   + " Features strongly correlated with each other (|r| near 1) make their coefficients hard to "
+                     "tell apart and gradient descent slow.")
 
 st.subheader("Points")
 if problem is not None:

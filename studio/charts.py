@@ -346,3 +346,34 @@ def degree_figure(sweep: Any, current: int) -> go.Figure:
                "line": {"color": "#999999", "dash": "dot"}}]
     return _figure(traces, "Exact fit by polynomial degree (same split)", "degree", "MSE", shapes=shapes,
                    xaxis={"dtick": 1}, yaxis={"type": "log", "exponentformat": "power"}, height=320)
+
+
+MAX_CORR_COLUMNS = 30
+MAX_SPLOM_COLUMNS = 6
+MAX_SPLOM_ROWS = 2000
+
+
+def correlation_figure(df: Any, columns: Sequence[str]) -> go.Figure:
+    """Pearson correlations of the numeric ``columns`` (at most 30), values written in the cells."""
+    cols = list(columns)[:MAX_CORR_COLUMNS]
+    corr = df[cols].astype(float).corr().to_numpy()
+    names = [plot(c) for c in cols]
+    text = [[f"{v:.2f}" if np.isfinite(v) else "" for v in row] for row in corr]
+    trace = {"type": "heatmap", "z": corr.tolist(), "x": names, "y": names, "zmin": -1, "zmax": 1, "colorscale": "RdBu",
+             "reversescale": True, "text": text, "texttemplate": "%{text}" if len(cols) <= 12 else "",
+             "hovertemplate": "%{y} · %{x}: %{z:.3f}<extra></extra>", "colorbar": {"thickness": 12}}
+    size = 120 + 34 * len(cols)
+    return _figure([trace], "Correlations (Pearson)", "", "", height=min(max(size, 320), 900),
+                   yaxis={"autorange": "reversed"}, xaxis={"tickangle": -40})
+
+
+def scatter_matrix_figure(df: Any, columns: Sequence[str], seed: int = 0) -> go.Figure:
+    """Every pair of up to six numeric columns (a sample of at most 2,000 rows), to choose features by eye."""
+    cols = list(columns)[:MAX_SPLOM_COLUMNS]
+    rows = sample_rows(len(df), MAX_SPLOM_ROWS, seed)
+    dims = [{"label": plot(c), "values": _f32(df[c].to_numpy(dtype=float)[rows])} for c in cols]
+    trace = {"type": "splom", "dimensions": dims, "showupperhalf": False, "diagonal": {"visible": False},
+             "marker": {"size": 4, "color": DATA_COLOR, "opacity": 0.5}}
+    # The first axes are ours (the base layout titles them): give them the first column's name, as Plotly does the rest.
+    return _figure([trace], "Scatter matrix", plot(cols[0]), plot(cols[0]), height=160 * len(cols) + 60,
+                   dragmode="select")

@@ -245,3 +245,17 @@ def test_results_draw_the_four_diagnostic_panels_with_readings():
     # A perfect fit has no residuals to diagnose: no panels, no division by zero.
     tutorial = goto(start(), "results")
     assert "Normal Q–Q" not in figures(tutorial)
+
+
+def test_the_data_page_shows_correlations_and_a_scatter_matrix():
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    figs = figures(at)
+    corr = figs["Correlations (Pearson)"]["data"][0]
+    df = presets.load_preset("tips")
+    cols = ["total_bill", "tip", "size"]
+    assert corr["x"] == cols
+    np.testing.assert_allclose(np.asarray(corr["z"], dtype=float), df[cols].corr().to_numpy(), rtol=1e-12)
+    splom = figs["Scatter matrix"]["data"][0]
+    assert [d["label"] for d in splom["dimensions"]][0] == "tip"  # the target first, then the features
+    assert {d["label"] for d in splom["dimensions"]} == set(cols)

@@ -95,11 +95,22 @@ cols = [str(c) for c in ss.ds_df.columns]
 numeric = numeric_columns(ss.ds_df)
 if ss.sel_target not in cols:
     ss.sel_target = numeric[-1] if numeric else cols[-1]
+def _target_changed() -> None:
+    """The old target becomes a feature (when it is a number): changing what to predict loses no column."""
+    old, new = ss.get("_target_shown"), ss.sel_target
+    if old and old != new and old in numeric and old not in ss.sel_features:
+        ss.sel_features = [*[f for f in ss.sel_features if f != new], old]
+        ss._column_note = f"**{md(old)}** was the target and is now a feature; **{md(new)}** is the target."
+
+
 c1, c2 = st.columns([1, 2])
-c1.selectbox("Target (y)", cols, **state.bind("sel_target"))
+c1.selectbox("Target (y)", cols, **state.bind("sel_target", _target_changed))
+ss._target_shown = ss.sel_target
 candidates = [c for c in cols if c != ss.sel_target]
 ss.sel_features = [f for f in ss.sel_features if f in candidates]
 c2.multiselect("Features (x)", candidates, **state.bind("sel_features"), help="Numeric columns to predict the target from.")
+if ss.get("_column_note"):
+    st.caption(ss._column_note)
 c3, c4 = st.columns([1, 2])
 c3.number_input("Polynomial degree", **state.bind("sel_degree"),
                 disabled=len(ss.sel_features) != 1, help="With one feature: fit x, x², …, x^K.")

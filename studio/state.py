@@ -39,7 +39,7 @@ from linreg_core import (
 
 from . import fields, jobs, presets
 from .run import RunRecord
-from .text import md
+from .text import md, md_list
 
 DEFAULTS: dict[str, Any] = {
     # The tutorial: SGD, lr 0.01, 100 full-batch epochs, float32.
@@ -165,17 +165,55 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
     ss.ds_version = ss.get("ds_version", 0) + 1
     numeric = numeric_columns(df)
     cols = [str(c) for c in df.columns]
+    ids = [c for c in numeric if id_like(df, c)]
+    notes = []
     if target is None or target not in cols:
-        # Convention: a column named y, else the last column, is what to predict.
-        target = "y" if "y" in cols else (cols[-1] if cols else None)
+        target, why = default_target(df, numeric, ids)
+        if target is not None and target != "y":
+            notes.append(f"Chose **{md(target)}** as the target ({why}); pick another above.")
     if features is None:
-        features = [c for c in numeric if c != target][:MAX_DEFAULT_FEATURES]
+        features = [c for c in numeric if c != target and c not in ids][:MAX_DEFAULT_FEATURES]
+        if ids:
+            notes.append(f"Left out of the features: {md_list(ids[:8])} — integer codes that look like IDs, not "
+                         "quantities. Add one above if it really measures something.")
+        text = [c for c in cols if c not in numeric]
+        if text:
+            notes.append(f"Not numeric, so not offered as features: {md_list(text[:8])}"
+                         f"{' and more' if len(text) > 8 else ''}.")
+    ss._column_note = " ".join(notes) if notes else None
     ss.sel_target = target
     ss.sel_features = [f for f in features if f in cols and f != target]
     if not keep_model:
         ss.sel_degree = 1
         ss.sel_intercept = True
     ss.run = None
+
+
+def id_like(df: pd.DataFrame, column: str) -> bool:
+    """An integer column that names things rather than measures them: called id/…_id/…_num, or a row number (all
+    values distinct and packed into a range hardly wider than the rows)."""
+    s = df[column]
+    if not pd.api.types.is_integer_dtype(s):
+        return False
+    name = str(column).lower()
+    if name == "id" or name.endswith(("_id", "_num", "_code")) or name.startswith("id_"):
+        return True
+    return len(s) > 20 and s.nunique() == len(s) and int(s.max()) - int(s.min()) < 2 * len(s)
+
+
+def default_target(df: pd.DataFrame, numeric: list[str], ids: list[str]) -> tuple[str | None, str]:
+    """(the column to predict when none was chosen, why): y if there is one, else the last decimal column, else
+    the last numeric column that is not an ID code."""
+    cols = [str(c) for c in df.columns]
+    if "y" in cols:
+        return "y", "it is called y"
+    measured = [c for c in numeric if c not in ids]
+    decimal = [c for c in measured if pd.api.types.is_float_dtype(df[c])]
+    if decimal:
+        return decimal[-1], "the last column with decimal values"
+    if measured:
+        return measured[-1], "the last numeric column"
+    return (cols[-1] if cols else None), "the last column"
 
 
 _TYPED_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

@@ -312,18 +312,17 @@ def test_extreme_magnitudes_say_how_to_rescale(case):
 # --- 12. The target chosen as a feature --------------------------------------------------------------
 
 
-def test_choosing_the_only_feature_as_target_drops_it_from_the_features():
+def test_choosing_the_only_feature_as_target_swaps_the_two():
+    """Changing the target loses no column: the old target becomes a feature, and the page says so."""
     at = goto(start(), "data")
     at.selectbox(key="_w_sel_target").set_value("x").run()
     assert not at.exception
     ss = at.session_state
-    assert ss.sel_target == "x"
-    assert "x" not in ss.sel_features and ss.sel_features == []
-    assert at.multiselect(key="_w_sel_features").options == ["y"]
+    assert ss.sel_target == "x" and ss.sel_features == ["y"]
+    assert "**y** was the target and is now a feature; **x** is the target." in [c.value for c in at.caption]
+    assert not at.error and texts(at.success) == ["Ready: 4 rows, model x ~ y."]
+    at.multiselect(key="_w_sel_features").set_value([]).run()
     assert texts(at.error) == ["No feature columns were chosen. Pick at least one feature column."]
-    at.multiselect(key="_w_sel_features").set_value(["y"]).run()
-    assert not at.exception and not at.error
-    assert texts(at.success) == ["Ready: 4 rows, model x ~ y."]
     assert_still_usable(at)
 
 
@@ -335,9 +334,9 @@ def test_choosing_a_feature_as_target_keeps_the_other_features():
     assert not at.exception
     ss = at.session_state
     assert ss.sel_target == "a"
-    assert ss.sel_features == ["b"]
+    assert ss.sel_features == ["b", "y"]  # the old target joins the features: no column lost silently
     assert not at.error
-    assert texts(at.success) == ["Ready: 5 rows, model a ~ b."]
+    assert texts(at.success) == ["Ready: 5 rows, model a ~ b + y."]
     goto(at, "train")
     assert train_clicked(at).status == "completed"
     assert_still_usable(at)

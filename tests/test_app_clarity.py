@@ -259,3 +259,18 @@ def test_the_data_page_shows_correlations_and_a_scatter_matrix():
     splom = figs["Scatter matrix"]["data"][0]
     assert [d["label"] for d in splom["dimensions"]][0] == "tip"  # the target first, then the features
     assert {d["label"] for d in splom["dimensions"]} == set(cols)
+
+
+def test_an_upload_gets_a_sensible_target_and_says_which_columns_it_left_out():
+    """Gapminder as a CSV: the last column is iso_num, an ID code, and country/continent are text. The target is the
+    last decimal column, ID codes and text are left out of the features, and the page says all three."""
+    from app_support import upload
+
+    df = presets.load_preset("gapminder")
+    at = goto(start(), "data")
+    upload(at, "gapminder.csv", df.to_csv(index=False).encode())
+    ss = at.session_state
+    assert ss.sel_target == "gdpPercap" and "iso_num" not in ss.sel_features
+    assert ss.sel_features == ["year", "lifeExp", "pop"]
+    note = next(c.value for c in at.caption if c.value.startswith("Chose **gdpPercap** as the target"))
+    assert "the last column with decimal values" in note and "iso\\_num" in note and "country" in note

@@ -174,7 +174,7 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
     if features is None:
         features = [c for c in numeric if c != target and c not in ids][:MAX_DEFAULT_FEATURES]
         if ids:
-            notes.append(f"Left out of the features: {md_list(ids[:8])} — integer codes that look like IDs, not "
+            notes.append(f"Left out of the features: {md_list(ids[:8])} — integer codes named like IDs, not "
                          "quantities. Add one above if it really measures something.")
         text = [c for c in cols if c not in numeric]
         if text:
@@ -190,15 +190,13 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
 
 
 def id_like(df: pd.DataFrame, column: str) -> bool:
-    """An integer column that names things rather than measures them: called id/…_id/…_num, or a row number (all
-    values distinct and packed into a range hardly wider than the rows)."""
+    """An integer column whose name says it names things rather than measures them: id, …_id, …_num, …_code.
+    (Distinct consecutive integers alone are no sign: 1…200 square metres are a quantity.)"""
     s = df[column]
     if not pd.api.types.is_integer_dtype(s):
         return False
     name = str(column).lower()
-    if name == "id" or name.endswith(("_id", "_num", "_code")) or name.startswith("id_"):
-        return True
-    return len(s) > 20 and s.nunique() == len(s) and int(s.max()) - int(s.min()) < 2 * len(s)
+    return name == "id" or name.endswith(("_id", "_num", "_code")) or name.startswith("id_")
 
 
 def default_target(df: pd.DataFrame, numeric: list[str], ids: list[str]) -> tuple[str | None, str]:

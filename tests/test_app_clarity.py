@@ -274,3 +274,6 @@ def test_an_upload_gets_a_sensible_target_and_says_which_columns_it_left_out():
     assert ss.sel_features == ["year", "lifeExp", "pop"]
     note = next(c.value for c in at.caption if c.value.startswith("Chose **gdpPercap** as the target"))
     assert "the last column with decimal values" in note and "iso\\_num" in note and "country" in note
+    # Consecutive integers that measure something (1…200 m²) stay features: only names mark an ID.
+    upload(at, "house.csv", ("area;price\n" + "\n".join(f"{a};{50 + 3 * a}" for a in range(1, 201))).encode())
+    assert (at.session_state.sel_target, at.session_state.sel_features) == ("price", ["area"])

@@ -164,8 +164,16 @@ def type_into_first_y_cell(page: Page, text: str) -> None:
     grid = page.get_by_test_id("stDataFrame").first
     grid.scroll_into_view_if_needed()
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # row 1, column x (below the 35 px header)
-    page.keyboard.press("ArrowRight")  # column y
+    # A rerun can repaint the grid between the click and the key, losing the key: check that the focused cell
+    # really is row 1, column y (glide's accessible cell ids are glide-cell-<col>-<row>, col 0 the row marker).
+    for _ in range(5):
+        page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # row 1, column x (below the 35 px header)
+        page.keyboard.press("ArrowRight")  # column y
+        if page.evaluate("() => document.activeElement && document.activeElement.id") == "glide-cell-2-0":
+            break
+        page.wait_for_timeout(300)
+    else:
+        raise AssertionError("could not focus row 1, column y of the Data table")
     page.keyboard.press("Enter")  # open the cell's editor
     page.wait_for_selector("textarea.gdg-input, input.gdg-input")
     page.keyboard.press("Control+A")

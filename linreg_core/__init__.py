@@ -20,6 +20,9 @@ _EXPORTS = {
         "read_csv", "stream_design", "train_val_split"
     ], "_data"),
     **dict.fromkeys(["available_devices", "resolve_device"], "_device"),
+    **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_variables", "implied_formula"],
+                    "_formula"),
+    **dict.fromkeys(["INTERVALS", "SavedModel", "load_model"], "_predict"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
     **dict.fromkeys([
         "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"
@@ -33,7 +36,7 @@ _EXPORTS = {
     **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"], "_summary"),
     **dict.fromkeys(["Change", "StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
     **dict.fromkeys([
-        "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError",
+        "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError", "FormulaError",
         "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "ParameterError",
         "RankDeficientError"
     ], "errors"),
@@ -70,9 +73,11 @@ if TYPE_CHECKING:
     from ._device import available_devices, resolve_device
     from ._estimator import LinearRegressor
     from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
+    from ._formula import DATE_ACTIONS, NA_ACTIONS, build_formula_design, formula_variables, implied_formula
     from ._guidance import LrGuidance, loss_grid, loss_minimum, lr_guidance
     from ._model import LinearModel
     from ._moments import Moments, MomentsAccumulator
+    from ._predict import INTERVALS, SavedModel, load_model
     from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
     from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
     from ._stats import FitStats, fit_stats
@@ -84,6 +89,7 @@ if TYPE_CHECKING:
         DataError,
         DeviceError,
         EmptyDataError,
+        FormulaError,
         InsufficientDataError,
         LinregError,
         NonFiniteError,
@@ -94,6 +100,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "COV_TYPES",
+    "DATE_ACTIONS",
+    "INTERVALS",
+    "NA_ACTIONS",
     "OPTIMIZERS",
     "Callback",
     "Change",
@@ -107,6 +116,7 @@ __all__ = [
     "ExactFit",
     "FitStats",
     "FitSummary",
+    "FormulaError",
     "HistoryRecorder",
     "Influence",
     "InsufficientDataError",
@@ -123,6 +133,7 @@ __all__ = [
     "RaceLane",
     "RaceResult",
     "RankDeficientError",
+    "SavedModel",
     "StepInfo",
     "TrainConfig",
     "TrainResult",
@@ -130,6 +141,7 @@ __all__ = [
     "Trainer",
     "available_devices",
     "build_design",
+    "build_formula_design",
     "build_optimizer",
     "drop_incomplete_rows",
     "epochs_to_tolerance",
@@ -139,7 +151,10 @@ __all__ = [
     "fit_influence",
     "fit_stats",
     "fit_summary",
+    "formula_variables",
+    "implied_formula",
     "load_design",
+    "load_model",
     "loss_grid",
     "loss_history_csv",
     "loss_minimum",

@@ -1,4 +1,4 @@
-"""Command line: ``python -m linreg_core fit DATA.csv|- --y COL ...``.
+"""Command line: ``python -m linreg_core fit DATA.csv|- --y COL ...`` (or ``--formula``) and ``predict MODEL.json NEW.csv``.
 
 Errors are one line on stderr with exit code 2; never a traceback. Ctrl-C at any point prints
 "interrupted" and exits 130; a reader that stops early (``| head``) ends the command quietly.
@@ -49,7 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("fit", help="fit a linear model to a CSV file", description="Fit TARGET ~ features from a CSV file.")
     p.add_argument("data", help="CSV file path, or - to read from stdin")
-    p.add_argument("--y", required=True, metavar="COL", help="target column")
+    p.add_argument("--formula", metavar="'Y ~ TERMS'",
+                   help="a Wilkinson formula instead of --y/--x/--degree, e.g. 'tip ~ total_bill + C(day) + "
+                        "np.log(size)'; text columns are categories, '- 1' drops the intercept")
+    p.add_argument("--y", metavar="COL", help="target column (or use --formula)")
     p.add_argument("--x", action="append", metavar="COL", help="feature column (repeat for several; default: every numeric column but the target)")
     p.add_argument("--degree", type=int, default=1, metavar="K", help="polynomial degree per feature: terms x, x^2, ..., x^K (default 1)")
     p.add_argument("--no-intercept", action="store_true", help="fit through the origin")
@@ -72,11 +75,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--log-every", type=int, default=1, metavar="K", help="print every K-th epoch (default 1)")
     p.add_argument("--cov", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3"), default="nonrobust",
                    help="standard errors of the exact fit: classical (default) or heteroskedasticity-robust HC0-HC3")
+    p.add_argument("--na", choices=("error", "drop"), default="error",
+                   help="rows with a blank cell in the model's columns: name the first (error, default) or leave them "
+                        "out and say how many (drop)")
+    p.add_argument("--dates", choices=("error", "days"), default="error",
+                   help="date columns in a --formula: refuse (default) or use days since 1970-01-01")
+    p.add_argument("--save-model", metavar="FILE",
+                   help="write the fitted model as JSON (formula, levels, coefficients, covariance) for 'predict'")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the log and summary")
     p.add_argument("--out-of-core", action="store_true",
                    help="stream the file in chunks and keep only its sufficient statistics (files larger than memory; "
                         "exact fit and full-batch training)")
     p.add_argument("--chunk-rows", type=int, default=500_000, metavar="N", help="rows per chunk with --out-of-core")
+    q = sub.add_parser("predict", help="predict new rows with a saved model",
+                       description="Predict the rows of NEW.csv with MODEL.json (from 'fit --save-model' or the app's "
+                                   "Results page); CSV on stdout: prediction, and lower, upper with --interval.")
+    q.add_argument("model", help="model JSON file")
+    q.add_argument("data", help="CSV file of new rows (the model's columns; others are ignored), or - for stdin")
+    q.add_argument("--interval", choices=("confidence", "prediction"),
+                   help="add lower and upper bounds: of the mean (confidence) or of a new observation (prediction)")
+    q.add_argument("--alpha", type=float, default=0.05, help="1 - the interval's level (default 0.05: 95%%)")
     return root
 
 
@@ -174,12 +192,34 @@ def _fit(args: argparse.Namespace) -> int:
     from ._summary import fit_summary
     from ._trainer import train
 
+    if args.formula is not None:
+        given = [o for o, v in (("--y", args.y), ("--x", args.x), ("--degree", args.degree != 1),
+                                ("--no-intercept", args.no_intercept)) if v]
+        if given:
+            raise ParameterError(f"--formula replaces {', '.join(given)}: give the model one way. "
+                                 "E.g. --formula 'y ~ x + I(x**2) - 1'.")
+        if args.out_of_core:
+            raise ParameterError("--formula needs the rows in memory (category levels, transforms); drop --out-of-core "
+                                 "or use --y/--x.")
+    elif args.y is None:
+        raise ParameterError("Name the model: --y COL (with --x COL ...) or --formula 'y ~ x1 + x2'.")
     if args.out_of_core:
         if args.chunk_rows < 1:
             raise ParameterError(f"The 'chunk_rows' parameter must be an int >= 1. Got {args.chunk_rows} instead.")
+        if args.na != "error":
+            raise ParameterError("--na drop needs the rows in memory; clean the file or drop --out-of-core.")
         design = stream_design(args.data, args.y, args.x, args.degree, not args.no_intercept, args.chunk_rows)
+    elif args.formula is not None:
+        from ._data import read_csv
+        from ._formula import build_formula_design
+
+        design = build_formula_design(read_csv(args.data), args.formula, na=args.na, dates=args.dates)
     else:
-        design = load_design(args.data, args.y, args.x, args.degree, not args.no_intercept)
+        design = load_design(args.data, args.y, args.x, args.degree, not args.no_intercept, na=args.na)
+    dropped = int(design.extra.get("dropped_rows", 0))
+    if dropped and not args.json:
+        print(f"Left out {dropped:,} row(s) with a blank cell in the model's columns (--na drop); "
+              f"{design.n_samples:,} remain.", file=sys.stderr)
     exact = fit_exact_design(design)
     ex_stats = fit_stats(design, exact)
     if design.X is None and args.cov != "nonrobust":
@@ -201,11 +241,26 @@ def _fit(args: argparse.Namespace) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
         gd_stats = fit_stats(design, exact, result.intercept, result.coef)
+    far = _far_note(design, exact, ex_stats, result, gd_stats) if result is not None else None
+    if args.save_model:
+        from ._export import model_json
+
+        gd_doc = None if result is None else {"intercept": result.intercept, "coef": result.coef,
+                                                "status": result.status}
+        text = model_json(design, gd_doc, exact, ex_stats, summary)
+        try:
+            with open(args.save_model, "w", encoding="utf-8") as fh:
+                fh.write(text + "\n")
+        except OSError as e:
+            raise ParameterError(f"Could not write the model to {args.save_model!r}: {e.strerror}.") from None
     if args.json:
         fitted = result if result is not None else exact
         out = {
             "method": args.method,
+            "formula": design.model_formula,
             "target": design.target,
+            "rows_dropped": dropped,
+            "far_from_exact": far,
             "terms": design.terms,
             "n_samples": design.n_samples,
             "intercept": fitted.intercept,
@@ -237,6 +292,53 @@ def _fit(args: argparse.Namespace) -> int:
         print(json.dumps(json_safe(out), allow_nan=False))
     else:
         print(_summary(design, exact, ex_stats, result, gd_stats, summary))
+        if far:
+            print(f"\nNote: {far}")
+    return 0
+
+
+def _far_note(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainResult,
+              gd_stats: FitStats) -> str | None:
+    """A finished run still far from the exact optimum: how far, and what to try (None when it is close)."""
+    import numpy as np
+
+    from ._guidance import lr_guidance
+
+    if result.status == "diverged" or ex_stats.mse <= 0:
+        return None
+    excess = gd_stats.mse / ex_stats.mse - 1.0
+    if excess <= 1e-3:
+        return None
+    cfg = result.config
+    tips = [f"more --epochs than {cfg.epochs:,}"]
+    try:
+        g = lr_guidance(design, cfg.standardize, cfg.l2)
+        if cfg.optimizer in ("sgd", "momentum") and cfg.lr < 0.5 * g.optimal_lr:
+            tips.insert(0, f"a larger --lr (up to {g.optimal_lr:.3g}, the fastest stable one)")
+        if not cfg.standardize:
+            tips.append("--standardize")
+    except Exception:  # guidance is advice only
+        pass
+    if cfg.optimizer != "adam":
+        tips.append("--optimizer adam")
+    gap = float(np.max(np.abs(result.params - exact.params)))
+    return (f"gradient descent {result.status} but is still far from the exact optimum: its loss is "
+            f"{100 * excess:.3g}% above the least-squares minimum (R² {gd_stats.r2:.4g} vs {ex_stats.r2:.4g}; largest "
+            f"parameter gap {gap:.3g}). Try {', '.join(tips[:-1]) + ' or ' + tips[-1] if len(tips) > 1 else tips[0]}.")
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from ._data import read_csv
+    from ._predict import load_model
+
+    try:
+        with open(args.model, "rb") as fh:
+            text = fh.read()
+    except OSError as e:
+        raise ParameterError(f"Could not read the model file {args.model!r}: {e.strerror}.") from None
+    model = load_model(text)
+    out = model.predict(read_csv(args.data), args.interval, args.alpha)
+    sys.stdout.write(out.to_csv(index=False, float_format="%.17g"))
     return 0
 
 
@@ -288,7 +390,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _error("Standard output is closed, so the results have nowhere to go. Run the command with its "
                       "output going to the terminal, a file or a pipe.")
     try:
-        code = _fit(args)
+        code = _predict(args) if args.command == "predict" else _fit(args)
         sys.stdout.flush()  # a reader that went away shows up here, not as a warning at interpreter exit
         return code
     except BrokenPipeError:  # `... | head`: the reader has what it wanted

@@ -12,7 +12,7 @@ import stat
 import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import BinaryIO, TextIO, Union
+from typing import Any, BinaryIO, TextIO, Union
 
 import numpy as np
 import pandas as pd
@@ -422,7 +422,29 @@ class Design:
     features: list[str]  # raw feature columns the terms were built from
     degree: int = 1
     fit_intercept: bool = True
-    extra: dict = field(default_factory=dict, compare=False)  # caches (the moments)
+    extra: dict = field(default_factory=dict, compare=False)  # caches (the moments), rows dropped, column kinds
+    formula: str | None = None  # "tip ~ 1 + total_bill + C(day)" when built from a formula (see _formula.py)
+    spec: Any = field(default=None, compare=False, repr=False)  # formulaic's ModelSpec of the terms, with its levels
+
+    @property
+    def model_formula(self) -> str:
+        """The formula of this model: the one given, or the one ``--y/--x/--degree`` imply."""
+        if self.formula is not None:
+            return self.formula
+        from ._formula import implied_formula
+
+        return implied_formula(self.target, self.features, self.degree, self.fit_intercept)
+
+    @property
+    def line_feature(self) -> str | None:
+        """The one numeric column the terms are built from, when there is one (the fit is then a curve in it)."""
+        if len(self.features) != 1:
+            return None
+        if self.formula is not None and self.extra.get("kinds", {}).get(self.features[0]) != "number":
+            return None
+        if self.formula is not None and any("C(" in t for t in self.terms):
+            return None
+        return self.features[0]
 
     @property
     def n_samples(self) -> int:
@@ -453,7 +475,31 @@ class Design:
             raw = raw.reshape(-1, 1)
         if raw.shape[1] != len(self.features):
             raise DataError(f"Expected {len(self.features)} feature columns ({_quote_list(self.features)}); got {raw.shape[1]}.")
+        if self.formula is not None:
+            return self.matrix(pd.DataFrame(raw, columns=self.features))
         return _expand(raw, self.degree)
+
+    def matrix(self, df: pd.DataFrame, row_offset: int = 0) -> np.ndarray:
+        """This design's terms (no intercept column) computed on new rows of a table: what predictions need.
+
+        Missing columns, blank cells, text in a numeric column and, for formulas, category levels the fit never
+        saw are refused with a message naming them.
+        """
+        if self.formula is not None:
+            from ._formula import formula_matrix
+
+            return formula_matrix(self, df, row_offset)
+        _check_columns(df, self.features)
+        raw = np.column_stack([_numeric_column(df, f, row_offset) for f in self.features])
+        finite = np.isfinite(raw).all(axis=1)
+        if not finite.all():
+            i = int(np.flatnonzero(~finite)[0])
+            col = self.features[int(np.flatnonzero(~np.isfinite(raw[i]))[0])]
+            raise NonFiniteError(f"{int((~finite).sum())} row(s) have blank, NaN or infinite values (first: row "
+                                 f"{i + 1 + row_offset}, column {_shown(col)}). Fill them in or remove those rows.",
+                                 rows=(np.flatnonzero(~finite) + 1 + row_offset).tolist())
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _expand(raw, self.degree)
 
 
 def _numeric_column(df: pd.DataFrame, col: str, row_offset: int = 0) -> np.ndarray:
@@ -471,6 +517,11 @@ def _numeric_column(df: pd.DataFrame, col: str, row_offset: int = 0) -> np.ndarr
         i = int(np.flatnonzero(bad)[0])
         value = str(s.iloc[i])
         row = row_offset + i + 1
+        if bad.sum() * 2 > int((~blank).sum()):  # mostly text: a category column, not a typo
+            raise NonNumericError(
+                f"Column {_shown(col)} holds text such as {_shown(value)} (row {row}), not numbers. To use it as "
+                f"categories, name it in a formula: --formula 'y ~ x + {col}' on the command line, or the "
+                "formula box on the Data page.", column=col, row=row, value=value)
         raise NonNumericError(
             f"Column {_shown(col)} has a non-numeric value {_shown(value)} at row {row}. "
             f"Expected numbers only; fix or remove that row ({int(bad.sum())} such cell(s) in this column).",
@@ -584,14 +635,21 @@ def build_design(
     fit_intercept: bool = True,
     *,
     row_offset: int = 0,
+    na: str = "error",
 ) -> Design:
     """Validate ``df`` and build the design for ``target ~ features`` (polynomial in each feature).
 
-    ``features=None`` takes every numeric column but the target. Raises a
-    :class:`~linreg_core.errors.DataError` subclass naming the problem.
+    ``features=None`` takes every numeric column but the target. ``na='drop'`` leaves out rows with a
+    blank, NaN or infinite cell in those columns (``design.extra['dropped_rows']`` says how many);
+    ``'error'`` names the first. Raises a :class:`~linreg_core.errors.DataError` subclass naming the problem.
     """
     _check_degree(degree)
     degree = int(degree)
+    if na not in ("error", "drop"):
+        raise ParameterError(f"The 'na' parameter must be one of 'error', 'drop'. Got {na!r} instead.")
+    dropped = 0
+    if na == "drop":
+        df, dropped = _drop_blank_rows(df, target, features)
     features, raw, y = _checked_columns(df, target, features, row_offset)
     terms = polynomial_terms(features, degree)
     n, p = len(y), len(terms) + int(fit_intercept)
@@ -620,7 +678,25 @@ def build_design(
                 raise DataError(f"Term {_shown(term)} reaches {big:.3g}; its square overflows double precision. "
                                 "Use a lower degree or rescale the column first.")
     return Design(X=X, y=np.ascontiguousarray(y), terms=terms, target=target, features=features,
-                  degree=degree, fit_intercept=fit_intercept)
+                  degree=degree, fit_intercept=fit_intercept, extra={"dropped_rows": dropped})
+
+
+def _drop_blank_rows(df: pd.DataFrame, target: str, features: list[str] | None) -> tuple[pd.DataFrame, int]:
+    """Rows with a blank, NaN or infinite cell in the model's columns left out (text typos are still errors)."""
+    _check_columns(df, [target, *(features or [])])
+    cols = [target, *(features if features is not None else [c for c in numeric_columns(df) if c != target])]
+    bad = np.zeros(len(df), dtype=bool)
+    for c in dict.fromkeys(cols):
+        s = df[c]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            bad |= ~np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
+        else:
+            text = s.astype("string").str.strip()
+            bad |= (text.isna() | text.eq("") | text.str.lower().isin(["nan", "inf", "-inf", "+inf"])).to_numpy()
+    if bad.all():
+        raise InsufficientDataError(f"Every row has a blank cell in the model's columns ({_quote_list(cols)}): "
+                                    "no rows are left.")
+    return df.loc[~bad].reset_index(drop=True), int(bad.sum())
 
 
 def stream_design(
@@ -731,9 +807,11 @@ def load_design(
     features: list[str] | None = None,
     degree: int = 1,
     fit_intercept: bool = True,
+    *,
+    na: str = "error",
 ) -> Design:
     """``read_csv`` then ``build_design``."""
-    return build_design(read_csv(source), target, features, degree, fit_intercept)
+    return build_design(read_csv(source), target, features, degree, fit_intercept, na=na)
 
 
 def train_val_split(design: Design, val_fraction: float = 0.2, seed: int = 0) -> tuple[Design, Design]:
@@ -759,6 +837,7 @@ def train_val_split(design: Design, val_fraction: float = 0.2, seed: int = 0) ->
 
     def part(idx: np.ndarray) -> Design:
         return Design(design.X[idx], design.y[idx], list(design.terms), design.target, list(design.features),
-                      design.degree, design.fit_intercept, extra={"rows": idx})
+                      design.degree, design.fit_intercept, extra={"rows": idx, "kinds": design.extra.get("kinds", {})},
+                      formula=design.formula, spec=design.spec)
 
     return part(train_idx), part(val_idx)

@@ -16,6 +16,7 @@ from ._config import TrainConfig
 from ._data import Design
 from ._solver import ExactFit
 from ._stats import FitStats
+from ._summary import FitSummary
 
 __all__ = ["loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"]
 
@@ -81,10 +82,21 @@ def loss_history_csv(history: Sequence[float]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
-def model_json(design: Design, gd: dict[str, Any] | None, exact: ExactFit, stats: FitStats | None = None) -> str:
-    """A JSON description of the fitted model (never pickle): terms, parameters, settings, metrics."""
+def model_json(design: Design, gd: dict[str, Any] | None, exact: ExactFit, stats: FitStats | None = None,
+               summary: FitSummary | None = None) -> str:
+    """A JSON description of the fitted model (never pickle): formula, terms, parameters, settings, metrics, and
+    what ``predict`` needs for intervals (covariance under ``summary.cov_type``, σ², residual degrees of freedom)."""
+    from ._predict import spec_state
+    from ._stats import fit_stats
+
+    stats = stats if stats is not None else fit_stats(design, exact)
+    if summary is not None:
+        cov, cov_type, use_t = summary.cov, summary.cov_type, summary.use_t
+    else:
+        cov, cov_type, use_t = exact.cov_unscaled * stats.sigma2, "nonrobust", True
     doc: dict[str, Any] = {
         "format": "linreg-studio/model@1",
+        "formula": design.model_formula,
         "target": design.target,
         "features": design.features,
         "terms": design.terms,
@@ -93,7 +105,12 @@ def model_json(design: Design, gd: dict[str, Any] | None, exact: ExactFit, stats
         "n_samples": design.n_samples,
         "exact": {"intercept": exact.intercept, "coef": exact.coef, "condition_number": exact.condition_number,
                   "warnings": list(exact.warnings)},
+        "inference": {"params": exact.params, "cov": cov, "cov_type": cov_type, "use_t": use_t,
+                      "sigma2": stats.sigma2, "df_resid": design.n_samples - design.n_params},
     }
+    state = spec_state(design)
+    if state is not None:
+        doc["formula_state"] = state
     if gd is not None:
         doc["gradient_descent"] = gd
     if stats is not None:
@@ -110,16 +127,19 @@ def reproduction_script(design: Design, config: TrainConfig, max_inline_rows: in
     rows is written into the script; larger data is read from ``data.csv``.
     """
     k = design.X.shape[1]
+    formula = design.formula is not None  # its terms (dummies, transforms) are written out as they are
     raw_cols = len(design.features)
-    raw = np.column_stack([design.X[:, i * design.degree] for i in range(raw_cols)])
+    raw = design.X if formula else np.column_stack([design.X[:, i * design.degree] for i in range(raw_cols)])
     if design.n_samples <= max_inline_rows:
         rows = ",\n    ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in raw)
         ys = ",\n    ".join(repr(float(v)) for v in design.y)
         data_src = f"raw = np.array([\n    {rows},\n])\ny = np.array([\n    {ys},\n])\n"
     else:
-        cols = ", ".join(repr(c) for c in design.features)
+        cols = ", ".join(repr(c) for c in (design.terms if formula else design.features))
         data_src = (
             "import pandas as pd  # the data has too many rows to inline; export it as data.csv beside this script\n"
+            + ("# (for a formula: one column per term of the design, as Results → Predictions lists them)\n"
+               if formula else "") +
             f"df = pd.read_csv('data.csv')\nraw = df[[{cols}]].to_numpy(dtype=np.float64)\n"
             f"y = df[{design.target!r}].to_numpy(dtype=np.float64)\n"
         )
@@ -183,7 +203,8 @@ def reproduction_script(design: Design, config: TrainConfig, max_inline_rows: in
         )
     terms = design.terms
     term_src = (
-        "X = raw\n" if design.degree == 1
+        f"X = raw  # the terms of {_inert(design.formula)}, computed by the studio\n" if formula
+        else "X = raw\n" if design.degree == 1
         else f"X = np.column_stack([raw[:, j] ** p for j in range(raw.shape[1]) for p in range(1, {design.degree} + 1)])\n"
     )
     model_text = _inert(f"{design.target} ~ {' + '.join(terms)}")

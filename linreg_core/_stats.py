@@ -83,6 +83,21 @@ def _floors(design: Design, params: np.ndarray) -> tuple[float, np.ndarray]:
     return (ROUNDING * y_scale) ** 2, floors
 
 
+def has_constant(design: Design) -> bool:
+    """Whether the model contains a constant: an intercept, or (as statsmodels counts it) columns whose span holds
+    the constant, such as every level of a category in a formula without intercept (``y ~ x + C(day) - 1``)."""
+    if design.fit_intercept:
+        return True
+    if design.X is None or design.formula is None:
+        return False
+    c = design.extra.get("implicit_constant")
+    if c is None:
+        ones = np.ones(design.n_samples)
+        b = np.linalg.lstsq(design.X, ones, rcond=None)[0]
+        c = design.extra["implicit_constant"] = bool(np.linalg.norm(design.X @ b - ones) <= 1e-8 * np.sqrt(len(ones)))
+    return c
+
+
 def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
               coef: np.ndarray | None = None) -> FitStats:
     """Statistics of parameters (default: the exact solution) on ``design``.
@@ -105,7 +120,7 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
         else:
             resid = y - (design.X @ coef + (intercept if design.fit_intercept else 0.0))
         ssr = float(resid @ resid)
-        tss = float(((y - y.mean()) ** 2).sum()) if design.fit_intercept else float(y @ y)
+        tss = float(((y - y.mean()) ** 2).sum()) if has_constant(design) else float(y @ y)
         mae = float(np.abs(resid).mean())
     else:  # streamed from disk: everything but the MAE follows from the moments
         m = design.moments()
@@ -115,7 +130,7 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
         tss = m.y_ss if design.fit_intercept else m.y_ss + n * m.y_mean**2
         resid, mae = np.empty(0), float("nan")
     r2 = 1.0 - ssr / tss if tss > 0 else float("nan")
-    k_const = int(design.fit_intercept)
+    k_const = int(has_constant(design))
     adj = 1.0 - (n - k_const) / df * (1.0 - r2) if df > 0 else float("nan")
     loss_floor, param_floor = _floors(design, params)
     perfect = ssr / n <= loss_floor

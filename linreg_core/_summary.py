@@ -12,6 +12,7 @@ from scipy import stats as sps
 
 from ._data import Design
 from ._solver import ExactFit
+from ._stats import has_constant
 from .errors import ParameterError
 
 __all__ = ["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"]
@@ -73,7 +74,7 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
         raise ParameterError("The full summary needs the rows in memory (residual tests, leverage); this design was "
                              "streamed from disk. Load the file without --out-of-core.")
     n, p = design.n_samples, design.n_params
-    k_const = int(design.fit_intercept)
+    k_const = int(has_constant(design))
     A = np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X
     params = exact.params
     resid = design.y - exact.predict(design.X)
@@ -100,8 +101,12 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
         else:
             pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(0.975)
         # F: all slopes zero (a Wald test with the chosen covariance; the classical ratio of mean squares when nonrobust)
-        slopes = slice(k_const, p)
-        if df_model > 0 and df_resid > 0:
+        slopes = slice(int(design.fit_intercept), p)
+        if k_const and not design.fit_intercept:  # a constant implied by the columns: F of the centred sums of squares
+            tss = float(((design.y - design.y.mean()) ** 2).sum())
+            f = ((tss - ssr) / df_model) / sigma2 if df_model > 0 and df_resid > 0 and cov_type == "nonrobust" else np.nan
+            f_p = float(sps.f.sf(f, df_model, df_resid)) if np.isfinite(f) else np.nan
+        elif df_model > 0 and df_resid > 0:
             b, V = params[slopes], cov[slopes, slopes]
             f = float(b @ np.linalg.solve(V, b)) / df_model
             f_p = float(sps.f.sf(f, df_model, df_resid))

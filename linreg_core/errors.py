@@ -12,6 +12,7 @@ __all__ = [
     "DataError",
     "DeviceError",
     "EmptyDataError",
+    "FormulaError",
     "InsufficientDataError",
     "LinregError",
     "NonFiniteError",
@@ -53,6 +54,10 @@ class NonFiniteError(DataError):
     def __init__(self, message: str, *, rows: list[int] | None = None) -> None:
         super().__init__(message)
         self.rows = rows or []  # 1-based data rows that hold such values
+
+
+class FormulaError(DataError):
+    """A model formula cannot be read or applied (syntax, unknown column or function, unusable category)."""
 
 
 class InsufficientDataError(DataError):

@@ -99,7 +99,7 @@ def test_options_reach_the_trainer(tutorial_csv, capsys):
     (["--y", "y", "--init-weight", "1", "--init-weight", "2"], "one value per term"),
     (["--y", "y", "--optimizer", "lbfgs"], "invalid choice"),
     (["--y", "y", "--lr", "abc"], "invalid float value"),
-    ([], "the following arguments are required: --y"),
+    ([], "Name the model: --y COL (with --x COL ...) or --formula"),
 ])
 def test_bad_input_is_one_sentence_on_stderr_with_exit_2(tutorial_csv, capsys, args, phrase):
     try:

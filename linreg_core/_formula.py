@@ -1,0 +1,383 @@
+"""Wilkinson formulas (``y ~ x1 + C(day) + np.log(x2)``) read by formulaic, turned into a :class:`Design`.
+
+formulaic parses and materializes; this module decides what the columns mean before it does (text and
+booleans are categories, dates are refused or turned into days, blanks are errors or dropped rows) and
+turns formulaic's errors into one sentence each. Names follow statsmodels: treatment coding with the
+first sorted level as reference, ``C(day)[T.Sat]``, ``Intercept``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._data import (
+    _MAX_MAGNITUDE,
+    Design,
+    _quote_list,
+    _shown,
+)
+from .errors import DataError, FormulaError, InsufficientDataError, NonFiniteError, NonNumericError, ParameterError
+
+__all__ = ["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_variables", "implied_formula"]
+
+NA_ACTIONS = ("error", "drop")
+DATE_ACTIONS = ("error", "days")
+_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column with typos, not a category
+_EPOCH = pd.Timestamp("1970-01-01")  # dates become days since this day, as R's as.numeric(Date)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
+_EXAMPLE = "Formulas look like 'tip ~ total_bill + C(day) + np.log(size)'."
+
+
+def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise ParameterError(f"The '{name}' parameter must be one of {', '.join(map(repr, choices))}. "
+                             f"Got {value!r} instead.")
+
+
+def _term(name: str) -> str:
+    """A column name as a formula term (backticks when it is not a plain identifier)."""
+    return name if name.isidentifier() else "`" + name.replace("`", "\\`") + "`"
+
+
+def implied_formula(target: str, features: list[str], degree: int = 1, fit_intercept: bool = True) -> str:
+    """The formula that ``--y/--x/--degree`` mean: ``y ~ x + I(x**2)``."""
+    terms = [_term(f) if k == 1 else f"I({_term(f)}**{k})" for f in features for k in range(1, degree + 1)]
+    return f"{_term(target)} ~ " + " + ".join(terms) + ("" if fit_intercept else " - 1")
+
+
+def _parse(formula: object) -> Any:
+    import formulaic
+
+    if not isinstance(formula, str) or not formula.strip():
+        raise FormulaError(f"The formula must be text such as 'y ~ x'. Got {formula!r} instead. {_EXAMPLE}")
+    if formula.count("~") != 1:
+        raise FormulaError(f"The formula {_shown(formula)} needs exactly one '~' between the target and the terms. "
+                           + _EXAMPLE)
+    try:
+        parsed = formulaic.Formula(formula)
+    except Exception as e:  # formulaic's parsing errors; their text marks the spot with colour codes
+        raise FormulaError(f"Could not read the formula {_shown(formula)}: {_why(e)}. {_EXAMPLE}") from None
+    if not hasattr(parsed, "lhs") or not str(parsed.lhs).strip():
+        raise FormulaError(f"The formula {_shown(formula)} has no target before '~'. {_EXAMPLE}")
+    for side in (parsed.lhs, parsed.rhs):
+        for term in side:
+            for factor in term.factors:
+                if getattr(factor.eval_method, "value", "") == "python":
+                    _check_safe(str(factor.expr), formula)
+    return parsed
+
+
+# formulaic evaluates factors as Python. A formula typed in a shared app, or in a link, must not run code on the
+# server: factors may only call these functions, on columns, numbers and strings (levels, column names).
+SAFE_FUNCTIONS = frozenset({"C", "I", "Q", "center", "scale", "standardize", "poly", "bs", "lag"})
+SAFE_NUMPY = frozenset({"log", "log10", "log2", "log1p", "exp", "expm1", "sqrt", "square", "abs", "sin", "cos",
+                        "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "power", "minimum", "maximum",
+                        "clip", "sign", "floor", "ceil", "round", "cbrt", "reciprocal"})
+SAFE_CONTRASTS = frozenset({"treatment", "sum", "helmert", "diff", "poly", "custom"})
+_SAFE_NODES = (ast.Expression, ast.Call, ast.Name, ast.Attribute, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Load,
+               ast.operator, ast.unaryop, ast.keyword, ast.List, ast.Tuple, ast.Compare, ast.cmpop)
+
+
+def _check_safe(expr: str, formula: str) -> None:
+    def refuse(what: str) -> FormulaError:
+        allowed = ", ".join(sorted(SAFE_FUNCTIONS)) + ", np." + ", np.".join(sorted(SAFE_NUMPY)[:8]) + ", …"
+        return FormulaError(f"The formula {_shown(formula)} uses {what} in {_shown(expr)}, which formulas here may not "
+                            f"use. Terms may apply {allowed} to columns and numbers.")
+
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError:
+        raise refuse("code that is not an expression") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _SAFE_NODES):
+            raise refuse(f"'{type(node).__name__}'")
+        if isinstance(node, ast.Constant) and not isinstance(node.value, (int, float, str, bool)):
+            raise refuse(f"the value {node.value!r}")
+        if isinstance(node, ast.Name) and node.id.startswith("_"):
+            raise refuse(f"the name {_shown(node.id)}")
+        if isinstance(node, ast.Attribute):
+            base = node.value.id if isinstance(node.value, ast.Name) else None
+            ok = (base in ("np", "numpy") and node.attr in SAFE_NUMPY) or (base == "contr" and node.attr in SAFE_CONTRASTS)
+            if not ok:
+                raise refuse(f"'.{node.attr}'")
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name) and f.id not in SAFE_FUNCTIONS:
+                raise refuse(f"the function {_shown(f.id)}")
+            if not isinstance(f, (ast.Name, ast.Attribute)):
+                raise refuse("a computed function")
+
+
+def _why(e: BaseException) -> str:
+    text = _ANSI.sub("", str(e)).strip()
+    first = text.split("\n")[0].strip().rstrip(".")
+    return first.replace("insuffient", "insufficient") or type(e).__name__
+
+
+def formula_variables(formula: str, columns: list[str] | None = None) -> list[str]:
+    """The data columns a formula uses (target first), in the order of ``columns`` when given."""
+    parsed = _parse(formula)
+    names = {str(v) for v in parsed.required_variables}
+    if columns is not None:
+        known = [c for c in columns if c in names]
+        return known + sorted(names - set(known))
+    return sorted(names)
+
+
+def _missing_columns(formula: str, needed: set[str], df: pd.DataFrame) -> None:
+    cols = [str(c) for c in df.columns]
+    unknown = sorted(n for n in needed if n not in cols)
+    # formulaic counts numpy ('np') and called functions as variables too; only plain names are columns here.
+    unknown = [n for n in unknown if n not in ("np", "numpy") and not re.search(rf"\b{re.escape(n)}\s*\(", formula)]
+    if unknown:
+        shown = _quote_list(cols) if len(cols) <= 30 else f"{_quote_list(cols[:20])}, … ({len(cols)} columns)"
+        from .errors import ColumnNotFoundError
+
+        raise ColumnNotFoundError(
+            f"The formula uses {_quote_list(unknown)}, which {'is not a column' if len(unknown) == 1 else 'are not columns'}"
+            f" of the data. Available columns: {shown}. Names with spaces or symbols go in backticks: `my col`."
+        )
+
+
+def _in_c(formula: str, name: str) -> bool:
+    """Whether the formula wraps ``name`` in C(...) (an explicit category)."""
+    return re.search(rf"\bC\(\s*(`?){re.escape(name)}\1\s*[,)]", formula) is not None
+
+
+def _prepare(df: pd.DataFrame, variables: list[str], formula: str, dates: str) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The used columns with their meaning decided: numbers, categories (text, booleans) or dates → days."""
+    data: dict[str, pd.Series] = {}
+    kinds: dict[str, str] = {}
+    for v in variables:
+        s = df[v]
+        if pd.api.types.is_bool_dtype(s):
+            data[v], kinds[v] = pd.Categorical(s, categories=[False, True]), "category"
+            continue
+        if pd.api.types.is_numeric_dtype(s):
+            data[v], kinds[v] = s.astype(np.float64) if not _in_c(formula, v) else s, "number"
+            continue
+        text = s.astype("string").str.strip()
+        text = text.mask(text.eq(""))
+        present = text.notna()
+        numbers = pd.to_numeric(text, errors="coerce")
+        share = float(numbers[present].notna().mean()) if present.any() else 0.0
+        if share == 1.0:  # numbers stored as text (e.g. around blank cells)
+            data[v], kinds[v] = numbers.astype(np.float64), "number"
+            continue
+        if share >= _NUMERIC_SHARE and not _in_c(formula, v):
+            bad = present & numbers.isna()
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            value = str(s.iloc[i])
+            raise NonNumericError(
+                f"Column {_shown(v)} is mostly numbers but has the text {_shown(value)} at row {i + 1} "
+                f"({int(bad.sum())} such cell(s)). Fix or remove those cells, or write C({_term(v)}) to treat every "
+                "value as a category.", column=v, row=i + 1, value=value)
+        if present.any() and not _in_c(formula, v):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                when = pd.to_datetime(text, errors="coerce", format="ISO8601")
+            if when[present].notna().all():
+                first = str(text[present].iloc[0])
+                if dates == "error":
+                    raise DataError(
+                        f"Column {_shown(v)} holds dates (e.g. {_shown(first)}), which are not numbers. Pass "
+                        "dates='days' (command line: --dates days) to use days since 1970-01-01, or write "
+                        f"C({_term(v)}) to treat each date as a category.")
+                if getattr(when.dt, "tz", None) is not None:
+                    when = when.dt.tz_convert("UTC").dt.tz_localize(None)
+                data[v], kinds[v] = (when - _EPOCH).dt.total_seconds() / 86400.0, "date"
+                continue
+        data[v], kinds[v] = text.astype(object).where(present, None), "category"
+    return pd.DataFrame(data, index=df.index), kinds
+
+
+def _incomplete(data: pd.DataFrame) -> np.ndarray:
+    bad = np.zeros(len(data), dtype=bool)
+    for v in data.columns:
+        s = data[v]
+        if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object:
+            bad |= s.isna().to_numpy()
+        else:
+            bad |= ~np.isfinite(s.to_numpy(dtype=np.float64, na_value=np.nan))
+    return bad
+
+
+def _na_error(bad: np.ndarray, data: pd.DataFrame, row_offset: int) -> NonFiniteError:
+    i = int(np.flatnonzero(bad)[0])
+    col = next(v for v in data.columns if _incomplete(data[[v]].iloc[[i]])[0])
+    rows = (np.flatnonzero(bad) + 1 + row_offset).tolist()
+    return NonFiniteError(
+        f"{len(rows)} row(s) have blank, NaN or infinite values in the columns the model uses (first: row {rows[0]}, "
+        f"column {_shown(col)}). Fill them in, remove those rows, or pass na='drop' (command line: --na drop) to "
+        "leave them out.", rows=rows)
+
+
+def _materialize(spec_or_formula: Any, data: pd.DataFrame, formula: str) -> Any:
+    import formulaic
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            if isinstance(spec_or_formula, str):
+                return formulaic.model_matrix(spec_or_formula, data, ensure_full_rank=True, na_action="ignore")
+            return spec_or_formula.get_model_matrix(data, na_action="ignore")
+    except Exception as e:  # a factor that cannot be evaluated: unknown function, wrong argument…
+        raise FormulaError(f"Could not compute the formula {_shown(formula)}: {_why(e)}. {_EXAMPLE}") from None
+
+
+def _check_finite(mm: pd.DataFrame, row_offset: int) -> None:
+    values = mm.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i, j = (int(a[0]) for a in np.nonzero(bad))
+        n_rows = int(bad.any(axis=1).sum())
+        raise NonFiniteError(
+            f"Term {_shown(str(mm.columns[j]))} is not a finite number in {n_rows} row(s) (first: row "
+            f"{i + 1 + row_offset}): a transform got values outside its domain, such as the log of 0 or of a negative "
+            "number. Change the formula or leave those rows out.",
+            rows=(np.flatnonzero(bad.any(axis=1)) + 1 + row_offset).tolist())
+    big = np.abs(values).max(axis=0) if len(values) else np.zeros(values.shape[1])
+    for name, b in zip(mm.columns, big):
+        if b > _MAX_MAGNITUDE:
+            raise DataError(f"Term {_shown(str(name))} reaches {b:.3g}; its square overflows double precision. "
+                            "Rescale the column first (e.g. divide it by 1000).")
+
+
+def _categories(spec: Any) -> dict[str, list]:
+    """Each categorical factor of a fitted spec with its levels, e.g. {'C(day)': ['Fri', 'Sat', 'Sun', 'Thur']}."""
+    out = {}
+    for name, (kind, state) in spec.encoder_state.items():
+        if getattr(kind, "value", kind) == "categorical":
+            out[str(name)] = list(state.get("categories", []))
+    return out
+
+
+def build_formula_design(
+    df: pd.DataFrame,
+    formula: str,
+    *,
+    na: str = "error",
+    dates: str = "error",
+    row_offset: int = 0,
+) -> Design:
+    """Validate ``df`` and build the design of a Wilkinson formula such as ``tip ~ total_bill + C(day)``.
+
+    Text and boolean columns are categorical (treatment coding, first sorted level as reference);
+    integer codes are categorical when wrapped in ``C()``. ``na='drop'`` leaves out rows with a blank
+    cell in a column the formula uses (``design.extra['dropped_rows']`` says how many); ``'error'``
+    names the first. ``dates='days'`` turns ISO dates into days since 1970-01-01.
+    """
+    _check_choice("na", na, NA_ACTIONS)
+    _check_choice("dates", dates, DATE_ACTIONS)
+    parsed = _parse(formula)
+    needed = {str(v) for v in parsed.required_variables}
+    _missing_columns(formula, needed, df)
+    cols = [str(c) for c in df.columns]
+    needed |= _named_columns(formula, cols)
+    variables = [c for c in cols if c in needed]
+    data, kinds = _prepare(df, variables, formula, dates)
+    bad = _incomplete(data)
+    dropped = 0
+    if bad.any():
+        if na == "error":
+            raise _na_error(bad, data, row_offset)
+        dropped = int(bad.sum())
+        data = data.loc[~bad]
+        if len(data) == 0:
+            raise InsufficientDataError(f"Every row has a blank cell in the columns the model uses "
+                                        f"({_quote_list(variables)}): no rows are left.")
+    data = data.reset_index(drop=True)
+    mm = _materialize(formula, data, formula)
+    lhs, rhs = mm.lhs, mm.rhs
+    if lhs.shape[1] != 1:
+        raise FormulaError(f"The target {_shown(str(parsed.lhs))} must be one numeric column; it gave "
+                           f"{lhs.shape[1]} columns (text is categories). Choose a numeric target.")
+    for factor, levels in _categories(rhs.model_spec).items():
+        if len(levels) < 2:
+            only = f" ({_shown(str(levels[0]))})" if levels else ""
+            raise FormulaError(
+                f"{_shown(factor)} has one level{only} in the rows used: a category needs at least two to compare. "
+                "Remove it from the formula.")
+    _check_finite(lhs, row_offset)
+    _check_finite(rhs, row_offset)
+    names = [str(c) for c in rhs.columns]
+    fit_intercept = "Intercept" in names
+    terms = [n for n in names if n != "Intercept"]
+    if not terms:
+        raise FormulaError(f"The formula {_shown(formula)} has no terms besides the intercept. Add at least one "
+                           "column after '~'.")
+    X = np.ascontiguousarray(rhs[terms].to_numpy(dtype=np.float64))
+    y = np.ascontiguousarray(lhs.iloc[:, 0].to_numpy(dtype=np.float64))
+    n, p = X.shape[0], len(terms) + int(fit_intercept)
+    if n < p:
+        raise InsufficientDataError(f"{n} row(s) are too few to fit {p} parameters. Add rows or use fewer terms "
+                                    f"(at least {p} rows are needed).")
+    target = str(lhs.columns[0])
+    features = [v for v in variables if v != target and v in _rhs_variables(parsed)]
+    return Design(X=X, y=y, terms=terms, target=target, features=features, degree=1, fit_intercept=fit_intercept,
+                  extra={"dropped_rows": dropped, "kinds": {v: kinds[v] for v in features}},
+                  formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec)
+
+
+def _rhs_variables(parsed: Any) -> set[str]:
+    return {str(v) for v in parsed.rhs.required_variables} | _named_columns(str(parsed.rhs), None)
+
+
+_NAME = re.compile(r"`((?:[^`\\]|\\.)+)`|Q\(\s*['\"](.+?)['\"]\s*\)|\b([A-Za-z_][A-Za-z0-9_]*)\b")
+
+
+def _named_columns(formula: str, columns: list[str] | None) -> set[str]:
+    """Column names written in the formula: formulaic's own list misses some, e.g. the x of ``poly(x, 2)``."""
+    found = {next(g for g in m.groups() if g is not None) for m in _NAME.finditer(formula)}
+    return found & set(columns) if columns is not None else found
+
+
+def formula_matrix(design: Design, df: pd.DataFrame, row_offset: int = 0) -> np.ndarray:
+    """The design's terms (no intercept column) computed on new rows, with the fit's levels and transform state."""
+    _missing_columns(design.formula or "", set(design.features), df)
+    kinds = design.extra.get("kinds", {})
+    data, new_kinds = _prepare(df, list(design.features), design.formula or "", "days")
+    for v, kind in kinds.items():
+        if new_kinds[v] != kind and not (kind == "category" and new_kinds[v] == "number"):
+            raise DataError(f"Column {_shown(v)} held {kind}s when the model was fitted but holds {new_kinds[v]}s "
+                            "here. Use the same kind of values.")
+    bad = _incomplete(data)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        col = next(v for v in data.columns if _incomplete(data[[v]].iloc[[i]])[0])
+        raise NonFiniteError(f"{int(bad.sum())} row(s) have blank values in the columns the model uses (first: row "
+                             f"{i + 1 + row_offset}, column {_shown(col)}). Fill them in or remove those rows.",
+                             rows=(np.flatnonzero(bad) + 1 + row_offset).tolist())
+    _check_levels(design.spec, data, row_offset)
+    mm = _materialize(design.spec, data, design.formula or "")
+    missing = [t for t in design.terms if t not in mm.columns]
+    if missing:
+        raise FormulaError(f"The new rows did not give the model's terms {_quote_list(missing)}.")
+    out = mm[list(design.terms)]
+    _check_finite(out, row_offset)
+    return np.ascontiguousarray(out.to_numpy(dtype=np.float64))
+
+
+def _check_levels(spec: Any, data: pd.DataFrame, row_offset: int) -> None:
+    for factor, levels in _categories(spec).items():
+        for v in data.columns:
+            if factor != v and not re.match(rf"C\(\s*`?{re.escape(v)}`?\s*[,)]", factor):
+                continue
+            s = data[v]
+            known = pd.Index(levels)
+            values = pd.Series(np.asarray(s, dtype=object))
+            if all(isinstance(x, (int, float, np.integer, np.floating)) for x in levels):
+                values = pd.to_numeric(values, errors="coerce")
+            unknown = ~values.isin(known) & values.notna()
+            if unknown.any():
+                i = int(np.flatnonzero(unknown.to_numpy())[0])
+                shown = ", ".join(_shown(str(x)) for x in levels[:12]) + (", …" if len(levels) > 12 else "")
+                raise FormulaError(
+                    f"Column {_shown(v)} has the level {_shown(str(values.iloc[i]))} at row {i + 1 + row_offset} that "
+                    f"the model never saw, so it has no coefficient for it. Known levels: {shown}.")

@@ -442,8 +442,8 @@ class Design:
             return None
         if self.formula is not None and self.extra.get("kinds", {}).get(self.features[0]) != "number":
             return None
-        if self.formula is not None and any("C(" in t for t in self.terms):
-            return None
+        if self.formula is not None and (not self.terms or self.terms[0] != self.features[0]):
+            return None  # the charts put the first term on the x axis: it must be the column itself
         return self.features[0]
 
     @property
@@ -647,9 +647,9 @@ def build_design(
     degree = int(degree)
     if na not in ("error", "drop"):
         raise ParameterError(f"The 'na' parameter must be one of 'error', 'drop'. Got {na!r} instead.")
-    dropped = 0
+    dropped, kept = 0, None
     if na == "drop":
-        df, dropped = _drop_blank_rows(df, target, features)
+        df, dropped, kept = _drop_blank_rows(df, target, features)
     features, raw, y = _checked_columns(df, target, features, row_offset)
     terms = polynomial_terms(features, degree)
     n, p = len(y), len(terms) + int(fit_intercept)
@@ -678,10 +678,11 @@ def build_design(
                 raise DataError(f"Term {_shown(term)} reaches {big:.3g}; its square overflows double precision. "
                                 "Use a lower degree or rescale the column first.")
     return Design(X=X, y=np.ascontiguousarray(y), terms=terms, target=target, features=features,
-                  degree=degree, fit_intercept=fit_intercept, extra={"dropped_rows": dropped})
+                  degree=degree, fit_intercept=fit_intercept, extra={"dropped_rows": dropped, "kept_rows": kept})
 
 
-def _drop_blank_rows(df: pd.DataFrame, target: str, features: list[str] | None) -> tuple[pd.DataFrame, int]:
+def _drop_blank_rows(df: pd.DataFrame, target: str,
+                     features: list[str] | None) -> tuple[pd.DataFrame, int, np.ndarray | None]:
     """Rows with a blank, NaN or infinite cell in the model's columns left out (text typos are still errors)."""
     _check_columns(df, [target, *(features or [])])
     cols = [target, *(features if features is not None else [c for c in numeric_columns(df) if c != target])]
@@ -696,7 +697,9 @@ def _drop_blank_rows(df: pd.DataFrame, target: str, features: list[str] | None) 
     if bad.all():
         raise InsufficientDataError(f"Every row has a blank cell in the model's columns ({_quote_list(cols)}): "
                                     "no rows are left.")
-    return df.loc[~bad].reset_index(drop=True), int(bad.sum())
+    if not bad.any():
+        return df, 0, None
+    return df.loc[~bad].reset_index(drop=True), int(bad.sum()), np.flatnonzero(~bad)
 
 
 def stream_design(

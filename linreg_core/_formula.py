@@ -134,7 +134,8 @@ def _missing_columns(formula: str, needed: set[str], df: pd.DataFrame) -> None:
     cols = [str(c) for c in df.columns]
     unknown = sorted(n for n in needed if n not in cols)
     # formulaic counts numpy ('np') and called functions as variables too; only plain names are columns here.
-    unknown = [n for n in unknown if n not in ("np", "numpy") and not re.search(rf"\b{re.escape(n)}\s*\(", formula)]
+    unknown = [n for n in unknown if n not in ("np", "numpy") and not re.search(rf"\b{re.escape(n)}\s*\(", formula)
+               and not any(c.startswith(n + ".") for c in cols)]  # formulaic cuts `a.b` at the dot
     if unknown:
         shown = _quote_list(cols) if len(cols) <= 30 else f"{_quote_list(cols[:20])}, … ({len(cols)} columns)"
         from .errors import ColumnNotFoundError
@@ -283,11 +284,11 @@ def build_formula_design(
     variables = [c for c in cols if c in needed]
     data, kinds = _prepare(df, variables, formula, dates)
     bad = _incomplete(data)
-    dropped = 0
+    dropped, kept = 0, None
     if bad.any():
         if na == "error":
             raise _na_error(bad, data, row_offset)
-        dropped = int(bad.sum())
+        dropped, kept = int(bad.sum()), np.flatnonzero(~bad)
         data = data.loc[~bad]
         if len(data) == 0:
             raise InsufficientDataError(f"Every row has a blank cell in the columns the model uses "
@@ -321,7 +322,7 @@ def build_formula_design(
     target = str(lhs.columns[0])
     features = [v for v in variables if v != target and v in _rhs_variables(parsed)]
     return Design(X=X, y=y, terms=terms, target=target, features=features, degree=1, fit_intercept=fit_intercept,
-                  extra={"dropped_rows": dropped, "kinds": {v: kinds[v] for v in features}},
+                  extra={"dropped_rows": dropped, "kept_rows": kept, "kinds": {v: kinds[v] for v in features}},
                   formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec)
 
 

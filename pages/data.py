@@ -108,13 +108,25 @@ c1.selectbox("Target (y)", cols, **state.bind("sel_target", _target_changed))
 ss._target_shown = ss.sel_target
 candidates = [c for c in cols if c != ss.sel_target]
 ss.sel_features = [f for f in ss.sel_features if f in candidates]
-c2.multiselect("Features (x)", candidates, **state.bind("sel_features"), help="Numeric columns to predict the target from.")
+typed = state.typed_formula()
+c2.multiselect("Features (x)", candidates, **state.bind("sel_features"), disabled=bool(typed),
+               help="Columns to predict the target from. Numbers enter as they are; a text or true/false column "
+                    "enters as categories: one coefficient per level, measured against the first level.")
 if ss.get("_column_note"):
     st.caption(ss._column_note)
-c3, c4 = st.columns([1, 2])
-c3.number_input("Polynomial degree", **state.bind("sel_degree"),
-                disabled=len(ss.sel_features) != 1, help="With one feature: fit x, x², …, x^K.")
-c4.toggle("Fit an intercept", **state.bind("sel_intercept"))
+c3, c4, c5 = st.columns([1, 1, 1])
+c3.number_input("Polynomial degree", **state.bind("sel_degree"), disabled=bool(typed),
+                help="Fit x, x², …, x^K of each numeric feature.")
+c4.toggle("Fit an intercept", **state.bind("sel_intercept"), disabled=bool(typed))
+c5.toggle("Leave out rows with blank cells", **state.bind("sel_na"),
+          help="Rows with a blank cell in a column the model uses are left out, and counted. Off: the first such "
+               "cell is named so you can fix it.")
+st.text_input("Model formula (advanced)", **state.bind("sel_formula"),
+              placeholder="e.g. tip ~ total_bill + C(day) + np.log(size) + total_bill:smoker",
+              help="A Wilkinson formula, as in R and statsmodels: `+` adds a term, `C(col)` makes a column of codes "
+                   "categories, `a:b` is an interaction, `a*b` is a + b + a:b, `I(x**2)` computes a term, "
+                   "`np.log(x)` transforms one, `- 1` drops the intercept. Names with spaces go in backticks. "
+                   "When set, it replaces the pickers above; clear it to use them again.")
 
 problem = None
 try:
@@ -126,7 +138,11 @@ except LinregError as exc:
     st.error(md(exc, 2000))
 else:
     d = problem.design
-    st.success(f"Ready: {state.rows_note(problem)}, model {state.model_note(d)}.")
+    dropped = int((problem.full or d).extra.get("dropped_rows", 0))
+    left_out = f" ({dropped:,} with blank cells left out)" if dropped else ""
+    st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}.")
+    st.caption(f"Formula: {md(d.model_formula, 500)}" + ("" if typed else " — built from the choices above; "
+               "type your own in the advanced box."))
     st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
 
 numeric_cols = numeric_columns(ss.ds_df)

@@ -14,7 +14,7 @@ from linreg_core import (
     predictions_csv,
     reproduction_script,
 )
-from studio import charts, diagnostics, share, state
+from studio import charts, diagnostics, prediction, share, state
 from studio.tex import equation
 from studio.text import md
 
@@ -169,13 +169,36 @@ if run:
               "epochs_run": run.epochs_run, "final_loss": run.history[-1] if run.history else None,
               "config": run.config.to_dict(), "metrics": gd_stats.metrics()}
 d1, d2, d3, d4 = st.columns(4)
-d1.download_button("Predictions (CSV)", predictions_csv(ss.ds_df.loc[:, [*design.features, design.target]],
-                                                          problem.full or design, gd, exact, problem.split_labels()),
+d1.download_button("Predictions (CSV)", predictions_csv(state.used_rows(problem), problem.full or design, gd, exact,
+                                                          problem.split_labels()),
                    file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch")
 d2.download_button("Loss history (CSV)", loss_history_csv(run.history if run else []), file_name="loss_history.csv",
                    mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)
-d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats), file_name="model.json",
-                   mime="application/json", key="dl_model", width="stretch")
+d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats, summ), file_name="model.json",
+                   mime="application/json", key="dl_model", width="stretch",
+                   help="Formula, category levels, coefficients and their covariance: predict new rows with it below, "
+                        "or with python -m linreg_core predict model.json new.csv --interval prediction.")
+
+st.subheader("Predict new rows")
+st.caption("Upload a CSV with the model's columns; each row gets its prediction from the exact fit, with an interval. "
+           "A *prediction* interval covers a new observation; a *confidence* interval covers the mean at those values.")
+source = st.radio("Model", ["This fit", "A saved model (JSON)"], horizontal=True, key="pred_source")
+model = None
+if source == "This fit":
+    model = prediction.current_model(problem, summ)
+else:
+    saved = st.file_uploader("Model JSON (Results → Model (JSON), or fit --save-model)", type=["json"],
+                             key="pred_model_file")
+    if saved is not None:
+        model = prediction.load_saved(saved.getvalue(), saved.name)
+    if model is not None:
+        prediction.describe(model)
+p1, p2 = st.columns(2)
+interval = p1.radio("Interval", ["prediction", "confidence"], horizontal=True, key="pred_interval")
+level = p2.select_slider("Level", [0.8, 0.9, 0.95, 0.99], value=0.95, key="pred_level", format_func="{:.0%}".format)
+rows_file = st.file_uploader("New rows (CSV)", type=["csv", "tsv", "txt"], key="pred_rows")
+if model is not None and rows_file is not None:
+    prediction.predict_and_offer(model, rows_file.getvalue(), rows_file.name, interval, 1.0 - level)
 d4.download_button("PyTorch script (.py)", reproduction_script(design, run.config if run else state.train_config()),
                    file_name="reproduce_run.py", mime="text/x-python", key="dl_script", width="stretch",
                    help="A standalone script with this data and these settings that reproduces the run exactly.")

@@ -159,9 +159,9 @@ with st.sidebar:
             st.slider("Validation share", **state.bind("cfg_val_frac"))
             st.number_input("Split seed", **state.bind("cfg_val_seed"),
                             help="Which rows are held out; the same seed gives the same split.")
-        if len(ss.sel_features) == 1:
+        if not ss.sel_formula.strip():
             st.number_input("Polynomial degree", **state.bind("sel_degree"),
-                            help=f"Fit {md(ss.sel_target)} with x, x², …, x^degree of {md(ss.sel_features[0])}.")
+                            help="Fit the target with x, x², …, x^degree of each numeric feature.")
         st.number_input("L2 penalty", **state.bind("cfg_l2"),
                         help="Adds l2·‖w‖² to the loss (ridge): smaller weights, a smoother fit.")
     st.toggle("Live charts", **state.bind("ui_live"), help="Redraw the charts about five times a second while training.")
@@ -422,7 +422,7 @@ def live_area() -> None:
     with box:
         draw(current, running, replay, edit)
     t1, t2 = st.columns(2)
-    if len(design.features) == 1:
+    if design.line_feature is not None:
         t1.toggle("Show residuals", **state.bind("ui_residuals"),
                   help="Draw each point's residual — its vertical distance to the line — as a dotted segment: least "
                        "squares makes the sum of their squares as small as it can be.")

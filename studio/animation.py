@@ -31,7 +31,7 @@ def frame_epochs(run: RunRecord, max_frames: int = MAX_FRAMES) -> list[int]:
 def run_figure(design: Design, exact: ExactFit, run: RunRecord) -> go.Figure:
     """The animated figure: data and fitted line (left, one feature) or predicted vs actual (right), loss per
     epoch with the frame's epoch marked."""
-    one = len(design.features) == 1
+    one = design.line_feature is not None
     rows = sample_rows(design.n_samples)
     history = np.asarray(run.history, dtype=np.float64)
     stride, loss = downsample_history(run.history)

@@ -186,7 +186,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
     segment from each point (up to 500) to the gradient-descent line (or the exact one before a run)."""
     rows = _design_rows(design)
     traces: list[dict] = []
-    if len(design.features) == 1:
+    if design.line_feature is not None:
         x = design.X[:, 0]
         if "x_range" not in design.extra:
             xs = x if validation is None else np.concatenate([x, validation.X[:, 0]])

@@ -24,7 +24,7 @@ def why_not_editable(problem: state.Problem) -> str | None:
     """None when the points can be edited on the chart; else one sentence saying why not."""
     ss = st.session_state
     design = problem.design
-    if len(design.features) != 1:
+    if design.line_feature is None:
         return "Points can be added and deleted on the chart when the model has one feature."
     if problem.validation is not None:
         return "Turn off the validation split to add or delete points on the chart."

@@ -30,8 +30,10 @@ from linreg_core import (
     TrainConfig,
     TrainStart,
     build_design,
+    build_formula_design,
     fit_exact_design,
     fit_stats,
+    implied_formula,
     lr_guidance,
     numeric_columns,
     train_val_split,
@@ -59,6 +61,8 @@ DEFAULTS: dict[str, Any] = {
     "ui_pace": "watch",  # studio/pace.py: Watch, Fast or As fast as possible
     "ui_edit_points": False,  # Train: clicks on the fit chart add points, selections delete them
     "ui_residuals": False,  # Train: residuals drawn as vertical segments on the fit chart
+    "sel_formula": "",  # Data: a typed Wilkinson formula; blank = the one the column pickers imply
+    "sel_na": False,  # Data: leave out rows with a blank cell in the model's columns (else name the first)
     # the noisy-line generator on the Data page
     "gen_n": 100,
     "gen_slope": 2.0,
@@ -178,14 +182,18 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
                          "quantities. Add one above if it really measures something.")
         text = [c for c in cols if c not in numeric]
         if text:
-            notes.append(f"Not numeric, so not offered as features: {md_list(text[:8])}"
-                         f"{' and more' if len(text) > 8 else ''}.")
+            notes.append(f"Text columns, left out of the features: {md_list(text[:8])}"
+                         f"{' and more' if len(text) > 8 else ''} — add one above to use it as categories "
+                         "(one coefficient per level against the first).")
+        if ids:
+            notes.append("An ID code can be a category too: type it as C(column) in the model formula below.")
     ss._column_note = " ".join(notes) if notes else None
     ss.sel_target = target
     ss.sel_features = [f for f in features if f in cols and f != target]
     if not keep_model:
         ss.sel_degree = 1
         ss.sel_intercept = True
+        ss.sel_formula = ""
     ss.run = None
 
 
@@ -315,14 +323,53 @@ class Problem:
 
 
 def degree_of(ss: Any) -> int:
-    """Polynomial degree in use: the chosen one with a single feature; several features stay linear."""
-    return int(ss.sel_degree) if len(ss.sel_features) == 1 else 1
+    """Polynomial degree in use: x, x², …, x^degree of each numeric feature (as the command line's --degree)."""
+    return int(ss.sel_degree)
+
+
+def typed_formula() -> str:
+    """The formula typed in the Data page's advanced box ('' when the column pickers define the model)."""
+    return str(st.session_state.get("sel_formula") or "").strip()
+
+
+def picked_formula() -> str | None:
+    """The formula the column pickers imply when a picked feature is text or boolean (a category); None when every
+    feature is numeric (the column path, whose polynomial fit runs in a well-conditioned basis)."""
+    ss = st.session_state
+    numeric = set(numeric_columns(ss.ds_df))
+    if all(f in numeric for f in ss.sel_features):
+        return None
+    terms = [f for f in ss.sel_features if f in numeric]
+    text = [f for f in ss.sel_features if f not in numeric]
+    body = implied_formula(ss.sel_target, terms, degree_of(ss), bool(ss.sel_intercept)) if terms else None
+    cats = " + ".join(_formula_name(c) for c in text)
+    if body is None:
+        return f"{_formula_name(ss.sel_target)} ~ {cats}" + ("" if ss.sel_intercept else " - 1")
+    lhs, rhs = body.split(" ~ ", 1)
+    rhs, minus = (rhs[:-4], " - 1") if rhs.endswith(" - 1") else (rhs, "")
+    return f"{lhs} ~ {rhs} + {cats}{minus}"
+
+
+def _formula_name(name: str) -> str:
+    return name if name.isidentifier() else "`" + name.replace("`", "\\`") + "`"
 
 
 def selection_key() -> tuple:
     ss = st.session_state
     val = (float(ss.cfg_val_frac), int(ss.cfg_val_seed)) if ss.cfg_val else None
-    return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept), val)
+    return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept), val,
+            typed_formula(), bool(ss.sel_na))
+
+
+def build_selected_design(degree: int | None = None) -> Design:
+    """The design of the current choice: the typed formula, the pickers' formula (with categories) or columns."""
+    ss = st.session_state
+    na = "drop" if ss.sel_na else "error"
+    formula = typed_formula() or picked_formula()
+    if formula:
+        return build_formula_design(ss.ds_df, formula, na=na)
+    degree = degree_of(ss) if degree is None else degree
+    return build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept), na=na)
 
 
 def current_problem() -> Problem:
@@ -335,7 +382,7 @@ def current_problem() -> Problem:
             raise cached[1]
         return cached[1]
     try:
-        design = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree_of(ss), bool(ss.sel_intercept))
+        design = build_selected_design()
         validation = full = None
         if ss.cfg_val:
             full = design
@@ -455,6 +502,15 @@ def gap(params: tuple[float | None, Any], exact: ExactFit) -> float:
     return float(np.max(np.abs(gd - exact.params)))
 
 
+def used_rows(problem: Problem) -> pd.DataFrame:
+    """The dataset's rows the model uses (rows left out for blank cells removed), in its columns (target last)."""
+    ss = st.session_state
+    design = problem.full or problem.design
+    kept = design.extra.get("kept_rows")
+    df = ss.ds_df if kept is None else ss.ds_df.iloc[kept].reset_index(drop=True)
+    return df.loc[:, [c for c in [*design.features, design.target] if c in df.columns]]
+
+
 def model_note(design: Design) -> str:
     """'y ~ x + x^2' (Markdown-escaped names), with '(no intercept)' when fitted through the origin."""
     terms = " + ".join(md(t) for t in design.terms)
@@ -491,7 +547,8 @@ def degree_sweep(problem: Problem) -> pd.DataFrame | None:
     """Exact fits at degrees 1..10 on the same split: training and validation MSE per degree (the
     validation curve that shows under- and over-fitting). None without a split or with several features."""
     ss = st.session_state
-    if problem.validation is None or len(ss.sel_features) != 1 or len(ss.ds_df) > MAX_SWEEP_ROWS:
+    if (problem.validation is None or len(ss.sel_features) != 1 or len(ss.ds_df) > MAX_SWEEP_ROWS
+            or problem.design.formula is not None):
         return None
     cache = ss.get("_sweep")
     if cache is not None and cache[0] == problem.key:
@@ -499,7 +556,7 @@ def degree_sweep(problem: Problem) -> pd.DataFrame | None:
     rows = []
     for degree in range(1, MAX_SWEEP_DEGREE + 1):
         try:
-            full = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept))
+            full = build_selected_design(degree)
             tr, va = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
             ex = fit_exact_design(tr)
         except LinregError:

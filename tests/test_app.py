@@ -653,7 +653,11 @@ def test_two_features_show_predicted_vs_actual():
     at.button(key="preset_iris").click().run()
     at.multiselect(key="_w_sel_features").set_value(["petal_length", "sepal_length"]).run()
     assert not at.exception
-    assert at.number_input(key="_w_sel_degree").disabled  # the degree applies to a single feature only
+    assert not at.number_input(key="_w_sel_degree").disabled  # as the CLI's --degree: every numeric feature
+    at.number_input(key="_w_sel_degree").set_value(2).run()
+    assert texts(at.success) == ["Ready: 150 rows, model petal_width ~ petal_length + petal_length^2 + sepal_length "
+                                 "+ sepal_length^2."]
+    at.number_input(key="_w_sel_degree").set_value(1).run()
     assert texts(at.success) == ["Ready: 150 rows, model petal_width ~ petal_length + sepal_length."]
     goto(at, "train")
     assert "petal_width ~ petal_length + sepal_length" in plain(at.caption[0].value)

@@ -1,0 +1,112 @@
+"""AppTest: categories and formulas on the Data page, a formula model through Train and Results, and Results'
+"Predict new rows" with the current fit and with a saved model JSON."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import plotly.express as px
+import pytest
+import statsmodels.formula.api as smf
+from app_support import goto, plain, run_the_entrypoint_every_time, start, texts, train_clicked  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
+
+TIPS = px.data.tips()
+
+
+def tips_loaded():
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    assert not at.exception
+    return at
+
+
+def test_a_text_feature_enters_as_categories_with_statsmodels_names():
+    at = tips_loaded()
+    at.multiselect(key="_w_sel_features").set_value(["total_bill", "day"]).run()
+    assert not at.exception
+    assert texts(at.success) == ["Ready: 244 rows, model tip ~ total_bill + day[T.Sat] + day[T.Sun] + day[T.Thur]."]
+    assert any("Formula: tip ~ 1 + total_bill + day" in plain(c.value) for c in at.caption)
+    exact = at.session_state._problem[1].exact
+    ref = smf.ols("tip ~ total_bill + day", TIPS).fit()
+    np.testing.assert_allclose(exact.params, ref.params[["Intercept", "total_bill", "day[T.Sat]", "day[T.Sun]",
+                                                         "day[T.Thur]"]], rtol=1e-9)
+
+
+def test_a_typed_formula_replaces_the_pickers_and_trains():
+    at = tips_loaded()
+    at.text_input(key="_w_sel_formula").input("tip ~ total_bill + C(size) + smoker").run()
+    assert not at.exception
+    assert "C(size)[T.2]" in texts(at.success)[0] and "smoker[T.Yes]" in texts(at.success)[0]
+    assert at.multiselect(key="_w_sel_features").disabled
+    goto(at, "train")
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()  # dummies and dollars on one scale: lr 0.01 is stable
+    run = train_clicked(at)
+    assert run.status == "completed" and len(run.coef) == 7
+    goto(at, "results")
+    assert not at.exception
+    assert any("C(size)[T.6]" in d.value.index for d in at.dataframe)  # the coefficient table names the terms
+
+
+@pytest.mark.parametrize(("formula", "message"), [
+    ("tip ~ (total_bill", "Could not read the formula"),
+    ("tip ~ wage", "uses 'wage', which is not a column"),
+    ("tip ~ I(__import__('os').getpid())", "which formulas here may not use"),
+])
+def test_a_bad_formula_is_one_sentence_and_the_data_stays(formula, message):
+    at = tips_loaded()
+    at.text_input(key="_w_sel_formula").input(formula).run()
+    assert not at.exception
+    assert message in plain(at.error[0].value)
+    assert len(at.session_state.ds_df) == 244
+    at.text_input(key="_w_sel_formula").input("").run()  # clearing it brings the pickers back
+    assert texts(at.success) and not at.error
+
+
+def test_blank_cells_are_named_or_left_out_on_request():
+    at = goto(start(), "data")
+    df = TIPS.assign(total_bill=TIPS.total_bill.where(TIPS.index % 50 != 3))
+    at.file_uploader(key="csv_upload").set_value(("gaps.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    at.selectbox(key="_w_sel_target").set_value("tip").run()
+    at.multiselect(key="_w_sel_features").set_value(["total_bill", "day"]).run()
+    assert "first: row 4, column 'total\\_bill'" in at.error[0].value
+    at.toggle(key="_w_sel_na").set_value(True).run()
+    assert not at.error
+    assert texts(at.success)[0].startswith("Ready: 239 rows (5 with blank cells left out)")
+    goto(at, "results")
+    assert not at.exception
+
+
+def test_results_predicts_new_rows_with_intervals_from_the_fit_and_from_a_saved_model():
+    at = tips_loaded()
+    at.text_input(key="_w_sel_formula").input("tip ~ total_bill + day").run()
+    goto(at, "results")
+    new = TIPS.drop(columns="tip").iloc[:30]
+    at.file_uploader(key="pred_rows").set_value(("new.csv", new.to_csv(index=False).encode(), "text/csv")).run()
+    assert not at.exception
+    assert "Predicted 30 rows of **new.csv** with 95% prediction intervals." in texts(at.success)
+    shown = at.dataframe[-1].value
+    ref = smf.ols("tip ~ total_bill + day", TIPS).fit().get_prediction(new).summary_frame()
+    np.testing.assert_allclose(shown["lower"].to_numpy(), ref["obs_ci_lower"].to_numpy()[:20], rtol=1e-7)
+
+    # the same model saved as JSON and opened again predicts the same
+    from linreg_core import build_formula_design, fit_exact_design, model_json
+
+    design = build_formula_design(TIPS, "tip ~ total_bill + day")
+    saved = model_json(design, None, fit_exact_design(design)).encode()
+    at.radio(key="pred_source").set_value("A saved model (JSON)").run()
+    at.file_uploader(key="pred_model_file").set_value(("model.json", saved, "application/json")).run()
+    assert not at.exception
+    assert any("Saved model: tip ~ 1 + total_bill + day" in plain(m.value) for m in at.markdown), \
+        [m.value for m in at.markdown]
+    np.testing.assert_allclose(at.dataframe[-1].value["lower"].to_numpy(), ref["obs_ci_lower"].to_numpy()[:20],
+                               rtol=1e-7)
+    # rows with a level the model never saw: one sentence
+    bad = new.assign(day="Mon").to_csv(index=False).encode()
+    at.file_uploader(key="pred_rows").set_value(("bad.csv", bad, "text/csv")).run()
+    assert "has the level 'Mon' at row 1 that the model never saw" in plain(at.error[0].value)
+    broken = json.dumps({"format": "x"}).encode()
+    at.file_uploader(key="pred_model_file").set_value(("m.json", broken, "application/json")).run()
+    assert "not a model file" in plain(at.error[0].value)

@@ -237,3 +237,40 @@ def test_how_it_works_page(page: Page):
     expect(page.get_by_text("nn.Linear").first).to_be_visible()
     expect(page.locator(".katex").nth(4)).to_be_visible()  # KaTeX loads lazily: wait for the 5th formula
     shot(page, "09-how-it-works.png")
+
+
+def test_analyst_formula_summary_diagnostics_and_prediction(page: Page, tmp_path):
+    """Upload a CSV with a text column, fit a formula with it, read the summary and R's four panels, predict a
+    second file with intervals (screenshots 90–93)."""
+    import plotly.express as px
+
+    tips = px.data.tips()
+    data, new = tmp_path / "tips.csv", tmp_path / "new_bills.csv"
+    tips.to_csv(data, index=False)
+    tips.drop(columns="tip").iloc[:12].to_csv(new, index=False)
+    goto(page, "Data")
+    page.get_by_test_id("stTab").filter(has_text="Upload CSV").click()
+    page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(data))
+    expect(page.get_by_text("Loaded tips.csv")).to_be_visible()
+    box = page.get_by_label("Model formula (advanced)", exact=True)
+    box.fill("tip ~ total_bill + C(day) + smoker")
+    box.press("Enter")
+    expect(page.get_by_text(re.compile(r"Ready: 244 rows, model tip ~ total_bill \+ C\(day\)\[T\.Sat\]"))).to_be_visible()
+    shot(page, "90-data-formula.png")
+    goto(page, "Results")
+    expect(page.get_by_text("Model summary (as statsmodels' OLS summary)")).to_be_visible()
+    expect(page.get_by_text("Diagnostics of the exact fit")).to_be_visible()
+    for title in ("Residuals vs fitted", "Normal Q–Q", "Scale–location", "Residuals vs leverage"):
+        expect(page.locator("[data-testid='stPlotlyChart'] .gtitle", has_text=title).first).to_be_attached()
+    shot(page, "91-results-formula-summary.png")
+    page.get_by_test_id("stFileUploaderDropzoneInput").last.set_input_files(str(new))
+    expect(page.get_by_text("Predicted 12 rows of new_bills.csv with 95% prediction intervals.")).to_be_visible()
+    wait_idle(page)
+    page.get_by_text("Predicted 12 rows").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "92-results-predict.png"))
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download the predictions (CSV)").click()
+    out = tmp_path / "pred.csv"
+    info.value.save_as(out)
+    text = out.read_text().splitlines()
+    assert text[0].endswith("prediction,lower,upper") and len(text) == 13

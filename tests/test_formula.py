@@ -9,6 +9,7 @@ import plotly.express as px
 import pytest
 import statsmodels.formula.api as smf
 from statsmodels.datasets import fair, grunfeld, macrodata, star98
+from statsmodels.stats.stattools import durbin_watson, jarque_bera, omni_normtest
 
 from linreg_core import (
     COV_TYPES,
@@ -84,6 +85,14 @@ def test_formula_fit_matches_statsmodels(name, cov_type):
         assert ours.f_statistic == pytest.approx(f_ref, rel=rtol)
     for mine, theirs in ((ours.llf, ref.llf), (ours.aic, ref.aic), (ours.bic, ref.bic)):
         assert mine == pytest.approx(theirs, rel=RTOL)
+    # the residual diagnostics of the summary
+    omni, omni_p = omni_normtest(ref.resid)
+    jb, jb_p, skew, kurt = jarque_bera(ref.resid)
+    for mine, theirs in ((ours.omnibus, omni), (ours.omnibus_pvalue, omni_p), (ours.jarque_bera, jb),
+                         (ours.jb_pvalue, jb_p), (ours.skew, skew), (ours.kurtosis, kurt),
+                         (ours.durbin_watson, durbin_watson(ref.resid))):
+        assert mine == pytest.approx(theirs, rel=1e-6, abs=1e-12)
+    assert ours.condition_number == pytest.approx(ref.condition_number, rel=1e-6)
 
 
 def test_y_x_degree_mean_the_formula_they_imply():

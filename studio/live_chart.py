@@ -90,6 +90,7 @@ export default function (component) {
     const fig = JSON.parse(data.figure);
     loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, data.edit ? EDIT_CONFIG : CONFIG)).then(() => {
       if (data.edit && !c.listening) { c.listening = true; listen(c); }
+      c.div.dataset.edit = data.edit ? "on" : "off";  // drawn in this mode: what a test waits for before clicking
     }).catch(() => {
       c.div.textContent = "The live charts need the studio's server: start it with `streamlit run serve.py`.";
     });

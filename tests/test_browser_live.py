@@ -186,6 +186,8 @@ def test_click_adds_a_point_and_a_box_deletes_points(page: Page):
     page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
     page.wait_for_selector(IDLE)
     chart = "train_fit"
+    # The script is done before the chart has been redrawn in edit mode: a click before that is a plain click.
+    page.wait_for_selector(f".live-chart[data-key='{chart}'][data-edit='on']")
     before = page.locator(f".live-chart[data-key='{chart}'] {EXACT_LINE}").first.get_attribute("d")
     x, y = page.evaluate(PLOT_POINT_JS, [chart, 1.5, 6.0])
     page.mouse.click(x, y)
@@ -208,6 +210,7 @@ def test_click_adds_a_point_and_a_box_deletes_points(page: Page):
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
     page.wait_for_selector(IDLE)
     expect(page.locator(".live-chart[data-key='data_points'] .scatterlayer .point")).to_have_count(3)
+    page.wait_for_selector(".live-chart[data-key='data_points'][data-edit='on']")
     x, y = page.evaluate(PLOT_POINT_JS, ["data_points", 2.5, 5.0])
     page.mouse.click(x, y)
     expect(page.get_by_text(re.compile(r"Added the point .*: 4 points now"))).to_be_visible()

@@ -6,6 +6,7 @@ from studio import layout, share, state
 
 st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
 state.init()
+layout.page_styles()
 share.apply_once()
 train_page = st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True)
 pages = [

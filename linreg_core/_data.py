@@ -298,8 +298,9 @@ def _ragged(exc: Exception, delim: str) -> DataError:
     m = _RAGGED.search(str(exc))
     if m:
         want, line, got = m.groups()
+        # One convention for row numbers everywhere: data rows, header not counted (row 1 is the first data row).
         return DataError(
-            f"Line {line} has {got} fields but the header has {want}. "
+            f"Row {int(line) - 1} (line {line} of the file) has {got} fields but the header has {want}. "
             f"Every row needs the same number of {_DELIMITER_NAMES[delim]}-separated values."
         )
     return DataError(f"The file could not be parsed as CSV: {exc}")
@@ -383,7 +384,7 @@ def _check_extra_fields(text: str, delim: str) -> None:
         fields = ln.split(delim)
         if len(fields) > want and any(f.strip() for f in fields[want:]):
             raise DataError(
-                f"Line {i} has {len(fields)} fields but the header has {want}. "
+                f"Row {i - 1} (line {i} of the file) has {len(fields)} fields but the header has {want}. "
                 f"Every row needs the same number of {_DELIMITER_NAMES[delim]}-separated values."
             )
 

@@ -98,7 +98,9 @@ if run:
 if ex_stats.perfect_fit:  # not defined: the table says so in words (a blank NaN reads as "None")
     coef[stat] = coef[f"P>|{stat}|"] = "not defined"
     coef["95% CI low"], coef["95% CI high"] = coef["exact coef"], coef["exact coef"]
-st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch")
+# Every row in view up to 25 terms (a formula's dummies make long tables; a hidden row is a missed coefficient).
+st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch",
+             height=min(38 + 35 * len(coef), 38 + 35 * 25))
 if ex_stats.perfect_fit:
     st.info("Every point lies on the fitted line: the residuals are at float64's rounding level, so the MSE is 0, "
             "the standard errors are 0 and t and p are not defined. With noisy data they measure how sure the "
@@ -149,12 +151,12 @@ if summ is not None and not ex_stats.perfect_fit and ex_stats.df_resid > 0:
     st.subheader("Diagnostics of the exact fit")
     st.caption("R's four plot.lm panels. The rows with the largest Cook's distance (how much the fit moves without "
                "them) are named by their row number in the data.")
-    cache = ss.setdefault("_influence", {})
+    cache = ss.setdefault("_influence", {})  # computed once per fit, not on every visit (500k rows: 0.3 s)
     if problem.key not in cache:
         cache.clear()
-        cache[problem.key] = fit_influence(design, exact)
-    infl = cache[problem.key]
-    figs = diagnostics.panels(infl, summ.jb_pvalue)
+        infl = fit_influence(design, exact)
+        cache[problem.key] = diagnostics.panels(infl, summ.jb_pvalue, state.data_row_numbers(problem))
+    figs = cache[problem.key]
     for pair in (figs[:2], figs[2:]):
         cols = st.columns(2)
         for col, (fig, reading) in zip(cols, pair):
@@ -169,9 +171,11 @@ if run:
               "epochs_run": run.epochs_run, "final_loss": run.history[-1] if run.history else None,
               "config": run.config.to_dict(), "metrics": gd_stats.metrics()}
 d1, d2, d3, d4 = st.columns(4)
-d1.download_button("Predictions (CSV)", predictions_csv(state.used_rows(problem), problem.full or design, gd, exact,
-                                                          problem.split_labels()),
-                   file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch")
+# Built when clicked, not on every visit: 500k rows of CSV take seconds. (The callable runs outside the script, so it
+# gets its inputs now, not from the session.)
+pred_inputs = (state.used_rows(problem), problem.full or design, gd, exact, problem.split_labels())
+d1.download_button("Predictions (CSV)", lambda: predictions_csv(*pred_inputs),
+                   file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch", on_click="ignore")
 d2.download_button("Loss history (CSV)", loss_history_csv(run.history if run else []), file_name="loss_history.csv",
                    mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)
 d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats, summ), file_name="model.json",

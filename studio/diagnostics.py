@@ -15,10 +15,10 @@ NAMED = 3  # rows named on each panel: the largest Cook's distances
 COOK_LEVELS = (0.5, 1.0)
 
 
-def _row_labels(infl: Influence, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> list[dict]:
+def _row_labels(infl: Influence, rows: np.ndarray, x: np.ndarray, y: np.ndarray, numbers: np.ndarray) -> list[dict]:
     top = np.argsort(infl.cooks_distance)[::-1][:NAMED]
     shown = set(rows.tolist())
-    return [{"x": float(x[i]), "y": float(y[i]), "text": f"row {i + 1}", "showarrow": False, "yshift": 10,
+    return [{"x": float(x[i]), "y": float(y[i]), "text": f"row {numbers[i]}", "showarrow": False, "yshift": 10,
              "font": {"size": 11, "color": GD_COLOR}} for i in top if i in shown and np.isfinite(y[i])]
 
 
@@ -34,9 +34,11 @@ def _spread_trend(infl: Influence) -> tuple[float, float]:
     return float(rho), float(p)
 
 
-def panels(infl: Influence, jb_pvalue: float) -> list[tuple[go.Figure, str]]:
-    """The four figures, each with its reading (plain sentences; no user text in them)."""
+def panels(infl: Influence, jb_pvalue: float, row_numbers: np.ndarray | None = None) -> list[tuple[go.Figure, str]]:
+    """The four figures, each with its reading (plain sentences; no user text in them). ``row_numbers``: each fitted
+    row's number in the dataset (1-based), when rows were left out or held out; else 1, 2, …"""
     n = len(infl.resid)
+    numbers = np.arange(1, n + 1) if row_numbers is None else np.asarray(row_numbers)
     rows = sample_rows(n)
     labels_at = np.argsort(infl.cooks_distance)[::-1][:NAMED]
     worst = int(labels_at[0]) if n else 0
@@ -45,7 +47,7 @@ def panels(infl: Influence, jb_pvalue: float) -> list[tuple[go.Figure, str]]:
 
     f1 = _figure([_markers(infl.fitted[rows], infl.resid[rows], "residuals", DATA_COLOR, 6, 0.7)],
                  "Residuals vs fitted", "fitted value", "residual", shapes=[_zero()],
-                 annotations=_row_labels(infl, rows, infl.fitted, infl.resid), showlegend=False, height=340)
+                 annotations=_row_labels(infl, rows, infl.fitted, infl.resid, numbers), showlegend=False, height=340)
     read1 = ("The residuals spread more where the fitted values are " + ("larger" if rho > 0 else "smaller") +
              f" (Spearman ρ = {rho:.2f}): the noise is not constant, so prefer robust (HC) standard errors."
              if funnel else "No clear pattern around 0: a straight-line model in these terms looks adequate.")
@@ -64,7 +66,7 @@ def panels(infl: Influence, jb_pvalue: float) -> list[tuple[go.Figure, str]]:
     root = np.sqrt(np.abs(infl.std_resid))
     f3 = _figure([_markers(infl.fitted[rows], root[rows], "√|standardized residual|", DATA_COLOR, 6, 0.7)],
                  "Scale–location", "fitted value", "√|standardized residual|",
-                 annotations=_row_labels(infl, rows, infl.fitted, root), showlegend=False, height=340)
+                 annotations=_row_labels(infl, rows, infl.fitted, root, numbers), showlegend=False, height=340)
     read3 = ("The spread changes with the fitted value: the equal-noise assumption behind classical standard errors "
              "does not hold." if funnel else "A flat band: the noise looks equally large everywhere.")
 
@@ -79,10 +81,10 @@ def panels(infl: Influence, jb_pvalue: float) -> list[tuple[go.Figure, str]]:
                            "name": f"Cook's distance {level:g}", "line": {"color": GD_COLOR, "dash": "dot", "width": 1}})
     top = float(np.max(np.abs(r[np.isfinite(r)]))) if n else 1.0
     f4 = _figure(traces, "Residuals vs leverage", "leverage", "standardized residual", shapes=[_zero()],
-                 annotations=_row_labels(infl, rows, h, r), showlegend=False, height=340,
+                 annotations=_row_labels(infl, rows, h, r, numbers), showlegend=False, height=340,
                  yaxis={"range": [-1.15 * max(top, 1.0), 1.15 * max(top, 1.0)]})
     d = float(infl.cooks_distance[worst]) if n else 0.0
-    read4 = (f"Row {worst + 1} has the largest Cook's distance, {d:.2g}: " +
+    read4 = (f"Row {numbers[worst] if n else 1} has the largest Cook's distance, {d:.2g}: " +
              ("it pulls the fit noticeably; check it (refit without it to see how much)." if d > 0.5 else
               "no row pulls the fit much (all below 0.5)."))
     return [(f1, read1), (f2, read2), (f3, read3), (f4, read4)]

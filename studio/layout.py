@@ -24,3 +24,16 @@ _FOLD = st.components.v2.component("linreg_fold_sidebar", html="<span></span>", 
 def fold_sidebar_on_phones(page: str) -> None:
     """Call once per script run with the current page's name."""
     _FOLD(data={"page": page}, key="fold_sidebar", height=0)
+
+
+# A fitted equation with many terms (dummy columns of a formula) is wider than the page: KaTeX clips it at the right
+# edge. Let it scroll sideways inside its own box instead, with the scrollbar visible.
+_STYLES = """<style>
+[data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 6px;
+  scrollbar-width: thin; scrollbar-color: rgba(47, 45, 43, 0.45) rgba(47, 45, 43, 0.06); }
+</style>"""
+
+
+def page_styles() -> None:
+    """Call once per script run: the app's few style rules (st.html with only a style block adds no element)."""
+    st.html(_STYLES)

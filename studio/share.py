@@ -24,7 +24,8 @@ MAX_SHARED_ROWS = 500
 MAX_SHARED_BYTES = 64 * 1024  # decompressed CSV
 NUMBERS = {"lr": "cfg_lr", "epochs": "cfg_epochs", "batch": "cfg_batch", "seed": "cfg_seed", "mom": "cfg_momentum",
            "l2": "cfg_l2", "vfrac": "cfg_val_frac", "vseed": "cfg_val_seed", "deg": "sel_degree"}
-SWITCHES = {"std": "cfg_standardize", "val": "cfg_val", "icpt": "sel_intercept"}  # "1" or "0"
+SWITCHES = {"std": "cfg_standardize", "val": "cfg_val", "icpt": "sel_intercept", "na": "sel_na"}  # "1" or "0"
+MAX_FORMULA_CHARS = 500  # a typed model formula; checked like any typed one (linreg_core/_formula.py) when used
 CHOICES = {"opt": ("cfg_optimizer", OPTIMIZERS), "dtype": ("cfg_dtype", ("float32", "float64"))}
 # The race: its lane count, epochs and tolerance, and each used lane's optimizer (r1o…) and learning rate (r1lr…).
 RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)}}
@@ -44,12 +45,17 @@ def share_query() -> dict[str, str | list[str]]:
         for key in ("val", "vfrac", "vseed"):
             q.pop(key)
     q.update(y=ss.sel_target, x=list(ss.sel_features))
+    formula = state.typed_formula()
+    if formula:
+        q["f"] = formula
     q.update(race=str(int(ss.race_n)), repochs=str(int(ss.race_epochs)), rtol=f"{ss.race_tol:g}")
     for i in range(int(ss.race_n)):
         q[f"r{i + 1}o"], q[f"r{i + 1}lr"] = ss[f"race_opt_{i}"], repr(float(ss[f"race_lr_{i}"]))
     df: pd.DataFrame = ss.ds_df
     if len(df) <= MAX_SHARED_ROWS:
         cols = [c for c in [*ss.sel_features, ss.sel_target] if c in df.columns]
+        if formula:  # the columns the formula names (a name inside it is enough: an extra column is harmless)
+            cols = [str(c) for c in df.columns if str(c) in formula]
         raw = df[cols].to_csv(index=False).encode()
         q["data"] = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
         q["name"] = ss.ds_name[:80]
@@ -148,6 +154,13 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
                 ss[name] = value == "1"
             else:
                 problems.append(_refused(key, value, "it must be 1 (on) or 0 (off)"))
+    if "f" in params:
+        text = one("f")
+        if len(text) <= MAX_FORMULA_CHARS and "\n" not in text:
+            ss.sel_formula = text
+        else:
+            problems.append(_refused("f", text, f"a model formula is one line of at most {MAX_FORMULA_CHARS} "
+                                     "characters"))
     if "race" in params:
         text = one("race")
         if text in {str(n) for n in range(1, state.RACE_LANES + 1)}:

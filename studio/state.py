@@ -511,6 +511,15 @@ def used_rows(problem: Problem) -> pd.DataFrame:
     return df.loc[:, [c for c in [*design.features, design.target] if c in df.columns]]
 
 
+def data_row_numbers(problem: Problem) -> np.ndarray:
+    """Each fitted row's number in the dataset as the Data page counts it (1 = first data row), through a held-out
+    split and rows left out for blank cells: one row-number convention everywhere."""
+    idx = problem.design.extra.get("rows")  # a training split: positions in the full design
+    idx = np.arange(problem.design.n_samples) if idx is None else np.asarray(idx)
+    kept = (problem.full or problem.design).extra.get("kept_rows")
+    return (idx if kept is None else np.asarray(kept)[idx]) + 1
+
+
 def model_note(design: Design) -> str:
     """'y ~ x + x^2' (Markdown-escaped names), with '(no intercept)' when fitted through the origin."""
     terms = " + ".join(md(t) for t in design.terms)

@@ -109,8 +109,12 @@ def traces(fig: dict) -> dict[str, dict]:
 
 
 def download(at: AppTest, stores: list[MemoryMediaFileStorage], key: str) -> bytes:
+    """A download button's payload; a deferred one (data given as a callable) is generated as a click would."""
     button = at.download_button(key=key)
-    return stores[-1].get_file(button.proto.url.rsplit("/", 1)[1]).content
+    url = button.proto.url
+    if button.proto.deferred_file_id:
+        url = stores[-1].managers[-1].execute_deferred(button.proto.deferred_file_id)
+    return stores[-1].get_file(url.rsplit("/", 1)[1]).content
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:

@@ -60,7 +60,13 @@ def media(monkeypatch) -> list[MemoryMediaFileStorage]:
             super().__init__(media_endpoint)
             stores.append(self)
 
+    class RecordingManager(app_test_module.MediaFileManager):  # deferred downloads live in the run's manager
+        def __init__(self, storage: MemoryMediaFileStorage) -> None:
+            super().__init__(storage)
+            storage.managers = [*getattr(storage, "managers", []), self]
+
     monkeypatch.setattr(app_test_module, "MemoryMediaFileStorage", RecordingStorage)
+    monkeypatch.setattr(app_test_module, "MediaFileManager", RecordingManager)
     return stores
 
 

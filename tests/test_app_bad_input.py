@@ -201,9 +201,9 @@ REFUSED = {
                                                             "Save it as 'CSV UTF-8'"]),
     "binary": ("blob.csv", b"\x00\x01\x02binary\x00", ["looks binary", "Expected a text CSV file"]),
     "excel": ("data.xlsx.csv", b"PK\x03\x04" + bytes(200), ["Excel workbook", "Save it as CSV"]),
-    "ragged comma": ("ragged.csv", b"x,y\n1,2\n2,4,9\n3,6\n", ["Line 3 has 3 fields but the header has 2",
+    "ragged comma": ("ragged.csv", b"x,y\n1,2\n2,4,9\n3,6\n", ["Row 2 (line 3 of the file) has 3 fields but the header has 2",
                                                                  "comma-separated"]),
-    "ragged semicolon": ("ragged.csv", b"x;y\n1;2\n2;4\n3;6\n4;8;1;2\n", ["Line 5 has 4 fields but the header has 2",
+    "ragged semicolon": ("ragged.csv", b"x;y\n1;2\n2;4\n3;6\n4;8;1;2\n", ["Row 4 (line 5 of the file) has 4 fields but the header has 2",
                                                                          "semicolon-separated"]),
 }
 

@@ -110,3 +110,42 @@ def test_results_predicts_new_rows_with_intervals_from_the_fit_and_from_a_saved_
     broken = json.dumps({"format": "x"}).encode()
     at.file_uploader(key="pred_model_file").set_value(("m.json", broken, "application/json")).run()
     assert "not a model file" in plain(at.error[0].value)
+
+
+def test_influential_rows_are_named_by_their_row_in_the_data_after_rows_are_left_out():
+    df = TIPS.assign(total_bill=TIPS.total_bill.where(TIPS.index % 10 != 0))  # 25 blanks before the outliers
+    at = goto(start(), "data")
+    at.file_uploader(key="csv_upload").set_value(("gaps.csv", df.to_csv(index=False).encode(), "text/csv")).run()
+    at.selectbox(key="_w_sel_target").set_value("tip").run()
+    at.multiselect(key="_w_sel_features").set_value(["total_bill"]).run()
+    at.toggle(key="_w_sel_na").set_value(True).run()
+    goto(at, "results")
+    ref = smf.ols("tip ~ total_bill", df).fit()  # drops the same rows, keeps the original row labels
+    position = int(np.argmax(ref.get_influence().cooks_distance[0]))  # among the rows kept
+    worst = int(ref.model.data.row_labels[position]) + 1  # in the data, as the Data page counts rows
+    assert worst != position + 1  # the test tells the two conventions apart
+    readings = [c.value for c in at.caption if c.value.startswith("Row ") and "largest Cook's distance" in c.value]
+    assert readings == [f"Row {worst} has the largest Cook's distance, 0.27: no row pulls the fit much (all below 0.5)."]
+
+
+def test_a_share_link_carries_the_typed_formula_and_the_blank_rows_choice():
+    from urllib.parse import parse_qs, urlsplit
+
+    from app_support import shared_app
+
+    at = tips_loaded()
+    at.text_input(key="_w_sel_formula").input("tip ~ total_bill + C(day) + smoker").run()
+    at.toggle(key="_w_sel_na").set_value(True).run()
+    goto(at, "results")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(at.code[-1].value).query).items()}
+    assert query["f"] == "tip ~ total_bill + C(day) + smoker" and query["na"] == "1"
+    shared = shared_app(query)
+    assert (shared.session_state.sel_formula, shared.session_state.sel_na) == (query["f"], True)
+    goto(shared, "data")
+    assert "C(day)[T.Sat]" in texts(shared.success)[0]
+    # a formula from a link is checked like a typed one: it cannot run code, and a long one is refused
+    hostile = shared_app({**query, "f": "tip ~ I(__import__('os').getpid())"})
+    goto(hostile, "data")
+    assert "which formulas here may not use" in plain(hostile.error[0].value)
+    long = shared_app({"f": "y ~ x" + " + x" * 300})
+    assert any("Ignored the shared setting f=" in plain(w) for w in texts(long.warning))

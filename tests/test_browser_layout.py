@@ -33,6 +33,12 @@ PROBLEMS_JS = """() => {
     if (hides && el.scrollWidth > el.clientWidth + 1) clipped.add(el.innerText.trim().slice(0, 40));
   }
   for (const text of clipped) out.push('cut off: ' + text);
+  // An equation wider than its box must scroll sideways, not be clipped.
+  for (const eq of document.querySelectorAll('[data-testid="stMain"] .katex-display')) {
+    const x = getComputedStyle(eq).overflowX;
+    if (eq.scrollWidth > eq.clientWidth + 1 && x !== 'auto' && x !== 'scroll') out.push('equation cut off: ' + eq.innerText.slice(0, 40));
+  }
+
   const overlap = (a, b) => a && b && a.width && b.width && a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1;
   for (const plot of document.querySelectorAll('[data-testid="stMain"] .js-plotly-plot')) {
     const title = plot.querySelector('.gtitle'), legend = plot.querySelector('.legend .bg');
@@ -123,3 +129,38 @@ def test_the_lessons_run_end_to_end(server, browser):
     expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
     expect(page.get_by_text("Restaurant tips (Plotly)").first).to_be_visible()
     page.close()
+
+
+@pytest.mark.parametrize("size", ["1400x1000", "390x844"])
+def test_long_formula_equations_scroll_and_every_coefficient_shows(server, browser, size):
+    """A formula with dummy columns gives an equation wider than any screen and a long coefficient table: the
+    equation scrolls sideways in its own box (nothing cut), and the table shows every term without scrolling."""
+    width, height = VIEWPORTS[size]
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    page.wait_for_selector(IDLE)
+    go(page, "Data")
+    page.get_by_role("button", name="Restaurant tips (Plotly)").click()
+    page.wait_for_selector(IDLE)
+    box = page.get_by_label("Model formula (advanced)", exact=True)
+    box.fill("tip ~ total_bill + C(day) + smoker + C(size) + time")
+    box.press("Enter")
+    expect(page.get_by_text(re.compile(r"Ready: 244 rows"))).to_be_visible()
+    for title in ("Results", "How it works"):
+        go(page, title)
+        page.locator("[data-testid='stMain'] .katex-display").first.wait_for()
+        widths = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stMain"] .katex-display'))
+            .map(e => { e.scrollLeft = 1e6; return [e.scrollWidth, e.clientWidth, e.scrollLeft]; })""")
+        wide = [w for w in widths if w[0] > w[1] + 1]
+        assert wide, widths  # the fitted equation is wider than the screen…
+        assert all(left > 0 for _, _, left in wide), widths  # …and scrolls to its end
+        assert page.evaluate(PROBLEMS_JS) == []
+    go(page, "Results")
+    table = page.get_by_test_id("stDataFrame").filter(has_text="C(size)[T.6]")
+    expect(table).to_be_visible()
+    shown = table.evaluate("g => g.getBoundingClientRect().height")
+    assert shown >= 38 + 35 * 12 - 2  # intercept + 11 terms, each row in view
+    page.screenshot(path=str(ARTIFACTS / f"93-{size}-results-long-formula.png"))
+    context.close()

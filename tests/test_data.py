@@ -187,7 +187,7 @@ def test_ragged_rows_name_the_line(raw, line):
     with pytest.raises(DataError) as exc:
         read_csv(raw)
     msg = str(exc.value)
-    assert f"Line {line}" in msg
+    assert f"Row {line - 1} (line {line} of the file)" in msg
     assert "3 fields" in msg
     assert "header has 2" in msg
 
@@ -197,7 +197,7 @@ def test_every_row_with_one_extra_field_is_ragged_not_an_index():
     # shifting every value one column to the left.
     with pytest.raises(DataError) as exc:
         read_csv(b"x,y\n1,2,3\n4,5,6\n")
-    assert "Line 2" in str(exc.value)
+    assert "Row 1 (line 2 of the file)" in str(exc.value)
     assert "header has 2" in str(exc.value)
 
 

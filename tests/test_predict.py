@@ -140,7 +140,10 @@ def test_cli_na_drop_says_how_many_rows_it_left_out(tmp_path, capsys):
     assert main(["fit", str(data), "--y", "tip", "--x", "size", "--method", "exact"]) == 2
     assert "7 row(s) have blank" in capsys.readouterr().err
     assert main(["fit", str(data), "--y", "tip", "--x", "size", "--method", "exact", "--na", "drop"]) == 0
-    assert "Left out 7 row(s) with a blank cell" in capsys.readouterr().err
+    out = capsys.readouterr()
+    assert "Left out 7 row(s) with a blank cell" in out.err
+    # rows keep the numbers they have in the file: row 1 (index 0) was left out, so the list starts at row 2
+    assert "  row 2: actual 1.66," in out.out and "  row 1:" not in out.out
 
 
 def test_cli_says_when_a_finished_run_is_far_from_the_optimum(tmp_path, capsys):

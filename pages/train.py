@@ -124,6 +124,11 @@ def standardizing_note(problem: state.Problem, g, other, ratio) -> str:
                if poly else "correlated features stay correlated after scaling")
         text += (f" Even so it stays a narrow valley — {why}. What helps more: Adam or RMSprop (a step size per "
                  f"parameter), more epochs{', or a lower degree' if poly else ''}.")
+    dummies = [t for t in terms if "[" in t]  # a formula's category columns: 0/1 indicators such as day[T.Sat]
+    if dummies:
+        text += (f" The {len(dummies)} category column(s) (0/1, e.g. {md(dummies[0])}) are standardized like the others "
+                 "— only to train faster; the coefficients shown are converted back, so each still reads as the "
+                 "difference from the reference level.")
     return text
 
 

@@ -149,3 +149,19 @@ def test_a_share_link_carries_the_typed_formula_and_the_blank_rows_choice():
     assert "which formulas here may not use" in plain(hostile.error[0].value)
     long = shared_app({"f": "y ~ x" + " + x" * 300})
     assert any("Ignored the shared setting f=" in plain(w) for w in texts(long.warning))
+
+
+def test_train_says_how_standardizing_treats_category_columns_and_gd_reaches_the_exact_fit():
+    at = tips_loaded()
+    at.multiselect(key="_w_sel_features").set_value(["total_bill", "day"]).run()
+    goto(at, "train")
+    notes = [c.value for c in at.caption if "category column(s)" in c.value]
+    assert notes and "3 category column(s) (0/1, e.g. day[T.Sat])" in plain(notes[0])
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    at.number_input(key="_w_cfg_lr").set_value(0.1).run()
+    at.number_input(key="_w_cfg_epochs").set_value(2000).run()
+    run = train_clicked(at)
+    exact = at.session_state._problem[1].exact
+    np.testing.assert_allclose(run.intercept, exact.intercept, atol=1e-3)
+    np.testing.assert_allclose(run.coef, exact.coef, atol=1e-3)  # in original 0/1 units, like the exact fit

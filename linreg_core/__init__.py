@@ -23,6 +23,8 @@ _EXPORTS = {
     **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_variables", "implied_formula"],
                     "_formula"),
     **dict.fromkeys(["INTERVALS", "SavedModel", "load_model"], "_predict"),
+    **dict.fromkeys(["load_sources", "read_upload", "resolve_sources", "stream_sources"], "_sources"),
+    **dict.fromkeys(["dask_design"], "_dask"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
     **dict.fromkeys([
         "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"
@@ -59,6 +61,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
     from ._config import OPTIMIZERS, TrainConfig
+    from ._dask import dask_design
     from ._data import (
         Design,
         build_design,
@@ -80,6 +83,7 @@ if TYPE_CHECKING:
     from ._predict import INTERVALS, SavedModel, load_model
     from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
     from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
+    from ._sources import load_sources, read_upload, resolve_sources, stream_sources
     from ._stats import FitStats, fit_stats
     from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
     from ._trainer import Change, StepInfo, Trainer, TrainResult, build_optimizer, train
@@ -143,6 +147,7 @@ __all__ = [
     "build_design",
     "build_formula_design",
     "build_optimizer",
+    "dask_design",
     "drop_incomplete_rows",
     "epochs_to_tolerance",
     "fit_exact",
@@ -155,6 +160,7 @@ __all__ = [
     "implied_formula",
     "load_design",
     "load_model",
+    "load_sources",
     "loss_grid",
     "loss_history_csv",
     "loss_minimum",
@@ -166,9 +172,12 @@ __all__ = [
     "predictions_csv",
     "race",
     "read_csv",
+    "read_upload",
     "reproduction_script",
     "resolve_device",
+    "resolve_sources",
     "stream_design",
+    "stream_sources",
     "train",
     "train_val_split",
 ]

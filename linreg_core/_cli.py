@@ -48,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     root = _Parser(prog="python -m linreg_core", description="Linear regression by gradient descent (PyTorch) and exact least squares.")
     sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
     p = sub.add_parser("fit", help="fit a linear model to a CSV file", description="Fit TARGET ~ features from a CSV file.")
-    p.add_argument("data", help="CSV file path, or - to read from stdin")
+    p.add_argument("data", help="a CSV or Parquet file, a folder of them, a glob such as 'data/*.parquet' (quote it), "
+                                "or - to read CSV from stdin")
     p.add_argument("--formula", metavar="'Y ~ TERMS'",
                    help="a Wilkinson formula instead of --y/--x/--degree, e.g. 'tip ~ total_bill + C(day) + "
                         "np.log(size)'; text columns are categories, '- 1' drops the intercept")
@@ -87,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="stream the file in chunks and keep only its sufficient statistics (files larger than memory; "
                         "exact fit and full-batch training)")
     p.add_argument("--chunk-rows", type=int, default=500_000, metavar="N", help="rows per chunk with --out-of-core")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="where the data is reduced: this process (local, default) or a Dask cluster (dask: each file "
+                        "a partition, their R factors combined in a tree; full-batch training only)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="with --backend dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
+                        "cluster of 2 worker processes started for the run)")
     q = sub.add_parser("predict", help="predict new rows with a saved model",
                        description="Predict the rows of NEW.csv with MODEL.json (from 'fit --save-model' or the app's "
                                    "Results page); CSV on stdout: prediction, and lower, upper with --interval.")
@@ -205,7 +212,37 @@ def _fit(args: argparse.Namespace) -> int:
                                  "or use --y/--x.")
     elif args.y is None:
         raise ParameterError("Name the model: --y COL (with --x COL ...) or --formula 'y ~ x1 + x2'.")
-    if args.out_of_core:
+    if args.scheduler and args.backend != "dask":
+        raise ParameterError("--scheduler is for --backend dask; add --backend dask or leave --scheduler out.")
+    if args.backend == "dask":
+        if args.method == "gd" and args.batch_size:
+            raise ParameterError("--backend dask trains full batch from the data's R factor; mini-batch training over "
+                                 "a cluster is not supported. Use --batch-size 0, or --backend local.")
+        if args.out_of_core:
+            raise ParameterError("--out-of-core is the one-machine streaming path; --backend dask streams already. "
+                                 "Give one of them.")
+    from ._sources import resolve_sources
+
+    files = resolve_sources(args.data)
+    several = len(files) > 1 or any(f.lower().endswith((".parquet", ".pq")) for f in files)
+    if args.backend == "dask":
+        from ._dask import dask_design
+
+        design = dask_design(args.data, args.y, args.x, args.degree, not args.no_intercept, formula=args.formula,
+                             na=args.na, scheduler=args.scheduler, progress=not args.json)
+    elif several and args.out_of_core:
+        from ._sources import SourceSpec, stream_sources
+
+        if args.formula is not None:
+            raise ParameterError("--formula with --out-of-core needs the category levels first; use --backend dask "
+                                 "(a local cluster is started for you) or load the files in memory.")
+        design = stream_sources(files, SourceSpec(args.y, args.x, args.degree, not args.no_intercept, args.na))
+    elif several:
+        from ._sources import build_in_memory
+
+        design = build_in_memory(files, args.y, args.x, args.degree, not args.no_intercept, args.formula, args.na,
+                                 args.dates)
+    elif args.out_of_core:
         if args.chunk_rows < 1:
             raise ParameterError(f"The 'chunk_rows' parameter must be an int >= 1. Got {args.chunk_rows} instead.")
         if args.na != "error":

@@ -157,6 +157,9 @@ def _prepare(df: pd.DataFrame, variables: list[str], formula: str, dates: str) -
     kinds: dict[str, str] = {}
     for v in variables:
         s = df[v]
+        if isinstance(s.dtype, pd.CategoricalDtype):  # levels given (the Dask backend imposes the whole data's)
+            data[v], kinds[v] = s, "category"
+            continue
         if pd.api.types.is_bool_dtype(s):
             data[v], kinds[v] = pd.Categorical(s, categories=[False, True]), "category"
             continue
@@ -322,7 +325,8 @@ def build_formula_design(
     target = str(lhs.columns[0])
     features = [v for v in variables if v != target and v in _rhs_variables(parsed)]
     return Design(X=X, y=y, terms=terms, target=target, features=features, degree=1, fit_intercept=fit_intercept,
-                  extra={"dropped_rows": dropped, "kept_rows": kept, "kinds": {v: kinds[v] for v in features}},
+                  extra={"dropped_rows": dropped, "kept_rows": kept, "kinds": {v: kinds[v] for v in features},
+                         "lhs_spec": lhs.model_spec, "variables": variables},
                   formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec)
 
 
@@ -382,3 +386,33 @@ def _check_levels(spec: Any, data: pd.DataFrame, row_offset: int) -> None:
                 raise FormulaError(
                     f"Column {_shown(v)} has the level {_shown(str(values.iloc[i]))} at row {i + 1 + row_offset} that "
                     f"the model never saw, so it has no coefficient for it. Known levels: {shown}.")
+
+
+def partition_formula_rows(template: Design, df: pd.DataFrame,
+                           na: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
+    """One partition's (X, y) under a formula fitted elsewhere (``template``: its levels and terms), for the
+    streamed and Dask paths. Returns X, y, raw features, terms and the rows dropped."""
+    variables = list(template.extra["variables"])
+    _missing_columns(template.formula or "", set(variables), df)
+    data = df[variables].copy()
+    for factor, levels in _categories(template.spec).items():  # the whole data's levels, in the fitted order
+        for v in variables:
+            if factor == v or re.match(rf"C\(\s*`?{re.escape(v)}`?\s*[,)]", factor):
+                values = data[v]
+                if levels and isinstance(levels[0], str):  # text levels: compare as stripped text
+                    values = values.astype("string").str.strip().astype(object)
+                data[v] = pd.Categorical(values, categories=levels)
+    data, _ = _prepare(data, variables, template.formula or "", "days")
+    bad = _incomplete(data)
+    dropped = 0
+    if bad.any():
+        if na == "error":
+            raise _na_error(bad, data, 0)
+        dropped, data = int(bad.sum()), data.loc[~bad].reset_index(drop=True)
+    lhs = _materialize(template.extra["lhs_spec"], data, template.formula or "")
+    rhs = _materialize(template.spec, data, template.formula or "")
+    _check_finite(lhs, 0)
+    out = rhs[list(template.terms)]
+    _check_finite(out, 0)
+    return (np.ascontiguousarray(out.to_numpy(dtype=np.float64)), lhs.iloc[:, 0].to_numpy(dtype=np.float64),
+            list(template.features), list(template.terms), dropped)

@@ -116,6 +116,12 @@ def fit_exact_design(design: Design) -> ExactFit:
     (moments only) uses :func:`fit_exact_moments` on the raw powers.
     """
     if design.X is None:
+        poly = design.extra.get("basis_moments")  # (R of [B | y], centres, half-widths): see _sources.py
+        if design.degree > 1 and poly is not None:
+            basis_R, centres, half_widths = poly
+            m = design.moments()
+            return fit_polynomial_moments(basis_R, m.R, m.n, design.fit_intercept, list(design.terms),
+                                          list(design.features), design.degree, centres, half_widths)
         return fit_exact_moments(design.moments(), design.terms)
     if design.degree > 1:
         return _fit_polynomial(design.X, design.y, design.fit_intercept, list(design.terms),
@@ -292,30 +298,8 @@ def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: li
         raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
     theta, L = qr.solve(y)
     cond_basis = qr.condition_number()
-
-    # The linear map T from basis coefficients to raw-power coefficients (intercept first).
-    T = np.zeros((p, p))
+    T, beta, TL, cov = _to_raw_powers(theta, L, fit_intercept, centres, half_widths, K)
     off = int(fit_intercept)
-    if fit_intercept:
-        T[0, 0] = 1.0
-    for f, (m, h) in enumerate(zip(centres, half_widths)):
-        cols = slice(off + f * K, off + (f + 1) * K)
-        if fit_intercept:
-            G = _cheb_to_raw(m, h, K)  # on 1, T₁ … T_K → x⁰ … x^K; T₀ is the shared intercept
-            T[0, cols] = G[0, 1:]
-            T[cols, cols] = G[1:, 1:]
-        else:
-            T[cols, cols] = _cheb_to_raw(m, h, K - 1)  # x·Tⱼ(u) → x^{i+1}
-    with np.errstate(over="ignore", invalid="ignore"):
-        beta = T @ theta
-        TL = T @ L
-        cov = TL @ TL.T
-    if not (np.isfinite(beta).all() and np.isfinite(cov).all()):
-        raise DataError(
-            "The raw-power coefficients of this polynomial overflow double precision: a feature's values are "
-            "too close together relative to their size. Centre and scale the feature first "
-            "(e.g. subtract its mean and divide by its spread) or lower the polynomial degree."
-        )
 
     # Condition number of the column-scaled raw design A/D: ‖A/D‖₂ · ‖(A/D)⁺‖₂, where (A/D)⁺ = D·T·L·Qᵀ.
     D = _column_norms(X)
@@ -339,6 +323,69 @@ def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: li
             pred = B @ theta
         raw_eval_digits = _digits(_EPS * float(size.max()) / max(float(np.abs(pred).max()), np.finfo(float).tiny))
         notes = (_polynomial_note(cond, basis, features, terms, coef_digits, raw_eval_digits),)
+    if fit_intercept:
+        return ExactFit(float(beta[0]), beta[1:].copy(), cov, p, cond, notes, basis)
+    return ExactFit(None, beta, cov, p, cond, notes, basis)
+
+
+def _to_raw_powers(theta: np.ndarray, L: np.ndarray, fit_intercept: bool, centres, half_widths,
+                   K: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(T, beta, T·L, cov): the linear map T from Chebyshev-basis to raw-power coefficients (intercept first),
+    the raw coefficients and their unscaled covariance."""
+    p = len(theta)
+    T = np.zeros((p, p))
+    off = int(fit_intercept)
+    if fit_intercept:
+        T[0, 0] = 1.0
+    for f, (m, h) in enumerate(zip(centres, half_widths)):
+        cols = slice(off + f * K, off + (f + 1) * K)
+        if fit_intercept:
+            G = _cheb_to_raw(m, h, K)  # on 1, T₁ … T_K → x⁰ … x^K; T₀ is the shared intercept
+            T[0, cols] = G[0, 1:]
+            T[cols, cols] = G[1:, 1:]
+        else:
+            T[cols, cols] = _cheb_to_raw(m, h, K - 1)  # x·Tⱼ(u) → x^{i+1}
+    with np.errstate(over="ignore", invalid="ignore"):
+        beta = T @ theta
+        TL = T @ L
+        cov = TL @ TL.T
+    if not (np.isfinite(beta).all() and np.isfinite(cov).all()):
+        raise DataError(
+            "The raw-power coefficients of this polynomial overflow double precision: a feature's values are "
+            "too close together relative to their size. Centre and scale the feature first "
+            "(e.g. subtract its mean and divide by its spread) or lower the polynomial degree."
+        )
+    return T, beta, TL, cov
+
+
+def fit_polynomial_moments(basis_R: np.ndarray, raw_R: np.ndarray, n: int, fit_intercept: bool, terms: list[str],
+                           features: list[str], K: int, centres, half_widths) -> ExactFit:
+    """A polynomial's exact fit from streamed statistics, with the in-memory fit's digits: ``basis_R`` is the R
+    factor of [B | y] with B the Chebyshev basis of each feature (centres and half-widths of the whole data, found
+    first), solved there and mapped to raw powers; ``raw_R`` (of [A | y]) gives the raw design's condition number."""
+    names = (["intercept"] if fit_intercept else []) + terms
+    p = len(names)
+    qr = _factor(basis_R[:-1, :-1], n)
+    if qr.rank < p:
+        raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
+    theta, L = qr.solve(basis_R[:-1, -1])
+    cond_basis = qr.condition_number()
+    T, beta, TL, cov = _to_raw_powers(theta, L, fit_intercept, centres, half_widths, K)
+    # ‖A e_j‖ = ‖R e_j‖: the column-scaled raw design's condition number from its R factor alone.
+    Rr = raw_R[:-1, :-1]
+    D = _column_norms(Rr)
+    with np.errstate(over="ignore", invalid="ignore"):
+        cond = float(np.linalg.norm(Rr / D, 2) * np.linalg.norm(D[:, None] * TL, 2))
+    if not np.isfinite(cond):
+        cond = float("inf")
+    basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, cond_basis)
+    notes = ()
+    if cond >= ILL_CONDITIONED:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = _EPS * np.sqrt(p) * max(cond_basis, 1.0) * (np.abs(T) @ np.abs(theta)) / np.abs(beta)
+        rel = rel[np.isfinite(rel)]
+        digits = _digits(float(rel.max()) if rel.size else 1.0)
+        notes = (_polynomial_note(cond, basis, features, terms, digits, digits),)
     if fit_intercept:
         return ExactFit(float(beta[0]), beta[1:].copy(), cov, p, cond, notes, basis)
     return ExactFit(None, beta, cov, p, cond, notes, basis)

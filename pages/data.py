@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_csv
+from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_upload
 from studio import charts, points, presets, state
 from studio.text import md, md_list
 
@@ -43,7 +43,7 @@ def _uploaded() -> None:
     if up is None:
         return
     try:
-        df = read_csv(up.getvalue(), max_bytes=int(st.get_option("server.maxUploadSize")) * 2**20)
+        df = read_upload(up.getvalue(), up.name, max_bytes=int(st.get_option("server.maxUploadSize")) * 2**20)
     except LinregError as exc:
         ss._upload_msg = ("error", f"Could not load **{md(up.name)}**: {md(exc, 2000)} The previous dataset is still "
                                    "loaded.")
@@ -73,7 +73,8 @@ with tab_preset:
         c2.write(p.description)
 
 with tab_upload:
-    st.file_uploader("CSV file (comma, semicolon or tab separated, header row first)", type=["csv", "tsv", "txt"],
+    st.file_uploader("CSV file (comma, semicolon or tab separated, header row first) or Parquet file",
+                     type=["csv", "tsv", "txt", "parquet", "pq"],
                      key="csv_upload", on_change=_uploaded)
     if "_upload_msg" in ss:
         kind, text = ss.pop("_upload_msg")

@@ -51,3 +51,17 @@ def test_duplicate_header_is_refused_and_the_previous_data_stays(size):
         assert not at.exception, page
     assert not at.error  # the refusal was said once, on the page where the file was dropped
     assert texts(at.success) == ["Ready: 150 rows, model petal_width ~ petal_length."]
+
+
+def test_a_parquet_upload_loads_like_a_csv(tmp_path):
+    import plotly.express as px
+
+    tips = px.data.tips()
+    path = tmp_path / "tips.parquet"
+    tips.to_parquet(path)
+    at = upload(goto(start(), "data"), "tips.parquet", path.read_bytes())
+    assert texts(at.success)[0].startswith("Loaded **tips.parquet**: 244 rows")
+    pd.testing.assert_frame_equal(at.session_state.ds_df, tips)
+    upload(at, "broken.parquet", b"PAR1 not really")
+    assert "Could not read 'broken.parquet' as Parquet" in at.error[0].value
+    assert len(at.session_state.ds_df) == 244  # the loaded data stays

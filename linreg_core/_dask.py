@@ -1,0 +1,145 @@
+"""The Dask backend: the R factor of [A | y] over a folder or glob of files on a ``distributed`` cluster.
+
+Each file is one partition (read by our reader, so a bad file is named); each partition reduces to its
+own R factor and column sums (``_sources.partition_moments``), and those combine pairwise in a tree (QR of stacked
+R factors — tall-skinny QR, never the normal equations). Only p² numbers per partition cross the network.
+Everything downstream (exact fit, statistics, lr guidance, full-batch training) runs unchanged on that R.
+A worker lost mid-way costs a recomputation, not a different answer: every task is a pure function of its file.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any
+
+from ._data import Design, _check_degree
+from ._sources import (
+    Partial,
+    SourceSpec,
+    combine,
+    design_from_partial,
+    feature_ranges,
+    formula_template,
+    partition_moments,
+    read_file,
+    resolve_sources,
+    with_basis,
+)
+from .errors import DataError, ParameterError
+
+__all__ = ["dask_design"]
+
+
+def _partial_of_file(path: str, spec: SourceSpec) -> Partial:
+    return partition_moments(read_file(path), spec, os.path.basename(path))
+
+
+def _ranges_of_file(path: str, spec: SourceSpec) -> Any:
+    return feature_ranges(read_file(path), spec)
+
+
+def _tree(parts: list[Any], combine_task: Any) -> Any:
+    """Pairwise reduction: log₂(partitions) rounds, so no worker ever holds more than two R factors."""
+    while len(parts) > 1:
+        parts = [combine_task(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _levels(files: list[str], formula: str, client: Any) -> dict[str, list]:
+    """The category levels of the text columns a formula uses, found in one pass over the data."""
+    import pandas as pd
+
+    from ._formula import _named_columns, _parse
+
+    _parse(formula)
+    head = read_file(files[0])
+    cols = [c for c in head.columns if c in _named_columns(formula, list(head.columns))
+            and not (pd.api.types.is_numeric_dtype(head[c]) and f"C({c}" not in formula.replace(" ", ""))]
+    if not cols:
+        return {}
+
+    def uniques(path: str) -> dict[str, set]:
+        df = read_file(path)
+        return {c: set(df[c].dropna().astype("string").str.strip().astype(object))
+                if not pd.api.types.is_numeric_dtype(df[c]) else set(df[c].dropna().tolist()) for c in cols}
+
+    found: dict[str, set] = {c: set() for c in cols}
+    for part in client.gather(client.map(uniques, files, pure=False)):
+        for c in cols:
+            found[c] |= part[c]
+    return {c: sorted(v, key=lambda x: (str(type(x)), x)) for c, v in found.items() if v}
+
+
+def dask_design(
+    data: str,
+    target: str | None = None,
+    features: list[str] | None = None,
+    degree: int = 1,
+    fit_intercept: bool = True,
+    *,
+    formula: str | None = None,
+    na: str = "error",
+    scheduler: str | None = None,
+    n_workers: int = 2,
+    progress: bool = False,
+) -> Design:
+    """The streamed :class:`Design` of a file, folder or glob, computed on a Dask cluster at ``scheduler`` (or a local
+    cluster of ``n_workers`` processes started for the call). ``progress`` prints the tasks done on stderr."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ParameterError("--backend dask needs dask and distributed: pip install 'dask[dataframe]' distributed "
+                             "(they are in requirements.txt).") from None
+    _check_degree(degree)
+    if na not in ("error", "drop"):
+        raise ParameterError(f"The 'na' parameter must be one of 'error', 'drop'. Got {na!r} instead.")
+    files = resolve_sources(data)
+    if files == ["-"]:
+        raise ParameterError("--backend dask reads files a cluster can open, not standard input. Save the data to "
+                             "files first.")
+    cluster = None
+    try:
+        if scheduler:
+            try:
+                client = Client(scheduler, timeout="10s")
+            except (OSError, TimeoutError) as exc:
+                raise DataError(f"Could not reach the Dask scheduler at {scheduler!r} ({exc}). Check the address "
+                                "(e.g. tcp://10.0.0.5:8786) or leave --scheduler out to start a local cluster.") from None
+        else:
+            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=40)
+            client = Client(cluster)
+        with client:
+            if progress and client.dashboard_link and cluster is None:
+                print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
+            template = None
+            if formula is not None:
+                template = formula_template(files, formula, na, _levels(files, formula, client))
+            spec = SourceSpec(target or "", features, degree, fit_intercept, na, template)
+            if degree > 1 and template is None:  # one cheap pass for the ranges: the polynomial's stable basis
+                spec = with_basis(spec, client.gather(client.map(_ranges_of_file, files, spec=spec, pure=False)))
+            # One partition per file, each read by our own reader (a bad file is named in the error); the R factors
+            # then combine pairwise on the workers. Futures, not a graph built up front: progress is countable.
+            parts = client.map(_partial_of_file, files, spec=spec, pure=False)
+            if progress:
+                _show_progress(parts)
+            total = _tree(parts, lambda a, b: client.submit(combine, a, b, pure=False)).result()
+    finally:
+        if cluster is not None:
+            cluster.close()
+    return design_from_partial(total, spec)
+
+
+def _show_progress(parts: list[Any]) -> None:
+    """'partitions k/N' on stderr as the files are reduced (quiet with --json: not called)."""
+    from distributed import as_completed
+
+    start, n = time.monotonic(), len(parts)
+    for done, _ in enumerate(as_completed(parts), start=1):
+        bar = "#" * (30 * done // n)
+        print(f"\rDask [{bar:<30}] {done}/{n} partitions, {time.monotonic() - start:.1f} s", end="",
+              file=sys.stderr, flush=True)
+    print(file=sys.stderr, flush=True)

@@ -1,0 +1,320 @@
+"""Data beyond one CSV: a file, a folder or a glob of CSV or Parquet files, read as one table — in memory, or
+one file at a time into the sufficient statistics (the R factor of [A | y]), which is what the Dask backend
+computes per partition and combines in a tree (see _dask.py).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._data import (
+    Design,
+    _check_degree,
+    _checked_columns,
+    _constant_feature,
+    _expand,
+    _quote_list,
+    _shown,
+    build_design,
+    polynomial_terms,
+    read_csv,
+)
+from ._moments import Moments
+from .errors import DataError, EmptyDataError, InsufficientDataError, NonFiniteError, ParameterError
+
+__all__ = ["SourceSpec", "load_sources", "read_upload", "resolve_sources", "stream_sources"]
+
+_FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+
+
+def resolve_sources(spec: str | os.PathLike[str]) -> list[str]:
+    """The files a data argument names: one file, every CSV/Parquet file in a folder, or a glob's matches (sorted)."""
+    text = os.fspath(spec)
+    if text == "-":
+        return ["-"]
+    if os.path.isdir(text):
+        files = sorted(os.path.join(text, f) for f in os.listdir(text)
+                       if os.path.splitext(f)[1].lower() in _FORMATS and not f.startswith("."))
+        if not files:
+            raise DataError(f"The folder {text!r} has no .csv or .parquet files. Point at the files or a glob such "
+                            "as 'data/*.parquet'.")
+    elif glob.has_magic(text):
+        files = sorted(f for f in glob.glob(text) if os.path.isfile(f))
+        if not files:
+            raise DataError(f"No file matches {text!r}. Check the folder and the pattern (e.g. 'data/*.parquet').")
+    else:
+        files = [text]
+    kinds = {_format(f) for f in files}
+    if len(kinds) > 1:
+        raise DataError(f"{text!r} mixes CSV and Parquet files; use one format (e.g. "
+                        f"{os.path.join(text, '*.parquet')!r}).")
+    return files
+
+
+def _format(path: str) -> str:
+    return _FORMATS.get(os.path.splitext(path)[1].lower(), "csv")
+
+
+def read_file(path: str) -> pd.DataFrame:
+    """One CSV or Parquet file as a table; a missing or unreadable file is one sentence naming it."""
+    if path == "-" or _format(path) == "csv":
+        try:
+            return read_csv(path)
+        except DataError as exc:
+            if path == "-" or str(exc).startswith(("File ", "The file")):
+                raise
+            raise type(exc)(f"{os.path.basename(path)}: {exc}") from None
+    if not os.path.isfile(path):
+        raise DataError(f"File {path!r} not found (it was listed but is gone). Check the folder and try again.")
+    try:
+        df = pd.read_parquet(path, engine="pyarrow")
+    except Exception as exc:  # pyarrow's errors: corrupt footer, not Parquet, permission…
+        raise DataError(f"Could not read the Parquet file {path!r}: {str(exc).splitlines()[0][:200]}. Check that "
+                        "it is a complete Parquet file.") from None
+    df.columns = [str(c) for c in df.columns]
+    if len(df) == 0:
+        raise EmptyDataError(f"The Parquet file {path!r} has no rows.")
+    return df
+
+
+def read_upload(data: bytes, name: str, max_bytes: int | None = None) -> pd.DataFrame:
+    """An uploaded file's bytes as a table: Parquet (by its magic bytes or name) or CSV, with the same checks."""
+    if data[:4] == b"PAR1" or name.lower().endswith((".parquet", ".pq")):
+        if max_bytes is not None and len(data) > max_bytes:
+            raise DataError(f"The file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit.")
+        import io
+
+        try:
+            df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+        except Exception as exc:
+            raise DataError(f"Could not read {name!r} as Parquet: {str(exc).splitlines()[0][:200]}.") from None
+        df.columns = [str(c) for c in df.columns]
+        if len(df) == 0:
+            raise EmptyDataError(f"The Parquet file {name!r} has no rows.")
+        if len(set(df.columns)) != len(df.columns):
+            raise DataError(f"The Parquet file {name!r} names a column twice; give every column a unique name.")
+        return df.reset_index(drop=True)
+    return read_csv(data, max_bytes=max_bytes)
+
+
+def load_sources(spec: str | os.PathLike[str]) -> pd.DataFrame:
+    """Every file the argument names, read and stacked in name order (the columns must agree)."""
+    return _stack(resolve_sources(spec))
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What each partition computes: the model (columns or a formula's fitted spec), and how blanks are handled."""
+
+    target: str
+    features: list[str] | None
+    degree: int = 1
+    fit_intercept: bool = True
+    na: str = "error"
+    template: Design | None = None  # a formula: its design on a sample, with the whole data's category levels
+    # degree > 1: each feature's centre and half-width over the whole data, so every partition also reduces the
+    # Chebyshev basis of its powers (what keeps an ill-conditioned polynomial's digits; see _solver.py)
+    centres: tuple[float, ...] | None = None
+    half_widths: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Partial:
+    """One partition's share of the sufficient statistics, mergeable in any order (a tree on a cluster)."""
+
+    R: np.ndarray  # upper-triangular R of [A | y] for this partition's rows
+    n: int
+    mean: np.ndarray  # column means of [X | y]
+    m2: np.ndarray  # sums of squared deviations from those means
+    lo: np.ndarray  # per-feature minimum and maximum: constant features are judged on the whole data
+    hi: np.ndarray
+    features: tuple[str, ...]
+    terms: tuple[str, ...]
+    dropped: int
+    basis_R: np.ndarray | None = None  # R of [B | y], B the Chebyshev basis (polynomials only)
+
+
+def _qr_r(block: np.ndarray) -> np.ndarray:
+    m = block.shape[1]
+    r = np.linalg.qr(block, mode="r")
+    if r.shape[0] < m:
+        r = np.vstack([r, np.zeros((m - r.shape[0], m))])
+    return r
+
+
+def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "") -> Partial:
+    """The Partial of one table (a file, a chunk, a Dask partition). Row numbers in messages count within it."""
+    try:
+        X, y, features, terms, dropped = _partition_design(df, spec)
+    except DataError as exc:
+        if name:  # the file's name first; the type (and its row numbers) stay
+            exc.args = (f"{name}: {exc}",)
+        raise
+    cols = [np.ones((len(y), 1))] if spec.fit_intercept else []
+    R = _qr_r(np.hstack([*cols, X, y.reshape(-1, 1)])) if len(y) else np.zeros((0, 0))
+    xy = np.column_stack([X, y]) if len(y) else np.zeros((0, X.shape[1] + 1))
+    mean = xy.mean(axis=0) if len(y) else np.zeros(xy.shape[1])
+    m2 = ((xy - mean) ** 2).sum(axis=0)
+    lo = X.min(axis=0) if len(y) else np.full(X.shape[1], np.inf)
+    hi = X.max(axis=0) if len(y) else np.full(X.shape[1], -np.inf)
+    basis_R = None
+    if spec.centres is not None and len(y):
+        from ._solver import _basis_matrix
+
+        B = _basis_matrix(X, spec.degree, spec.fit_intercept, spec.centres, spec.half_widths)
+        basis_R = _qr_r(np.hstack([B, y.reshape(-1, 1)]))
+    return Partial(R, len(y), mean, m2, lo, hi, tuple(features), tuple(terms), dropped, basis_R)
+
+
+def _partition_design(df: pd.DataFrame, spec: SourceSpec) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
+    if spec.template is not None:
+        from ._formula import partition_formula_rows
+
+        return partition_formula_rows(spec.template, df, spec.na)
+    dropped = 0
+    if spec.na == "drop":
+        from ._data import _drop_blank_rows
+
+        df, dropped, _ = _drop_blank_rows(df, spec.target, spec.features)
+    features, raw, y = _checked_columns(df, spec.target, spec.features, 0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        X = _expand(raw, spec.degree)
+    if not np.isfinite(X).all():
+        raise NonFiniteError(f"Raising the features to degree {spec.degree} overflows float64 (values too large). "
+                             "Use a lower degree or rescale the column.")
+    return X, y, features, polynomial_terms(features, spec.degree), dropped
+
+
+def combine(a: Partial, b: Partial) -> Partial:
+    """Two partitions' statistics as one: QR of the stacked R factors, Chan's update for means and spreads."""
+    if a.n == 0:
+        return b
+    if b.n == 0:
+        return a
+    if a.terms != b.terms:
+        raise DataError(f"The files do not give the same model terms ({_quote_list(list(a.terms)[:6])} vs "
+                        f"{_quote_list(list(b.terms)[:6])}): check that every file has the same columns.")
+    n = a.n + b.n
+    delta = b.mean - a.mean
+    mean = a.mean + delta * (b.n / n)
+    m2 = a.m2 + b.m2 + delta**2 * (a.n * b.n / n)
+    basis_R = None if a.basis_R is None or b.basis_R is None else _qr_r(np.vstack([a.basis_R, b.basis_R]))
+    return Partial(_qr_r(np.vstack([a.R, b.R])), n, mean, m2, np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi),
+                   a.features, a.terms, a.dropped + b.dropped, basis_R)
+
+
+def design_from_partial(total: Partial, spec: SourceSpec) -> Design:
+    """The streamed Design (moments only) of the whole data, validated on the whole data."""
+    if total.n == 0:
+        raise EmptyDataError("The data has no rows" + (" left after leaving out blank ones." if total.dropped else "."))
+    p = len(total.terms) + int(spec.fit_intercept)
+    if total.n < p:
+        raise InsufficientDataError(f"{total.n} row(s) are too few to fit {p} parameters. Add rows or use fewer "
+                                    f"terms (at least {p} rows are needed).")
+    if spec.fit_intercept and total.n > 1 and spec.template is None:
+        raw = np.arange(len(total.features)) * spec.degree  # each feature's own (degree-1) column
+        flat = np.flatnonzero(total.lo[raw] == total.hi[raw])
+        if len(flat):
+            raise _constant_feature(total.features[int(flat[0])], float(total.lo[raw[int(flat[0])]]))
+    var = total.m2 / total.n
+    moments = Moments(total.R.copy(), total.n, spec.fit_intercept, total.mean[:-1], np.sqrt(var[:-1]),
+                      float(total.mean[-1]), float(total.m2[-1]))
+    t = spec.template
+    extra_poly = {}
+    if total.basis_R is not None:
+        extra_poly["basis_moments"] = (total.basis_R.copy(), spec.centres, spec.half_widths)
+    return Design(X=None, y=None, terms=list(total.terms), target=t.target if t else spec.target,
+                  features=list(t.features if t else total.features), degree=1 if t else spec.degree,
+                  fit_intercept=spec.fit_intercept,
+                  extra={"moments": moments, "dropped_rows": total.dropped, **extra_poly,
+                         **({"kinds": t.extra["kinds"]} if t else {})},
+                  formula=t.formula if t else None, spec=t.spec if t else None)
+
+
+def feature_ranges(df: pd.DataFrame, spec: SourceSpec) -> tuple[np.ndarray, np.ndarray]:
+    """Each raw feature's (min, max) in one table, blanks left aside: the first pass of a streamed polynomial."""
+    features = spec.features if spec.features is not None else [
+        c for c in df.columns if c != spec.target and pd.api.types.is_numeric_dtype(df[c])
+        and not pd.api.types.is_bool_dtype(df[c])]
+    values = df[features].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # an all-blank column: nan, refused later with its own message
+        return np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+
+
+def with_basis(spec: SourceSpec, ranges: list[tuple[np.ndarray, np.ndarray]]) -> SourceSpec:
+    """``spec`` with the Chebyshev centres and half-widths of the whole data (degree > 1), from per-file ranges."""
+    if spec.degree == 1 or spec.template is not None:
+        return spec
+    lo = np.nanmin(np.vstack([r[0] for r in ranges]), axis=0)
+    hi = np.nanmax(np.vstack([r[1] for r in ranges]), axis=0)
+    h = (hi - lo) / 2
+    centres = tuple(float(v) for v in lo + h)
+    halves = tuple(float(v) if v > 0 else 1.0 for v in h)
+    return SourceSpec(spec.target, spec.features, spec.degree, spec.fit_intercept, spec.na, spec.template,
+                      centres, halves)
+
+
+def stream_sources(files: list[str], spec: SourceSpec) -> Design:
+    """One machine, one file at a time: the same statistics the Dask backend computes, combined in file order."""
+    _check_degree(spec.degree)
+    if spec.degree > 1:  # a first pass for each feature's range: the basis that keeps a polynomial's digits
+        spec = with_basis(spec, [feature_ranges(read_file(path), spec) for path in files])
+    total: Partial | None = None
+    for path in files:
+        part = partition_moments(read_file(path), spec, os.path.basename(path))
+        total = part if total is None else combine(total, part)
+    assert total is not None
+    return design_from_partial(total, spec)
+
+
+def formula_template(files_or_df: Any, formula: str, na: str, levels: dict[str, list] | None = None) -> Design:
+    """A formula's design fitted on a sample (the first file) with the whole data's category levels imposed, so every
+    partition encodes categories the same way. Transforms that learn from the data (scale, center, poly…) are refused:
+    a sample's centre is not the data's."""
+    from ._formula import build_formula_design
+
+    sample = files_or_df if isinstance(files_or_df, pd.DataFrame) else read_file(files_or_df[0])
+    if levels:
+        sample = sample.copy()
+        for col, values in levels.items():
+            col_values = sample[col]
+            if not pd.api.types.is_numeric_dtype(col_values):
+                col_values = col_values.astype("string").str.strip().astype(object)
+            sample[col] = pd.Categorical(col_values, categories=list(values))
+    template = build_formula_design(sample, formula, na=na)
+    if template.spec.transform_state:
+        names = ", ".join(_shown(str(k)) for k in list(template.spec.transform_state)[:3])
+        raise ParameterError(f"{names} learns its centre or scale from the data, which the partitions cannot share; "
+                             "write the transform out (e.g. (x - 3.2) / 1.5) or fit in memory (--backend local).")
+    return template
+
+
+def build_in_memory(files: list[str], target: str | None, features: list[str] | None, degree: int,
+                    fit_intercept: bool, formula: str | None, na: str, dates: str) -> Design:
+    """All files stacked in memory, then the usual design (exactly the one-file path)."""
+    df = _stack(files)
+    if formula is not None:
+        from ._formula import build_formula_design
+
+        return build_formula_design(df, formula, na=na, dates=dates)
+    return build_design(df, target, features, degree, fit_intercept, na=na)
+
+
+def _stack(files: list[str]) -> pd.DataFrame:
+    frames = []
+    for path in files:
+        df = read_file(path)
+        if frames and list(df.columns) != list(frames[0].columns):
+            raise DataError(f"{os.path.basename(path)!r} has the columns {_quote_list(list(df.columns)[:12])}, but "
+                            f"{os.path.basename(files[0])!r} has {_quote_list(list(frames[0].columns)[:12])}. Every "
+                            "file must have the same columns.")
+        frames.append(df)
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

@@ -9,3 +9,5 @@ echo
 $PY bench_ingest.py
 echo
 $PY bench_app.py
+echo
+$PY bench_scaling.py  # 20M rows of Parquet in /tmp/linreg-scaling (1.8 GB, made once); --rows for fewer

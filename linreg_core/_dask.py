@@ -113,8 +113,12 @@ def dask_design(
                                    silence_logs=40)
             client = Client(cluster)
         with client:
-            if progress and client.dashboard_link and cluster is None:
-                print(f"Dask dashboard: {client.dashboard_link}", file=sys.stderr, flush=True)
+            if progress:
+                where = f"scheduler {client.scheduler.address}" if cluster is None else \
+                    f"a local cluster of {n_workers} worker processes"
+                board = client.dashboard_link if cluster is None else None
+                print(f"Dask: {len(files)} file(s) on {where}" + (f"; dashboard {board}" if board else ""),
+                      file=sys.stderr, flush=True)
             template = None
             if formula is not None:
                 template = formula_template(files, formula, na, _levels(files, formula, client))

@@ -313,11 +313,7 @@ def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: li
     basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, cond_basis)
     notes = ()
     if cond >= ILL_CONDITIONED:
-        # What the basis coefficients carry (~κ_basis·eps relative) grows through T by the cancellation |T||θ| / |Tθ|.
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = _EPS * np.sqrt(p) * max(cond_basis, 1.0) * (np.abs(T) @ np.abs(theta)) / np.abs(beta)
-        rel = rel[np.isfinite(rel)]
-        coef_digits = _digits(float(rel.max()) if rel.size else 1.0)
+        coef_digits = _coef_digits(T, theta, beta, cond_basis)
         with np.errstate(over="ignore", invalid="ignore"):
             size = np.abs(X) @ np.abs(beta[off:]) + (abs(beta[0]) if fit_intercept else 0.0)
             pred = B @ theta
@@ -358,6 +354,15 @@ def _to_raw_powers(theta: np.ndarray, L: np.ndarray, fit_intercept: bool, centre
     return T, beta, TL, cov
 
 
+def _coef_digits(T: np.ndarray, theta: np.ndarray, beta: np.ndarray, cond_basis: float) -> int:
+    """Digits the raw-power coefficients keep: what the basis coefficients carry (~κ_basis·eps relative) grows
+    through T by the cancellation |T||θ| / |Tθ|."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = _EPS * np.sqrt(len(theta)) * max(cond_basis, 1.0) * (np.abs(T) @ np.abs(theta)) / np.abs(beta)
+    rel = rel[np.isfinite(rel)]
+    return _digits(float(rel.max()) if rel.size else 1.0)
+
+
 def fit_polynomial_moments(basis_R: np.ndarray, raw_R: np.ndarray, n: int, fit_intercept: bool, terms: list[str],
                            features: list[str], K: int, centres, half_widths) -> ExactFit:
     """A polynomial's exact fit from streamed statistics, with the in-memory fit's digits: ``basis_R`` is the R
@@ -381,10 +386,7 @@ def fit_polynomial_moments(basis_R: np.ndarray, raw_R: np.ndarray, n: int, fit_i
     basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, cond_basis)
     notes = ()
     if cond >= ILL_CONDITIONED:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            rel = _EPS * np.sqrt(p) * max(cond_basis, 1.0) * (np.abs(T) @ np.abs(theta)) / np.abs(beta)
-        rel = rel[np.isfinite(rel)]
-        digits = _digits(float(rel.max()) if rel.size else 1.0)
+        digits = _coef_digits(T, theta, beta, cond_basis)
         notes = (_polynomial_note(cond, basis, features, terms, digits, digits),)
     if fit_intercept:
         return ExactFit(float(beta[0]), beta[1:].copy(), cov, p, cond, notes, basis)

@@ -71,14 +71,20 @@ def go(page: Page, title: str) -> None:
     page.wait_for_selector(IDLE)
 
 
-@pytest.mark.parametrize("size", list(VIEWPORTS))
-def test_every_page_fits_the_screen(server, browser, size):
-    width, height = VIEWPORTS[size]
+def open_page(browser, server: str, width: int, height: int):
+    """A fresh browser context at this screen size, on the app, its first script run done."""
     context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(server)
     page.wait_for_selector(IDLE)
+    return context, page
+
+
+@pytest.mark.parametrize("size", list(VIEWPORTS))
+def test_every_page_fits_the_screen(server, browser, size):
+    width, height = VIEWPORTS[size]
+    context, page = open_page(browser, server, width, height)
     page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
     page.wait_for_selector(IDLE)
     page.get_by_role("button", name="Train", exact=True).click()
@@ -136,11 +142,7 @@ def test_long_formula_equations_scroll_and_every_coefficient_shows(server, brows
     """A formula with dummy columns gives an equation wider than any screen and a long coefficient table: the
     equation scrolls sideways in its own box (nothing cut), and the table shows every term without scrolling."""
     width, height = VIEWPORTS[size]
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    page.goto(server)
-    page.wait_for_selector(IDLE)
+    context, page = open_page(browser, server, width, height)
     go(page, "Data")
     page.get_by_role("button", name="Restaurant tips (Plotly)").click()
     page.wait_for_selector(IDLE)

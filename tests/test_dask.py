@@ -184,3 +184,15 @@ def test_cli_dask_mistakes_are_one_sentence(parts, capsys, args, message):
     assert main(["fit", str(folder / "*.parquet"), "--y", "y", *args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_cli_shows_progress_on_stderr_and_stays_quiet_with_json(cluster, parts, capsys):
+    folder, _ = parts
+    args = ["fit", str(folder / "*.parquet"), "--y", "y", "--method", "exact", "--backend", "dask",
+            "--scheduler", cluster.scheduler_address]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert f"Dask: 6 file(s) on scheduler {cluster.scheduler_address}" in err
+    assert "6/6 partitions" in err
+    assert main([*args, "--json"]) == 0
+    assert capsys.readouterr().err == ""

@@ -24,7 +24,7 @@ _EXPORTS = {
                     "_formula"),
     **dict.fromkeys(["INTERVALS", "SavedModel", "load_model"], "_predict"),
     **dict.fromkeys(["load_sources", "read_upload", "resolve_sources", "stream_sources"], "_sources"),
-    **dict.fromkeys(["dask_design"], "_dask"),
+    **dict.fromkeys(["dask_design", "dask_sample"], "_dask"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
     **dict.fromkeys([
         "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"
@@ -61,7 +61,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
     from ._config import OPTIMIZERS, TrainConfig
-    from ._dask import dask_design
+    from ._dask import dask_design, dask_sample
     from ._data import (
         Design,
         build_design,
@@ -148,6 +148,7 @@ __all__ = [
     "build_formula_design",
     "build_optimizer",
     "dask_design",
+    "dask_sample",
     "drop_incomplete_rows",
     "epochs_to_tolerance",
     "fit_exact",

@@ -29,7 +29,65 @@ from ._sources import (
 )
 from .errors import DataError, ParameterError
 
-__all__ = ["dask_design"]
+__all__ = ["dask_design", "dask_sample"]
+
+
+def _connect(scheduler: str | None, n_workers: int) -> tuple[Any, Any]:
+    """(client, cluster or None): a running scheduler, or a local cluster of worker processes started now."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ParameterError("--backend dask needs dask and distributed: pip install 'dask[dataframe]' distributed "
+                             "(they are in requirements.txt).") from None
+    if scheduler:
+        try:
+            return Client(scheduler, timeout="10s"), None
+        except (OSError, TimeoutError) as exc:
+            raise DataError(f"Could not reach the Dask scheduler at {scheduler!r} ({exc}). Check the address "
+                            "(e.g. tcp://10.0.0.5:8786) or leave --scheduler out to start a local cluster.") from None
+    cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                           silence_logs=40)
+    return Client(cluster), cluster
+
+
+def _reduce(client: Any, files: list[str], target: str | None, features: list[str] | None, degree: int,
+            fit_intercept: bool, formula: str | None, na: str, progress: bool) -> tuple[Partial, SourceSpec]:
+    template = None
+    if formula is not None:
+        template = formula_template(files, formula, na, _levels(files, formula, client))
+    spec = SourceSpec(target or "", features, degree, fit_intercept, na, template)
+    if degree > 1 and template is None:  # one cheap pass for the ranges: the polynomial's stable basis
+        spec = with_basis(spec, client.gather(client.map(_ranges_of_file, files, spec=spec, pure=False)))
+    # One partition per file, each read by our own reader (a bad file is named in the error); the R factors then
+    # combine pairwise on the workers. Futures, not a graph built up front: progress is countable.
+    parts = client.map(_partial_of_file, files, spec=spec, pure=False)
+    if progress:
+        _show_progress(parts)
+    return _tree(parts, lambda a, b: client.submit(combine, a, b, pure=False)).result(), spec
+
+
+def dask_sample(data: str | list[str], k: int, client: Any, seed: int = 0) -> tuple[Any, int]:
+    """(a uniform random sample of at most ``k`` rows of all the files, the total row count), without ever holding
+    more than k rows per file: every row gets an independent uniform key and the k smallest keys win (bottom-k
+    sampling), per file on the workers and then once more over the files' winners."""
+    import pandas as pd
+
+    files = data if isinstance(data, list) else resolve_sources(data)
+    parts = client.gather(client.map(_bottom_k, files, k=k, seed=seed, pure=False))
+    total = sum(n for _, n in parts)
+    merged = pd.concat([df for df, _ in parts], ignore_index=True).nsmallest(k, "__key__")
+    return merged.drop(columns="__key__").reset_index(drop=True), total
+
+
+def _bottom_k(path: str, k: int, seed: int) -> tuple[Any, int]:
+    import zlib
+
+    import numpy as np
+
+    df = read_file(path)
+    rng = np.random.default_rng([seed, zlib.crc32(os.path.basename(path).encode())])
+    keyed = df.assign(__key__=rng.random(len(df)))
+    return keyed.nsmallest(k, "__key__"), len(df)
 
 
 def _partial_of_file(path: str, spec: SourceSpec) -> Partial:
@@ -74,7 +132,7 @@ def _levels(files: list[str], formula: str, client: Any) -> dict[str, list]:
 
 
 def dask_design(
-    data: str,
+    data: str | list[str],
     target: str | None = None,
     features: list[str] | None = None,
     degree: int = 1,
@@ -85,52 +143,36 @@ def dask_design(
     scheduler: str | None = None,
     n_workers: int = 2,
     progress: bool = False,
+    client: Any = None,
 ) -> Design:
     """The streamed :class:`Design` of a file, folder or glob, computed on a Dask cluster at ``scheduler`` (or a local
-    cluster of ``n_workers`` processes started for the call). ``progress`` prints the tasks done on stderr."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise ParameterError("--backend dask needs dask and distributed: pip install 'dask[dataframe]' distributed "
-                             "(they are in requirements.txt).") from None
+    cluster of ``n_workers`` processes started for the call, or a ``client`` already connected). ``progress`` prints
+    the tasks done on stderr."""
     _check_degree(degree)
     if na not in ("error", "drop"):
         raise ParameterError(f"The 'na' parameter must be one of 'error', 'drop'. Got {na!r} instead.")
-    files = resolve_sources(data)
+    files = list(data) if isinstance(data, (list, tuple)) else resolve_sources(data)
     if files == ["-"]:
         raise ParameterError("--backend dask reads files a cluster can open, not standard input. Save the data to "
                              "files first.")
     cluster = None
     try:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout="10s")
-            except (OSError, TimeoutError) as exc:
-                raise DataError(f"Could not reach the Dask scheduler at {scheduler!r} ({exc}). Check the address "
-                                "(e.g. tcp://10.0.0.5:8786) or leave --scheduler out to start a local cluster.") from None
+        if client is None:
+            client, cluster = _connect(scheduler, n_workers)
+            own = client
         else:
-            cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                                   silence_logs=40)
-            client = Client(cluster)
-        with client:
+            own = None  # the caller's client (the app keeps one per server): not ours to close
+        try:
             if progress:
                 where = f"scheduler {client.scheduler.address}" if cluster is None else \
                     f"a local cluster of {n_workers} worker processes"
                 board = client.dashboard_link if cluster is None else None
                 print(f"Dask: {len(files)} file(s) on {where}" + (f"; dashboard {board}" if board else ""),
                       file=sys.stderr, flush=True)
-            template = None
-            if formula is not None:
-                template = formula_template(files, formula, na, _levels(files, formula, client))
-            spec = SourceSpec(target or "", features, degree, fit_intercept, na, template)
-            if degree > 1 and template is None:  # one cheap pass for the ranges: the polynomial's stable basis
-                spec = with_basis(spec, client.gather(client.map(_ranges_of_file, files, spec=spec, pure=False)))
-            # One partition per file, each read by our own reader (a bad file is named in the error); the R factors
-            # then combine pairwise on the workers. Futures, not a graph built up front: progress is countable.
-            parts = client.map(_partial_of_file, files, spec=spec, pure=False)
-            if progress:
-                _show_progress(parts)
-            total = _tree(parts, lambda a, b: client.submit(combine, a, b, pure=False)).result()
+            total, spec = _reduce(client, files, target, features, degree, fit_intercept, formula, na, progress)
+        finally:
+            if own is not None:
+                own.close()
     finally:
         if cluster is not None:
             cluster.close()

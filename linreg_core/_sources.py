@@ -234,7 +234,7 @@ def design_from_partial(total: Partial, spec: SourceSpec) -> Design:
                   features=list(t.features if t else total.features), degree=1 if t else spec.degree,
                   fit_intercept=spec.fit_intercept,
                   extra={"moments": moments, "dropped_rows": total.dropped, **extra_poly,
-                         **({"kinds": t.extra["kinds"]} if t else {})},
+                         **({k: t.extra[k] for k in ("kinds", "lhs_spec", "variables")} if t else {})},
                   formula=t.formula if t else None, spec=t.spec if t else None)
 
 
@@ -318,3 +318,18 @@ def _stack(files: list[str]) -> pd.DataFrame:
                             "file must have the same columns.")
         frames.append(df)
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def rows_design(design: Design, df: pd.DataFrame) -> Design:
+    """The in-memory design of some rows (a sample) under a streamed design's model — same terms, category levels
+    and transforms — for drawing: rows with a blank cell are left out."""
+    if design.formula is not None:
+        from ._formula import partition_formula_rows
+
+        X, y, features, terms, _ = partition_formula_rows(design, df, "drop")
+    else:
+        spec = SourceSpec(design.target, list(design.features), design.degree, design.fit_intercept, "drop")
+        X, y, features, terms, _ = _partition_design(df, spec)
+    return Design(X=X, y=y, terms=list(terms), target=design.target, features=list(features), degree=design.degree,
+                  fit_intercept=design.fit_intercept, extra={"kinds": design.extra.get("kinds", {})},
+                  formula=design.formula, spec=design.spec)

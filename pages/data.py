@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_upload
-from studio import charts, points, presets, state
+from studio import bigdata, charts, points, presets, state
 from studio.text import md, md_list
 
 ss = st.session_state
@@ -54,6 +54,17 @@ def _uploaded() -> None:
         ss._upload_msg = ("success", f"Loaded **{md(up.name)}**: {len(df):,} rows, columns {shown}.")
 
 
+def _load_server() -> None:
+    try:
+        state.load_server_dataset(ss.server_pick)
+    except LinregError as exc:
+        ss._server_msg = ("error", f"Could not load **{md(ss.server_pick)}**: {md(exc, 2000)} The previous dataset "
+                                   "is still loaded.")
+    else:
+        ss._server_msg = ("success", f"Loaded **{md(ss.server_pick)}**: {ss.ds_server_rows:,} rows on the server, "
+                                     f"{len(ss.ds_df):,} sampled for the charts.")
+
+
 def _drop_incomplete() -> None:
     cols = [ss.sel_target, *ss.sel_features]
     df, dropped = drop_incomplete_rows(ss.ds_df, cols)
@@ -65,7 +76,23 @@ st.title("Data")
 st.caption(f"Current dataset: **{md(ss.ds_name)}** — {len(ss.ds_df):,} rows × {ss.ds_df.shape[1]} columns. "
            "It stays loaded as you move between pages.")
 
-tab_preset, tab_upload, tab_gen = st.tabs(["Presets", "Upload CSV", "Noisy line generator"])
+server_sets = bigdata.datasets()  # empty unless the server has a data folder (LINREG_DATA_DIR)
+tabs = st.tabs(["Presets", "Upload CSV", "Noisy line generator", *(["Server data"] if bigdata.data_dir() else [])])
+tab_preset, tab_upload, tab_gen = tabs[:3]
+if bigdata.data_dir():
+    with tabs[3]:
+        st.caption("Datasets in this server's data folder, too big to send to a browser: the fit, statistics and "
+                   f"training use every row on a Dask cluster; the charts and the table show a uniform random sample "
+                   f"of at most {bigdata.SAMPLE_ROWS:,} rows.")
+        if server_sets:
+            s1, s2 = st.columns([3, 1])
+            s1.selectbox("Dataset", server_sets, key="server_pick", label_visibility="collapsed")
+            s2.button("Load", key="btn_server_load", on_click=_load_server, type="primary", width="stretch")
+        else:
+            st.info("The data folder has no .csv or .parquet files (or folders of them) yet.")
+        if "_server_msg" in ss:
+            kind, text = ss.pop("_server_msg")
+            (st.error if kind == "error" else st.success)(text)
 with tab_preset:
     for key, p in presets.PRESETS.items():
         c1, c2 = st.columns([2, 3])  # room for the longest preset name on a laptop screen
@@ -175,6 +202,10 @@ if n_numeric > state.MAX_DEFAULT_FEATURES + 1 and len(ss.sel_features) == state.
 if ss.ds_df.shape[1] > EDITABLE_COLUMNS:
     st.caption(f"{ss.ds_df.shape[1]:,} columns are too many to edit here; showing the first {EDITABLE_COLUMNS}.")
     st.dataframe(ss.ds_df.iloc[:1000, :EDITABLE_COLUMNS], width="stretch")
+elif ss.get("ds_server"):
+    st.caption(f"A uniform random sample of {len(ss.ds_df):,} of the {ss.ds_server_rows:,} rows (read-only: the data "
+               "lives on the server).")
+    st.dataframe(ss.ds_df.head(1000), width="stretch")
 elif len(ss.ds_df) <= EDITABLE_ROWS:
     st.caption("Edit cells, add rows at the bottom, or select rows and delete them. What you edit is what trains.")
     if "_edit_msg" in ss:

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from linreg_core import LinregError, Trainer
-from studio import state
+from studio import charts, state
 from studio.tex import column, equation, name, num
 from studio.text import md, md_list
 
@@ -90,10 +90,11 @@ with step(1, "Data as tensors", "Change the data on the Data page", "pages/data.
              f"{len(design.terms)} input column(s) ({md_list(design.terms)}) and the target **{md(design.target)}**.")
     st.code("x_train = torch.tensor([[1.0], [2.0], [3.0], [3.5]])\ny_train = torch.tensor([[2.0], [4.0], [6.0], [7.0]])",
             language="python")
-    head = min(4, design.n_samples)
+    rows = charts.drawn(design)  # a server dataset's rows stay on the cluster: its sample's first rows
+    head = min(4, rows.n_samples)
     st.caption("Live: the first rows of yours, as the trainer sees them" + (" (standardized)" if std else ""))
-    z = (design.X[:head] - trainer.scaling.mean) / trainer.scaling.scale
-    st.code(f"x = {torch.tensor(z, dtype=torch.float32)!r}\ny = {torch.tensor(design.y[:head, None], dtype=torch.float32)!r}",
+    z = (rows.X[:head] - trainer.scaling.mean) / trainer.scaling.scale
+    st.code(f"x = {torch.tensor(z, dtype=torch.float32)!r}\ny = {torch.tensor(rows.y[:head, None], dtype=torch.float32)!r}",
             language="python")
     st.latex(r"X \in \mathbb{R}^{" + f"{design.n_samples}" + r" \times " + f"{len(design.terms)}" + r"}, \quad y \in "
              r"\mathbb{R}^{" + f"{design.n_samples}" + "}")

@@ -174,7 +174,9 @@ d1, d2, d3, d4 = st.columns(4)
 # Built when clicked, not on every visit: 500k rows of CSV take seconds. (The callable runs outside the script, so it
 # gets its inputs now, not from the session.)
 pred_inputs = (state.used_rows(problem), problem.full or design, gd, exact, problem.split_labels())
-d1.download_button("Predictions (CSV)", lambda: predictions_csv(*pred_inputs),
+rows_here = design.X is not None  # a server dataset's rows stay on the cluster
+d1.download_button("Predictions (CSV)", lambda: predictions_csv(*pred_inputs), disabled=not rows_here,
+                   help=None if rows_here else "The rows stay on the server: predict a file of rows below instead.",
                    file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch", on_click="ignore")
 d2.download_button("Loss history (CSV)", loss_history_csv(run.history if run else []), file_name="loss_history.csv",
                    mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)
@@ -203,7 +205,9 @@ level = p2.select_slider("Level", [0.8, 0.9, 0.95, 0.99], value=0.95, key="pred_
 rows_file = st.file_uploader("New rows (CSV)", type=["csv", "tsv", "txt"], key="pred_rows")
 if model is not None and rows_file is not None:
     prediction.predict_and_offer(model, rows_file.getvalue(), rows_file.name, interval, 1.0 - level)
-d4.download_button("PyTorch script (.py)", reproduction_script(design, run.config if run else state.train_config()),
+d4.download_button("PyTorch script (.py)",
+                   reproduction_script(design, run.config if run else state.train_config()) if rows_here else "",
+                   disabled=not rows_here,
                    file_name="reproduce_run.py", mime="text/x-python", key="dl_script", width="stretch",
                    help="A standalone script with this data and these settings that reproduces the run exactly.")
 

@@ -11,7 +11,7 @@ import plotly.io as pio
 
 from linreg_core import Design, ExactFit
 
-from .charts import DATA_COLOR, EXACT_COLOR, GD_COLOR, _predict, downsample_history, sample_rows
+from .charts import DATA_COLOR, EXACT_COLOR, GD_COLOR, _predict, downsample_history, drawn, sample_rows
 from .run import RunRecord
 from .text import plot
 
@@ -31,6 +31,7 @@ def frame_epochs(run: RunRecord, max_frames: int = MAX_FRAMES) -> list[int]:
 def run_figure(design: Design, exact: ExactFit, run: RunRecord) -> go.Figure:
     """The animated figure: data and fitted line (left, one feature) or predicted vs actual (right), loss per
     epoch with the frame's epoch marked."""
+    design = drawn(design)
     one = design.line_feature is not None
     rows = sample_rows(design.n_samples)
     history = np.asarray(run.history, dtype=np.float64)

@@ -168,6 +168,12 @@ def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opa
             "name": name, "marker": {"color": color, "size": size, "opacity": opacity}}
 
 
+def drawn(design: Design) -> Design:
+    """The rows a chart can draw: the design itself, or for a design whose rows stay on a cluster (a server dataset,
+    studio/bigdata.py) the in-memory design of its uniform sample, with the same terms."""
+    return design if design.X is not None else design.extra.get("sample", design)
+
+
 def _design_rows(design: Design) -> np.ndarray:
     rows = design.extra.get("chart_rows")
     if rows is None:  # sampled once per design: live redraws of a 1M-row dataset reuse it
@@ -184,6 +190,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
     ``validation`` rows are drawn as open circles (one feature). ``edit``: every row is drawn (trace 0, in
     row order) and a drag selects points instead of zooming (studio/points.py). ``residuals``: a vertical
     segment from each point (up to 500) to the gradient-descent line (or the exact one before a run)."""
+    design = drawn(design)
     rows = _design_rows(design)
     traces: list[dict] = []
     if design.line_feature is not None:
@@ -233,6 +240,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
 
 
 def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
+    design = drawn(design)
     rows = _design_rows(design)
     colors = {"gradient descent": GD_COLOR, "exact least squares": EXACT_COLOR}
     traces = []

@@ -24,6 +24,8 @@ def why_not_editable(problem: state.Problem) -> str | None:
     """None when the points can be edited on the chart; else one sentence saying why not."""
     ss = st.session_state
     design = problem.design
+    if ss.get("ds_server"):
+        return "A server dataset's rows stay on the server: the chart shows a sample, which cannot be edited."
     if design.line_feature is None:
         return "Points can be added and deleted on the chart when the model has one feature."
     if problem.validation is not None:

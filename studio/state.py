@@ -163,6 +163,8 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
     """
     ss = st.session_state
     jobs.job_slot().end(jobs.CHANGED)  # a run on the old data ends (paused or running)
+    if not keep_model:
+        ss.ds_server = None  # a dataset in the session: not a server dataset (studio/bigdata.py)
     df = df.reset_index(drop=True)
     ss.ds_df = df
     ss.ds_name = name
@@ -361,6 +363,40 @@ def selection_key() -> tuple:
             typed_formula(), bool(ss.sel_na))
 
 
+def load_server_dataset(name: str) -> None:
+    """Make a dataset of the server's data folder current: a uniform sample of its rows in the session (for the
+    charts and the table), the fit from every row on the cluster. Raises LinregError with a message."""
+    from linreg_core import dask_sample
+
+    from . import bigdata
+
+    files = bigdata.files_of(name)
+    sample, total = dask_sample(files, bigdata.SAMPLE_ROWS, bigdata.client())
+    set_dataset(sample, f"{name} — {total:,} rows on the server" + (
+        f" (a uniform sample of {len(sample):,} shown)" if len(sample) < total else ""))
+    ss = st.session_state
+    ss.ds_server, ss.ds_server_rows = name, total
+
+
+def _server_design() -> Design:
+    """The current choice fitted over every row of the server dataset, with its sample's rows attached for drawing."""
+    from linreg_core import dask_design
+    from linreg_core._sources import rows_design
+
+    from . import bigdata
+
+    ss = st.session_state
+    if ss.cfg_val:
+        raise DataError("A validation split needs the rows in this session; a server dataset's rows stay on the "
+                        "cluster. Turn the split off (Train → Validation and model).")
+    formula = typed_formula() or picked_formula()
+    design = dask_design(bigdata.files_of(ss.ds_server), ss.sel_target, list(ss.sel_features), degree_of(ss),
+                         bool(ss.sel_intercept), formula=formula, na="drop" if ss.sel_na else "error",
+                         client=bigdata.client())
+    design.extra["sample"] = rows_design(design, ss.ds_df)
+    return design
+
+
 def build_selected_design(degree: int | None = None) -> Design:
     """The design of the current choice: the typed formula, the pickers' formula (with categories) or columns."""
     ss = st.session_state
@@ -382,7 +418,7 @@ def current_problem() -> Problem:
             raise cached[1]
         return cached[1]
     try:
-        design = build_selected_design()
+        design = _server_design() if ss.get("ds_server") else build_selected_design()
         validation = full = None
         if ss.cfg_val:
             full = design

@@ -1,0 +1,80 @@
+"""AppTest: a server data folder (LINREG_DATA_DIR) — datasets listed, fitted over every row on a Dask cluster, only a
+uniform sample in the session; paths outside the folder refused; off by default."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from app_support import goto, run_the_entrypoint_every_time, start, texts, train_clicked  # noqa: F401
+
+from linreg_core import DataError, build_design, build_formula_design, fit_exact_design
+
+pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    rng = np.random.default_rng(5)
+    n = 24_000
+    df = pd.DataFrame({"x": rng.uniform(0, 10, n), "z": rng.normal(size=n),
+                       "group": rng.choice(["a", "b", "c"], n)})
+    df["y"] = 1.5 * df.x - 2.0 * df.z + df.group.map({"a": 0.0, "b": 1.0, "c": -1.0}) + rng.normal(size=n)
+    folder = tmp_path / "data"
+    (folder / "sales").mkdir(parents=True)
+    for i, chunk in enumerate(np.array_split(df, 4)):
+        chunk.to_parquet(folder / "sales" / f"part-{i}.parquet")
+    df.iloc[:100].to_csv(folder / "small.csv", index=False)
+    (tmp_path / "secret.csv").write_text("x,y\n1,2\n2,3\n")
+    monkeypatch.setenv("LINREG_DATA_DIR", str(folder))
+    return folder, df
+
+
+def test_server_datasets_fit_every_row_and_send_only_a_sample(data_dir):
+    folder, df = data_dir
+    at = goto(start(), "data")
+    assert at.selectbox(key="server_pick").options == ["sales/", "small.csv"]
+    at.selectbox(key="server_pick").set_value("sales/")
+    at.button(key="btn_server_load").click().run()
+    assert not at.exception
+    assert "Loaded **sales/**: 24,000 rows on the server, 5,000 sampled for the charts." in texts(at.success)
+    assert len(at.session_state.ds_df) == 5_000  # the browser never receives more
+    at.multiselect(key="_w_sel_features").set_value(["x", "z", "group"]).run()
+    assert "Ready: 24,000 rows" in texts(at.success)[-1]
+    exact = at.session_state._problem[1].exact
+    ref = fit_exact_design(build_formula_design(df, "y ~ x + z + group"))
+    np.testing.assert_allclose(exact.params, ref.params, rtol=1e-10)
+    goto(at, "train")
+    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    run = train_clicked(at)
+    assert run.status == "completed"
+    for page in ("results", "step", "race", "how_it_works", "data"):
+        goto(at, page)
+        assert not at.exception
+
+
+def test_a_column_model_on_server_data_equals_the_in_memory_fit(data_dir):
+    folder, df = data_dir
+    at = goto(start(), "data")
+    at.selectbox(key="server_pick").set_value("sales/")
+    at.button(key="btn_server_load").click().run()
+    at.selectbox(key="_w_sel_target").set_value("y").run()
+    at.multiselect(key="_w_sel_features").set_value(["x"]).run()
+    at.number_input(key="_w_sel_degree").set_value(3).run()
+    exact = at.session_state._problem[1].exact
+    np.testing.assert_allclose(exact.params, fit_exact_design(build_design(df, "y", ["x"], 3)).params, rtol=1e-9)
+
+
+def test_paths_outside_the_data_folder_are_refused(data_dir):
+    from studio import bigdata
+
+    for name in ("../secret.csv", "/etc/passwd", "..", "sales/../../secret.csv"):
+        with pytest.raises(DataError, match="not a dataset of this server's data folder"):
+            bigdata.files_of(name)
+    assert [f.rsplit("/", 1)[1] for f in bigdata.files_of("sales/")] == [f"part-{i}.parquet" for i in range(4)]
+
+
+def test_without_a_data_folder_there_is_no_server_tab(monkeypatch):
+    monkeypatch.delenv("LINREG_DATA_DIR", raising=False)
+    at = goto(start(), "data")
+    assert [t.label for t in at.tabs] == ["Presets", "Upload CSV", "Noisy line generator"]

@@ -122,3 +122,24 @@ def test_big_files_read_back_exactly_with_the_same_errors(tmp_path, big_csv):
     ragged.write_text("\n".join(lines) + "\n")
     with pytest.raises(Exception, match=r"Row 20000 \(line 20001 of the file\) has 4 fields but the header has 3"):
         read_csv(ragged)
+
+
+def test_out_of_core_judges_constant_columns_and_row_counts_on_the_whole_file(tmp_path, capsys):
+    # Chunks of 5,000 rows: the last chunk has 1 row, and 'g' is constant within the last two chunks — the whole
+    # file is a fine problem, as it is in memory (randhie's hlthg once failed this way, and a 500,001-row file).
+    rng = np.random.default_rng(4)
+    n = 10_001
+    df = pd.DataFrame({"a": rng.normal(size=n), "g": (rng.random(n) < 0.3).astype(float)})
+    df.loc[5_000:, "g"] = 0.0  # constant in the second chunk and in the 1-row last one, not in the file
+    df["y"] = 2 * df.a - df.g + rng.normal(size=n)
+    path = tmp_path / "chunks.csv"
+    df.to_csv(path, index=False)
+    streamed = stream_design(path, "y", ["a", "g"], chunk_rows=5_000)
+    assert streamed.n_samples == n
+    np.testing.assert_allclose(fit_exact_design(streamed).params,
+                               fit_exact_design(build_design(df, "y", ["a", "g"])).params, rtol=1e-10)
+    assert main(["fit", str(path), "--y", "y", "--out-of-core", "--chunk-rows", "5000", "--method", "exact"]) == 0
+    df["g"] = 1.0  # constant in every chunk: refused, by name, once
+    df.to_csv(path, index=False)
+    with pytest.raises(Exception, match="Feature 'g' is constant"):
+        stream_design(path, "y", ["a", "g"], chunk_rows=5_000)

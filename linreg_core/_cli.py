@@ -201,6 +201,8 @@ def _fit(args: argparse.Namespace) -> int:
     from ._summary import fit_summary
     from ._trainer import train
 
+    if args.log_every < 1:
+        raise ParameterError(f"The 'log_every' parameter must be an int >= 1. Got {args.log_every} instead.")
     if args.formula is not None:
         given = [o for o, v in (("--y", args.y), ("--x", args.x), ("--degree", args.degree != 1),
                                 ("--no-intercept", args.no_intercept)) if v]

@@ -65,7 +65,7 @@ class TrainConfig:
         _int_in("batch_size", self.batch_size, 0, 2**62)
         _int_in("seed", self.seed, 0, 2**63 - 1)
         _float_in("momentum", self.momentum, 0.0, 1.0, open_high=True)
-        _float_in("l2", self.l2, 0.0, math.inf)
+        _float_in("l2", self.l2, 0.0, math.inf, open_high=True)
         if self.dtype not in DTYPES:
             raise ParameterError(f"The 'dtype' parameter must be 'float32' or 'float64'. Got {self.dtype!r} instead.")
         if not isinstance(self.device, str) or not self.device.strip():
@@ -92,9 +92,14 @@ def _positive_float(name: str, v: object) -> None:
         raise ParameterError(f"The {name!r} parameter must be a float > 0. Got {v!r} instead.")
 
 
+# A starting weight or bias beyond this squares past float64 in the loss: training would only report nan.
+MAX_INIT = 1e150
+
+
 def _finite(name: str, v: object) -> None:
-    if not _is_number(v) or not math.isfinite(v):
-        raise ParameterError(f"The {name!r} parameter must be a finite float. Got {v!r} instead.")
+    if not _is_number(v) or not math.isfinite(v) or abs(v) > MAX_INIT:
+        raise ParameterError(f"The {name!r} parameter must be a finite float with |value| <= {MAX_INIT:g}. "
+                             f"Got {v!r} instead.")
 
 
 def _float_in(name: str, v: object, lo: float, hi: float, open_high: bool = False) -> None:

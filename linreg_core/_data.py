@@ -95,15 +95,79 @@ def _binary(offset: int) -> DataError:
                      "Expected a text CSV file.")
 
 
+_EXCEL = ("This looks like an Excel workbook, not a CSV file. "
+          "Save it as CSV (File > Save As > CSV UTF-8) and load that instead.")
+_COMPRESSED = ((b"\x1f\x8b", "gzip"), (b"BZh", "bz2"), (b"\xfd7zXZ\x00", "xz"), (b"PK\x03\x04", "zip"))
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def _wrapping(head: bytes) -> str | None:
+    """'gzip', 'bz2', 'xz', 'zip' or 'utf-16' when the bytes are a compressed or UTF-16 CSV (decoded before
+    parsing), else None."""
+    for magic, kind in _COMPRESSED:
+        if head.startswith(magic):
+            return kind
+    return "utf-16" if head.startswith(_UTF16_BOMS) else None
+
+
 def _check_head(head: bytes) -> None:
-    if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
-        raise DataError(
-            "This looks like an Excel workbook, not a CSV file. "
-            "Save it as CSV (File > Save As > CSV UTF-8) and load that instead."
-        )
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise DataError(_EXCEL)
+    if _wrapping(head):  # decoded first; its text is checked then
+        return
     nul = head.find(b"\x00")
     if nul >= 0:
         raise _binary(nul)
+
+
+def _capped(fh: BinaryIO, limit: int | None, what: str) -> bytes:
+    data = fh.read() if limit is None else fh.read(limit + 1)
+    if limit is not None and len(data) > limit:
+        raise DataError(f"The {what} file decompresses to more than the {limit / 2**20:.0f} MB limit. Use a smaller "
+                        "sample, or the command line for big files.")
+    return data
+
+
+def _unwrap(raw: bytes, limit: int | None) -> bytes:
+    """Compressed CSV (gzip, bz2, xz, a zip holding one CSV) decompressed, and UTF-16 (Excel's "Unicode text")
+    re-encoded as UTF-8; other bytes as they are. Damage is one sentence naming the format."""
+    kind = _wrapping(raw[:8])
+    if kind in ("gzip", "bz2", "xz"):
+        import bz2
+        import gzip
+        import lzma
+
+        opener = {"gzip": lambda f: gzip.GzipFile(fileobj=f), "bz2": bz2.BZ2File, "xz": lzma.LZMAFile}[kind]
+        try:
+            with opener(io.BytesIO(raw)) as fh:
+                raw = _capped(fh, limit, kind)
+        except (OSError, EOFError, lzma.LZMAError) as exc:
+            raise DataError(f"The {kind} file is damaged or incomplete ({exc}). Compress the CSV again, or load it "
+                            "uncompressed.") from None
+    elif kind == "zip":
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                names = [n for n in zf.namelist() if not n.endswith("/") and not n.startswith("__MACOSX")]
+                if "[Content_Types].xml" in names or any(n.startswith(("xl/", "word/")) for n in names):
+                    raise DataError(_EXCEL)
+                if len(names) != 1:
+                    shown = ", ".join(repr(n) for n in names[:5]) + (", …" if len(names) > 5 else "")
+                    raise DataError(f"The zip file holds {len(names)} files ({shown or 'none'}); put exactly one CSV "
+                                    "file in it, or load the CSV itself.")
+                with zf.open(names[0]) as fh:
+                    raw = _capped(fh, limit, "zip")
+        except zipfile.BadZipFile as exc:
+            raise DataError(f"This looks like an Excel workbook or a zip file, but it cannot be opened ({exc}). Save it "
+                            "as CSV (File > Save As > CSV UTF-8), or zip one CSV file again.") from None
+    if raw.startswith(_UTF16_BOMS):
+        try:
+            raw = raw.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"The file starts as UTF-16 text but byte {exc.start:,} is not UTF-16. Save it as "
+                            "'CSV UTF-8' and try again.") from None
+    return raw
 
 
 def _check_holes(fd: int, size: int) -> None:
@@ -186,11 +250,12 @@ def _read_all(src: _Input) -> bytes:
         _check_head(os.pread(src.fh.fileno(), _HEAD_BYTES, 0))
         _check_fits(src.size, src.name, limit)
         return src.fh.read()
-    chunks, total = [], 0  # a pipe or stdin: its size shows as it is read
+    chunks, total, wrapped = [], 0, False  # a pipe or stdin: its size shows as it is read
     while chunk := src.fh.read(_READ_CHUNK):
         if total == 0:
             _check_head(chunk)
-        nul = chunk.find(b"\x00")
+            wrapped = _wrapping(chunk) is not None  # compressed or UTF-16: NUL bytes are expected
+        nul = -1 if wrapped else chunk.find(b"\x00")
         if nul >= 0:
             raise _binary(total + nul)
         chunks.append(chunk)
@@ -323,7 +388,7 @@ def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
                 f"The file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. Use a smaller "
                 "sample, or the command line (python -m linreg_core fit FILE --out-of-core) for big files."
             )
-    raw = _read_bytes(source)
+    raw = _unwrap(_read_bytes(source), max_bytes)
     _check_text(raw)
     if not raw or raw.isspace():  # (raw.strip() would copy a big file)
         raise EmptyDataError(_EMPTY)
@@ -723,6 +788,10 @@ def stream_design(
         # Pipes and stdin cannot be re-opened: sniff from the head (at least the whole header line), then go on.
         head = more = src.fh.read(_HEAD_BYTES)
         _check_head(head)
+        if _wrapping(head):
+            raise DataError(f"--out-of-core streams plain CSV text, and this file is {_wrapping(head)}"
+                            f"{'-encoded' if _wrapping(head) == 'utf-16' else '-compressed'}: load it without "
+                            "--out-of-core, or convert it to an uncompressed UTF-8 CSV first.")
         while b"\n" not in head and len(more) == _HEAD_BYTES and len(head) < _READ_CHUNK:
             more = src.fh.read(_HEAD_BYTES)
             head += more

@@ -100,8 +100,9 @@ with tab_preset:
         c2.write(p.description)
 
 with tab_upload:
-    st.file_uploader("CSV file (comma, semicolon or tab separated, header row first) or Parquet file",
-                     type=["csv", "tsv", "txt", "parquet", "pq"],
+    st.file_uploader("CSV file (comma, semicolon or tab separated, header row first; UTF-8 or UTF-16; may be "
+                     "gzip, bz2, xz or zip compressed) or Parquet file",
+                     type=["csv", "tsv", "txt", "parquet", "pq", "gz", "bz2", "xz", "zip"],
                      key="csv_upload", on_change=_uploaded)
     if "_upload_msg" in ss:
         kind, text = ss.pop("_upload_msg")

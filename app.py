@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from studio import layout, share, state
+from studio import layout, memory, share, state
 
 st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
 state.init()
+memory.session_token()  # its release at session end gives the memory back
 layout.page_styles()
 share.apply_once()
 train_page = st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True)

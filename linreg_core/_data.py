@@ -477,6 +477,20 @@ def _expand(raw: np.ndarray, degree: int) -> np.ndarray:
     return np.ascontiguousarray(np.column_stack(cols), dtype=np.float64)
 
 
+def _term(name: str) -> str:
+    """A column name as a formula term (backticks when it is not a plain identifier)."""
+    return name if name.isidentifier() else "`" + name.replace("`", "\\`") + "`"
+
+
+def implied_formula(target: str, features: list[str], degree: int = 1, fit_intercept: bool = True) -> str:
+    """The formula that ``--y/--x/--degree`` mean: ``y ~ x + I(x**2)``."""
+    terms = [_term(f) if k == 1 else f"I({_term(f)}**{k})" for f in features for k in range(1, degree + 1)]
+    return f"{_term(target)} ~ " + " + ".join(terms) + ("" if fit_intercept else " - 1")
+
+
+formula_matrix_hook: Any = None  # _formula.formula_matrix, installed by _formula (which imports this module)
+
+
 @dataclass(frozen=True)
 class Design:
     """A validated regression problem: y ≈ intercept + X @ coef."""
@@ -497,8 +511,6 @@ class Design:
         """The formula of this model: the one given, or the one ``--y/--x/--degree`` imply."""
         if self.formula is not None:
             return self.formula
-        from ._formula import implied_formula
-
         return implied_formula(self.target, self.features, self.degree, self.fit_intercept)
 
     @property
@@ -552,9 +564,9 @@ class Design:
         saw are refused with a message naming them.
         """
         if self.formula is not None:
-            from ._formula import formula_matrix
-
-            return formula_matrix(self, df, row_offset)
+            if formula_matrix_hook is None:  # a formula design comes from _formula, which sets the hook on import
+                raise DataError("This design was built from a formula; import linreg_core._formula to apply it.")
+            return formula_matrix_hook(self, df, row_offset)
         _check_columns(df, self.features)
         raw = np.column_stack([_numeric_column(df, f, row_offset) for f in self.features])
         finite = np.isfinite(raw).all(axis=1)

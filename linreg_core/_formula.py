@@ -16,11 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _data
 from ._data import (
     _MAX_MAGNITUDE,
     Design,
     _quote_list,
     _shown,
+    _term,
+    implied_formula,
 )
 from .errors import DataError, FormulaError, InsufficientDataError, NonFiniteError, NonNumericError, ParameterError
 
@@ -38,17 +41,6 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
     if value not in choices:
         raise ParameterError(f"The '{name}' parameter must be one of {', '.join(map(repr, choices))}. "
                              f"Got {value!r} instead.")
-
-
-def _term(name: str) -> str:
-    """A column name as a formula term (backticks when it is not a plain identifier)."""
-    return name if name.isidentifier() else "`" + name.replace("`", "\\`") + "`"
-
-
-def implied_formula(target: str, features: list[str], degree: int = 1, fit_intercept: bool = True) -> str:
-    """The formula that ``--y/--x/--degree`` mean: ``y ~ x + I(x**2)``."""
-    terms = [_term(f) if k == 1 else f"I({_term(f)}**{k})" for f in features for k in range(1, degree + 1)]
-    return f"{_term(target)} ~ " + " + ".join(terms) + ("" if fit_intercept else " - 1")
 
 
 def _parse(formula: object) -> Any:
@@ -416,3 +408,6 @@ def partition_formula_rows(template: Design, df: pd.DataFrame,
     _check_finite(out, 0)
     return (np.ascontiguousarray(out.to_numpy(dtype=np.float64)), lhs.iloc[:, 0].to_numpy(dtype=np.float64),
             list(template.features), list(template.terms), dropped)
+
+
+_data.formula_matrix_hook = formula_matrix  # Design.matrix of a formula design (set here: _data never imports us)

@@ -68,20 +68,26 @@ def read_file(path: str) -> pd.DataFrame:
         try:
             return read_csv(path)
         except DataError as exc:
-            if path == "-" or str(exc).startswith(("File ", "The file")):
-                raise
-            raise type(exc)(f"{os.path.basename(path)}: {exc}") from None
+            if path != "-" and not str(exc).startswith(("File ", "The file")):
+                exc.args = (f"{os.path.basename(path)}: {exc}",)  # which file, keeping the error's type
+            raise
     if not os.path.isfile(path):
         raise DataError(f"File {path!r} not found (it was listed but is gone). Check the folder and try again.")
+    return _parquet(path, f"the Parquet file {path!r}")
+
+
+def _parquet(source: Any, label: str) -> pd.DataFrame:
     try:
-        df = pd.read_parquet(path, engine="pyarrow")
+        df = pd.read_parquet(source, engine="pyarrow")
     except Exception as exc:  # pyarrow's errors: corrupt footer, not Parquet, permission…
-        raise DataError(f"Could not read the Parquet file {path!r}: {str(exc).splitlines()[0][:200]}. Check that "
-                        "it is a complete Parquet file.") from None
+        raise DataError(f"Could not read {label}: {str(exc).splitlines()[0][:200]}. Check that it is a complete "
+                        "Parquet file.") from None
     df.columns = [str(c) for c in df.columns]
     if len(df) == 0:
-        raise EmptyDataError(f"The Parquet file {path!r} has no rows.")
-    return df
+        raise EmptyDataError(f"{label[0].upper()}{label[1:]} has no rows.")
+    if len(set(df.columns)) != len(df.columns):
+        raise DataError(f"{label[0].upper()}{label[1:]} names a column twice; give every column a unique name.")
+    return df.reset_index(drop=True)
 
 
 def read_upload(data: bytes, name: str, max_bytes: int | None = None) -> pd.DataFrame:
@@ -91,16 +97,7 @@ def read_upload(data: bytes, name: str, max_bytes: int | None = None) -> pd.Data
             raise DataError(f"The file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit.")
         import io
 
-        try:
-            df = pd.read_parquet(io.BytesIO(data), engine="pyarrow")
-        except Exception as exc:
-            raise DataError(f"Could not read {name!r} as Parquet: {str(exc).splitlines()[0][:200]}.") from None
-        df.columns = [str(c) for c in df.columns]
-        if len(df) == 0:
-            raise EmptyDataError(f"The Parquet file {name!r} has no rows.")
-        if len(set(df.columns)) != len(df.columns):
-            raise DataError(f"The Parquet file {name!r} names a column twice; give every column a unique name.")
-        return df.reset_index(drop=True)
+        return _parquet(io.BytesIO(data), f"{name!r} as Parquet")
     return read_csv(data, max_bytes=max_bytes)
 
 

@@ -5,9 +5,11 @@ within seconds, as they are 120 s after a tab closes by default)."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -57,14 +59,24 @@ def _csv(rows: int, slope: float, seed: int) -> bytes:
 
 
 def soak(minutes: float | None = None, waves: int | None = None, sessions: int = 4, rows: int = 50_000,
-         epochs: int = 2000, log: Callable[[str], None] = lambda line: None) -> SoakReport:
-    """Run waves until ``waves`` are done or ``minutes`` have passed; return the RSS figures."""
-    from playwright.sync_api import expect, sync_playwright
+         epochs: int = 2000, log: Callable[[str], None] = lambda line: None, browser: Any = None) -> SoakReport:
+    """Run waves until ``waves`` are done or ``minutes`` have passed; return the RSS figures. ``browser``: a running
+    Playwright browser (the tests' session one), else Chromium is started here."""
+    with contextlib.ExitStack() as stack:
+        if browser is None:
+            from playwright.sync_api import sync_playwright
 
-    with streamlit_server(extra_args=("--server.disconnectedSessionTTL", str(TTL_S))) as url, \
-            sync_playwright() as pw:
+            pw = stack.enter_context(sync_playwright())
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
+        return _soak(browser, minutes, waves, sessions, rows, epochs, log)
+
+
+def _soak(browser: Any, minutes: float | None, waves: int | None, sessions: int, rows: int, epochs: int,
+          log: Callable[[str], None]) -> SoakReport:
+    from playwright.sync_api import expect
+
+    with streamlit_server(extra_args=("--server.disconnectedSessionTTL", str(TTL_S))) as url:
         server = _server_process(url)
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
         report = SoakReport(cold=_settled_rss(server, 2.0))
         log(f"cold: {report.cold:.0f} MiB")
         end = time.monotonic() + (minutes or 0) * 60
@@ -107,5 +119,4 @@ def soak(minutes: float | None = None, waves: int | None = None, sessions: int =
             report.waves.append(_settled_rss(server, 3.0))
             log(f"wave {wave + 1}: {report.waves[-1]:.0f} MiB")
             wave += 1
-        browser.close()
         return report

@@ -7,8 +7,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -35,8 +37,19 @@ distributed = pytest.importorskip("distributed")  # in requirements.txt: never s
 FEATURES = ["x0", "x1", "x2", "x3"]
 
 
+@pytest.fixture(scope="module", autouse=True)
+def plain_main():
+    """Worker processes are spawned, and spawn re-runs the parent's __main__ by its path. After an AppTest in the
+    same pytest process, that is the Streamlit app script (which cannot run there): a bare module stands in while
+    this module's clusters run. (`python -m linreg_core` has a proper __main__; the app uses threaded workers.)"""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    yield
+    sys.modules["__main__"] = saved
+
+
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(plain_main):
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as c:
         yield c

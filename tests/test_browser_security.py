@@ -21,6 +21,7 @@ from urllib.parse import urlencode, urlsplit
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from studio.testing import IDLE, ROOT, assert_cannot_be_framed, load_noisy_line, set_number, streamlit_server
 from studio.text import clip
@@ -161,17 +162,22 @@ def test_tables_offer_no_csv_export_of_planted_formulas(server, browser):
 def type_into_first_y_cell(page: Page, text: str) -> None:
     # The points chart above the table draws after the page: wait for it, or the table moves under the click.
     page.locator(".live-chart[data-key='data_points'] .main-svg").first.wait_for()
-    grid = page.get_by_test_id("stDataFrame").first
-    grid.scroll_into_view_if_needed()
-    box = grid.bounding_box()
-    # A rerun can repaint the grid between the click and the key, losing the key: check that the focused cell
-    # really is row 1, column y (glide's accessible cell ids are glide-cell-<col>-<row>, col 0 the row marker).
-    for _ in range(5):
+    # An edit remounts the table (a new editor key) and a rerun can repaint it between the click and the key: find
+    # the table again each try, and check that the focused cell really is row 1, column y (glide's accessible cell
+    # ids are glide-cell-<col>-<row>, col 0 the row marker) before typing.
+    for _ in range(8):
+        page.wait_for_selector(IDLE)
+        grid = page.get_by_test_id("stDataFrame").first
+        grid.scroll_into_view_if_needed()
+        box = grid.bounding_box()
         page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # row 1, column x (below the 35 px header)
         page.keyboard.press("ArrowRight")  # column y
-        if page.evaluate("() => document.activeElement && document.activeElement.id") == "glide-cell-2-0":
+        try:
+            page.wait_for_function("() => document.activeElement && document.activeElement.id === 'glide-cell-2-0'",
+                                   timeout=1500)
             break
-        page.wait_for_timeout(300)
+        except PlaywrightTimeoutError:
+            continue
     else:
         raise AssertionError("could not focus row 1, column y of the Data table")
     page.keyboard.press("Enter")  # open the cell's editor

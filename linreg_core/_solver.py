@@ -73,6 +73,14 @@ class ExactFit:
     warnings: tuple[str, ...] = ()  # plain-language notes, e.g. that the design is ill-conditioned
     basis: PolyBasis | None = field(default=None, repr=False)  # set when the fit was computed in a polynomial basis
 
+    @classmethod
+    def from_params(cls, params: np.ndarray, fit_intercept: bool, cov: np.ndarray, rank: int, cond: float,
+                    notes: tuple[str, ...] = (), basis: PolyBasis | None = None) -> ExactFit:
+        """The fit from its parameter vector (intercept first when fitted): the inverse of ``params``."""
+        if fit_intercept:
+            return cls(float(params[0]), params[1:].copy(), cov, rank, cond, notes, basis)
+        return cls(None, params, cov, rank, cond, notes, basis)
+
     @property
     def params(self) -> np.ndarray:
         """Intercept (if any) followed by the coefficients."""
@@ -215,9 +223,7 @@ def _solve(A: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str], 
     beta, L = qr.solve(y)
     cond = qr.condition_number()
     notes = (_general_note(cond, names[qr.perm[-1]], fit_intercept),) if cond >= ILL_CONDITIONED else ()
-    if fit_intercept:
-        return ExactFit(float(beta[0]), beta[1:].copy(), L @ L.T, qr.rank, cond, notes)
-    return ExactFit(None, beta, L @ L.T, qr.rank, cond, notes)
+    return ExactFit.from_params(beta, fit_intercept, L @ L.T, qr.rank, cond, notes)
 
 
 # --------------------------------------------------------------------------- polynomial designs
@@ -319,9 +325,7 @@ def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: li
             pred = B @ theta
         raw_eval_digits = _digits(_EPS * float(size.max()) / max(float(np.abs(pred).max()), np.finfo(float).tiny))
         notes = (_polynomial_note(cond, basis, features, terms, coef_digits, raw_eval_digits),)
-    if fit_intercept:
-        return ExactFit(float(beta[0]), beta[1:].copy(), cov, p, cond, notes, basis)
-    return ExactFit(None, beta, cov, p, cond, notes, basis)
+    return ExactFit.from_params(beta, fit_intercept, cov, p, cond, notes, basis)
 
 
 def _to_raw_powers(theta: np.ndarray, L: np.ndarray, fit_intercept: bool, centres, half_widths,
@@ -388,9 +392,7 @@ def fit_polynomial_moments(basis_R: np.ndarray, raw_R: np.ndarray, n: int, fit_i
     if cond >= ILL_CONDITIONED:
         digits = _coef_digits(T, theta, beta, cond_basis)
         notes = (_polynomial_note(cond, basis, features, terms, digits, digits),)
-    if fit_intercept:
-        return ExactFit(float(beta[0]), beta[1:].copy(), cov, p, cond, notes, basis)
-    return ExactFit(None, beta, cov, p, cond, notes, basis)
+    return ExactFit.from_params(beta, fit_intercept, cov, p, cond, notes, basis)
 
 
 def _scaled_norm(X: np.ndarray, D: np.ndarray, fit_intercept: bool, block: int = 1 << 16) -> float:

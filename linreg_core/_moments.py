@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-__all__ = ["Moments", "MomentsAccumulator"]
+__all__ = ["Moments", "MomentsAccumulator", "r_factor"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,16 @@ class Moments:
         return theta, float(self.R[-1, -1] ** 2)
 
 
+def r_factor(block: np.ndarray) -> np.ndarray:
+    """The square upper-triangular R of a block's QR (zero rows below when it has fewer rows than columns), so
+    R factors of any blocks stack and factor again (TSQR)."""
+    m = block.shape[1]
+    r = np.linalg.qr(block, mode="r")
+    if r.shape[0] < m:
+        r = np.vstack([r, np.zeros((m - r.shape[0], m))])
+    return r
+
+
 class MomentsAccumulator:
     """Builds :class:`Moments` from row blocks: bounded memory, one pass."""
 
@@ -68,11 +78,7 @@ class MomentsAccumulator:
         block = np.hstack([*cols, X, y])
         if self._R is not None:
             block = np.vstack([self._R, block])
-        r = np.linalg.qr(block, mode="r")
-        m = block.shape[1]
-        if r.shape[0] < m:  # fewer rows than columns so far: pad with zero rows
-            r = np.vstack([r, np.zeros((m - r.shape[0], m))])
-        self._R = r
+        self._R = r_factor(block)
         xy = np.hstack([X, y])
         if self._shift is None:
             self._shift = xy.mean(axis=0)

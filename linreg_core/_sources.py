@@ -26,7 +26,7 @@ from ._data import (
     polynomial_terms,
     read_csv,
 )
-from ._moments import Moments
+from ._moments import Moments, r_factor
 from .errors import DataError, EmptyDataError, InsufficientDataError, NonFiniteError, ParameterError
 
 __all__ = ["SourceSpec", "load_sources", "read_upload", "resolve_sources", "stream_sources"]
@@ -138,14 +138,6 @@ class Partial:
     basis_R: np.ndarray | None = None  # R of [B | y], B the Chebyshev basis (polynomials only)
 
 
-def _qr_r(block: np.ndarray) -> np.ndarray:
-    m = block.shape[1]
-    r = np.linalg.qr(block, mode="r")
-    if r.shape[0] < m:
-        r = np.vstack([r, np.zeros((m - r.shape[0], m))])
-    return r
-
-
 def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "") -> Partial:
     """The Partial of one table (a file, a chunk, a Dask partition). Row numbers in messages count within it."""
     try:
@@ -155,7 +147,7 @@ def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "") -> Par
             exc.args = (f"{name}: {exc}",)
         raise
     cols = [np.ones((len(y), 1))] if spec.fit_intercept else []
-    R = _qr_r(np.hstack([*cols, X, y.reshape(-1, 1)])) if len(y) else np.zeros((0, 0))
+    R = r_factor(np.hstack([*cols, X, y.reshape(-1, 1)])) if len(y) else np.zeros((0, 0))
     xy = np.column_stack([X, y]) if len(y) else np.zeros((0, X.shape[1] + 1))
     mean = xy.mean(axis=0) if len(y) else np.zeros(xy.shape[1])
     m2 = ((xy - mean) ** 2).sum(axis=0)
@@ -166,7 +158,7 @@ def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "") -> Par
         from ._solver import _basis_matrix
 
         B = _basis_matrix(X, spec.degree, spec.fit_intercept, spec.centres, spec.half_widths)
-        basis_R = _qr_r(np.hstack([B, y.reshape(-1, 1)]))
+        basis_R = r_factor(np.hstack([B, y.reshape(-1, 1)]))
     return Partial(R, len(y), mean, m2, lo, hi, tuple(features), tuple(terms), dropped, basis_R)
 
 
@@ -202,8 +194,8 @@ def combine(a: Partial, b: Partial) -> Partial:
     delta = b.mean - a.mean
     mean = a.mean + delta * (b.n / n)
     m2 = a.m2 + b.m2 + delta**2 * (a.n * b.n / n)
-    basis_R = None if a.basis_R is None or b.basis_R is None else _qr_r(np.vstack([a.basis_R, b.basis_R]))
-    return Partial(_qr_r(np.vstack([a.R, b.R])), n, mean, m2, np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi),
+    basis_R = None if a.basis_R is None or b.basis_R is None else r_factor(np.vstack([a.basis_R, b.basis_R]))
+    return Partial(r_factor(np.vstack([a.R, b.R])), n, mean, m2, np.minimum(a.lo, b.lo), np.maximum(a.hi, b.hi),
                    a.features, a.terms, a.dropped + b.dropped, basis_R)
 
 

@@ -20,8 +20,8 @@ _EXPORTS = {
         "read_csv", "stream_design", "train_val_split"
     ], "_data"),
     **dict.fromkeys(["available_devices", "resolve_device"], "_device"),
-    **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_variables", "implied_formula"],
-                    "_formula"),
+    **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term", "formula_variables",
+                     "implied_formula"], "_formula"),
     **dict.fromkeys(["INTERVALS", "SavedModel", "load_model"], "_predict"),
     **dict.fromkeys(["load_sources", "read_upload", "resolve_sources", "stream_sources"], "_sources"),
     **dict.fromkeys(["dask_design", "dask_sample"], "_dask"),
@@ -76,7 +76,14 @@ if TYPE_CHECKING:
     from ._device import available_devices, resolve_device
     from ._estimator import LinearRegressor
     from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
-    from ._formula import DATE_ACTIONS, NA_ACTIONS, build_formula_design, formula_variables, implied_formula
+    from ._formula import (
+        DATE_ACTIONS,
+        NA_ACTIONS,
+        build_formula_design,
+        formula_term,
+        formula_variables,
+        implied_formula,
+    )
     from ._guidance import LrGuidance, loss_grid, loss_minimum, lr_guidance
     from ._model import LinearModel
     from ._moments import Moments, MomentsAccumulator
@@ -157,6 +164,7 @@ __all__ = [
     "fit_influence",
     "fit_stats",
     "fit_summary",
+    "formula_term",
     "formula_variables",
     "implied_formula",
     "load_design",

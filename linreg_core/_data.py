@@ -477,15 +477,15 @@ def _expand(raw: np.ndarray, degree: int) -> np.ndarray:
     return np.ascontiguousarray(np.column_stack(cols), dtype=np.float64)
 
 
-def _term(name: str) -> str:
+def formula_term(name: str) -> str:
     """A column name as a formula term (backticks when it is not a plain identifier)."""
     return name if name.isidentifier() else "`" + name.replace("`", "\\`") + "`"
 
 
 def implied_formula(target: str, features: list[str], degree: int = 1, fit_intercept: bool = True) -> str:
     """The formula that ``--y/--x/--degree`` mean: ``y ~ x + I(x**2)``."""
-    terms = [_term(f) if k == 1 else f"I({_term(f)}**{k})" for f in features for k in range(1, degree + 1)]
-    return f"{_term(target)} ~ " + " + ".join(terms) + ("" if fit_intercept else " - 1")
+    terms = [formula_term(f) if k == 1 else f"I({formula_term(f)}**{k})" for f in features for k in range(1, degree + 1)]
+    return f"{formula_term(target)} ~ " + " + ".join(terms) + ("" if fit_intercept else " - 1")
 
 
 formula_matrix_hook: Any = None  # _formula.formula_matrix, installed by _formula (which imports this module)

@@ -22,12 +22,13 @@ from ._data import (
     Design,
     _quote_list,
     _shown,
-    _term,
+    formula_term,
     implied_formula,
 )
 from .errors import DataError, FormulaError, InsufficientDataError, NonFiniteError, NonNumericError, ParameterError
 
-__all__ = ["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_variables", "implied_formula"]
+__all__ = ["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term", "formula_variables",
+           "implied_formula"]
 
 NA_ACTIONS = ("error", "drop")
 DATE_ACTIONS = ("error", "days")
@@ -172,7 +173,7 @@ def _prepare(df: pd.DataFrame, variables: list[str], formula: str, dates: str) -
             value = str(s.iloc[i])
             raise NonNumericError(
                 f"Column {_shown(v)} is mostly numbers but has the text {_shown(value)} at row {i + 1} "
-                f"({int(bad.sum())} such cell(s)). Fix or remove those cells, or write C({_term(v)}) to treat every "
+                f"({int(bad.sum())} such cell(s)). Fix or remove those cells, or write C({formula_term(v)}) to treat every "
                 "value as a category.", column=v, row=i + 1, value=value)
         if present.any() and not _in_c(formula, v):
             with warnings.catch_warnings():
@@ -184,7 +185,7 @@ def _prepare(df: pd.DataFrame, variables: list[str], formula: str, dates: str) -
                     raise DataError(
                         f"Column {_shown(v)} holds dates (e.g. {_shown(first)}), which are not numbers. Pass "
                         "dates='days' (command line: --dates days) to use days since 1970-01-01, or write "
-                        f"C({_term(v)}) to treat each date as a category.")
+                        f"C({formula_term(v)}) to treat each date as a category.")
                 if getattr(when.dt, "tz", None) is not None:
                     when = when.dt.tz_convert("UTC").dt.tz_localize(None)
                 data[v], kinds[v] = (when - _EPOCH).dt.total_seconds() / 86400.0, "date"

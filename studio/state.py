@@ -33,6 +33,7 @@ from linreg_core import (
     build_formula_design,
     fit_exact_design,
     fit_stats,
+    formula_term,
     implied_formula,
     lr_guidance,
     numeric_columns,
@@ -344,16 +345,12 @@ def picked_formula() -> str | None:
     terms = [f for f in ss.sel_features if f in numeric]
     text = [f for f in ss.sel_features if f not in numeric]
     body = implied_formula(ss.sel_target, terms, degree_of(ss), bool(ss.sel_intercept)) if terms else None
-    cats = " + ".join(_formula_name(c) for c in text)
+    cats = " + ".join(formula_term(c) for c in text)
     if body is None:
-        return f"{_formula_name(ss.sel_target)} ~ {cats}" + ("" if ss.sel_intercept else " - 1")
+        return f"{formula_term(ss.sel_target)} ~ {cats}" + ("" if ss.sel_intercept else " - 1")
     lhs, rhs = body.split(" ~ ", 1)
     rhs, minus = (rhs[:-4], " - 1") if rhs.endswith(" - 1") else (rhs, "")
     return f"{lhs} ~ {rhs} + {cats}{minus}"
-
-
-def _formula_name(name: str) -> str:
-    return name if name.isidentifier() else "`" + name.replace("`", "\\`") + "`"
 
 
 def selection_key() -> tuple:

@@ -6,7 +6,7 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
-from studio import charts, jobs, points, share, state
+from studio import charts, jobs, points, share, state, workload
 from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import figure_json, live_chart, redraw_after
@@ -19,6 +19,7 @@ log = get_logger(__name__)
 # Seconds between live redraws. A paced run is watched: about ten frames a second. As fast as possible, every
 # redraw is time the trainer does not get: about five a second once a redraw's own time is counted.
 REDRAW_EVERY = {"watch": 0.06, "fast": 0.06, "asap": 0.18}
+QUEUED_EVERY = 1.0  # a queued run's page only updates its place in the queue
 LANDSCAPE_EVERY = {"watch": 0.5, "fast": 0.5, "asap": 1.0}  # the heatmap costs the browser most
 
 
@@ -396,6 +397,7 @@ def live_area() -> None:
     """The buttons, the status line, the charts and the outcome: a fragment that reruns itself several times a
     second while the run trains (the rest of the page stays). The buttons live here so that a click reruns
     only this fragment, never the whole page mid-redraw."""
+    cpu0 = time.thread_time()
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
     if b1.button("Train", type="primary", key="btn_train", width="stretch",
                  help="Start a fresh run from the initial weights with the sidebar's settings."):
@@ -421,10 +423,27 @@ def live_area() -> None:
     if "_points_msg" in ss:
         st.toast(ss.pop("_points_msg"))
     box = st.container()  # the status line and the charts, drawn once the replay slider below is read
+    slot = jobs.job_slot()  # this session's: it also names the session to the redraw budget
+    ahead = slot.job.queued_behind if running and slot.current(current) is not None else None
+    base = REDRAW_EVERY.get(current.pace, 0.18) if running else None
+    every = base
+    if ahead is not None:
+        every = QUEUED_EVERY  # only the place in the queue changes
+    elif running and ss.ui_live:
+        # Spaced out when many watch at once, but never past the paced run's planned end: the final chart is prompt.
+        every = workload.REDRAWS.every(base)
+        pace = PACES[current.pace]
+        if pace.start_rate is not None:
+            left = pace.seconds_to(current.config.epochs) - pace.seconds_to(current.epochs_run)
+            every = min(every, max(base, left))
     replay = replay_epoch(current, running)
     why_not = points.why_not_editable(problem)
     edit = not running and why_not is None and bool(ss.ui_edit_points)
     with box:
+        if ahead is not None:
+            st.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
+        elif running and every > 1.5 * base:
+            st.caption(workload.busy_note(workload.REDRAWS.watching() - 1, every))
         draw(current, running, replay, edit)
     t1, t2 = st.columns(2)
     if design.line_feature is not None:
@@ -439,8 +458,11 @@ def live_area() -> None:
     if current is not None and not running:
         outcome(current)
     ss._redraws = ss.get("_redraws", 0) + 1
-    every = REDRAW_EVERY.get(current.pace, 0.18) if running else None  # one more redraw after a run ends
-    redraw_after(every, "train_ticker", ss._redraws)
+    if running and ss.ui_live and ahead is None:
+        workload.REDRAWS.drew(slot, time.thread_time() - cpu0)
+    else:
+        workload.REDRAWS.done(slot)
+    redraw_after(every, "train_ticker", ss._redraws)  # None: one more redraw after a run ends, then none
 
 
 live_area()

@@ -17,7 +17,8 @@ from streamlit.logger import get_logger
 
 from linreg_core import Callback, Change, EpochEvent, LinregError, TrainConfig, Trainer, TrainStart
 
-from .pace import Pacer
+from . import workload
+from .pace import Pacer, pace_of
 from .run import PAUSED, RUNNING, RunRecord
 
 log = get_logger(__name__)
@@ -97,7 +98,13 @@ class TrainingJob:
         self._stop = threading.Event()
         self._why = ""
         self._pausing = False
+        self.ticket: workload.Ticket | None = None  # its place for a heavy slot (studio/workload.py), if heavy
         self.thread = threading.Thread(target=self._main, name=f"train-{id(run):x}", daemon=True)
+
+    @property
+    def queued_behind(self) -> int | None:
+        """Heavy jobs ahead of this run while it waits for a slot (before it starts, or taking turns); else None."""
+        return workload.GATE.ahead(self.ticket) if self.ticket is not None else None
 
     def start(self) -> TrainingJob:
         log.info("run %x started: %d epochs on %d rows", id(self.run), self.trainer.config.epochs,
@@ -166,15 +173,41 @@ class TrainingJob:
     def _main(self) -> None:
         run, tr = self.run, self.trainer
         result = None
+        d, c = tr.design, tr.config
+        self.ticket = (workload.Ticket("run") if workload.heavy(d.n_samples, c.epochs - tr.epoch, len(d.terms),
+                                                                 int(c.batch_size or 0)) else None)
+        pacer = Pacer(lambda: run.pace, self._stop)
+
+        def between(epoch: int) -> None:
+            # A heavy run holds a slot while it trains as fast as it can; a paced one gives it up (it mostly waits).
+            ticket = self.ticket
+            if ticket is not None:
+                if pace_of(run.pace).start_rate is not None:
+                    if ticket.since is not None:
+                        workload.GATE.leave(ticket)
+                elif ticket.since is None:
+                    workload.GATE.enter(ticket, self._stop)
+                else:
+                    workload.GATE.take_turns(ticket, self._stop)
+            pacer(epoch)
+
         began = time.monotonic()
+        left_queue = False  # stopped or paused while queued: nothing trained
         try:
-            result = tr.fit([Recorder(run)], stop=self._stop, between=Pacer(lambda: run.pace, self._stop))
+            if (self.ticket is not None and pace_of(run.pace).start_rate is None
+                    and not workload.GATE.enter(self.ticket, self._stop)):
+                left_queue = True
+            else:
+                began = time.monotonic()  # the wall time counts from the start of training, not of the queue
+                result = tr.fit([Recorder(run)], stop=self._stop, between=between)
         except LinregError as exc:  # a setting the trainer refused mid-run: say it, keep what ran
             run.reason = str(exc)
         except Exception:  # a bug of ours: the log has the trace, the user a plain sentence
             log.exception("run %x failed", id(run))
             run.reason = "Training failed unexpectedly; the partial model is kept. The server log has the details."
         finally:
+            if self.ticket is not None:
+                workload.GATE.leave(self.ticket)
             with run.lock:
                 if result is not None:
                     run.history[:] = tr.history  # the loop may have finished epochs the recorder skipped
@@ -185,7 +218,7 @@ class TrainingJob:
                         run.snapshots.append((run.epochs_run, run.intercept, tuple(run.coef)))
                 run.rows_done = 0
                 run.wall_seconds += time.monotonic() - began
-                if self._stop.is_set() and self._pausing and result is not None and result.status == "stopped":
+                if self._stop.is_set() and self._pausing and (left_queue or (result is not None and result.status == "stopped")):
                     run.status = PAUSED
                     run.reason = self._why.format(epoch=f"{run.epochs_run:,}")
                 elif self._stop.is_set():

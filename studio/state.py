@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ from linreg_core import (
     train_val_split,
 )
 
-from . import fields, jobs, presets
+from . import fields, jobs, presets, workload
 from .run import RunRecord
 from .text import md, md_list
 
@@ -415,18 +416,40 @@ def current_problem() -> Problem:
             raise cached[1]
         return cached[1]
     try:
-        design = _server_design() if ss.get("ds_server") else build_selected_design()
-        validation = full = None
-        if ss.cfg_val:
-            full = design
-            design, validation = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
-        exact = fit_exact_design(design)  # a polynomial is solved in a well-conditioned basis
-        problem = Problem(design, exact, fit_stats(design, exact), key, validation, full)
+        with heavy_work(len(ss.ds_df) if not ss.get("ds_server") else workload.HEAVY_ROWS, "the exact fit of your data"):
+            problem = _build_problem(key)
     except LinregError as exc:
         ss._problem = (key, exc)
         raise
     ss._problem = (key, problem)
     return problem
+
+
+@contextmanager
+def heavy_work(rows: int, what: str) -> Iterator[None]:
+    """Do a block of work on ``rows`` rows in a heavy slot when it is large (studio/workload.py), saying so on
+    the page while it waits for one."""
+    if rows < workload.HEAVY_ROWS:
+        yield
+        return
+    ahead = workload.GATE.holding + workload.GATE.queued
+    note = st.empty()
+    if ahead >= workload.GATE.slots:
+        note.info(workload.queue_note(ahead, what), icon=":material/hourglass_top:")
+    with workload.GATE.slot(what):
+        note.empty()
+        yield
+
+
+def _build_problem(key: tuple) -> Problem:
+    ss = st.session_state
+    design = _server_design() if ss.get("ds_server") else build_selected_design()
+    validation = full = None
+    if ss.cfg_val:
+        full = design
+        design, validation = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
+    exact = fit_exact_design(design)  # a polynomial is solved in a well-conditioned basis
+    return Problem(design, exact, fit_stats(design, exact), key, validation, full)
 
 
 def guidance(problem: Problem, standardize: bool, l2: float) -> LrGuidance:

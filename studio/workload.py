@@ -1,0 +1,175 @@
+"""Fair shares of one server's cores, for a class on one server.
+
+Two things a busy server would otherwise do badly, measured in docs/capacity.md:
+
+- **Heavy work queues.** A run over many rows × epochs, and reading or fitting a large dataset, takes one of
+  a few *heavy slots* (one fewer than the cores, so one core always stays for the pages and the light runs; at
+  least one). Heavy work waits its turn in order and says so ("Queued: 2 heavy jobs ahead of yours"); a heavy run
+  that has trained for ``QUANTUM_S`` while another waits gives its slot up at the next epoch and queues again, so
+  one student's million-epoch run does not hold the class up. Light runs (estimated under ``HEAVY_S`` of
+  training: the tutorial's is ~15 ms) never queue, nor does a paced run while it waits for its next epoch.
+- **Redraws share a budget.** Every watched run asks for a redraw several times a second, and each costs the
+  server tens of milliseconds. With many runs watched at once, each one's redraws are spaced out so that all of
+  them together use at most ``REDRAW_SHARE`` of one core (a redraw is Python code, and the process's GIL lets
+  one thread run Python at a time), and the page says so ("Running alongside 7 other
+  runs…"). The numbers a run computes never depend on either.
+
+``LINREG_HEAVY_SLOTS`` and ``LINREG_QUANTUM_S`` override the defaults (docs/capacity.md).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+CORES = os.cpu_count() or 1
+HEAVY_SLOTS = max(1, int(os.environ.get("LINREG_HEAVY_SLOTS", CORES - 1)))
+QUANTUM_S = float(os.environ.get("LINREG_QUANTUM_S", "5"))
+HEAVY_S = 0.25  # a run estimated to train longer than this (unpaced) is heavy
+STEP_S = 1.5e-4  # one optimizer step's fixed cost (full batch: O(p²) per epoch, whatever the rows), measured here
+CELL_S = 2e-9  # per row × column of a mini-batch pass
+HEAVY_ROWS = 100_000  # datasets from this many rows are read and fitted in a heavy slot
+REDRAW_SHARE = 0.5  # of one core, for all live redraws together: a redraw is Python, and one process has one GIL
+WATCHING_S = 2.0  # a session that redrew within this long is watching a run
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One piece of heavy work's place: queued (``since`` None) or holding a slot since ``since``."""
+
+    what: str
+    since: float | None = None
+    queued_at: float = field(default_factory=time.monotonic)
+
+
+class Gate:
+    """``slots`` heavy slots, taken in order of arrival."""
+
+    def __init__(self, slots: int = HEAVY_SLOTS, quantum: float = QUANTUM_S) -> None:
+        self.slots, self.quantum = slots, quantum
+        self._cond = threading.Condition()
+        self._holding: set[Ticket] = set()
+        self._queue: deque[Ticket] = deque()
+
+    def enter(self, ticket: Ticket, stop: threading.Event | None = None) -> bool:
+        """Wait for a slot in turn; False (and out of the queue) if ``stop`` is set first."""
+        with self._cond:
+            ticket.since, ticket.queued_at = None, time.monotonic()
+            self._queue.append(ticket)
+            while not (self._queue[0] is ticket and len(self._holding) < self.slots):
+                if stop is not None and stop.is_set():
+                    self._queue.remove(ticket)
+                    self._cond.notify_all()
+                    return False
+                self._cond.wait(0.05)
+            self._queue.popleft()
+            self._holding.add(ticket)
+            ticket.since = time.monotonic()
+            self._cond.notify_all()
+            return True
+
+    def leave(self, ticket: Ticket) -> None:
+        with self._cond:
+            self._holding.discard(ticket)
+            if ticket in self._queue:
+                self._queue.remove(ticket)
+            ticket.since = None
+            self._cond.notify_all()
+
+    def take_turns(self, ticket: Ticket, stop: threading.Event | None = None) -> bool:
+        """Between epochs: after ``quantum`` seconds with a slot while others wait, go to the back of the queue.
+        Returns False if ``stop`` was set while waiting for the slot again."""
+        with self._cond:
+            if ticket.since is None or not self._queue or time.monotonic() - ticket.since < self.quantum:
+                return True
+        self.leave(ticket)
+        return self.enter(ticket, stop)
+
+    def ahead(self, ticket: Ticket) -> int | None:
+        """Heavy jobs ahead of ``ticket``: those holding slots plus those queued before it; None if it holds one."""
+        with self._cond:
+            if ticket not in self._queue:
+                return None
+            return len(self._holding) + list(self._queue).index(ticket)
+
+    @property
+    def queued(self) -> int:
+        with self._cond:
+            return len(self._queue)
+
+    @property
+    def holding(self) -> int:
+        with self._cond:
+            return len(self._holding)
+
+    @contextmanager
+    def slot(self, what: str) -> Iterator[Ticket]:
+        """Hold a slot for a block of work in a script thread (call ``ahead`` first to say it will wait)."""
+        ticket = Ticket(what)
+        self.enter(ticket)
+        try:
+            yield ticket
+        finally:
+            self.leave(ticket)
+
+
+def heavy(rows: int, epochs: int, columns: int = 1, batch: int = 0) -> bool:
+    """Whether a run of ``epochs`` over ``rows`` rows of ``columns`` columns (``batch`` rows a step, 0 = all) is
+    estimated to train longer than HEAVY_S, unpaced."""
+    steps = 1 if batch <= 0 or batch >= rows else -(-rows // batch)
+    return epochs * (steps * STEP_S + rows * max(1, columns) * CELL_S) >= HEAVY_S
+
+
+def queue_note(ahead: int, what: str = "your run") -> str:
+    """What a queued session reads."""
+    jobs = "heavy job" if ahead == 1 else "heavy jobs"
+    at_once = "one heavy job at a time" if GATE.slots == 1 else f"{GATE.slots} heavy jobs at a time"
+    return (f"Queued: {ahead} {jobs} ahead of {what}. This server does {at_once} so that the pages stay quick "
+            "for everyone; light runs go at once. It starts by itself.")
+
+
+class Redraws:
+    """Spaces out live redraws when many sessions watch runs at once (see the module docstring)."""
+
+    def __init__(self, share: float = REDRAW_SHARE) -> None:
+        self.budget = share  # CPU seconds per second for all redraws
+        self._lock = threading.Lock()
+        self._seen: dict[object, float] = {}  # watching session → its last redraw (monotonic)
+        self.cost = 0.03  # CPU seconds of one redraw, a moving average (first guess: measured here)
+        self._every = 0.0  # the spacing last handed out
+
+    def drew(self, who: object, cpu_seconds: float) -> None:
+        with self._lock:
+            self._seen[who] = time.monotonic()
+            self.cost += 0.1 * (cpu_seconds - self.cost)
+
+    def done(self, who: object) -> None:
+        with self._lock:
+            self._seen.pop(who, None)
+
+    def watching(self) -> int:
+        now = time.monotonic()
+        with self._lock:
+            window = max(WATCHING_S, 3 * self._every)  # sessions whose redraws are spaced out still count
+            for who in [w for w, t in self._seen.items() if now - t > window]:
+                del self._seen[who]
+            return len(self._seen)
+
+    def every(self, base: float) -> float:
+        """Seconds between one session's redraws: ``base`` while the budget allows it."""
+        self._every = max(base, self.watching() * self.cost / self.budget)
+        return self._every
+
+
+def busy_note(others: int, every: float) -> str:
+    return (f"Running alongside {others} other {'run' if others == 1 else 'runs'} on this server: the charts redraw "
+            f"every {every:.1f} s to keep every page responsive. The run itself is not slowed by this.")
+
+
+GATE = Gate()
+REDRAWS = Redraws()

@@ -1,0 +1,129 @@
+"""studio/workload.py: heavy work takes turns in order, says how many jobs are ahead, and a stopped job leaves the
+queue; redraws are spaced out as more sessions watch runs at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from studio import workload
+from studio.workload import Gate, Redraws, Ticket
+
+
+def wait_until(cond, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "condition not reached"
+        time.sleep(0.005)
+
+
+def test_slots_are_taken_in_order_of_arrival_and_positions_are_told():
+    gate = Gate(slots=1, quantum=1e9)
+    first = Ticket("a")
+    assert gate.enter(first)
+    order: list[str] = []
+    tickets = [Ticket(name) for name in "bcd"]
+    threads = []
+    for t in tickets:  # queue b, c, d in that order
+        th = threading.Thread(target=lambda t=t: (gate.enter(t), order.append(t.what), gate.leave(t)))
+        th.start()
+        threads.append(th)
+        wait_until(lambda t=t: gate.ahead(t) is not None)
+    assert gate.ahead(first) is None  # it holds the slot
+    assert [gate.ahead(t) for t in tickets] == [1, 2, 3]  # the holder, then those queued before
+    assert gate.queued == 3 and gate.holding == 1
+    gate.leave(first)
+    for th in threads:
+        th.join(10)
+    assert order == ["b", "c", "d"]
+    assert gate.queued == 0 and gate.holding == 0
+
+
+def test_two_slots_run_two_jobs_at_once():
+    gate = Gate(slots=2, quantum=1e9)
+    a, b, c = Ticket("a"), Ticket("b"), Ticket("c")
+    assert gate.enter(a) and gate.enter(b)
+    th = threading.Thread(target=gate.enter, args=(c,))
+    th.start()
+    wait_until(lambda: gate.ahead(c) == 2)
+    gate.leave(b)
+    th.join(10)
+    assert gate.ahead(c) is None and gate.holding == 2
+
+
+def test_a_stopped_job_leaves_the_queue_and_the_next_moves_up():
+    gate = Gate(slots=1, quantum=1e9)
+    holder, quitter, patient = Ticket("h"), Ticket("q"), Ticket("p")
+    gate.enter(holder)
+    stop = threading.Event()
+    got: dict[str, bool] = {}
+    t1 = threading.Thread(target=lambda: got.setdefault("q", gate.enter(quitter, stop)))
+    t1.start()
+    wait_until(lambda: gate.ahead(quitter) == 1)
+    t2 = threading.Thread(target=lambda: got.setdefault("p", gate.enter(patient)))
+    t2.start()
+    wait_until(lambda: gate.ahead(patient) == 2)
+    stop.set()
+    t1.join(10)
+    assert got["q"] is False and gate.ahead(quitter) is None
+    assert gate.ahead(patient) == 1  # moved up
+    gate.leave(holder)
+    t2.join(10)
+    assert got["p"] is True and gate.holding == 1
+
+
+def test_a_long_job_gives_its_slot_to_a_waiting_one_after_its_quantum():
+    gate = Gate(slots=1, quantum=0.05)
+    long, other = Ticket("long"), Ticket("other")
+    gate.enter(long)
+    assert gate.take_turns(long)  # nobody waits: it keeps the slot
+    assert long.since is not None and gate.ahead(long) is None
+    th = threading.Thread(target=gate.enter, args=(other,))
+    th.start()
+    wait_until(lambda: gate.ahead(other) == 1)
+    time.sleep(0.06)  # the long job's quantum passes (a duration under test, not a wait for state)
+    turned = threading.Thread(target=gate.take_turns, args=(long,))
+    turned.start()
+    th.join(10)
+    assert other.since is not None  # the waiting job got the slot
+    wait_until(lambda: gate.ahead(long) == 1)  # the long one queues behind it
+    gate.leave(other)
+    turned.join(10)
+    assert long.since is not None
+
+
+@pytest.mark.parametrize("rows, epochs, cols, batch, expected", [
+    (4, 100, 1, 0, False),  # the tutorial
+    (300, 100, 1, 0, False),
+    (200_000, 2000, 1, 0, True),  # the issue's class run
+    (300, 3000, 1, 0, True),  # 3,000 optimizer steps
+    (1_000_000, 5, 1, 65_536, False),
+    (1_000_000, 50, 1, 1024, True),  # ~49,000 mini-batch steps
+])
+def test_heavy_is_estimated_from_steps_and_cells(rows, epochs, cols, batch, expected):
+    assert workload.heavy(rows, epochs, cols, batch) is expected
+
+
+def test_queue_note_names_the_jobs_ahead_and_the_rule():
+    note = workload.queue_note(2)
+    assert note.startswith("Queued: 2 heavy jobs ahead of your run.")
+    assert "light runs go at once" in note and "starts by itself" in note
+    assert workload.queue_note(1, "the exact fit of your data").startswith(
+        "Queued: 1 heavy job ahead of the exact fit of your data.")
+
+
+def test_redraws_are_spaced_out_as_more_sessions_watch():
+    r = Redraws(share=0.5)  # a budget of 0.5 CPU seconds per second for all redraws
+    for _ in range(50):
+        r.drew("s0", 0.02)
+    assert r.every(0.06) == 0.06  # one session: its own pace
+    for i in range(1, 32):
+        r.drew(f"s{i}", 0.02)
+    assert r.watching() == 32
+    assert r.every(0.06) == pytest.approx(32 * r.cost / 0.5)  # 32 × ~20 ms, in half a second: ~1.3 s apart
+    assert 1.0 < r.every(0.06) < 1.6
+    for i in range(1, 32):
+        r.done(f"s{i}")
+    assert r.watching() == 1 and r.every(0.06) == 0.06

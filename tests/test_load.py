@@ -292,3 +292,62 @@ def test_eight_concurrent_sessions_train_in_isolation(pages: list[Page], tmp_pat
     log = LOG.read_text()
     assert "Traceback" not in log, log
     assert "Uncaught app" not in log, log
+
+
+def test_protocol_sessions_drive_the_real_app_as_chromium_does(server, browser):
+    """benchmarks/bench_load.py's sessions (studio/load.py) speak the browser's protocol: the same run through one
+    of them and through a Chromium tab ends on the same status line, and the protocol session's figures are whole."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from studio.load import Tab, _heavy_setup, measure
+
+    def elsewhere(fn, *args):  # Playwright's sync API owns this thread's event loop: asyncio runs in another
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(fn, *args).result()
+
+    async def protocol_run() -> str:
+        tab = Tab(server)
+        await tab.open()
+        try:
+            await _heavy_setup(tab, 2000, 300)
+            tab.watch()
+            await tab.click("btn_train")
+            while tab.done is None:
+                await asyncio.sleep(0.05)
+            await tab.finished.wait()
+            return next(t for _, t in reversed(tab.texts) if "Epoch 300 / 300" in t)
+        finally:
+            await tab.close()
+
+    line = elsewhere(lambda: asyncio.run(protocol_run()))
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server)
+    page.wait_for_selector(IDLE)
+    page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+    page.wait_for_selector(IDLE)
+    page.get_by_test_id("stTab").filter(has_text="Noisy line generator").click()
+    set_number(page, "Points", "2000")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_text("Ready: 2,000 rows", exact=False)).to_be_visible()
+    click_nav(page, "Train")
+    arrived(page, "Train")
+    page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
+    page.wait_for_selector(IDLE)
+    set_number(page, "Epochs", "300")
+    page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()
+    page.wait_for_selector(IDLE)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed\W* after 300 epochs"))).to_be_visible()
+    shown = page.get_by_test_id("stMarkdownContainer").filter(has_text="Epoch 300 / 300").first.inner_text()
+    page.close()
+    def plain(text: str) -> str:
+        return re.sub(r"\s+", " ", text.replace("**", "").replace("&nbsp;", " ").replace("\xa0", " "))
+
+    loss = re.compile(r"loss ([-+0-9.e]+) · intercept ([-+0-9.e]+), x ([-+0-9.e]+)")
+    assert loss.search(plain(line)).groups() == loss.search(plain(shown)).groups(), (line, shown)
+
+    level = elsewhere(measure, server, "tutorial", 2)
+    assert len(level.click_to_final) == 2 and all(s > 0 for s in level.click_to_final)
+    assert level.health and level.health_failures == 0

@@ -18,12 +18,13 @@ from playwright.sync_api import expect
 from studio.testing import IDLE, ROOT, assert_cannot_be_framed, free_port, streamlit_server, wait_healthy
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+REPLICAS: list[str] = []  # the two app servers behind the proxy
 
 
 def documented_server_block() -> str:
     doc = (ROOT / "docs" / "deployment.md").read_text()
     blocks = re.findall(r"```nginx\n(.*?)```", doc, flags=re.S)
-    assert len(blocks) == 1, "docs/deployment.md should hold one nginx server block"
+    assert len(blocks) == 1, "docs/deployment.md should hold one nginx block (upstream and server)"
     return blocks[0]
 
 
@@ -33,9 +34,11 @@ def proxied(tmp_path_factory):
         pytest.fail("nginx not found: run scripts/test.sh, which installs Debian's nginx.")
     work = tmp_path_factory.mktemp("nginx")
     (work / "logs").mkdir()
-    with open(ROOT / "test-artifacts" / "deploy-server.log", "w") as log, streamlit_server(log) as app_url:
-        app_port, proxy_port = app_url.rsplit(":", 1)[1], free_port()
+    with (open(ROOT / "test-artifacts" / "deploy-server.log", "w") as log, streamlit_server(log) as app_url,
+          streamlit_server(log) as replica_url):  # the documented upstream has two replicas
+        app_port, replica_port, proxy_port = app_url.rsplit(":", 1)[1], replica_url.rsplit(":", 1)[1], free_port()
         server = documented_server_block().replace("127.0.0.1:8501", f"127.0.0.1:{app_port}")
+        server = server.replace("127.0.0.1:8502", f"127.0.0.1:{replica_port}")
         server = server.replace("listen 8080;", f"listen 127.0.0.1:{proxy_port};")
         (work / "nginx.conf").write_text(
             "worker_processes 1;\nerror_log logs/error.log;\npid nginx.pid;\nevents { worker_connections 256; }\n"
@@ -48,6 +51,7 @@ def proxied(tmp_path_factory):
         try:
             if not wait_healthy(url, 30, proc):  # nginx answers, and through it the app
                 pytest.fail(f"nginx did not proxy the app: {(work / 'logs' / 'error.log').read_text()}")
+            REPLICAS[:] = [app_url, replica_url]
             yield url
         finally:
             proc.terminate()
@@ -72,3 +76,23 @@ def test_the_app_works_through_the_proxy_and_cannot_be_framed(proxied, browser, 
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
     page.close()
     assert_cannot_be_framed(browser, proxied, tmp_path)
+
+
+def test_with_one_replica_down_the_proxy_serves_from_the_other(proxied, browser):
+    """Runs last: it stops the first replica. nginx sends the next request to the one still up."""
+    from studio.soak import _server_process
+
+    assert len(REPLICAS) == 2
+    for url in REPLICAS:
+        assert wait_healthy(url, 10), url  # both replicas answer on their own
+    down = _server_process(REPLICAS[0])
+    down.kill()  # as a crash would
+    down.wait(10)
+    assert not wait_healthy(REPLICAS[0], 1)
+    assert wait_healthy(proxied, 30)  # through nginx: the other replica answers
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(proxied)
+    page.wait_for_selector(IDLE)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed\W* after 100 epochs"))).to_be_visible()
+    page.close()

@@ -14,6 +14,7 @@ LINREG_* variables in the environment reach the server (e.g. LINREG_HEAVY_SLOTS)
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -30,14 +31,16 @@ def main() -> None:
     parser.add_argument("--scenario", nargs="+", choices=["tutorial", "heavy"], default=["tutorial", "heavy"])
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--epochs", type=int, default=2000)
+    parser.add_argument("--replicas", type=int, default=1, help="servers, sessions spread evenly over them")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("server_args", nargs="*", help="after --: options for `streamlit run`")
     opts = parser.parse_args()
     from benchmarks._common import machine
 
     print(f"machine: {machine()}", flush=True)
-    with streamlit_server(extra_args=tuple(opts.server_args)) as url:
-        levels = run_levels(url, opts.scenario, opts.sessions, opts.rows, opts.epochs,
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(streamlit_server(extra_args=tuple(opts.server_args))) for _ in range(opts.replicas)]
+        levels = run_levels(urls, opts.scenario, opts.sessions, opts.rows, opts.epochs,
                             log=lambda line: print(line, flush=True))
     print("\n| run | sessions | Train → final chart p50 / p95 / max (s) | health p50 / p95 / max (ms) | told busy "
           "| CPU server / tabs |\n|---|---|---|---|---|---|")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
-from studio import charts, state
+from studio import charts, state, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 from studio.text import md
@@ -122,8 +122,12 @@ if start:
                      for i, (o, lr) in enumerate(lanes)]}
     ss.race = rec
     live = LiveRace(rec, draw, pace=5.0 if ss.race_watch else 0.0)
+    # Unwatched, the race trains as fast as it can: a long one takes turns with the other heavy work.
+    heavy = not ss.race_watch and workload.heavy(design.n_samples, int(ss.race_epochs) * len(configs),
+                                                 len(design.terms))
     try:
-        result = race(design, configs, tol=float(ss.race_tol), callback=live)
+        with state.heavy_work(heavy, "your race"):
+            result = race(design, configs, tol=float(ss.race_tol), callback=live)
     except LinregError as exc:
         ss.race = None
         st.error(f"The race could not start: {md(exc, 2000)}")

@@ -19,7 +19,7 @@ log = get_logger(__name__)
 # Seconds between live redraws. A paced run is watched: about ten frames a second. As fast as possible, every
 # redraw is time the trainer does not get: about five a second once a redraw's own time is counted.
 REDRAW_EVERY = {"watch": 0.06, "fast": 0.06, "asap": 0.18}
-QUEUED_EVERY = 1.0  # a queued run's page only updates its place in the queue
+QUEUED_EVERY = 1.0  # a queued run's page, until its run is next
 LANDSCAPE_EVERY = {"watch": 0.5, "fast": 0.5, "asap": 1.0}  # the heatmap costs the browser most
 
 
@@ -427,8 +427,8 @@ def live_area() -> None:
     ahead = slot.job.queued_behind if running and slot.current(current) is not None else None
     base = REDRAW_EVERY.get(current.pace, 0.18) if running else None
     every = base
-    if ahead is not None:
-        every = QUEUED_EVERY  # only the place in the queue changes
+    if ahead is not None:  # only its place in the queue changes, until it is next
+        every = QUEUED_EVERY if ahead > workload.GATE.slots else base
     elif running and ss.ui_live:
         # Spaced out when many watch at once, but never past the paced run's planned end: the final chart is prompt.
         every = workload.REDRAWS.every(base)
@@ -442,7 +442,7 @@ def live_area() -> None:
     with box:
         if ahead is not None:
             st.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
-        elif running and every > 1.5 * base:
+        elif running and every > 1.5 * base and workload.REDRAWS.watching() > 1:
             st.caption(workload.busy_note(workload.REDRAWS.watching() - 1, every))
         draw(current, running, replay, edit)
     t1, t2 = st.columns(2)

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 DONE = re.compile(r"\b(Completed|Converged)\W* after [\d,]+ epochs")
-BUSY = re.compile(r"(Queued: [^.]*\.|Running alongside [^:]*)")
+BUSY = re.compile(r"(Queued: [^.]*\.|Running alongside [^:]*: the charts redraw every [\d.]+ s)")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -234,12 +234,12 @@ class HealthProbe:
 
 
 class CpuMeter:
-    """Share of the machine's CPU used by the server process, and by this process, between enter and exit."""
+    """Share of the machine's CPU used by the server processes, and by this process, between enter and exit."""
 
-    def __init__(self, server: Any) -> None:
+    def __init__(self, servers: list[Any]) -> None:
         import psutil
 
-        self.server, self.me = server, psutil.Process()
+        self.servers, self.me = servers, psutil.Process()
 
     @staticmethod
     def _cpu(p: Any) -> float:
@@ -247,12 +247,12 @@ class CpuMeter:
         return t.user + t.system
 
     def __enter__(self) -> CpuMeter:
-        self.t0, self.s0, self.m0 = time.monotonic(), self._cpu(self.server), self._cpu(self.me)
+        self.t0, self.s0, self.m0 = time.monotonic(), sum(map(self._cpu, self.servers)), self._cpu(self.me)
         return self
 
     def __exit__(self, *exc: object) -> None:
         wall = max(time.monotonic() - self.t0, 1e-9) * (os.cpu_count() or 1)
-        self.server_share = (self._cpu(self.server) - self.s0) / wall
+        self.server_share = (sum(map(self._cpu, self.servers)) - self.s0) / wall
         self.client_share = (self._cpu(self.me) - self.m0) / wall
 
 
@@ -297,16 +297,16 @@ async def _heavy_setup(tab: Tab, rows: int, epochs: int) -> None:
     await tab.rerun()
 
 
-async def _level(url: str, server: Any, scenario: str, sessions: int, rows: int, epochs: int,
+async def _level(urls: list[str], servers: list[Any], scenario: str, sessions: int, rows: int, epochs: int,
                  timeout: float) -> Level:
     t = time.monotonic()
-    tabs = [Tab(url) for _ in range(sessions)]
+    tabs = [Tab(urls[i % len(urls)]) for i in range(sessions)]  # replicas: sessions spread evenly, as by ip_hash
     await asyncio.gather(*(tab.open() for tab in tabs))
     try:
         if scenario == "heavy":
             await asyncio.gather(*(_heavy_setup(tab, rows, epochs) for tab in tabs))
         setup = time.monotonic() - t
-        with HealthProbe(url) as probe, CpuMeter(server) as cpu:
+        with HealthProbe(urls[0]) as probe, CpuMeter(servers) as cpu:
             for tab in tabs:  # the clicks go out back to back, as a class pressing Train together
                 tab.watch()
                 await tab.rerun(fragment=tab.fragment["btn_train"], trigger="btn_train", wait=False)
@@ -323,15 +323,17 @@ async def _level(url: str, server: Any, scenario: str, sessions: int, rows: int,
         await asyncio.gather(*(tab.close() for tab in tabs), return_exceptions=True)
 
 
-def measure(url: str, scenario: str, sessions: int, rows: int = 200_000, epochs: int = 2000,
+def measure(url: str | list[str], scenario: str, sessions: int, rows: int = 200_000, epochs: int = 2000,
             timeout: float = 900.0) -> Level:
-    """One level: ``sessions`` tabs set up for ``scenario`` ("tutorial" or "heavy"), Train pressed on all."""
+    """One level: ``sessions`` tabs set up for ``scenario`` ("tutorial" or "heavy"), Train pressed on all. Several
+    ``url``s: replicas, each given an equal share of the sessions (the health check polls the first)."""
     from .soak import _server_process
 
-    return asyncio.run(_level(url, _server_process(url), scenario, sessions, rows, epochs, timeout))
+    urls = [url] if isinstance(url, str) else list(url)
+    return asyncio.run(_level(urls, [_server_process(u) for u in urls], scenario, sessions, rows, epochs, timeout))
 
 
-def run_levels(url: str, scenarios: list[str], levels: list[int], rows: int, epochs: int,
+def run_levels(url: str | list[str], scenarios: list[str], levels: list[int], rows: int, epochs: int,
                log: Callable[[str], None] = lambda line: None) -> list[Level]:
     out = []
     for scenario in scenarios:

@@ -416,7 +416,8 @@ def current_problem() -> Problem:
             raise cached[1]
         return cached[1]
     try:
-        with heavy_work(len(ss.ds_df) if not ss.get("ds_server") else workload.HEAVY_ROWS, "the exact fit of your data"):
+        big = bool(ss.get("ds_server")) or len(ss.ds_df) >= workload.HEAVY_ROWS
+        with heavy_work(big, "the exact fit of your data"):
             problem = _build_problem(key)
     except LinregError as exc:
         ss._problem = (key, exc)
@@ -426,10 +427,10 @@ def current_problem() -> Problem:
 
 
 @contextmanager
-def heavy_work(rows: int, what: str) -> Iterator[None]:
-    """Do a block of work on ``rows`` rows in a heavy slot when it is large (studio/workload.py), saying so on
-    the page while it waits for one."""
-    if rows < workload.HEAVY_ROWS:
+def heavy_work(heavy: bool, what: str) -> Iterator[None]:
+    """Do a block of work in a heavy slot if it is ``heavy`` (studio/workload.py), saying so on the page while
+    it waits for one. ``what`` completes "Queued: 2 heavy jobs ahead of …"."""
+    if not heavy:
         yield
         return
     ahead = workload.GATE.holding + workload.GATE.queued

@@ -34,7 +34,7 @@ HEAVY_S = 0.25  # a run estimated to train longer than this (unpaced) is heavy
 STEP_S = 1.5e-4  # one optimizer step's fixed cost (full batch: O(p²) per epoch, whatever the rows), measured here
 CELL_S = 2e-9  # per row × column of a mini-batch pass
 HEAVY_ROWS = 100_000  # datasets from this many rows are read and fitted in a heavy slot
-REDRAW_SHARE = 0.5  # of one core, for all live redraws together: a redraw is Python, and one process has one GIL
+REDRAW_SHARE = float(os.environ.get("LINREG_REDRAW_SHARE", "0.3"))  # of one core: all live redraws together (Python: one GIL)
 WATCHING_S = 2.0  # a session that redrew within this long is watching a run
 
 

@@ -127,3 +127,68 @@ def test_redraws_are_spaced_out_as_more_sessions_watch():
     for i in range(1, 32):
         r.done(f"s{i}")
     assert r.watching() == 1 and r.every(0.06) == 0.06
+
+
+@pytest.fixture
+def one_slot(monkeypatch):
+    gate = Gate(slots=1, quantum=1e9)
+    monkeypatch.setattr(workload, "GATE", gate)
+    return gate
+
+
+def heavy_job(epochs: int = 20_000):
+    """A TrainingJob as the Train page starts one: 2,000 rows, as fast as possible (heavy by the estimate)."""
+    import numpy as np
+    import pandas as pd
+
+    from linreg_core import TrainConfig, Trainer, build_design
+    from studio.jobs import TrainingJob
+    from studio.run import RunRecord
+
+    x = np.linspace(0, 10, 2000)
+    design = build_design(pd.DataFrame({"x": x, "y": 2 * x + 1}), "y")
+    config = TrainConfig(device="cpu", epochs=epochs, lr=0.01)
+    assert workload.heavy(design.n_samples, epochs, 1)
+    trainer = Trainer(design, config)
+    run = RunRecord((), config, "test", pace="asap")
+    return TrainingJob(run, trainer)
+
+
+def test_a_queued_run_trains_nothing_until_its_turn_and_can_be_paused_there(one_slot):
+    other = Ticket("someone else's run")
+    one_slot.enter(other)
+    job = heavy_job().start()
+    wait_until(lambda: job.queued_behind == 1)
+    assert job.run.running and job.run.epochs_run == 0
+    job.pause()  # Pause while queued: nothing ran, the run waits for Resume
+    assert job.run.paused and job.run.epochs_run == 0 and job.queued_behind is None
+    assert one_slot.queued == 0
+    job.resume(job.trainer.config)
+    wait_until(lambda: job.queued_behind == 1)  # queued again
+    one_slot.leave(other)
+    assert job.run.finished.wait(60)
+    assert job.run.status == "completed" and job.run.epochs_run == 20_000
+    assert one_slot.holding == 0 and one_slot.queued == 0  # the slot was given back
+
+
+def test_a_run_stopped_while_queued_leaves_the_queue(one_slot):
+    other = Ticket("someone else's run")
+    one_slot.enter(other)
+    job = heavy_job().start()
+    wait_until(lambda: job.queued_behind == 1)
+    job.stop("Stopped by you at epoch {epoch}.")
+    assert job.run.status == "stopped" and job.run.reason == "Stopped by you at epoch 0."
+    assert one_slot.queued == 0 and one_slot.holding == 1
+    one_slot.leave(other)
+
+
+def test_a_paced_heavy_run_holds_no_slot_while_it_waits(one_slot):
+    job = heavy_job(epochs=1_000_000)
+    job.run.pace = "watch"
+    job.start()
+    wait_until(lambda: job.run.epochs_run >= 3)
+    assert one_slot.holding == 0  # Watch pace: it mostly waits, so it takes no slot
+    job.run.pace = "asap"  # switched to As fast as possible mid-run: it takes the slot
+    wait_until(lambda: one_slot.holding == 1)
+    job.stop("Stopped by you at epoch {epoch}.")
+    assert one_slot.holding == 0

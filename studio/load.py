@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import multiprocessing
 import os
 import re
+import subprocess
+import sys
 import time
-import urllib.request
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -195,21 +195,28 @@ class Tab:
 # --- health, CPU --------------------------------------------------------------------------------------------
 
 
-def _probe(url: str, every: float, stop: Any, out: Any) -> None:
-    seconds, failures = [], 0
-    while not stop.is_set():
-        t = time.perf_counter()
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as r:
-                ok = r.read().decode().strip() == "ok"
-        except OSError:
-            ok = False
-        if ok:
-            seconds.append(time.perf_counter() - t)
-        else:
-            failures += 1
-        stop.wait(every)
-    out.put((seconds, failures))
+# The probe runs in its own interpreter (not multiprocessing: under pytest, after AppTest, __main__ is the app
+# script, and a spawned child would run it). It polls until its stdin closes, then prints what it measured.
+_PROBE = """
+import json, sys, threading, time, urllib.request
+url, every = sys.argv[1], float(sys.argv[2])
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+seconds, failures = [], 0
+while not done.is_set():
+    t = time.perf_counter()
+    try:
+        with urllib.request.urlopen(url + "/_stcore/health", timeout=10) as r:
+            ok = r.read().decode().strip() == "ok"
+    except OSError:
+        ok = False
+    if ok:
+        seconds.append(time.perf_counter() - t)
+    else:
+        failures += 1
+    done.wait(every)
+print(json.dumps([seconds, failures]))
+"""
 
 
 class HealthProbe:
@@ -217,20 +224,18 @@ class HealthProbe:
     delay the answers it times), as a load balancer's health check would."""
 
     def __init__(self, url: str, every: float = 0.25) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        self._stop, self._out = ctx.Event(), ctx.Queue()
-        self._proc = ctx.Process(target=_probe, args=(url, every, self._stop, self._out), daemon=True)
+        self.url, self.every = url, every
         self.seconds: list[float] = []
         self.failures = 0
 
     def __enter__(self) -> HealthProbe:
-        self._proc.start()
+        self._proc = subprocess.Popen([sys.executable, "-c", _PROBE, self.url, str(self.every)],
+                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self.seconds, self.failures = self._out.get(timeout=60)
-        self._proc.join()
+        out, _ = self._proc.communicate(input="", timeout=60)  # closing its stdin ends the polling
+        self.seconds, self.failures = json.loads(out)
 
 
 class CpuMeter:

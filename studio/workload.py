@@ -2,19 +2,19 @@
 
 Two things a busy server would otherwise do badly, measured in docs/capacity.md:
 
-- **Heavy work queues.** A run over many rows × epochs, and reading or fitting a large dataset, takes one of
+- **Heavy work queues.** A long run, the exact fit of a large dataset and an unwatched long race take one of
   a few *heavy slots* (one fewer than the cores, so one core always stays for the pages and the light runs; at
-  least one). Heavy work waits its turn in order and says so ("Queued: 2 heavy jobs ahead of yours"); a heavy run
+  least one). Heavy work waits its turn in order and says so ("Queued: 2 heavy jobs ahead of your run"); a heavy run
   that has trained for ``QUANTUM_S`` while another waits gives its slot up at the next epoch and queues again, so
   one student's million-epoch run does not hold the class up. Light runs (estimated under ``HEAVY_S`` of
   training: the tutorial's is ~15 ms) never queue, nor does a paced run while it waits for its next epoch.
 - **Redraws share a budget.** Every watched run asks for a redraw several times a second, and each costs the
-  server tens of milliseconds. With many runs watched at once, each one's redraws are spaced out so that all of
+  server 10–20 ms. With many runs watched at once, each one's redraws are spaced out so that all of
   them together use at most ``REDRAW_SHARE`` of one core (a redraw is Python code, and the process's GIL lets
-  one thread run Python at a time), and the page says so ("Running alongside 7 other
-  runs…"). The numbers a run computes never depend on either.
+  one thread run Python at a time), and the page says so ("Running alongside 7 other runs…"). The numbers a run
+  computes never depend on either.
 
-``LINREG_HEAVY_SLOTS`` and ``LINREG_QUANTUM_S`` override the defaults (docs/capacity.md).
+``LINREG_HEAVY_SLOTS``, ``LINREG_QUANTUM_S`` and ``LINREG_REDRAW_SHARE`` override the defaults (docs/capacity.md).
 """
 
 from __future__ import annotations
@@ -27,14 +27,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+
+def _setting(name: str, default: float, integer: bool = False, low: float = 0.0) -> float:
+    """A number from the environment, or a sentence saying what is wrong with it (read at server start)."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        value = None
+    if value is None or not value > low or value == float("inf"):
+        kind = "a whole number" if integer else "a number"
+        raise ValueError(f"{name} must be {kind} greater than {low:g}. Got {raw!r} instead.")
+    return value
+
+
 CORES = os.cpu_count() or 1
-HEAVY_SLOTS = max(1, int(os.environ.get("LINREG_HEAVY_SLOTS", CORES - 1)))
-QUANTUM_S = float(os.environ.get("LINREG_QUANTUM_S", "5"))
+HEAVY_SLOTS = int(_setting("LINREG_HEAVY_SLOTS", max(1, CORES - 1), integer=True))
+QUANTUM_S = _setting("LINREG_QUANTUM_S", 5.0)
 HEAVY_S = 0.25  # a run estimated to train longer than this (unpaced) is heavy
 STEP_S = 1.5e-4  # one optimizer step's fixed cost (full batch: O(p²) per epoch, whatever the rows), measured here
 CELL_S = 2e-9  # per row × column of a mini-batch pass
 HEAVY_ROWS = 100_000  # datasets from this many rows are read and fitted in a heavy slot
-REDRAW_SHARE = float(os.environ.get("LINREG_REDRAW_SHARE", "0.3"))  # of one core: all live redraws together (Python: one GIL)
+REDRAW_SHARE = _setting("LINREG_REDRAW_SHARE", 0.3)  # of one core, for all live redraws together (Python: one GIL)
 WATCHING_S = 2.0  # a session that redrew within this long is watching a run
 
 

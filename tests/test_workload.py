@@ -192,3 +192,14 @@ def test_a_paced_heavy_run_holds_no_slot_while_it_waits(one_slot):
     wait_until(lambda: one_slot.holding == 1)
     job.stop("Stopped by you at epoch {epoch}.")
     assert one_slot.holding == 0
+
+
+@pytest.mark.parametrize("name, raw", [("LINREG_HEAVY_SLOTS", "0"), ("LINREG_HEAVY_SLOTS", "two"),
+                                       ("LINREG_QUANTUM_S", "-1"), ("LINREG_REDRAW_SHARE", "nan"),
+                                       ("LINREG_REDRAW_SHARE", "inf")])
+def test_a_bad_setting_in_the_environment_is_one_sentence(monkeypatch, name, raw):
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ValueError, match=rf"^{name} must be a (whole )?number greater than 0\. Got '{raw}' instead\.$"):
+        workload._setting(name, 1.0, integer=name == "LINREG_HEAVY_SLOTS")
+    monkeypatch.setenv(name, "3")
+    assert workload._setting(name, 1.0, integer=name == "LINREG_HEAVY_SLOTS") == 3

@@ -442,8 +442,8 @@ def live_area() -> None:
     with box:
         if ahead is not None:
             st.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
-        elif running and every > 1.5 * base and workload.REDRAWS.watching() > 1:
-            st.caption(workload.busy_note(workload.REDRAWS.watching() - 1, every))
+        elif running and every > 1.5 * base and (others := workload.REDRAWS.watching() - 1) > 0:
+            st.caption(workload.busy_note(others, every))
         draw(current, running, replay, edit)
     t1, t2 = st.columns(2)
     if design.line_feature is not None:

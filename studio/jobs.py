@@ -178,11 +178,14 @@ class TrainingJob:
                                                                  int(c.batch_size or 0)) else None)
         pacer = Pacer(lambda: run.pace, self._stop)
 
+        def paced() -> bool:
+            return pace_of(run.pace).start_rate is not None
+
         def between(epoch: int) -> None:
             # A heavy run holds a slot while it trains as fast as it can; a paced one gives it up (it mostly waits).
             ticket = self.ticket
             if ticket is not None:
-                if pace_of(run.pace).start_rate is not None:
+                if paced():
                     if ticket.since is not None:
                         workload.GATE.leave(ticket)
                 elif ticket.since is None:
@@ -194,8 +197,7 @@ class TrainingJob:
         began = time.monotonic()
         left_queue = False  # stopped or paused while queued: nothing trained
         try:
-            if (self.ticket is not None and pace_of(run.pace).start_rate is None
-                    and not workload.GATE.enter(self.ticket, self._stop)):
+            if self.ticket is not None and not paced() and not workload.GATE.enter(self.ticket, self._stop):
                 left_queue = True
             else:
                 began = time.monotonic()  # the wall time counts from the start of training, not of the queue

@@ -25,7 +25,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _setting(name: str, default: float, integer: bool = False, low: float = 0.0) -> float:
@@ -60,7 +60,6 @@ class Ticket:
 
     what: str
     since: float | None = None
-    queued_at: float = field(default_factory=time.monotonic)
 
 
 class Gate:
@@ -75,7 +74,7 @@ class Gate:
     def enter(self, ticket: Ticket, stop: threading.Event | None = None) -> bool:
         """Wait for a slot in turn; False (and out of the queue) if ``stop`` is set first."""
         with self._cond:
-            ticket.since, ticket.queued_at = None, time.monotonic()
+            ticket.since = None
             self._queue.append(ticket)
             while not (self._queue[0] is ticket and len(self._holding) < self.slots):
                 if stop is not None and stop.is_set():
@@ -125,7 +124,7 @@ class Gate:
 
     @contextmanager
     def slot(self, what: str) -> Iterator[Ticket]:
-        """Hold a slot for a block of work in a script thread (call ``ahead`` first to say it will wait)."""
+        """Hold a slot for a block of work in a script thread, waiting for it in turn."""
         ticket = Ticket(what)
         self.enter(ticket)
         try:

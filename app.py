@@ -1,26 +1,37 @@
-"""Linear Regression Studio — entry point: shared state, navigation."""
+"""Linear Regression Studio: ``streamlit run app.py``.
+
+Streamlit reads this file in two roles. ``streamlit run app.py`` first imports it as the module ``app`` and
+finds ``app``, an ASGI application (``st.App``) that adds the studio's security headers and serves the live
+charts' plotly.js (studio/server.py). Then every browser session runs it as its script, under the name
+``__main__``: shared state, navigation, the page.
+"""
 
 import streamlit as st
 
-from studio import layout, memory, share, state
+if __name__ != "__main__":  # imported by `streamlit run` (or an ASGI server) to find the app
+    from studio import server
 
-st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
-state.init()
-memory.session_token()  # its release at session end gives the memory back
-layout.page_styles()
-share.apply_once()
-train_page = st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True)
-pages = [
-    train_page,
-    st.Page("pages/step.py", title="Step", icon=":material/step:"),
-    st.Page("pages/race.py", title="Race", icon=":material/sports_score:"),
-    st.Page("pages/data.py", title="Data", icon=":material/table:"),
-    st.Page("pages/results.py", title="Results", icon=":material/analytics:"),
-    st.Page("pages/how_it_works.py", title="How it works", icon=":material/school:"),
-    st.Page("pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
-]
-page = st.navigation(pages)
-state.leave_pages(on_train_page=page is train_page)
-with st.sidebar:
-    layout.fold_sidebar_on_phones(page.title)
-page.run()
+    app = st.App(__file__, routes=server.routes(), middleware=server.middleware())
+else:
+    from studio import layout, memory, share, state
+
+    st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
+    state.init()
+    memory.session_token()  # its release at session end gives the memory back
+    layout.page_styles()
+    share.apply_once()
+    train_page = st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", default=True)
+    pages = [
+        train_page,
+        st.Page("app_pages/step.py", title="Step", icon=":material/step:"),
+        st.Page("app_pages/race.py", title="Race", icon=":material/sports_score:"),
+        st.Page("app_pages/data.py", title="Data", icon=":material/table:"),
+        st.Page("app_pages/results.py", title="Results", icon=":material/analytics:"),
+        st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/school:"),
+        st.Page("app_pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
+    ]
+    page = st.navigation(pages)
+    state.leave_pages(on_train_page=page is train_page)
+    with st.sidebar:
+        layout.fold_sidebar_on_phones(page.title)
+    page.run()

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_app.py [--rows 1000000] [--epochs 100000]
 
-Starts `streamlit run serve.py`, drives Debian's Chromium with Playwright, and prints: the time from
+Starts `streamlit run app.py`, drives Debian's Chromium with Playwright, and prints: the time from
 choosing the file to a finished 1000-epoch run, the chart refresh rate the browser sees, and the
 training throughput with live charts as a ratio of the same run with charts off.
 """

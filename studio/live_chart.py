@@ -4,7 +4,7 @@
 times a second blinks and forgets the user's zoom. This component (Streamlit's components v2, no iframe)
 keeps one ``<div>`` per key for the whole session and hands each new figure to ``Plotly.react``, which
 updates the plot in place and keeps the zoom (``layout.uirevision``). Plotly.js itself is the copy that
-ships with the plotly Python package, served by ``serve.py`` (studio/plotly_js.py).
+ships with the plotly Python package, served on a route of the app's own (studio/server.py).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ export default function (component) {
       if (data.edit && !c.listening) { c.listening = true; listen(c); }
       c.div.dataset.edit = data.edit ? "on" : "off";  // drawn in this mode: what a test waits for before clicking
     }).catch(() => {
-      c.div.textContent = "The live charts need the studio's server: start it with `streamlit run serve.py`.";
+      c.div.textContent = "This chart could not load plotly.js from the studio's server. Start the studio with: streamlit run app.py";
     });
   }
   return () => {

@@ -1,6 +1,6 @@
-"""Where the live charts get plotly.js: the copy inside the plotly package, served by serve.py.
+"""Where the live charts get plotly.js: the copy inside the plotly package, served by app.py's route (studio/server.py).
 
-Kept apart from the component so that serve.py can import it before Streamlit's runtime starts.
+Kept apart from the component so that studio/server.py can import it before Streamlit's runtime starts.
 """
 
 from pathlib import Path

@@ -470,7 +470,7 @@ def problem_or_stop(context: str) -> Problem:
         return current_problem()
     except LinregError as exc:
         st.error(f"The current data can't be {context}: {md(exc, 2000)}")
-        st.page_link("pages/data.py", label="Fix the data or the column choice on the Data page",
+        st.page_link("app_pages/data.py", label="Fix the data or the column choice on the Data page",
                      icon=":material/table:")
         st.stop()
 

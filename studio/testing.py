@@ -1,4 +1,4 @@
-"""Run the studio for real: `streamlit run serve.py` (app.py behind security headers) and Debian's Chromium.
+"""Run the studio for real: `streamlit run app.py` (the script behind its security headers) and Debian's Chromium.
 
 Streamlit's own e2e approach: start the server once, poll /_stcore/health until it says ok, and wait
 on the app's script state (data-test-script-state) rather than sleeping.
@@ -34,10 +34,10 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Start `streamlit run serve.py` on a free loopback port; yield its URL once /_stcore/health is ok."""
+    """Start `streamlit run app.py` on a free loopback port; yield its URL once /_stcore/health is ok."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "serve.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *extra_args],
         cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,

@@ -1,9 +1,4 @@
-"""Shared AppTest machinery for the dashboard tests: the entry-point fixture and the user-action helpers.
-
-Test modules import what they use and switch the fixture on for every test with
-``pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")`` (the fixture name must be imported into
-the module for pytest to find it).
-"""
+"""Shared AppTest machinery for the dashboard tests: the user-action helpers."""
 
 from __future__ import annotations
 
@@ -17,7 +12,6 @@ import pandas as pd
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from linreg_core import LinregError, TrainConfig, build_design, read_csv, train
@@ -25,25 +19,6 @@ from studio.run import RunRecord
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TUTORIAL = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]})
-
-
-@pytest.fixture
-def run_the_entrypoint_every_time(monkeypatch):
-    """Make every AppTest run execute app.py, as `streamlit run app.py` does.
-
-    AppTest resets ``PagesManager.uses_pages_directory`` before each run, and PagesManager then sets it True
-    because a ``pages/`` folder sits beside app.py. That selects Streamlit's legacy MPA-v1 runner, which after
-    the first run executes pages/<page>.py directly and skips app.py (state.init, mark_interrupted,
-    set_page_config). The real server flips the flag to False for good once app.py calls st.navigation.
-    """
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs) -> None:
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
-    monkeypatch.setattr(PagesManager, "uses_pages_directory", None)
 
 
 def start(pace: str = "asap") -> AppTest:
@@ -67,7 +42,7 @@ def shared_app(query: dict[str, str]) -> AppTest:
 
 
 def goto(at: AppTest, page: str) -> AppTest:
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception
     return at
 

@@ -28,7 +28,6 @@ from app_support import (
     library_error,
     library_history,
     plain,
-    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     shared_app,
     start,
     texts,
@@ -40,9 +39,6 @@ from app_support import (
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from linreg_core import NonNumericError, TrainConfig, build_design, lr_guidance, read_csv, train
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
-
 
 # --- fixtures ----------------------------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ from app_support import (
     goto,
     library_error,
     plain,
-    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     start,
     texts,
     train_clicked,
@@ -27,8 +26,6 @@ from app_support import (
 from streamlit.testing.v1 import AppTest
 
 from linreg_core import LinregError, TrainConfig, build_design, fit_exact_design, read_csv
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 IRIS = "Iris flowers (Plotly)"
 IRIS_READY = "Ready: 150 rows, model petal_width ~ petal_length."

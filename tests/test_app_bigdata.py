@@ -6,11 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from app_support import goto, run_the_entrypoint_every_time, start, texts, train_clicked  # noqa: F401
+from app_support import goto, start, texts, train_clicked
 
 from linreg_core import DataError, build_design, build_formula_design, fit_exact_design
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from app_support import (
     figures,
     goto,
     plain,
-    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     shared_app,
     start,
     texts,
@@ -20,8 +19,6 @@ from app_support import (
 
 from studio import charts, presets
 from studio.lessons import LESSONS
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 
 def _race_at(at, lanes, epochs=500):

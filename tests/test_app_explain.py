@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from app_support import (  # noqa: F401
+from app_support import (
     figures,
     goto,
-    run_the_entrypoint_every_time,
     shared_app,
     start,
     texts,
@@ -17,8 +16,6 @@ from app_support import (  # noqa: F401
 )
 
 from linreg_core import TrainConfig, Trainer, build_design, race, train, train_val_split
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 
 def _markdown(at) -> str:

@@ -9,9 +9,7 @@ import numpy as np
 import plotly.express as px
 import pytest
 import statsmodels.formula.api as smf
-from app_support import goto, plain, run_the_entrypoint_every_time, start, texts, train_clicked  # noqa: F401
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
+from app_support import goto, plain, start, texts, train_clicked
 
 TIPS = px.data.tips()
 

@@ -14,7 +14,6 @@ from app_support import (
     finish_run,
     goto,
     plain,
-    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     start,
     trace_values,
     traces,
@@ -23,8 +22,6 @@ from app_support import (
 
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
 from studio.animation import frame_epochs, run_figure, run_html
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 
 def library_trainer(**config) -> Trainer:

@@ -17,15 +17,12 @@ from app_support import (
     chart_specs,
     goto,
     plain,
-    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     shared_app,
     start,
     texts,
     train_clicked,
     upload,
 )
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 PHISH = "**URGENT** [Log in again](https://evil.example/login)"
 IMAGE = "![x](http://evil.example/pixel.png)"

@@ -11,13 +11,10 @@ import pandas as pd
 import pytest
 from app_support import (
     goto,
-    run_the_entrypoint_every_time,  # noqa: F401  (activated through pytestmark)
     start,
     texts,
     upload,
 )
-
-pytestmark = pytest.mark.usefixtures("run_the_entrypoint_every_time")
 
 IRIS = "Iris flowers (Plotly)"
 ONE_MIB = 1 << 20

@@ -1,4 +1,4 @@
-"""Real-browser end-to-end tests: Playwright drives Debian's Chromium against `streamlit run serve.py` (app.py behind security headers).
+"""Real-browser end-to-end tests: Playwright drives Debian's Chromium against `streamlit run app.py` (with its security headers).
 
 The server starts once per module (polled on /_stcore/health); every wait is on the page's own
 state (the app's script state, visible text), never a sleep. Screenshots of the main states go to

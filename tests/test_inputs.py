@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 import pandas as pd
 import pytest
-from app_support import goto, run_the_entrypoint_every_time, start, texts, upload  # noqa: F401
+from app_support import goto, start, texts, upload
 
 from linreg_core import DataError, build_design, fit_exact_design, read_csv
 from linreg_core._cli import main
@@ -105,7 +105,6 @@ def test_out_of_range_settings_exit_2_with_one_sentence(tmp_path, capsys, args, 
     assert err.out == ""
 
 
-@pytest.mark.usefixtures("run_the_entrypoint_every_time")
 @pytest.mark.parametrize("kind", ["utf-16 (Excel's Unicode text)", "gzip", "zip of one csv"])
 def test_the_app_loads_them_too(kind):
     at = upload(goto(start(), "data"), "data.csv", ENCODED[kind])

@@ -1,6 +1,6 @@
 """Load test in a real browser: 8 sessions upload, configure and train at the same time on one server.
 
-One `streamlit run serve.py` server and one Chromium; each session is its own browser context (its own
+One `streamlit run app.py` server and one Chromium; each session is its own browser context (its own
 cookies, its own Streamlit session). Playwright's sync API is single-threaded, so the sessions are
 driven by interleaving: every page is sent the same step before any page is waited on, and the 8 Train
 clicks go out back to back so the 8 runs overlap on the server. Every wait is on the page's own state,

@@ -12,8 +12,8 @@ import tomllib
 from linreg_core import build_design, fit_exact, model_json
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = [p for d in ("linreg_core", "studio", "pages") for p in (ROOT / d).rglob("*.py")]
-SOURCES += [ROOT / "app.py", ROOT / "serve.py"]
+SOURCES = [p for d in ("linreg_core", "studio", "app_pages") for p in (ROOT / d).rglob("*.py")]
+SOURCES += [ROOT / "app.py"]
 
 
 def test_server_config_hides_error_details_and_keeps_protections_on():
@@ -46,7 +46,7 @@ def test_no_source_evaluates_strings_or_unpickles():
 
 def test_app_never_opens_user_supplied_paths():
     # Uploads arrive as bytes; the pages must not hand user text to open() or to path-taking readers.
-    for page in [*(ROOT / "pages").glob("*.py"), ROOT / "app.py"]:
+    for page in [*(ROOT / "app_pages").glob("*.py"), ROOT / "app.py"]:
         calls = set(_calls(page))
         assert not calls & {"open", "os.remove", "os.open", "pd.read_csv", "stream_design"}, page.name
 

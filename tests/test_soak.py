@@ -7,8 +7,7 @@ from __future__ import annotations
 import gc
 
 import psutil
-import pytest
-from app_support import goto, run_the_entrypoint_every_time, start, train_clicked  # noqa: F401
+from app_support import goto, start, train_clicked
 
 from studio import memory
 from studio.soak import soak
@@ -23,7 +22,6 @@ def test_waves_of_sessions_give_their_memory_back(browser):
     assert report.growth <= SOAK_MARGIN_MIB, report
 
 
-@pytest.mark.usefixtures("run_the_entrypoint_every_time")
 def test_thirty_runs_in_one_session_keep_memory_flat():
     at = goto(start(), "data")
     at.number_input(key="_w_gen_n").set_value(200_000)

@@ -182,7 +182,7 @@ design, exact, validation = problem.design, problem.exact, problem.validation
 st.caption(
     f"**{md(ss.ds_name)}** · {state.rows_note(problem)} · {state.model_note(design)}"
 )
-st.page_link("pages/data.py", label="Change data or columns", icon=":material/table:")
+st.page_link("app_pages/data.py", label="Change data or columns", icon=":material/table:")
 
 run: RunRecord | None = ss.run if state.run_matches(problem) else None
 if run is not None and run.running and run.config != state.train_config():
@@ -344,7 +344,7 @@ def outcome(run: RunRecord) -> None:
                            icon=":material/movie:",
                            help="The line and the loss, epoch by epoch, with play/pause and a slider. One file that "
                                 "opens in any browser, offline.")
-    st.page_link("pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")
+    st.page_link("app_pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")
 
 
 def far_from_exact(run: RunRecord) -> None:
@@ -473,5 +473,5 @@ if sweep is not None:
         st.plotly_chart(charts.degree_figure(sweep, state.degree_of(ss)), key="degree_sweep", width="stretch")
         st.caption("Exact least-squares fits on the same training rows. Training MSE can only fall as the degree "
                    f"grows; {state.sweep_verdict(sweep)}")
-st.page_link("pages/step.py", label="Step through training one epoch at a time", icon=":material/step:")
-st.page_link("pages/race.py", label="Race optimizers on this data", icon=":material/sports_score:")
+st.page_link("app_pages/step.py", label="Step through training one epoch at a time", icon=":material/step:")
+st.page_link("app_pages/race.py", label="Race optimizers on this data", icon=":material/sports_score:")

@@ -1,7 +1,8 @@
-"""Serve the studio with security headers: ``streamlit run serve.py`` (what the README starts).
+"""What ``streamlit run app.py`` serves besides the script: security headers and the charts' plotly.js.
 
-``app.py`` is the Streamlit script; this wrapper is Streamlit's ASGI entry point (``st.App``) with one
-middleware that adds the headers ``.streamlit/config.toml`` cannot set:
+``app.py`` defines Streamlit's ASGI entry point (``st.App``) with :func:`routes` and :func:`middleware`, so the
+Streamlit way of starting an app is the whole studio. The middleware adds the headers ``.streamlit/config.toml``
+cannot set:
 
 - no framing by other sites (clickjacking): ``X-Frame-Options`` and CSP ``frame-ancestors 'self'`` — 'self',
   not 'none', because the app frames its own components;
@@ -9,21 +10,21 @@ middleware that adds the headers ``.streamlit/config.toml`` cannot set:
   a reader's browser call out (``img-src``, ``media-src``, ``connect-src``), no plugins, no foreign forms;
 - no referrer: share links carry settings and data in the URL.
 
-It also serves the plotly.js that ships with the plotly package, for the live charts (studio/live_chart.py).
+The one extra route serves the plotly.js that ships with the plotly package, for the live charts
+(studio/live_chart.py).
+
+Imported before Streamlit's runtime starts (no session here): keep it light.
 
 Behind a reverse proxy, set the same headers there too (docs/deployment.md).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import streamlit as st
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse
 from starlette.routing import Route
 
-from studio.plotly_js import PLOTLY_JS, PLOTLY_JS_ROUTE
+from .plotly_js import PLOTLY_JS, PLOTLY_JS_ROUTE
 
 CSP = "; ".join([
     "frame-ancestors 'self'",
@@ -67,5 +68,9 @@ async def plotly_js(request) -> FileResponse:
                         headers={"cache-control": "public, max-age=31536000, immutable"})
 
 
-app = st.App(str(Path(__file__).with_name("app.py")), routes=[Route(PLOTLY_JS_ROUTE, plotly_js)],
-             middleware=[Middleware(SecurityHeaders)])
+def routes() -> list[Route]:
+    return [Route(PLOTLY_JS_ROUTE, plotly_js)]
+
+
+def middleware() -> list[Middleware]:
+    return [Middleware(SecurityHeaders)]

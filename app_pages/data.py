@@ -172,7 +172,7 @@ else:
     st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}.")
     st.caption(f"Formula: {md(d.model_formula, 500)}" + ("" if typed else " — built from the choices above; "
                "type your own in the advanced box."))
-    st.page_link("pages/train.py", label="Go train it", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go train it", icon=":material/model_training:")
 
 numeric_cols = numeric_columns(ss.ds_df)
 if len(numeric_cols) >= 2:

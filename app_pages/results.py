@@ -29,7 +29,7 @@ run = ss.run if state.run_matches(problem) else None
 if run is None:
     st.info("No gradient-descent run on this data yet — showing the exact least-squares fit. "
             "Train on the Train page to compare.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
 gd_stats = fit_stats(design, exact, run.intercept, run.coef) if run else None
 
 st.subheader("Fitted equation")

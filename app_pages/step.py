@@ -130,7 +130,7 @@ st.caption(
     f"{'full batch' if config.batch_size == 0 else f'batch {config.batch_size:,}'}, {config.dtype}, "
     f"standardize {'on' if config.standardize else 'off'}, L2 {config.l2:g}, up to {config.epochs:,} epochs."
 )
-st.page_link("pages/train.py", label="Change the settings on the Train page", icon=":material/tune:")
+st.page_link("app_pages/train.py", label="Change the settings on the Train page", icon=":material/tune:")
 
 rec = ss.get("stepper")
 if rec is None or rec["key"] != problem.key or rec["config"] != config:

@@ -73,7 +73,7 @@ try:
     trainer, which, epochs_done = live_trainer(problem, config)
 except LinregError as exc:
     st.error(f"The live objects can't be built from the current data or settings: {md(exc, 2000)}")
-    st.page_link("pages/data.py", label="Fix the data on the Data page", icon=":material/table:")
+    st.page_link("app_pages/data.py", label="Fix the data on the Data page", icon=":material/table:")
     st.stop()
 
 design, exact = problem.design, problem.exact
@@ -85,7 +85,7 @@ std = config.standardize
 st.info(f"Live objects below: {which}." + (" Standardization is on, so the model's parameters are in standardized "
                                            "units; the Results page reports them in the data's units." if std else ""))
 
-with step(1, "Data as tensors", "Change the data on the Data page", "pages/data.py", ":material/table:"):
+with step(1, "Data as tensors", "Change the data on the Data page", "app_pages/data.py", ":material/table:"):
     st.write(f"Each row is a point. The current dataset, **{md(ss.ds_name)}**, gives {design.n_samples:,} rows of "
              f"{len(design.terms)} input column(s) ({md_list(design.terms)}) and the target **{md(design.target)}**.")
     st.code("x_train = torch.tensor([[1.0], [2.0], [3.0], [3.5]])\ny_train = torch.tensor([[2.0], [4.0], [6.0], [7.0]])",
@@ -99,7 +99,7 @@ with step(1, "Data as tensors", "Change the data on the Data page", "pages/data.
     st.latex(r"X \in \mathbb{R}^{" + f"{design.n_samples}" + r" \times " + f"{len(design.terms)}" + r"}, \quad y \in "
              r"\mathbb{R}^{" + f"{design.n_samples}" + "}")
 
-with step(2, "The model: nn.Linear", "Watch it move on the Step page", "pages/step.py", ":material/step:"):
+with step(2, "The model: nn.Linear", "Watch it move on the Step page", "app_pages/step.py", ":material/step:"):
     bias_arg = "" if icpt else ", bias=False"
     st.write(f"A linear model is a weighted sum of the inputs{' plus a bias' if icpt else ''} — exactly what "
              f"`nn.Linear(k, 1{bias_arg})` computes.")
@@ -114,21 +114,21 @@ with step(2, "The model: nn.Linear", "Watch it move on the Step page", "pages/st
     st.latex(r"\hat{y} = X w" + (" + b" if icpt else "") + r" \quad\Rightarrow\quad " + equation(design.target, b0, theta[-len(design.terms):],
                                                                    design.terms, 4))
 
-with step(3, "The loss: nn.MSELoss", "See it fall on the Train page", "pages/train.py", ":material/model_training:"):
+with step(3, "The loss: nn.MSELoss", "See it fall on the Train page", "app_pages/train.py", ":material/model_training:"):
     st.code("criterion = nn.MSELoss()\nloss = criterion(model(x_train), y_train)", language="python")
     st.caption(f"Live: {trainer.loss_fn!r} on your {design.n_samples:,} rows, at the parameters above"
                + (f", plus the L2 term {config.l2:g}·‖w‖²" if config.l2 > 0 else ""))
     st.latex(f"L({'w, b' if icpt else 'w'})" + r" = \frac{1}{n} \sum_{i=1}^{n} (\hat{y}_i - y_i)^2" + (r" + \lambda \lVert w \rVert^2" if config.l2 > 0
                                                                            else "") + f" = {num(loss_now, 6)}")
 
-with step(4, "The optimizer", "Choose it and its learning rate on the Train page", "pages/train.py", ":material/tune:"):
+with step(4, "The optimizer", "Choose it and its learning rate on the Train page", "app_pages/train.py", ":material/tune:"):
     st.code("optimizer = " + OPT_CODE[config.optimizer].format(lr=config.lr, m=config.momentum), language="python")
     st.caption("Live: the torch.optim object with your settings")
     st.code(repr(trainer.optimizer), language="text")
     st.latex(UPDATE[config.optimizer] + rf", \qquad \eta = {num(config.lr)}")
-    st.page_link("pages/race.py", label="Compare optimizers on this data in a race", icon=":material/sports_score:")
+    st.page_link("app_pages/race.py", label="Compare optimizers on this data in a race", icon=":material/sports_score:")
 
-with step(5, "Gradient: loss.backward()", "Inspect each gradient on the Step page", "pages/step.py", ":material/step:"):
+with step(5, "Gradient: loss.backward()", "Inspect each gradient on the Step page", "app_pages/step.py", ":material/step:"):
     st.write("`loss.backward()` fills each parameter's `.grad` with the slope of the loss along it:")
     st.latex(r"\nabla_w L = \frac{2}{n} X^\top (\hat{y} - y)" + (r", \qquad \frac{\partial L}{\partial b} = "
                                                                  r"\frac{2}{n} \sum_i (\hat{y}_i - y_i)" if icpt else ""))
@@ -139,7 +139,7 @@ with step(5, "Gradient: loss.backward()", "Inspect each gradient on the Step pag
         st.caption("So plain SGD's next step moves the parameters to")
         st.latex(r"\theta - \eta \nabla_\theta L = " + column(nxt))
 
-with step(6, "The training loop", "Run it on the Train page", "pages/train.py", ":material/model_training:"):
+with step(6, "The training loop", "Run it on the Train page", "app_pages/train.py", ":material/model_training:"):
     batch = "every row each step (full batch)" if config.batch_size == 0 else f"mini-batches of {config.batch_size:,} rows"
     st.code(f"for epoch in range(1, {config.epochs} + 1):\n    optimizer.zero_grad()\n    loss = criterion(model(x_train), y_train)\n"
             "    loss.backward()\n    optimizer.step()\n    print(f'epoch {epoch}, loss {loss.item()}')", language="python")
@@ -157,7 +157,7 @@ with step(6, "The training loop", "Run it on the Train page", "pages/train.py", 
         st.caption("Live: the printout of " + ("the Step page's epochs" if stepped else "your last run"))
         st.code("\n".join(lines), language="text")
 
-with step(7, "The answer, checked", "See the statistics on the Results page", "pages/results.py", ":material/analytics:"):
+with step(7, "The answer, checked", "See the statistics on the Results page", "app_pages/results.py", ":material/analytics:"):
     st.write("Least squares has a closed form. The studio solves it with a pivoted QR factorization of the "
              "column-scaled design (safer than the textbook normal equations) — the dashed line training heads for.")
     st.latex(r"\hat{\beta} = \arg\min_\beta \lVert y - A\beta \rVert^2, \quad A = " + (r"[\mathbf{1}, X]" if icpt else "X")

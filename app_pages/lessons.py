@@ -35,7 +35,7 @@ st.title("Lessons")
 st.caption("Six short lessons for a class: each sets up data and settings, asks what you expect, runs it, and "
            "explains what happened with that run's own numbers. Open any lesson on the Train page to watch it live.")
 if ss.pop("_goto_train", False):
-    st.switch_page("pages/train.py")
+    st.switch_page("app_pages/train.py")
 
 st.radio("Lesson", range(len(LESSONS)), format_func=lambda i: f"{i + 1}. {LESSONS[i].title}",
          **state.bind("lesson", _picked), horizontal=True)

@@ -9,7 +9,7 @@ import streamlit as st
 from linreg_core import Callback, LinregError, StepInfo, Trainer
 from studio import charts, state
 from studio.labels import OPTIMIZER_LABELS
-from studio.live_chart import live_chart, redraw_after
+from studio.live_chart import live_chart, redraw_after, revision
 from studio.pace import PACES, pace_of
 from studio.text import md
 
@@ -260,14 +260,17 @@ def body(rec: dict) -> None:
                     f"{EXPLAIN_MINIBATCH if config.batch_size else EXPLAIN[config.optimizer]}")
 
     # Charts that update in place (studio/live_chart.py): a played Step k redraws them without a blink.
+    view = (problem.key, id(tr))  # a restart or new data: fresh axes
     left, right = st.columns(2)
     with left:
-        live_chart(charts.loss_figure(tr.history, ss.ui_logy, problem.stats.mse, None,
-                                      tr.val_history if validation is not None else None), key="step_loss")
+        live_chart(revision(charts.loss_figure(tr.history, ss.ui_logy, problem.stats.mse, None,
+                                               tr.val_history if validation is not None else None), *view),
+                   key="step_loss")
     with right:
-        live_chart(charts.fit_figure(design, (b, w.tolist()), exact, validation), key="step_fit")
+        live_chart(revision(charts.fit_figure(design, (b, w.tolist()), exact, validation), *view), key="step_fit")
     if rec["path"] is not None:
-        live_chart(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]), key="step_land")
+        live_chart(revision(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]), *view),
+                   key="step_land")
 
 
 step_area()

@@ -36,7 +36,7 @@ _EXPORTS = {
     **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
     **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
     **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"], "_summary"),
-    **dict.fromkeys(["Change", "StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
+    **dict.fromkeys(["Change", "Checkpoint", "StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError", "FormulaError",
         "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "ParameterError",
@@ -93,7 +93,7 @@ if TYPE_CHECKING:
     from ._sources import load_sources, read_upload, resolve_sources, stream_sources
     from ._stats import FitStats, fit_stats
     from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
-    from ._trainer import Change, StepInfo, Trainer, TrainResult, build_optimizer, train
+    from ._trainer import Change, Checkpoint, StepInfo, Trainer, TrainResult, build_optimizer, train
     from .errors import (
         ColumnNotFoundError,
         ConstantFeatureError,
@@ -117,6 +117,7 @@ __all__ = [
     "OPTIMIZERS",
     "Callback",
     "Change",
+    "Checkpoint",
     "ColumnNotFoundError",
     "ConstantFeatureError",
     "DataError",

@@ -7,6 +7,7 @@ units, warm starts, mini-batches, L2, cooperative stop, divergence detection.
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -176,6 +177,19 @@ def _check_init(design: Design, config: TrainConfig) -> None:
         )
     if config.init_bias is not None and not design.fit_intercept:
         raise ParameterError("The 'init_bias' parameter cannot be set when fitting without an intercept.")
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A trainer's state after ``epoch`` epochs (:meth:`Trainer.checkpoint`): parameters, the optimizer's state,
+    the mini-batch shuffling's generator and how many changes of course had been made."""
+
+    epoch: int
+    params: list
+    optimizer: dict
+    rng: torch.Tensor
+    changes: int
+    config: TrainConfig
 
 
 @dataclass(frozen=True)
@@ -516,6 +530,27 @@ class Trainer:
     def resume(self) -> None:
         """After a stop, let :meth:`run_epoch` and :meth:`fit` go on (the model and optimizer state are kept)."""
         if self.status == "stopped":
+            self.status, self.reason = None, None
+
+    def checkpoint(self) -> Checkpoint:
+        """The state after the epochs run so far, for :meth:`rewind` (a few tensors: cheap for a linear model)."""
+        return Checkpoint(self.epoch, self.engine.snapshot(), copy.deepcopy(self.optimizer.state_dict()),
+                          self._gen.get_state(), len(self.changes), self.config)
+
+    def rewind(self, checkpoint: Checkpoint) -> None:
+        """Go back to ``checkpoint``, taken earlier by this trainer with no change of course since: the
+        parameters, the optimizer's state, the shuffling and the history are as they were after its epoch, so
+        the epochs that follow are the same numbers again. A live UI pauses at the epoch it has shown with it."""
+        if checkpoint.epoch > self.epoch or checkpoint.changes != len(self.changes) or checkpoint.config != self.config:
+            raise ParameterError(f"This checkpoint (epoch {checkpoint.epoch}) is not an earlier state of this run; "
+                                 "take one with checkpoint() and rewind before changing course.")
+        self.engine.restore(checkpoint.params)
+        self.optimizer.load_state_dict(copy.deepcopy(checkpoint.optimizer))
+        self._gen.set_state(checkpoint.rng)
+        del self.history[checkpoint.epoch:]
+        del self.val_history[checkpoint.epoch:]
+        self._good = self.engine.snapshot()
+        if self.status != "stopped":  # a finished run goes on from there; a stopped one waits for resume()
             self.status, self.reason = None, None
 
     def start_info(self) -> TrainStart:

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
 import streamlit as st
 from streamlit.logger import get_logger
 
-from linreg_core import Callback, Change, EpochEvent, LinregError, TrainConfig, Trainer, TrainStart
+from linreg_core import Callback, Change, Checkpoint, EpochEvent, LinregError, TrainConfig, Trainer, TrainStart
 
 from . import workload
 from .pace import Pacer, pace_of
@@ -24,6 +25,9 @@ from .run import PAUSED, RUNNING, RunRecord
 log = get_logger(__name__)
 EARLY_PATH = 500  # epochs whose parameters are all kept (the landscape path, replay); later about 3,000 in all
 PARAMS_EVERY = 0.02  # seconds between parameter reads inside the loop (each read costs µs)
+# A paced run keeps the trainer's state after each of its last epochs (a few tensors each), so that Pause stops at
+# the epoch the page shows: the page is a redraw or two behind the loop, more on a busy machine.
+CHECKPOINTS = 256
 # Why a run stopped; {epoch} is the epoch the model is at when the loop has ended.
 BY_YOU = "Stopped by you at epoch {epoch}; the partial model and history are kept."
 CHANGED = "Stopped at epoch {epoch}: training was interrupted by a change of data or settings; the partial model is kept."
@@ -89,6 +93,29 @@ def changes_between(old: TrainConfig, new: TrainConfig) -> tuple[dict, list[str]
     return {k: getattr(new, k) for k in changed if k in Trainer.CHANGEABLE}, [k for k in changed if k not in Trainer.CHANGEABLE]
 
 
+class Checkpoints(Callback):
+    """The trainer's state after each of the last :data:`CHECKPOINTS` epochs, while ``paced()`` (an unpaced run
+    is too fast for anyone to have seen an epoch, and it would pay for the copies)."""
+
+    def __init__(self, trainer: Trainer, paced: Callable[[], bool]) -> None:
+        self.trainer, self.paced = trainer, paced
+        self.kept: OrderedDict[int, Checkpoint] = OrderedDict()
+
+    def on_epoch_end(self, event: EpochEvent) -> None:
+        if self.paced():
+            self.kept[event.epoch] = self.trainer.checkpoint()
+            if len(self.kept) > CHECKPOINTS:
+                self.kept.popitem(last=False)
+
+    def rewind(self, epoch: int) -> bool:
+        """Take the trainer back to ``epoch`` if its state then was kept and nothing changed course since."""
+        cp = self.kept.get(epoch)
+        if cp is None or cp.epoch >= self.trainer.epoch or cp.changes != len(self.trainer.changes):
+            return False
+        self.trainer.rewind(cp)
+        return True
+
+
 class TrainingJob:
     """One run trained in a daemon thread. ``stop(why)`` ends it within one epoch (one batch with mini-batches);
     ``pause()`` ends the thread but keeps the trainer, and ``resume(config)`` goes on in a new thread."""
@@ -98,6 +125,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._why = ""
         self._pausing = False
+        self._pause_at: int | None = None  # the epoch the page showed when Pause was pressed
         self.ticket: workload.Ticket | None = None  # its place for a heavy slot (studio/workload.py), if heavy
         self.thread = threading.Thread(target=self._main, name=f"train-{id(run):x}", daemon=True)
 
@@ -112,10 +140,12 @@ class TrainingJob:
         self.thread.start()
         return self
 
-    def pause(self, why: str = PAUSED_BY_YOU) -> None:
-        """End the thread within an epoch, keeping the trainer: the record's status becomes "paused"."""
+    def pause(self, why: str = PAUSED_BY_YOU, at: int | None = None) -> None:
+        """End the thread within an epoch, keeping the trainer: the record's status becomes "paused". ``at``: the
+        epoch the page showed; a paced run that went on past it goes back there (its later epochs are recomputed
+        the same on Resume), so the run pauses where the user saw it."""
         if self.thread.is_alive():
-            self._pausing = True
+            self._pausing, self._pause_at = True, at
             self.stop(why)
 
     def resume(self, config: TrainConfig) -> list[Change]:
@@ -139,7 +169,7 @@ class TrainingJob:
             run.changes.extend(made)
         run.finished.clear()
         self._stop.clear()
-        self._why, self._pausing = "", False
+        self._why, self._pausing, self._pause_at = "", False, None
         self.thread = threading.Thread(target=self._main, name=f"train-{id(run):x}", daemon=True)
         log.info("run %x resumed at epoch %d%s", id(run), tr.epoch, "".join(f"; {c.describe()}" for c in made))
         self.thread.start()
@@ -201,7 +231,13 @@ class TrainingJob:
                 left_queue = True
             else:
                 began = time.monotonic()  # the wall time counts from the start of training, not of the queue
-                result = tr.fit([Recorder(run)], stop=self._stop, between=between)
+                kept = Checkpoints(tr, paced)
+                result = tr.fit([Recorder(run), kept], stop=self._stop, between=between)
+                if (self._pausing and self._pause_at is not None and result.status == "stopped"
+                        and kept.rewind(self._pause_at)):
+                    result = tr.result()
+                    with run.lock:
+                        run.snapshots[:] = [s for s in run.snapshots if s[0] <= tr.epoch]
         except LinregError as exc:  # a setting the trainer refused mid-run: say it, keep what ran
             run.reason = str(exc)
         except Exception:  # a bug of ours: the log has the trace, the user a plain sentence

@@ -10,11 +10,16 @@ export default function (component) {
   const last = window.__linregPage;
   window.__linregPage = data.page;
   // Only right after a page change (not on every rerun: a reader may have opened the sidebar to change a setting).
-  if (last === undefined || last === data.page || window.innerWidth > 640) return;
+  // window.__linregFold says once this page's decision is made (and acted on): what a test waits for before it
+  // reaches for the sidebar again, instead of racing the fold.
+  const decided = (folded) => { window.__linregFold = {page: data.page, folded}; };
+  if (last === data.page) return;  // a rerun of the same page: that decision stands
+  if (last === undefined || window.innerWidth > 640) return decided(false);
   const sidebar = document.querySelector('[data-testid="stSidebar"]');
-  if (!sidebar || sidebar.dataset.collapsed !== 'false') return;
+  if (!sidebar || sidebar.dataset.collapsed !== 'false') return decided(false);
   const close = sidebar.querySelector('[data-testid="stSidebarCollapseButton"] button');
-  if (close) setTimeout(() => close.click(), 0);
+  if (!close) return decided(false);
+  setTimeout(() => { close.click(); decided(true); }, 0);
 }
 """
 

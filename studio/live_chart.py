@@ -152,8 +152,17 @@ def _ignore() -> None:
     """The events are read from the component's return value (see live_chart)."""
 
 
+def revision(fig: go.Figure, *of: object) -> go.Figure:
+    """Tie the chart's view state to what it shows (``of``: the data, the run). Plotly keeps the user's zoom and
+    selection across redraws while ``layout.uirevision`` stays the same; a new run or new data starts them
+    afresh, so a second run's axes cover its own epochs and a box that deleted points does not stay drawn."""
+    fig.layout.uirevision = repr(of)
+    return fig
+
+
 def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: bool = False) -> dict:
     """Draw ``fig`` (or its JSON) into the chart ``key``; a later call with the same key updates it in place.
+    Give the figure a :func:`revision` so that the view state (zoom, selection) belongs to one run or dataset.
 
     Call it once per script or fragment run per key (Streamlit refuses a key twice in one run): redraw
     by re-running a fragment, not by calling it in a loop. With ``edit``, a click on the plot area and a box

@@ -13,7 +13,7 @@ import streamlit as st
 
 from . import state
 from .charts import fit_figure
-from .live_chart import live_chart
+from .live_chart import live_chart, revision
 from .text import md
 
 EDITABLE_ROWS = 5000  # every point is drawn (and selectable) up to here; the Data page's table edits as many
@@ -76,7 +76,7 @@ def points_chart(problem: state.Problem, key: str, gd=None, edit: bool = True) -
     if "_points_msg" in st.session_state:
         st.toast(st.session_state.pop("_points_msg"))
     edit = edit and why_not_editable(problem) is None
-    fig = fit_figure(problem.design, gd, problem.exact, problem.validation, edit=edit)
+    fig = revision(fit_figure(problem.design, gd, problem.exact, problem.validation, edit=edit), problem.key)
     events = live_chart(fig, key=key, edit=edit)
     if edit and (events["click"] or events["select"]):
         msg = apply(events)

@@ -102,6 +102,25 @@ def assert_cannot_be_framed(browser, app_url: str, folder: Path) -> None:
         page.close()
 
 
+def go_to(page, title: str) -> None:
+    """Open the page ``title`` from the sidebar as a person does, at any screen size. On a phone the sidebar folds
+    away after each page change (studio/layout.py): wait until that has been decided and done, open the sidebar
+    if it is folded, and only then click the link (a click racing the fold found the link slid off the screen)."""
+    from playwright.sync_api import expect
+
+    page.wait_for_selector(IDLE)
+    page.wait_for_function("() => window.__linregFold !== undefined")
+    if page.evaluate("() => window.__linregFold.folded"):
+        page.wait_for_selector("[data-testid='stSidebar'][data-collapsed='true']", state="attached")
+    if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") != "false":
+        page.get_by_test_id("stExpandSidebarButton").click()
+    link = page.get_by_test_id("stSidebarNavLink").filter(has_text=title)
+    expect(link).to_be_in_viewport()
+    link.click()
+    page.wait_for_selector(IDLE)
+    page.wait_for_function("t => window.__linregFold && window.__linregFold.page === t", arg=title)
+
+
 def load_noisy_line(page, points: int) -> None:
     """On the Data page, generate ``points`` rows of the noisy line, then come back to Train."""
     from playwright.sync_api import expect

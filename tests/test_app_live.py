@@ -34,6 +34,7 @@ def paused_run(at, epochs: int = 100):
     run = at.session_state.run
     while run.epochs_run < 3 and run.running:
         time.sleep(0.02)  # waiting for the background job to be a few epochs in (no bound on how long)
+    at.run()  # the page shows those epochs: Pause stops at the epoch shown
     at.button(key="btn_pause").click().run()
     assert not at.exception
     assert run.finished.wait(30) and run.status == "paused", run.status
@@ -46,11 +47,11 @@ def test_pause_change_lr_resume_follows_a_library_run_that_changes_lr_at_that_ep
     k = run.epochs_run
     assert 3 <= k < 100
     assert plain(at.info[0].value).startswith(f"Paused at epoch {k}. Resume goes on to the planned epochs")
-    assert at.button(key="btn_resume") and not at.button(key="btn_train").disabled
+    assert at.button(key="btn_pause").label == "Resume" and not at.button(key="btn_train").disabled
     at.sidebar.number_input(key="_w_cfg_lr").set_value(0.05).run()
     assert "Resume will apply: lr 0.01 → 0.05." in [c.value for c in at.caption]
     assert run.status == "paused"  # a changed lr does not end a paused run
-    at.button(key="btn_resume").click().run()
+    at.button(key="btn_pause").click().run()
     finish_run(at)
     assert run.status == "completed" and run.epochs_run == 100
 
@@ -73,7 +74,7 @@ def test_resume_refuses_a_setting_that_needs_a_new_run_and_keeps_the_pause():
     run = paused_run(at)
     at.sidebar.number_input(key="_w_cfg_batch").set_value(2).run()
     assert any("Changed in the sidebar: batch_size" in c.value for c in at.caption)
-    at.button(key="btn_resume").click().run()
+    at.button(key="btn_pause").click().run()
     assert not at.exception
     assert "Resume cannot change batch_size: press Train to start a new run with them." in plain(at.error[0].value)
     assert run.status == "paused"
@@ -93,7 +94,7 @@ def test_a_new_lr_during_a_run_is_taken_at_once_and_marked():
     k = run.changes[0].epoch
     at.button(key="btn_pause").click().run()
     at.session_state["ui_pace"] = "asap"
-    at.button(key="btn_resume").click().run()
+    at.button(key="btn_pause").click().run()
     finish_run(at)
     tr = library_trainer(epochs=300)
     tr.run(k)
@@ -111,7 +112,7 @@ def test_leaving_the_page_pauses_and_resume_finishes_the_run():
     goto(at, "train")
     assert plain(at.info[0].value).startswith(f"Paused at epoch {run.epochs_run} when you left the Train page")
     at.session_state["ui_pace"] = "asap"
-    at.button(key="btn_resume").click().run()
+    at.button(key="btn_pause").click().run()
     finish_run(at)
     assert run.status == "completed" and run.history == library_trainer().run().loss_history
 

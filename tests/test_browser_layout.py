@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, streamlit_server
+from studio.testing import IDLE, ROOT, go_to, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = ["Train", "Step", "Race", "Data", "Results", "How it works", "Lessons"]
@@ -64,11 +64,7 @@ def server():
 
 
 def go(page: Page, title: str) -> None:
-    sidebar = page.get_by_test_id("stSidebar")
-    if sidebar.get_attribute("data-collapsed") != "false":
-        page.get_by_test_id("stExpandSidebarButton").click()
-    page.get_by_test_id("stSidebarNavLink").filter(has_text=title).click()
-    page.wait_for_selector(IDLE)
+    go_to(page, title)
 
 
 def open_page(browser, server: str, width: int, height: int):

@@ -453,3 +453,41 @@ def test_between_waits_change_no_number_and_are_not_training_time(tutorial_df):
     np.testing.assert_array_equal(paced.coef, plain.coef)
     assert waits == list(range(1, 100))  # after every epoch but the last
     assert paced.train_seconds < 0.1  # 99 waits of 2 ms (≥ 0.198 s) are left out of the training time
+
+
+@pytest.mark.parametrize("config", [
+    TrainConfig(epochs=60, lr=0.01),  # the tutorial: SGD, the stats engine
+    TrainConfig(epochs=60, optimizer="momentum", lr=0.005),  # momentum's velocity is state
+    TrainConfig(epochs=60, optimizer="adam", lr=0.05, engine="autograd"),  # Adam's moments and step count
+    TrainConfig(epochs=60, lr=0.001, batch_size=1),  # the shuffling generator is state
+], ids=["sgd", "momentum", "adam", "minibatch"])
+def test_rewind_to_a_checkpoint_replays_the_same_numbers(tutorial_df, config):
+    """Pause at the epoch a page shows: the run went on a few epochs past it, rewinds there, and every later
+    epoch is the number an uninterrupted run computes."""
+    design = build_design(tutorial_df, target="y", features=["x"])
+    straight = Trainer(design, config)
+    straight.run()
+    tr = Trainer(design, config)
+    tr.run(20)
+    cp = tr.checkpoint()
+    tr.run(7)
+    tr.should_stop = lambda: True
+    tr.run_epoch()  # stopped, as a paused UI run is
+    tr.should_stop = None
+    tr.rewind(cp)
+    assert tr.epoch == 20 and tr.history == straight.history[:20]
+    assert tr.status == "stopped"  # still paused: resume() goes on
+    tr.resume()
+    tr.run()
+    assert tr.history == straight.history
+    np.testing.assert_array_equal(tr.result().coef, straight.result().coef)
+
+
+def test_rewind_refuses_a_checkpoint_from_before_a_change_of_course(tutorial_df):
+    tr = Trainer(build_design(tutorial_df, target="y", features=["x"]), TrainConfig(epochs=50))
+    tr.run(10)
+    cp = tr.checkpoint()
+    tr.run(5)
+    tr.change(lr=0.05)
+    with pytest.raises(ParameterError, match="not an earlier state of this run"):
+        tr.rewind(cp)

@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from linreg_core import LinregError, Trainer
-from studio import charts, state
+from studio import charts, numbers, state
 from studio.tex import column, equation, name, num
 from studio.text import md, md_list
 
@@ -164,8 +164,9 @@ with step(7, "The answer, checked", "See the statistics on the Results page", "a
              + r" = QR \;\Rightarrow\; "
              r"R \hat\beta = Q^\top y")
     st.caption("Live: the exact parameters for your data, in its units")
-    st.latex(equation(design.target, exact.intercept, exact.coef, design.terms) + rf", \quad \mathrm{{MSE}} = "
-             f"{num(problem.stats.mse)}")
+    # The same numbers as on Results: below the data's rounding level they read as 0 (studio/numbers.py).
+    st.latex(numbers.exact_equation(design, problem.stats) + rf", \quad \mathrm{{MSE}} = "
+             f"{num(numbers.loss(problem.stats, problem.stats.mse))}")
     b_now, w_now = trainer.params()
     gap = state.gap((b_now, w_now.tolist()), exact)
     st.write(f"The live model is **{gap:.3g}** away from it (largest parameter difference)."

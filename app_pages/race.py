@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
-from studio import charts, state, workload
+from studio import charts, numbers, state, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 from studio.text import md
@@ -21,8 +21,8 @@ design, exact = problem.design, problem.exact
 st.caption(
     f"**{md(ss.ds_name)}** · {state.rows_note(problem)} · {state.model_note(design)}. "
     "Every lane trains full batch on the same rows from the same starting parameters (seed, precision and L2 from "
-    "the Train page), one epoch per lane per round. Tolerance: the epoch at which a lane's loss is within that "
-    "fraction of its starting distance above the minimum."
+    "the Train page), one epoch per lane per round. Tolerance: a lane arrives at the first epoch where its loss "
+    "above the minimum has fallen to that fraction of what it was at the start."
 )
 
 c1, c2, c3, c4 = st.columns(4)
@@ -33,10 +33,10 @@ c4.toggle("Standardize features", **state.bind("cfg_standardize"))
 g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
 st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_stable_lr:.3g}** and the fastest "
            f"fixed lr is **{g.optimal_lr:.3g}** (curvature ratio of the loss {g.condition_number:,.3g}).",
-           help="Stable lr: above it plain gradient descent blows up. Curvature ratio: how many times steeper the "
-                "loss is along its steepest direction than along its flattest; the larger, the more epochs a fixed "
-                "lr needs. Tolerance: a lane has arrived when its loss is within that fraction of its starting "
-                "distance above the minimum.")
+           help="Stable lr: above it plain gradient descent blows up. Curvature ratio: how many times more sharply "
+                "the loss curves along its most curved direction than along its flattest; the larger, the more "
+                "epochs a fixed lr needs. Tolerance: a lane has arrived when its loss above the minimum has fallen "
+                "to that fraction of what it was at the start.")
 
 lanes = []
 for i in range(int(ss.race_n)):
@@ -84,7 +84,8 @@ def shown_table(df: pd.DataFrame) -> pd.DataFrame:
 
 def min_loss_text(value: float) -> str:
     # An exact fit's minimum of ~1e-32 is float64 noise: it is 0 (every point on the line).
-    return "0 (every point on the line)" if value <= problem.stats.loss_floor else f"{value:.6g}"
+    shown = numbers.loss(problem.stats, value)
+    return "0 (every point on the line)" if shown == 0.0 else f"{shown:.6g}"
 
 
 def draw(rec: dict) -> None:

@@ -14,7 +14,7 @@ from linreg_core import (
     predictions_csv,
     reproduction_script,
 )
-from studio import charts, diagnostics, prediction, share, state
+from studio import charts, diagnostics, explain, numbers, prediction, share, state
 from studio.tex import equation
 from studio.text import md
 
@@ -38,24 +38,15 @@ if run:
                 f"lr {run.config.lr:g})")
     st.latex(equation(design.target, run.intercept, run.coef, design.terms))
 st.markdown("**Exact least squares**")
-# Below the data's rounding level a number is float64 noise, not a result: it reads as 0.
-tidy = ex_stats.tidy(ex_stats.params)
-ex_icpt, ex_coef = (tidy[0], tidy[1:]) if design.fit_intercept else (None, tidy)
-st.latex(equation(design.target, None if ex_icpt == 0.0 else ex_icpt, ex_coef, design.terms))
+# Below the data's rounding level a number is float64 noise, not a result: it reads as 0 (studio/numbers.py).
+st.latex(numbers.exact_equation(design, ex_stats))
 
 st.subheader("Metrics")
 metrics = ["mse", "rmse", "mae", "r2", "adj_r2"]
 labels = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "adj_r2": "adjusted R²"}
-def shown_metrics(fs) -> list[float]:
-    """The metrics as a reader should see them: an error below the data's rounding level is 0."""
-    floor = {"mse": fs.loss_floor, "rmse": fs.loss_floor ** 0.5, "mae": fs.loss_floor ** 0.5}
-    values = fs.metrics()
-    return [0.0 if m in floor and values[m] <= floor[m] else values[m] for m in metrics]
-
-
-table = {"exact least squares": shown_metrics(ex_stats)}
+table = {"exact least squares": numbers.metrics(ex_stats, metrics)}
 if gd_stats:
-    table = {"gradient descent": shown_metrics(gd_stats)} | table
+    table = {"gradient descent": numbers.metrics(gd_stats, metrics)} | table
 index = [labels[m] for m in metrics]
 if problem.validation is not None:  # metrics above are on the training rows; add the held-out MSE
     index.append(f"validation MSE ({problem.validation.n_samples:,} held-out rows)")
@@ -100,7 +91,8 @@ if ex_stats.perfect_fit:  # not defined: the table says so in words (a blank NaN
     coef["95% CI low"], coef["95% CI high"] = coef["exact coef"], coef["exact coef"]
 # Every row in view up to 25 terms (a formula's dummies make long tables; a hidden row is a missed coefficient).
 st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch",
-             height=min(38 + 35 * len(coef), 38 + 35 * 25))
+             height=min(38 + 35 * len(coef), 38 + 35 * 25),
+             column_config={"gap": st.column_config.Column(help="Gradient descent's coefficient minus the exact one.")})
 if ex_stats.perfect_fit:
     st.info("Every point lies on the fitted line: the residuals are at float64's rounding level, so the MSE is 0, "
             "the standard errors are 0 and t and p are not defined. With noisy data they measure how sure the "
@@ -139,7 +131,12 @@ fits = {"exact least squares": exact}
 if run:
     fits = {"gradient descent": (run.intercept, run.coef)} | fits
 c1, c2 = st.columns(2)
-c1.plotly_chart(charts.residual_figure(design, fits), key="residuals", width="stretch")
+# A perfect fit's residuals are float64 noise (1e-15): drawn, they fill a femto-scaled axis. They are 0.
+on_line = ["exact least squares"] if numbers.residuals_all_zero(ex_stats) else []
+if on_line and not run:
+    c1.info(numbers.ALL_ZERO)
+else:
+    c1.plotly_chart(charts.residual_figure(design, fits, on_line), key="residuals", width="stretch")
 if run:
     c2.plotly_chart(charts.loss_figure(run.history, ss.ui_logy, ex_stats.mse, None,
                                        run.val_history if problem.validation is not None else None),
@@ -219,8 +216,9 @@ else:
     st.dataframe(runs, hide_index=True, width="stretch",
                  column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
                                 "final loss": st.column_config.NumberColumn(format="%.6g"),
-                                "gap to exact": st.column_config.NumberColumn(format="%.3g"),
+                                "gap to exact": st.column_config.NumberColumn(format="%.3g", help=f"Gap to exact: {explain.GAP}."),
                                 "seconds": st.column_config.NumberColumn(format="%.3f")})
+    st.caption(f"Gap to exact: {explain.GAP}.")
     r1, r2 = st.columns([1, 3])
     pick = r1.selectbox("Run", runs["run"].tolist(), key="reopen_pick", label_visibility="collapsed")
     r2.button("Re-open this run's settings on the Train page", key="btn_reopen", on_click=state.reopen_settings,

@@ -6,10 +6,10 @@ import streamlit as st
 from streamlit.logger import get_logger
 
 from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
-from studio import charts, jobs, points, share, state, workload
+from studio import charts, explain, jobs, numbers, points, share, state, workload
 from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
-from studio.live_chart import figure_json, live_chart, redraw_after
+from studio.live_chart import figure_json, live_chart, redraw_after, revision
 from studio.pace import PACES
 from studio.run import RUNNING, RunRecord
 from studio.text import md
@@ -40,20 +40,19 @@ def _stop() -> None:
                  ss.run.epochs_run, ss.run.last_epoch_wall, clicked)
 
 
-def _pause() -> None:
+def _pause_or_resume() -> None:
+    """One button, so that keyboard focus stays on it: Pause at the epoch the page shows, or Resume."""
     job = jobs.job_slot().current(ss.run)
-    if job is not None:
-        job.pause()
-
-
-def _resume() -> None:
-    job = jobs.job_slot().current(ss.run)
-    if job is None or not ss.run.paused:
+    if job is None:
         return
-    try:
-        job.resume(state.train_config())
-    except LinregError as exc:
-        ss._resume_msg = str(exc)
+    if ss.run.paused:
+        try:
+            job.resume(state.train_config())
+        except LinregError as exc:
+            ss._resume_msg = str(exc)
+        return
+    shown = ss.get("_shown_epoch")
+    job.pause(at=shown[1] if shown and shown[0] == ss.run.started else None)
 
 
 def _stop_for_good() -> None:
@@ -86,14 +85,9 @@ def _lr_guidance_box() -> None:
     momentum = ss.cfg_optimizer == "momentum"
     limit = g.max_stable_lr * ((1 + ss.cfg_momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
 
-    def ratio(c: float) -> str:
-        return f"{c:,.3g}" if c < 1e12 else "over 10¹² (nearly collinear columns)"
-
+    ratio = explain.ratio_text
     st.caption(
-        f"On this data, full-batch {'momentum ' if momentum else ''}SGD is stable below lr **{limit:.3g}**; "
-        f"the fastest fixed lr is **{g.optimal_lr:.3g}**. The loss is **{ratio(g.condition_number)}×** steeper "
-        "along its steepest direction than along its flattest (its curvature ratio): a stable lr must suit the "
-        "steep one, so progress along the flat one is slow.",
+        explain.guidance_caption(g, float(ss.cfg_momentum) if momentum else None),  # true for these numbers
         help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
              "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's Hessian "
              "(XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
@@ -227,20 +221,22 @@ def status_line(run: RunRecord, replay: int | None = None) -> str:
             f"&nbsp;·&nbsp; gap to exact **{state.gap((b, list(coef or [])), exact):.3g}**")
 
 
-def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -> None:
+def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -> tuple | None:
     """The status line and the charts, from the record (at epoch ``replay`` when replaying). The charts update
     in place (live_chart); with live charts off they are redrawn only when the run ends. ``running``: the
-    run's state when this fragment run began (it may end meanwhile: the next redraw shows that)."""
+    run's state when this fragment run began (it may end meanwhile: the next redraw shows that). Returns (the
+    run, the epoch) the status line shows, for Pause."""
     t0 = time.monotonic()
     pace = run.pace if run is not None else ss.ui_pace
     if run is None:
         st.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
         history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.cfg_epochs), [], []
-        seen = None
+        seen = shown = None
     else:
         with run.lock:  # one consistent snapshot of what the job has recorded
             seen = (run.status, run.epochs_run, run.rows_done, len(run.changes))  # what the charts below show
             st.markdown(status_line(run, replay), help=STATUS_HELP)
+            shown = (run.started, run.epochs_run) if replay is None else None
             history, val = list(run.history), list(run.val_history) if validation is not None else None
             changes = [(c.epoch, c.describe()) for c in run.changes]
             if replay is not None:
@@ -277,6 +273,7 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -
     if running and fresh:
         run.draws += 1
         run.draw_seconds += time.monotonic() - t0
+    return shown
 
 
 def chart(key: str, make, run: RunRecord | None, seen: tuple | None, fresh: bool, every: float = 0.0, extra=None,
@@ -296,7 +293,7 @@ def chart(key: str, make, run: RunRecord | None, seen: tuple | None, fresh: bool
     last, now = cache.get(key), time.monotonic()
     if (last is None or last[2] != base
             or (fresh and last[3] != seen and (run is None or seen[0] != RUNNING or now - last[0] >= every))):
-        fig = make()
+        fig = revision(make(), problem.key, run.started if run is not None else None)  # a new run: fresh axes
         last = cache[key] = (now, figure_json(fig), base, seen, int(fig.layout.height or 360))
     return live_chart(last[1], key=key, height=last[4], edit=edit)
 
@@ -330,7 +327,7 @@ def outcome(run: RunRecord) -> None:
         best = min(range(len(run.val_history)), key=run.val_history.__getitem__) + 1
         st.markdown(
             f"**Validation MSE** on {state.plural(validation.n_samples, 'held-out row')}: gradient descent **{gd_val:.4g}**, "
-            f"exact fit **{ex_val:.4g}** (training MSE of the exact fit: {problem.stats.mse:.4g}). "
+            f"exact fit **{ex_val:.4g}** (training MSE of the exact fit: {numbers.loss(problem.stats, problem.stats.mse):.4g}). "
             f"The validation curve was lowest at epoch {best:,}."
         )
     if run.draws and not run.paused and run.wall_seconds > 0:
@@ -354,19 +351,8 @@ def far_from_exact(run: RunRecord) -> None:
     if gap <= 1e-3 * size:
         return
     g = state.guidance(problem, run.config.standardize, run.config.l2)
-    tips = []
-    if run.config.optimizer in ("sgd", "momentum") and run.config.lr < 0.5 * g.optimal_lr:
-        tips.append(f"a larger lr (up to {g.optimal_lr:.3g}, the fastest stable one)")
-    tips.append(f"more epochs than {run.config.epochs:,}")
-    if not run.config.standardize:
-        other = state.guidance(problem, True, run.config.l2)
-        if other.condition_number < 0.9 * g.condition_number:
-            tips.append("standardizing the features")
-    if run.config.optimizer != "adam":
-        tips.append("Adam")
-    st.info(f"**Still {gap:.3g} from the exact fit after {run.epochs_run:,} epochs.** The loss's curvature ratio is "
-            f"{g.condition_number:,.3g}: with a fixed lr that is stable along the steepest direction, gradient descent "
-            f"crawls along the flattest one. Try {', '.join(tips[:-1]) + ' or ' + tips[-1] if len(tips) > 1 else tips[0]}.")
+    other = None if run.config.standardize else state.guidance(problem, True, run.config.l2)
+    st.info(explain.far_from_exact_note(gap, run.epochs_run, run.config, g, other))  # why, from these numbers
 
 
 def start_training() -> None:
@@ -403,11 +389,10 @@ def live_area() -> None:
                  help="Start a fresh run from the initial weights with the sidebar's settings."):
         start_training()  # before the other buttons, so that Pause is live in this very run
     current = ss.run if state.run_matches(problem) else None
-    if current is not None and current.paused:
-        b2.button("Resume", key="btn_resume", on_click=_resume, width="stretch", icon=":material/play_arrow:")
-    else:
-        b2.button("Pause", key="btn_pause", on_click=_pause, width="stretch", icon=":material/pause:",
-                  disabled=current is None or not current.running)
+    paused = current is not None and current.paused
+    b2.button("Resume" if paused else "Pause", key="btn_pause", on_click=_pause_or_resume, width="stretch",
+              icon=":material/play_arrow:" if paused else ":material/pause:",
+              disabled=current is None or not (current.running or paused))
     b3.button("Stop", key="btn_stop", on_click=_stop_for_good, width="stretch")
     b4.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
     b5.segmented_control("Speed", list(PACES), format_func=lambda k: PACES[k].label, required=True,
@@ -444,7 +429,7 @@ def live_area() -> None:
             st.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
         elif running and every > 1.5 * base and (others := workload.REDRAWS.watching() - 1) > 0:
             st.caption(workload.busy_note(others, every))
-        draw(current, running, replay, edit)
+        shown = draw(current, running, replay, edit)
     t1, t2 = st.columns(2)
     if design.line_feature is not None:
         t1.toggle("Show residuals", **state.bind("ui_residuals"),
@@ -462,6 +447,9 @@ def live_area() -> None:
         workload.REDRAWS.drew(slot, time.thread_time() - cpu0)
     else:
         workload.REDRAWS.done(slot)
+    # Pause stops at the epoch of the last redraw that reached the end: one cut short by a click may not have
+    # been drawn, and the loop is usually a few epochs ahead of either.
+    ss._shown_epoch = shown
     redraw_after(every, "train_ticker", ss._redraws)  # None: one more redraw after a run ends, then none
 
 

@@ -3,7 +3,7 @@
 For full-batch gradient descent on L(θ) = ‖Aθ − y‖²/N (+ l2‖w‖²) the Hessian is constant,
 H = 2AᵀA/N (+ 2·l2 on the weights). Plain SGD with a fixed learning rate η converges exactly when
 η < 2/λmax(H); the fixed η that contracts fastest is 2/(λmax + λmin); the condition number
-λmax/λmin says how many more steps the flattest direction needs than the steepest.
+λmax/λmin says how many more steps the flattest direction needs than the most curved one.
 """
 
 from __future__ import annotations

@@ -156,11 +156,29 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
         y = history[marker - 1]
         traces.append({"type": "scatter", "x": [marker], "y": [y], "mode": "markers", "name": f"epoch {marker:,}",
                        "marker": {"color": GD_COLOR, "size": 13, "line": {"color": "white", "width": 2}}})
-    xaxis: dict[str, Any] = {}
-    if total_epochs:
-        xaxis["range"] = [0, total_epochs + 1]
+    # Always an explicit span: the planned epochs during a run (so progress shows), what ran afterwards.
+    span = total_epochs or len(history)
+    xaxis: dict[str, Any] = {"range": [0, span + 1]} if span else {}
+    yaxis = log_axis(loss) if log_y else {"type": "linear", "exponentformat": "none"}
+    yaxis.update(_narrow_range(loss, log_y))
     return _figure(traces, "Loss (MSE) per epoch", "epoch", "loss", shapes=shapes, annotations=annotations,
-                   xaxis=xaxis, yaxis=log_axis(loss) if log_y else {"type": "linear", "exponentformat": "none"})
+                   xaxis=xaxis, yaxis=yaxis)
+
+
+def _narrow_range(values: np.ndarray, log_y: bool) -> dict[str, Any]:
+    """An explicit y range when the values (nearly) coincide — one epoch, a flat curve: Plotly would zoom to
+    the rounding and label its ticks with twenty digits (0.11768847400108173318). Otherwise nothing."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)] if log_y else v[np.isfinite(v)]
+    if not len(v):
+        return {}
+    lo, hi = float(v.min()), float(v.max())
+    if hi - lo > 1e-3 * max(abs(hi), abs(lo)):
+        return {}
+    if log_y:
+        return {"range": [np.log10(lo) - 0.5, np.log10(hi) + 0.5]}
+    pad = 0.5 * max(abs(hi), abs(lo)) or 1.0
+    return {"range": [lo - pad, hi + pad]}
 
 
 def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opacity: float) -> dict:
@@ -239,14 +257,17 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
     return _figure(traces, "Predicted vs actual", f"actual {plot(design.target)}", f"predicted {plot(design.target)}")
 
 
-def residual_figure(design: Design, fits: dict[str, Params]) -> go.Figure:
+def residual_figure(design: Design, fits: dict[str, Params], on_line: Sequence[str] = ()) -> go.Figure:
+    """Residual against fitted value for each of ``fits``; those named in ``on_line`` pass through every point
+    to the data's precision (studio/numbers.py), so their residuals are drawn as the 0 they are."""
     design = drawn(design)
     rows = _design_rows(design)
     colors = {"gradient descent": GD_COLOR, "exact least squares": EXACT_COLOR}
     traces = []
     for name, params in fits.items():
         pred = _predict(params, design.X[rows])
-        traces.append(_markers(pred, design.y[rows] - pred, name, colors.get(name, DATA_COLOR), 6, 0.65))
+        resid = np.zeros(len(rows)) if name in on_line else design.y[rows] - pred
+        traces.append(_markers(pred, resid, name, colors.get(name, DATA_COLOR), 6, 0.65))
     return _figure(traces, "Residuals vs fitted", f"fitted {plot(design.target)}", "residual (actual − fitted)",
                    shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": 0, "y1": 0,
                             "line": {"color": "#888888", "dash": "dot"}}])

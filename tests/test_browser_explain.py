@@ -177,3 +177,68 @@ def test_stop_cuts_a_long_step_and_stepping_goes_on(page: Page):
     page.get_by_role("button", name="Step 1 epoch").click()
     page.wait_for_selector(IDLE)
     expect(page.get_by_text(f"Epoch {done + 1:,} / 1,000,000")).to_be_visible()
+
+
+# Float64 noise of an exact fit as a reader would see it: 10^{-15} in KaTeX's source, 10−15 as KaTeX or a Plotly
+# log axis draws it (digits in separate spans, joined here), 10⁻¹⁵ in text, 2.7e-15, or an SI tick like −1.5f.
+NOISE = re.compile(r"(?:10\^\{-|10[−-]|[0-9.][eE][−-])(?:1[3-9]|[2-9][0-9]|[0-9]{3})(?![0-9])|10⁻[¹²³⁴⁵⁶⁷⁸⁹][⁰¹²³⁴⁵⁶⁷⁸⁹]")
+SI_TINY = re.compile(r"^[−-]?[0-9.]+[fapzy]$")  # Plotly's femto, atto, pico, zepto, yocto tick labels
+# Text nodes in document order, into shadow roots too (the live charts are a component that may render in one).
+TEXT_NODES_JS = """() => { const out = [];
+    const visit = (root) => {
+        const walk = document.createTreeWalker(root, NodeFilter.SHOW_ELEMENT | NodeFilter.SHOW_TEXT);
+        for (let n = walk.currentNode; n; n = walk.nextNode()) {
+            if (n.nodeType === Node.TEXT_NODE) {
+                if (!['SCRIPT', 'STYLE'].includes(n.parentNode.nodeName)) out.push(n.nodeValue);
+            } else if (n.shadowRoot) visit(n.shadowRoot);
+        }
+    };
+    visit(document.body);
+    return out; }"""
+
+
+def noise_on(page: Page) -> list[str]:
+    """Every piece of float64 noise in the page's rendered text: HTML, KaTeX (its HTML and its TeX source) and the
+    charts' SVG labels."""
+    nodes = [t.strip() for t in page.evaluate(TEXT_NODES_JS)]
+    return NOISE.findall("".join(nodes)) + [t for t in nodes if SI_TINY.match(t)]
+
+
+def test_no_page_shows_float64_noise_after_the_tutorial_run(page: Page):
+    """Issue 20 item 4: the tutorial's y = 2x is fit exactly, leaving an intercept of 2.7e-15 and an MSE of 1.2e-30
+    in float64; every page shows them as 0, KaTeX included, and Results says the residuals are all 0."""
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Completed after 100 epochs", exact=False)).to_be_visible()
+    page.wait_for_selector(IDLE)
+    assert noise_on(page) == []
+    for nav, heading in (("Step", "Step through training"), ("Race", "Optimizer race"), ("Data", "Data"),
+                         ("Results", "Results"), ("How it works", "How it works"), ("Lessons", "Lessons")):
+        goto(page, nav, heading)
+        if nav in ("Step", "Race", "Data", "Results"):  # charts: their axes' labels are part of what is checked
+            page.wait_for_selector(".js-plotly-plot .xtick", state="attached")
+        if nav == "How it works":
+            expect(page.locator(".katex").filter(has_text="MSE")).to_be_visible()
+        if nav == "Lessons":  # lesson 1's answer quotes the exact fit too
+            page.get_by_test_id("stRadio").filter(has_text="Predict").get_by_text("Close to it").click()
+            page.wait_for_selector(IDLE)
+            page.get_by_role("button", name="Run it").click()
+            expect(page.get_by_text("from the exact fit y = 2·x", exact=False)).to_be_visible()
+        assert noise_on(page) == [], nav
+    # Results after the run: the exact fit's residuals are drawn at 0 beside the run's real ones.
+    goto(page, "Results", "Results")
+    exact = page.wait_for_function("""() => { const p = Array.from(document.querySelectorAll('.js-plotly-plot'))
+        .find(p => p.layout && p.layout.title && p.layout.title.text.includes('Residuals') && p._fullData);
+        const t = p && p._fullData.find(t => t.name === 'exact least squares');
+        return t ? Array.from(t.y) : null; }""").json_value()
+    assert len(exact) == 4 and set(exact) == {0}
+    # With no run, the residuals are all 0 in words instead of a chart of rounding noise on a femto axis.
+    goto(page, "Train", "Train")
+    page.get_by_role("button", name="Reset", exact=True).click()
+    page.wait_for_selector(IDLE)
+    goto(page, "Results", "Results")
+    expect(page.get_by_text("Every residual is 0 to the data's precision: the line passes through every point.")
+           ).to_be_visible()
+    assert page.evaluate("() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(p => "
+                         "p.layout && p.layout.title && p.layout.title.text.includes('Residuals')).length") == 0
+    assert noise_on(page) == []
+    shot(page, "66-results-perfect-fit.png")

@@ -216,3 +216,90 @@ def test_click_adds_a_point_and_a_box_deletes_points(page: Page):
     expect(page.get_by_text(re.compile(r"Added the point .*: 4 points now"))).to_be_visible()
     expect(page.get_by_text(re.compile(r"4 rows × 2 columns"))).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "88-data-points.png"))
+
+
+LOSS_X_RANGE_JS = """() => document.querySelector(".live-chart[data-key='train_loss']")._fullLayout.xaxis.range"""
+
+
+def test_every_new_run_draws_the_loss_over_its_own_epochs(page: Page):
+    """Train twice, then after deleting a point, then with batch size 1: each completed run's loss chart spans
+    all its epochs (the second run once kept the first one's early axis, epochs -1…6)."""
+    def train_and_check(what: str) -> None:
+        page.get_by_role("button", name="Train", exact=True).click()
+        finished(page, r"Completed after 100 epochs")
+        page.wait_for_function(f"() => {{ const r = ({LOSS_X_RANGE_JS})(); return r[0] <= 1 && r[1] >= 100; }}")
+        lo, hi = page.evaluate(LOSS_X_RANGE_JS)
+        MEASURED[f"loss_axis_after_{what}"] = [lo, hi]
+        assert lo <= 1 and 100 <= hi <= 110, (what, lo, hi)
+
+    speed(page, "As fast as possible")
+    train_and_check("first_run")
+    train_and_check("second_run")
+    page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
+    page.wait_for_selector(".live-chart[data-key='train_fit'][data-edit='on']")
+    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, ["train_fit", 0.9, 1.9]), page.evaluate(PLOT_POINT_JS, ["train_fit", 1.1, 2.1])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=8)
+    page.mouse.up()
+    expect(page.get_by_text("Deleted 1 point: 3 left.")).to_be_visible()
+    page.wait_for_selector(IDLE)
+    train_and_check("a_deleted_point")
+    set_number(page, "Batch size", "1")
+    train_and_check("batch_size_1")
+    page.screenshot(path=str(ARTIFACTS / "89-second-run-axes.png"))
+
+
+SELECTION_JS = """() => { const d = document.querySelector(".live-chart[data-key='train_fit']");
+  return {boxes: (d._fullLayout.selections || []).length, outlines: d.querySelectorAll('.select-outline').length,
+          greyed: d.data.filter(t => Array.isArray(t.selectedpoints)).length}; }"""
+TICKS_JS = """() => [...document.querySelectorAll('.live-chart .xtick text, .live-chart .ytick text')].map(e => e.textContent)"""
+
+
+def test_a_box_delete_clears_its_selection_and_every_tick_is_short(page: Page):
+    page.get_by_role("button", name="Train", exact=True).click()
+    finished(page, r"Completed after 100 epochs")
+    page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
+    page.wait_for_selector(".live-chart[data-key='train_fit'][data-edit='on']")
+    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, ["train_fit", 0.9, 1.9]), page.evaluate(PLOT_POINT_JS, ["train_fit", 2.1, 4.5])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=12)
+    page.mouse.up()
+    expect(page.get_by_text("Deleted 2 points: 2 left.")).to_be_visible()
+    page.wait_for_selector(IDLE)
+    # The remaining points are drawn plainly (not greyed as unselected) and the box is gone.
+    page.wait_for_function(f"() => {{ const s = ({SELECTION_JS})(); return !s.boxes && !s.outlines && !s.greyed; }}")
+    ticks = page.evaluate(TICKS_JS)
+    assert ticks and all(len(t) <= 8 for t in ticks), ticks  # no raw 0.11768847400108173318
+    page.screenshot(path=str(ARTIFACTS / "89-box-deleted.png"))
+
+
+SHOWN_AT_PRESS_JS = """() => { window.__shown = null;
+  document.addEventListener('pointerdown', () => {
+    const t = [...document.querySelectorAll('[data-testid=stMarkdown]')].map(e => e.innerText).find(t => /^Epoch \\d+ \\//.test(t));
+    window.__shown = t ? Number(t.match(/^Epoch (\\d+)/)[1]) : null; }, {capture: true, once: true}); }"""
+
+
+def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
+    """At Watch the loop runs a redraw or two ahead of the page (more on a busy machine): Pause takes the run
+    back to the epoch the page shows, so it pauses where the learner pressed it, and the button keeps the focus."""
+    shown_and_paused = []
+    for _ in range(3):
+        page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* / 100"))).to_be_visible()
+        page.wait_for_selector(IDLE)  # between two redraws: what the page shows is the last one drawn
+        page.evaluate(SHOWN_AT_PRESS_JS)
+        page.get_by_role("button", name="Pause").click()
+        expect(page.get_by_text(re.compile(r"Paused at epoch \d+\. Resume goes on"))).to_be_visible()
+        paused = int(re.search(r"Paused at epoch (\d+) /", status(page)).group(1))
+        shown = page.evaluate("() => window.__shown")
+        shown_and_paused.append((shown, paused))
+        focused = page.evaluate("() => document.activeElement.innerText")
+        assert "Resume" in focused, focused  # the same button, now Resume, still has the keyboard focus
+        assert shown is not None and 0 <= paused - shown <= 1, (shown, paused)
+        page.keyboard.press("Enter")  # Resume from the keyboard
+        expect(page.get_by_role("button", name="Pause")).to_be_enabled()
+        page.get_by_role("button", name="Stop", exact=True).click()
+        page.wait_for_selector(IDLE)
+    MEASURED["pause_shown_vs_paused_epochs"] = shown_and_paused

@@ -1,6 +1,7 @@
 """Command line: ``python -m linreg_core fit DATA.csv|- --y COL ...`` (or ``--formula``) and ``predict MODEL.json NEW.csv``.
 
-Errors are one line on stderr with exit code 2; never a traceback. Ctrl-C at any point prints
+Errors are one line on stderr with exit code 2; never a traceback. A gradient-descent run that diverges is one
+line too, with what to try, and exit code 3 (EXIT_DIVERGED). Ctrl-C at any point prints
 "interrupted" and exits 130; a reader that stops early (``| head``) ends the command quietly.
 
 This module imports only the standard library at load time; numpy, pandas and torch are imported inside
@@ -35,18 +36,28 @@ if TYPE_CHECKING:
 __all__ = ["main", "run"]
 
 EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3  # gradient descent blew up: no fit to report (the exact one is in --json's "exact")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
 _MAX_ERROR_CHARS = 1000  # last resort: the library already cuts the user values it quotes
 
 
 class _Parser(argparse.ArgumentParser):
+    commands: dict[str, argparse.ArgumentParser]  # the root's subcommand parsers, by name
+
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_BAD_INPUT, f"error: {message}. Run 'python -m linreg_core {self.prog.split()[-1]} --help' for usage.\n")
+        # self.prog is the whole command as typed: "python -m linreg_core fit", or "linreg fit" for the console script
+        self.exit(EXIT_BAD_INPUT, f"error: {message}. Run '{self.prog} --help' for usage.\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    root = _Parser(prog="python -m linreg_core", description="Linear regression by gradient descent (PyTorch) and exact least squares.")
+def _program() -> str:
+    """How the user started the command: the ``linreg`` console script, or ``python -m linreg_core``."""
+    return "linreg" if os.path.splitext(os.path.basename(sys.argv[0] or ""))[0] == "linreg" else "python -m linreg_core"
+
+
+def _parser() -> _Parser:
+    root = _Parser(prog=_program(), description="Linear regression by gradient descent (PyTorch) and exact least squares.")
     sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    root.commands = sub.choices
     p = sub.add_parser("fit", help="fit a linear model to a CSV file", description="Fit TARGET ~ features from a CSV file.")
     p.add_argument("data", help="a CSV or Parquet file, a folder of them, a glob such as 'data/*.parquet' (quote it), "
                                 "or - to read CSV from stdin")
@@ -283,7 +294,10 @@ def _fit(args: argparse.Namespace) -> int:
             signal.signal(signal.SIGINT, previous)
         gd_stats = fit_stats(design, exact, result.intercept, result.coef)
     far = _far_note(design, exact, ex_stats, result, gd_stats) if result is not None else None
-    if args.save_model:
+    # A diverged run has no fit: its parameters are where it blew up. Nothing is saved or shown as a fit; the
+    # command says what to try and exits EXIT_DIVERGED (--json still reports the exact fit under "exact").
+    diverged = _diverged_advice(design, result) if result is not None and result.status == "diverged" else None
+    if args.save_model and diverged is None:
         from ._export import model_json
 
         gd_doc = None if result is None else {"intercept": result.intercept, "coef": result.coef,
@@ -295,7 +309,7 @@ def _fit(args: argparse.Namespace) -> int:
         except OSError as e:
             raise ParameterError(f"Could not write the model to {args.save_model!r}: {e.strerror}.") from None
     if args.json:
-        fitted = result if result is not None else exact
+        fitted = None if diverged else result if result is not None else exact
         out = {
             "method": args.method,
             "formula": design.model_formula,
@@ -304,8 +318,8 @@ def _fit(args: argparse.Namespace) -> int:
             "far_from_exact": far,
             "terms": design.terms,
             "n_samples": design.n_samples,
-            "intercept": fitted.intercept,
-            "coef": fitted.coef,
+            "intercept": fitted.intercept if fitted else None,
+            "coef": fitted.coef if fitted else None,
             "loss_history": result.loss_history if result else [],
             "status": result.status if result else "exact",
             "reason": result.reason if result else None,
@@ -320,7 +334,7 @@ def _fit(args: argparse.Namespace) -> int:
                 "condition_number": exact.condition_number, "warnings": list(exact.warnings),
                 "metrics": _metrics(ex_stats), "table": ex_stats.table(),
             },
-            "metrics": _metrics(gd_stats if gd_stats is not None else ex_stats),
+            "metrics": None if diverged else _metrics(gd_stats if gd_stats is not None else ex_stats),
             "summary": None if summary is None else {
                 **summary.as_dict(),
                 "table": [{"name": n, "coef": c, "std_err": se, ("t" if summary.use_t else "z"): z, "p": pv,
@@ -330,12 +344,44 @@ def _fit(args: argparse.Namespace) -> int:
                                                              summary.ci_high)],
             },
         }
+        if diverged:
+            out["advice"] = diverged
+            out["last_parameters"] = {"intercept": result.intercept, "coef": result.coef}  # not a fit: where it blew up
         print(json.dumps(json_safe(out), allow_nan=False))
-    else:
+    elif diverged is None:
         print(_summary(design, exact, ex_stats, result, gd_stats, summary))
         if far:
             print(f"\nNote: {far}")
+    if diverged:
+        sys.stdout.flush()  # the log (or the JSON) first, then the sentence
+        return _error(diverged, EXIT_DIVERGED)
     return 0
+
+
+def _diverged_advice(design: Design, result: TrainResult) -> str:
+    """One sentence for a diverged run: where it blew up and what to try, with this data's stable lr where the
+    full-batch theory gives one."""
+    import math
+
+    from ._guidance import lr_guidance
+
+    cfg, h = result.config, result.loss_history
+    grew = f" (loss {h[0]:.3g} → {h[-1]:.3g})" if len(h) >= 2 and math.isfinite(h[-1]) else ""
+    smaller, standardize = "a smaller --lr", "--standardize"
+    if not cfg.batch_size and cfg.optimizer in ("sgd", "momentum"):
+        heavy = 1.0 + cfg.momentum if cfg.optimizer == "momentum" else 1.0  # heavy ball: stable below 2(1+β)/λmax
+        try:
+            limit = lr_guidance(design, cfg.standardize, cfg.l2).max_stable_lr * heavy
+            where = "with --standardize" if cfg.standardize else "on this data"
+            smaller = f"a smaller --lr (below {limit:.3g}, the stable limit {where})"
+            if not cfg.standardize:
+                standardize = (f"--standardize (then stable below lr "
+                               f"{lr_guidance(design, True, cfg.l2).max_stable_lr * heavy:.3g})")
+        except Exception:  # guidance is advice only
+            pass
+    tips = ["--method exact", *([] if cfg.standardize else [standardize]), smaller]
+    return (f"gradient descent diverged in epoch {result.epochs_run}{grew} at lr {cfg.lr:g}, so it has no fit to "
+            f"report; try {', '.join(tips[:-1])} or {tips[-1]}.")
 
 
 def _far_note(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainResult,
@@ -426,7 +472,10 @@ def _on_ctrl_c(signum: int, frame: object) -> None:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # an unknown flag: point at the help of the command it was given to, not the root's
+        parser.commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     if sys.stdout is None:  # started with stdout closed (1>&-)
         return _error("Standard output is closed, so the results have nowhere to go. Run the command with its "
                       "output going to the terminal, a file or a pipe.")

@@ -387,3 +387,63 @@ def test_cov_and_the_json_summary_match_statsmodels_on_stackloss(tmp_path, capsy
 def test_a_robust_covariance_needs_the_rows_in_memory(tutorial_csv, capsys):
     code, _, err = run_cli(["fit", tutorial_csv, "--y", "y", "--out-of-core", "--cov", "HC1", "--method", "exact"], capsys)
     assert code == 2 and "--cov HC1 needs the rows in memory" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def engel_csv(tmp_path) -> str:
+    """Engel's food expenditure data (shipped with statsmodels): income in the thousands, so plain SGD at the default
+    lr 0.01 diverges in epoch 2 (the issue's R² of −3.67e9)."""
+    from statsmodels.datasets import engel
+
+    path = tmp_path / "engel.csv"
+    engel.load_pandas().data.to_csv(path, index=False)
+    return str(path)
+
+
+def test_a_diverged_run_exits_3_with_one_sentence_and_no_fit(engel_csv, tmp_path, capsys):
+    model = tmp_path / "model.json"
+    code, out, err = run_cli(["fit", engel_csv, "--formula", "foodexp ~ income", "--device", "cpu",
+                              "--save-model", str(model)], capsys)
+    assert code == 3
+    assert [ln.split(",")[0] for ln in out.splitlines()] == ["epoch 1", "epoch 2"]  # the log, then no fit
+    assert "Predictions" not in out and "Gradient descent:" not in out and "R²" not in out
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: gradient descent diverged in epoch 2")
+    for flag in ("--method exact", "--standardize (then stable below lr ", "a smaller --lr (below 8.11e-07, the stable limit on this data)"):
+        assert flag in lines[0]
+    assert not model.exists()  # a diverged run is no model to predict with
+
+
+def test_a_diverged_run_in_json_says_so_and_keeps_its_numbers_off_the_fit(engel_csv, capsys):
+    code, out, err = run_cli(["fit", engel_csv, "--formula", "foodexp ~ income", "--device", "cpu", "--json"], capsys)
+    assert code == 3 and len(err.strip().splitlines()) == 1
+    obj = json.loads(out)
+    assert obj["status"] == "diverged" and obj["epochs_run"] == 2
+    assert obj["intercept"] is None and obj["coef"] is None and obj["metrics"] is None and obj["far_from_exact"] is None
+    assert obj["advice"] in err and "--method exact" in obj["advice"]
+    assert abs(obj["last_parameters"]["coef"][0]) > 1000  # where it blew up, named as such
+    assert obj["exact"]["coef"] == pytest.approx([0.4851784236769231]) and obj["exact"]["metrics"]["r2"] > 0.8
+    # The advice works: standardized, the same lr fits; exact least squares always does.
+    code, out, _ = run_cli(["fit", engel_csv, "--formula", "foodexp ~ income", "--device", "cpu", "--json",
+                            "--standardize", "--epochs", "500"], capsys)
+    assert code == 0 and json.loads(out)["status"] == "completed"
+    assert json.loads(out)["coef"] == pytest.approx([0.4851784236769231], rel=1e-3)
+    code, out, _ = run_cli(["fit", engel_csv, "--formula", "foodexp ~ income", "--device", "cpu", "--json",
+                            "--lr", "8e-07"], capsys)  # just under the quoted stable limit, 8.11e-07
+    assert code == 0 and json.loads(out)["status"] == "completed"
+    code, out, _ = run_cli(["fit", engel_csv, "--formula", "foodexp ~ income", "--method", "exact", "--json"], capsys)
+    assert code == 0 and json.loads(out)["status"] == "exact"
+
+
+def test_an_unknown_flag_points_at_the_commands_own_help(tutorial_csv, capsys, monkeypatch):
+    with pytest.raises(SystemExit) as info:
+        main(["fit", tutorial_csv, "--y", "y", "--bogus"])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert err == "error: unrecognized arguments: --bogus. Run 'python -m linreg_core fit --help' for usage.\n"
+    monkeypatch.setattr(sys, "argv", [str(Path(sys.executable).with_name("linreg"))])  # the console script
+    with pytest.raises(SystemExit):
+        main(["predict", "m.json", "new.csv", "--bogus"])
+    assert capsys.readouterr().err.endswith("Run 'linreg predict --help' for usage.\n")
+    proc = _module("--bogus")  # the root's own errors: its help, named once
+    assert proc.returncode == 2 and proc.stderr.endswith("Run 'python -m linreg_core --help' for usage.\n")

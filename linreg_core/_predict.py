@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ._data import Design, _shown
+from ._formula import MAX_MODEL_COLUMNS
 from .errors import DataError, FormulaError, ParameterError
 
 __all__ = ["INTERVALS", "SavedModel", "load_model", "spec_state"]
@@ -68,15 +69,16 @@ def _spec_from_state(state: dict[str, Any]) -> Any:
     from formulaic import ModelSpec
     from formulaic.parser.types.factor import Factor
 
-    from ._formula import _parse
+    from ._formula import _bounded_materializer, _check_saved_state, _parse
 
     _parse(f"y ~ {state['rhs']}")  # the same checks as a typed formula: a model file must not run code
+    _check_saved_state(state)  # nor make prediction build a bigger matrix than fitting could
     encoder = {}
     for name, entry in state["factors"].items():
         kind = Factor.Kind(entry["kind"])
         encoder[name] = (kind, {"categories": _untag(entry["categories"])} if "categories" in entry else {})
     return ModelSpec(formula=state["rhs"], ensure_full_rank=True, transform_state=_untag(state["transform_state"]),
-                     encoder_state=encoder)
+                     encoder_state=encoder, materializer=_bounded_materializer())
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,7 @@ class SavedModel:
 
 
 def _bad(why: str) -> DataError:
-    return DataError(f"This is not a model file saved by Linear Regression Studio: {why}. Export one with "
+    return DataError(f"This is not a model file saved by Linear Regression Studio: {why}; export one with "
                      "'python -m linreg_core fit DATA --save-model model.json' or Results → Model (JSON).")
 
 
@@ -130,6 +132,8 @@ def load_model(text: str | bytes) -> SavedModel:
         doc = json.loads(text)
     except (ValueError, UnicodeDecodeError) as e:
         raise _bad(f"it is not valid JSON ({e})") from None
+    except RecursionError:  # [[[[… nested past the reader's limit
+        raise _bad("it nests lists or objects deeper than Python's JSON reader can follow") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise _bad(f"its 'format' is not {FORMAT!r}")
     inf = doc.get("inference")
@@ -139,6 +143,9 @@ def load_model(text: str | bytes) -> SavedModel:
     try:
         fit_intercept = bool(doc["fit_intercept"])
         terms = [str(t) for t in doc["terms"]]
+        if len(terms) > MAX_MODEL_COLUMNS:
+            raise FormulaError(f"This model file has {len(terms):,} terms, over the limit of {MAX_MODEL_COLUMNS:,} "
+                               "columns in a model; fit a smaller model.")
         features = [str(f) for f in doc["features"]]
         params = np.asarray(inf["params"], dtype=np.float64)
         cov = np.asarray(inf["cov"], dtype=np.float64)
@@ -158,6 +165,8 @@ def load_model(text: str | bytes) -> SavedModel:
         raise
     except (KeyError, TypeError, ValueError) as e:
         raise _bad(f"a field is missing or malformed ({_shown(str(e))})") from None
+    except RecursionError:  # a formula state nested nearly as deep as the reader allows
+        raise _bad("its formula state nests deeper than a model file can") from None
     if not np.isfinite(params).all():
         raise DataError("The model file's parameters are not all finite numbers; fit and export the model again.")
     return model

@@ -27,7 +27,8 @@ _EXPORTS = {
     **dict.fromkeys(["dask_design", "dask_sample"], "_dask"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
     **dict.fromkeys([
-        "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"
+        "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script",
+        "spreadsheet_csv",
     ], "_export"),
     **dict.fromkeys(["LrGuidance", "loss_grid", "loss_minimum", "lr_guidance"], "_guidance"),
     **dict.fromkeys(["LinearModel"], "_model"),
@@ -75,7 +76,14 @@ if TYPE_CHECKING:
     )
     from ._device import available_devices, resolve_device
     from ._estimator import LinearRegressor
-    from ._export import loss_history_csv, model_json, neutralize_formulas, predictions_csv, reproduction_script
+    from ._export import (
+        loss_history_csv,
+        model_json,
+        neutralize_formulas,
+        predictions_csv,
+        reproduction_script,
+        spreadsheet_csv,
+    )
     from ._formula import (
         DATE_ACTIONS,
         NA_ACTIONS,
@@ -186,6 +194,7 @@ __all__ = [
     "reproduction_script",
     "resolve_device",
     "resolve_sources",
+    "spreadsheet_csv",
     "stream_design",
     "stream_sources",
     "train",

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,7 +19,8 @@ from ._solver import ExactFit
 from ._stats import FitStats
 from ._summary import FitSummary
 
-__all__ = ["loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script"]
+__all__ = ["loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script",
+           "spreadsheet_csv"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -43,10 +45,16 @@ def _inert(text: str) -> str:
     return "".join(c if c.isprintable() and c not in "\"\\" else "?" for c in text)[:200]
 
 
+# A formula starter at the start of the cell or right after a line break: a reader that splits rows at a CR or LF
+# inside a cell would start a new row there, with the formula as its first cell.
+_FORMULA_AT_LINE_START = re.compile("(^|[\r\n])(?=[" + re.escape("".join(_FORMULA_START)) + "])")
+
+
 def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula (=, +, -, @, tab, CR) with a quote."""
+    """Prefix with a quote what a spreadsheet would run as a formula (=, +, -, @, tab, CR) in text cells and
+    header cells: at the start of the cell and after every line break inside it."""
     def safe(v: object) -> object:
-        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+        return _FORMULA_AT_LINE_START.sub("\\1'", v) if isinstance(v, str) else v
 
     out = df.copy()
     for col in out.columns:
@@ -56,11 +64,18 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def spreadsheet_csv(df: pd.DataFrame) -> bytes:
+    """``df`` as CSV bytes that a spreadsheet opens as data: formula starters neutralized (:func:`neutralize_formulas`)
+    and RFC 4180's CRLF line ends, so that the writer quotes every cell holding a CR or an LF (with LF line ends a
+    lone CR is written bare, and readers that end rows at CR split the cell there)."""
+    return neutralize_formulas(df).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
 def predictions_csv(data: pd.DataFrame, design: Design, gd: tuple[float | None, Sequence[float]] | None,
                     exact: ExactFit, split: Sequence[str] | None = None) -> bytes:
     """The data rows with predictions (gradient descent and exact) and residuals, as CSV bytes;
     ``split`` labels each row (e.g. "train" / "validation") in a column of that name."""
-    out = neutralize_formulas(data.reset_index(drop=True))
+    out = data.reset_index(drop=True)
     if split is not None:
         out["split"] = list(split)
     if gd is not None:
@@ -70,7 +85,7 @@ def predictions_csv(data: pd.DataFrame, design: Design, gd: tuple[float | None, 
     pred_exact = exact.predict(design.X)
     out["predicted_exact"] = pred_exact
     out["residual_exact"] = design.y - pred_exact
-    return out.to_csv(index=False).encode("utf-8")
+    return spreadsheet_csv(out)
 
 
 def loss_history_csv(history: Sequence[float]) -> bytes:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from linreg_core import LinregError, SavedModel, load_model, model_json, neutralize_formulas, read_csv
+from linreg_core import LinregError, SavedModel, load_model, model_json, read_csv, spreadsheet_csv
 
 from .state import Problem
 from .text import md
@@ -54,6 +54,6 @@ def predict_and_offer(model: SavedModel, data: bytes, name: str, interval: str, 
     st.dataframe(table.head(MAX_SHOWN_ROWS).style.format({c: "{:.6g}" for c in out.columns}), width="stretch")
     if len(table) > MAX_SHOWN_ROWS:
         st.caption(f"The first {MAX_SHOWN_ROWS} of {len(table):,} rows; the download has them all.")
-    st.download_button("Download the predictions (CSV)", neutralize_formulas(table).to_csv(index=False).encode(),
+    st.download_button("Download the predictions (CSV)", spreadsheet_csv(table),
                        file_name="new_predictions.csv", mime="text/csv", key="dl_new_pred",
                        icon=":material/download:")

@@ -10,6 +10,9 @@ cannot set:
   a reader's browser call out (``img-src``, ``media-src``, ``connect-src``), no plugins, no foreign forms;
 - no referrer: share links carry settings and data in the URL.
 
+A second middleware drops Streamlit's ``clear_cache`` message, which any browser can send and which clears
+every session's resources (their training jobs with them): see :class:`NoGlobalCacheClear`.
+
 The one extra route serves the plotly.js that ships with the plotly package, for the live charts
 (studio/live_chart.py).
 
@@ -63,6 +66,42 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class NoGlobalCacheClear:
+    """Pure ASGI middleware: drops the ``clear_cache`` message that any browser may send on its websocket.
+
+    Streamlit answers it by clearing every cache of the process (its docstring: "it will be cleared for all
+    users"), session-scoped resources included, and the studio's training jobs live in those: one client
+    could end every other session's run. A session's runs end only by its own actions or its tab closing."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+
+        async def receive_without_clear_cache():
+            while True:
+                message = await receive()
+                data = message.get("bytes") if message["type"] == "websocket.receive" else None
+                if not data or not _is_clear_cache(data):
+                    return message
+
+        await self.app(scope, receive_without_clear_cache, send)
+
+
+def _is_clear_cache(data: bytes) -> bool:
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    msg = BackMsg()
+    try:
+        msg.ParseFromString(data)
+    except Exception:  # not ours to judge: Streamlit refuses what it cannot parse
+        return False
+    return msg.WhichOneof("type") == "clear_cache"
+
+
 async def plotly_js(request) -> FileResponse:
     return FileResponse(PLOTLY_JS, media_type="text/javascript",
                         headers={"cache-control": "public, max-age=31536000, immutable"})
@@ -73,4 +112,4 @@ def routes() -> list[Route]:
 
 
 def middleware() -> list[Middleware]:
-    return [Middleware(SecurityHeaders)]
+    return [Middleware(SecurityHeaders), Middleware(NoGlobalCacheClear)]

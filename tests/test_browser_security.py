@@ -261,3 +261,36 @@ def test_no_page_requests_outside_hosts_in_normal_use(server, browser):
     context.close()
     assert set(hosts) - {urlsplit(server).netloc, ""} == set(), hosts
     MEASURED["requests_by_host"] = dict(hosts)
+
+
+def test_another_clients_clear_cache_message_leaves_a_run_going(server, browser):
+    """Any browser can send Streamlit's clear_cache message, and Streamlit clears every cache of the process for
+    it, session-scoped resources too: each session's run was stopped ("the browser tab was closed"). The app's
+    own middleware drops the message, so a run ends only by its own session's actions."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from websockets.asyncio.client import connect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(server)
+    page.wait_for_selector(IDLE)
+    set_number(page, "Epochs", "400")  # at Watch: about 8 s
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* / 400"))).to_be_visible()
+
+    async def attack() -> None:
+        ws_url = server.replace("http://", "ws://") + "/_stcore/stream"
+        async with connect(ws_url, subprotocols=["streamlit"], origin=server) as ws:
+            msg = BackMsg()
+            msg.clear_cache = True
+            await ws.send(msg.SerializeToString())
+            await asyncio.sleep(1.0)  # the server has read it (a websocket delivers in order) before this closes
+
+    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
+        pool.submit(asyncio.run, attack()).result()
+    expect(page.get_by_text(re.compile(r"Completed after 400 epochs"))).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile("browser tab was closed"))).to_have_count(0)
+    page.close()

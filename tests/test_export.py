@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 
@@ -123,3 +124,21 @@ def test_hostile_column_names_cannot_inject_code_into_the_script(tmp_path):
     assert "PWNED" not in out.stdout  # the name stayed data, never became code
     header = predictions_csv(df, design, None, fit_exact(design.X, design.y)).decode().splitlines()[0]
     assert header.startswith("'=cmd")  # a formula in a header cell is neutralized too
+
+
+def test_a_formula_after_a_line_break_inside_a_cell_is_inert_too():
+    """A reader that splits rows at a CR or LF inside a cell starts a new row there: a formula starter after any
+    line break gets the quote as well as one at the start (in data cells and header cells)."""
+    import csv
+
+    hostile = ["\r=2+2", "ok\n+SUM(A1)", "a\r\n@cmd", "x\r\r-1", "plain\ntext"]
+    df = pd.DataFrame({"label": hostile, "x": [1.0, 2.0, 3.0, 3.5, 5.0], "y\r=HYPERLINK(1)": [2.0, 4.0, 6.0, 7.0, 9.5]})
+    design = build_design(df, "y\r=HYPERLINK(1)", ["x"])
+    written = predictions_csv(df, design, (0.5, [1.5]), fit_exact(design.X, design.y)).decode()
+    rows = list(csv.reader(io.StringIO(written, newline="")))
+    texts = rows[0] + [row[0] for row in rows[1:]]  # the header and the text column (numbers stay numbers)
+    for cell in texts:
+        for line in re.split(r"[\r\n]", cell):
+            assert not line.startswith(("=", "+", "-", "@", "\t")), repr(cell)
+    assert len(rows) == 6 and rows[0][0] == "label" and rows[0][2] == "y\r'=HYPERLINK(1)"  # one row per data row
+    assert [r[0] for r in rows[1:]] == ["'\r'=2+2", "ok\n'+SUM(A1)", "a\r\n'@cmd", "x\r'\r'-1", "plain\ntext"]

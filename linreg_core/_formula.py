@@ -890,7 +890,10 @@ def build_formula_design(
 
 
 def _rhs_variables(parsed: Any) -> set[str]:
-    return {str(v) for v in parsed.rhs.required_variables} | _named_columns(str(parsed.rhs), None)
+    # A quoted name such as `iris.species` is looked up whole, but formulaic lists it as attribute access (iris)
+    # and prints it unquoted: take the looked-up names from the factors themselves.
+    lookups = {f.expr for term in parsed.rhs for f in term.factors if getattr(f.eval_method, "value", "") == "lookup"}
+    return {str(v) for v in parsed.rhs.required_variables} | _named_columns(str(parsed.rhs), None) | lookups
 
 
 _NAME = re.compile(r"`((?:[^`\\]|\\.)+)`|Q\(\s*['\"](.+?)['\"]\s*\)|\b([A-Za-z_][A-Za-z0-9_]*)\b")

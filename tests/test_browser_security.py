@@ -294,3 +294,25 @@ def test_another_clients_clear_cache_message_leaves_a_run_going(server, browser)
     expect(page.get_by_text(re.compile(r"Completed after 400 epochs"))).to_be_visible(timeout=120_000)
     expect(page.get_by_text(re.compile("browser tab was closed"))).to_have_count(0)
     page.close()
+
+
+@pytest.mark.parametrize("name", ["iris.species", "iris\nspecies"], ids=["dot", "newline"])
+def test_a_text_column_named_with_a_dot_or_a_newline_trains_with_live_charts(server, browser, name):
+    """Such a name once made every live redraw fail (stuck at 'Epoch 2 / 100' while the run finished): the
+    formula lost its quotes when the design was applied to new rows."""
+    import plotly.express as px
+
+    df = px.data.iris()[["sepal_length", "petal_width", "species"]].rename(columns={"species": name})
+    data = base64.urlsafe_b64encode(zlib.compress(df.to_csv(index=False).encode())).decode()
+    link = f"{server}/?{urlencode({'data': data, 'name': 'iris', 'y': 'sepal_length', 'x': ['petal_width', name]}, doseq=True)}"
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.set_default_timeout(60_000)
+    page.goto(link)
+    page.wait_for_selector(IDLE)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* / 100"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Epoch 100 / 100"))).to_be_visible()  # the live area kept up to the end
+    expect(page.locator(".live-chart[data-key='train_fit'] .scatterlayer .trace").first).to_be_attached()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.close()

@@ -165,3 +165,17 @@ def test_formulas_cannot_run_code(formula, tmp_path, monkeypatch):
     df = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [1.0, 2, 4, 3]})
     with pytest.raises(FormulaError, match="may not use"):
         build_formula_design(df, formula)
+
+
+@pytest.mark.parametrize("name", ["iris.species", "iris\nspecies", "total bill"])
+def test_a_quoted_column_name_is_a_feature_and_applies_to_new_rows(name):
+    """Formulaic reads `iris.species` as attribute access when it lists variables and prints it unquoted; the
+    design must still name it as a feature and compute it on new rows (the live charts do, every redraw)."""
+    df = px.data.iris()[["sepal_length", "petal_width", "species"]].rename(columns={"species": name})
+    term = "`" + name + "`"
+    design = build_formula_design(df, f"sepal_length ~ petal_width + {term}")
+    assert design.features == ["petal_width", name]
+    np.testing.assert_array_equal(design.matrix(df), design.X)
+    numeric = df.rename(columns={"petal_width": name, name: "kind"})
+    squared = build_formula_design(numeric, f"sepal_length ~ I({term}**2)")  # what the column pickers write
+    np.testing.assert_allclose(squared.X[:, 0], numeric[name].to_numpy() ** 2)

@@ -11,7 +11,7 @@ import streamlit as st
 if __name__ != "__main__":  # imported by `streamlit run` (or an ASGI server) to find the app
     from studio import server
 
-    app = st.App(__file__, routes=server.routes(), middleware=server.middleware())
+    app = st.App(__file__, routes=server.routes(), middleware=server.middleware(), on_script_error=server.on_script_error)
 else:
     from studio import layout, memory, share, state
 

@@ -10,10 +10,13 @@ refused unless it lies inside the folder (no '..', no symbolic link out of it).
 from __future__ import annotations
 
 import os
+import stat
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from linreg_core import DataError, resolve_sources
+from linreg_core import DataError, LinregError, resolve_sources
 
 ENV = "LINREG_DATA_DIR"
 SCHEDULER_ENV = "LINREG_DASK_SCHEDULER"  # a running cluster to use instead of the server's own local one
@@ -54,11 +57,27 @@ def files_of(name: str) -> list[str]:
     path = os.path.realpath(os.path.join(root, name))
     if os.path.commonpath([root, path]) != root or path == root:
         raise DataError(f"{name!r} is not a dataset of this server's data folder; choose one from the list.")
-    files = resolve_sources(path)
+    with names_not_paths():
+        files = resolve_sources(path)
     for f in files:
         if os.path.commonpath([root, os.path.realpath(f)]) != root:
             raise DataError(f"{os.path.basename(f)!r} leads outside the data folder; it was refused.")
+        if not stat.S_ISREG(os.stat(f).st_mode):  # a pipe would hold the page until something writes to it
+            raise DataError(f"{os.path.relpath(f, root)!r} is not a regular file (a pipe or a device): the server "
+                            "reads only files from its data folder.")
     return files
+
+
+@contextmanager
+def names_not_paths() -> Iterator[None]:
+    """Errors about the data folder's files name them relative to the folder: the server's paths stay private."""
+    try:
+        yield
+    except LinregError as exc:
+        root = data_dir()
+        if root and exc.args and isinstance(exc.args[0], str):
+            exc.args = (exc.args[0].replace(root + os.sep, "").replace(root, "the data folder"), *exc.args[1:])
+        raise
 
 
 def client() -> Any:

@@ -23,11 +23,18 @@ Behind a reverse proxy, set the same headers there too (docs/deployment.md).
 
 from __future__ import annotations
 
+import os
+import traceback
+
+import streamlit
 from starlette.middleware import Middleware
 from starlette.responses import FileResponse
 from starlette.routing import Route
+from streamlit.logger import get_logger
 
 from .plotly_js import PLOTLY_JS, PLOTLY_JS_ROUTE
+
+log = get_logger(__name__)
 
 CSP = "; ".join([
     "frame-ancestors 'self'",
@@ -100,6 +107,28 @@ def _is_clear_cache(data: bytes) -> bool:
     except Exception:  # not ours to judge: Streamlit refuses what it cannot parse
         return False
     return msg.WhichOneof("type") == "clear_cache"
+
+
+# Crafted requests that Streamlit itself fails on while it reads them, before any line of the page runs.
+REFUSED_REQUEST = ("The browser sent a value this page cannot use (a file name or a setting no page offers), so "
+                   "nothing was changed. Reload the page to go on.")
+_STREAMLIT_DIR = os.path.dirname(os.path.abspath(streamlit.__file__)) + os.sep
+_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_OURS = tuple(os.path.join(_ROOT, p) for p in ("app.py", "app_pages" + os.sep, "studio" + os.sep, "linreg_core" + os.sep))
+
+
+def on_script_error(exc: Exception) -> bool:
+    """One sentence instead of an error box for an exception raised inside Streamlit alone — no frame of the studio's
+    code in its traceback: a crafted client's widget value outside its options, a file name with a NUL byte.
+    Errors in the studio's own code keep Streamlit's display (the type; details in the server log)."""
+    files = [os.path.abspath(f.filename) for f in traceback.extract_tb(exc.__traceback__)]
+    if not any(f.startswith(_STREAMLIT_DIR) for f in files) or any(f.startswith(_OURS) for f in files):
+        return False
+    import streamlit as st
+
+    log.warning("refused a request Streamlit could not read: %s: %s", type(exc).__name__, exc)
+    st.error(REFUSED_REQUEST)
+    return True
 
 
 async def plotly_js(request) -> FileResponse:

@@ -76,3 +76,28 @@ def test_without_a_data_folder_there_is_no_server_tab(monkeypatch):
     monkeypatch.delenv("LINREG_DATA_DIR", raising=False)
     at = goto(start(), "data")
     assert [t.label for t in at.tabs] == ["Presets", "Upload CSV", "Noisy line generator"]
+
+
+def test_a_pipe_or_a_bad_file_in_the_data_folder_is_named_without_the_servers_path(data_dir):
+    """A named pipe once held the page until its wait ran out and then named the server's absolute path; a bad
+    file's message named it too. Messages name files relative to the data folder."""
+    import os
+
+    folder, _ = data_dir
+    (folder / "piped").mkdir()
+    os.mkfifo(folder / "piped" / "live.csv")
+    (folder / "broken").mkdir()
+    (folder / "broken" / "part.csv").write_text("x,y\n1,2\n2,oops\n3,4\n")
+    at = goto(start(), "data")
+    at.selectbox(key="server_pick").set_value("piped/")
+    at.button(key="btn_server_load").click().run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert len(errors) == 1 and "'piped/live.csv' is not a regular file" in errors[0], errors
+    assert str(folder) not in errors[0], errors
+    assert at.session_state.ds_server is None  # the preset stays loaded
+    at.selectbox(key="server_pick").set_value("broken/")  # loads (a sample); its fit names the bad cell
+    at.button(key="btn_server_load").click().run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert errors and "'oops'" in errors[-1] and str(folder) not in " ".join(errors), errors

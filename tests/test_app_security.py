@@ -177,3 +177,17 @@ def test_share_link_round_trip_keeps_repeated_features():
     again = shared_app({k: v if k == "x" else v[0] for k, v in query.items()})
     assert again.session_state.sel_features == ["a,1", "b"] and not again.warning
 
+
+
+def test_a_formula_over_twenty_thousand_category_levels_is_one_sentence_before_it_is_built():
+    """Once an unhandled-error box after the server grew by 3.5 GB: the levels are counted before the design."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    n = 25_000
+    df = pd.DataFrame({"g": [f"L{i}" for i in range(n)], "x": rng.normal(size=n), "y": rng.normal(size=n)})
+    at = upload(goto(start(), "data"), "levels.csv", df.to_csv(index=False).encode())
+    at.text_input(key="_w_sel_formula").input("y ~ x + g").run()
+    assert not at.exception
+    errors = texts(at.error)
+    assert len(errors) == 1 and "over the limit of 1,000 columns" in errors[0], errors

@@ -316,3 +316,34 @@ def test_a_text_column_named_with_a_dot_or_a_newline_trains_with_live_charts(ser
     expect(page.locator(".live-chart[data-key='train_fit'] .scatterlayer .trace").first).to_be_attached()
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.close()
+
+
+def test_a_crafted_widget_value_gets_one_sentence_not_an_error_box(server):
+    """A client speaking Streamlit's protocol sends the log-lr slider a number where Streamlit expects one of its
+    options: Streamlit's own reading of the value fails before the page runs. The app answers in one sentence."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from studio.load import Tab
+    from studio.server import REFUSED_REQUEST
+
+    async def crafted() -> tuple[list[str], list[str]]:
+        tab = Tab(server)
+        await tab.open()
+        errors: list[str] = []
+        seen = tab._delta
+
+        def spy(delta) -> None:
+            if delta.WhichOneof("type") == "new_element" and delta.new_element.WhichOneof("type") == "exception":
+                errors.append(delta.new_element.exception.type)
+            seen(delta)
+
+        tab._delta = spy
+        tab.set("_w_cfg_lr_slider", double_value=-1.0)
+        await asyncio.wait_for(tab.rerun(), 60)
+        await tab.close()
+        return errors, [text for _, text in tab.texts]
+
+    with ThreadPoolExecutor(1) as pool:
+        errors, texts = pool.submit(asyncio.run, crafted()).result()
+    assert errors == [] and REFUSED_REQUEST in texts, (errors, texts[-3:])

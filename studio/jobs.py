@@ -127,6 +127,7 @@ class TrainingJob:
         self._pausing = False
         self._pause_at: int | None = None  # the epoch the page showed when Pause was pressed
         self.ticket: workload.Ticket | None = None  # its place for a heavy slot (studio/workload.py), if heavy
+        self.client = workload.client_key()  # whose run, for the fair share of slots: read here, in the script thread
         self.thread = threading.Thread(target=self._main, name=f"train-{id(run):x}", daemon=True)
 
     @property
@@ -204,8 +205,9 @@ class TrainingJob:
         run, tr = self.run, self.trainer
         result = None
         d, c = tr.design, tr.config
-        self.ticket = (workload.Ticket("run") if workload.heavy(d.n_samples, c.epochs - tr.epoch, len(d.terms),
-                                                                 int(c.batch_size or 0)) else None)
+        self.ticket = (workload.Ticket("run", self.client)
+                       if workload.heavy(d.n_samples, c.epochs - tr.epoch, len(d.terms), int(c.batch_size or 0))
+                       else None)
         pacer = Pacer(lambda: run.pace, self._stop)
 
         def paced() -> bool:

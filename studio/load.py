@@ -43,8 +43,9 @@ def percentile(values: list[float], q: float) -> float:
 class Tab:
     """One browser tab's conversation with the server, without the browser."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, source: str | None = None) -> None:
         self.url = url
+        self.source = source  # a loopback address to connect from (127.0.0.2, …): another client to the server
         self.ws: Any = None
         self.pages: dict[str, str] = {}  # page name → script hash
         self.page = ""  # the page hash the tab is on
@@ -66,7 +67,8 @@ class Tab:
 
         ws_url = self.url.replace("http://", "ws://") + "/_stcore/stream"
         self.ws = await connect(ws_url, subprotocols=["streamlit"], origin=self.url, max_size=None,
-                                ping_interval=None, open_timeout=120)
+                                ping_interval=None, open_timeout=120,
+                                **({"local_addr": (self.source, 0)} if self.source else {}))
         self._reader = asyncio.create_task(self._read())
         await self.rerun()
 

@@ -369,7 +369,8 @@ def load_server_dataset(name: str) -> None:
     from . import bigdata
 
     files = bigdata.files_of(name)
-    sample, total = dask_sample(files, bigdata.SAMPLE_ROWS, bigdata.client())
+    with bigdata.names_not_paths():
+        sample, total = dask_sample(files, bigdata.SAMPLE_ROWS, bigdata.client())
     set_dataset(sample, f"{name} — {total:,} rows on the server" + (
         f" (a uniform sample of {len(sample):,} shown)" if len(sample) < total else ""))
     ss = st.session_state
@@ -388,9 +389,10 @@ def _server_design() -> Design:
         raise DataError("A validation split needs the rows in this session; a server dataset's rows stay on the "
                         "cluster. Turn the split off (Train → Validation and model).")
     formula = typed_formula() or picked_formula()
-    design = dask_design(bigdata.files_of(ss.ds_server), ss.sel_target, list(ss.sel_features), degree_of(ss),
-                         bool(ss.sel_intercept), formula=formula, na="drop" if ss.sel_na else "error",
-                         client=bigdata.client())
+    with bigdata.names_not_paths():
+        design = dask_design(bigdata.files_of(ss.ds_server), ss.sel_target, list(ss.sel_features), degree_of(ss),
+                             bool(ss.sel_intercept), formula=formula, na="drop" if ss.sel_na else "error",
+                             client=bigdata.client())
     design.extra["sample"] = rows_design(design, ss.ds_df)
     return design
 
@@ -433,11 +435,12 @@ def heavy_work(heavy: bool, what: str) -> Iterator[None]:
     if not heavy:
         yield
         return
-    ahead = workload.GATE.holding + workload.GATE.queued
+    client = workload.client_key()
+    ahead = workload.GATE.ahead_of_new(client)  # its place in the fair order, not behind everyone queued
     note = st.empty()
     if ahead >= workload.GATE.slots:
         note.info(workload.queue_note(ahead, what), icon=":material/hourglass_top:")
-    with workload.GATE.slot(what):
+    with workload.GATE.slot(what, client):
         note.empty()
         yield
 

@@ -4,9 +4,12 @@ Two things a busy server would otherwise do badly, measured in docs/capacity.md:
 
 - **Heavy work queues.** A long run, the exact fit of a large dataset and an unwatched long race take one of
   a few *heavy slots* (one fewer than the cores, so one core always stays for the pages and the light runs; at
-  least one). Heavy work waits its turn in order and says so ("Queued: 2 heavy jobs ahead of your run"); a heavy run
+  least one). Heavy work waits its turn and says so ("Queued: 2 heavy jobs ahead of your run"); a heavy run
   that has trained for ``QUANTUM_S`` while another waits gives its slot up at the next epoch and queues again, so
-  one student's million-epoch run does not hold the class up. Light runs (estimated under ``HEAVY_S`` of
+  one student's million-epoch run does not hold the class up. Turns are shared between *clients* (a browser's
+  address, see :func:`client_key`), not jobs: a free slot goes to the waiting client holding the fewest slots,
+  the least recently served first, and each client's own jobs go in order of arrival. So 24 runs from one client
+  delay another client's run by at most one quantum, not 24. Light runs (estimated under ``HEAVY_S`` of
   training: the tutorial's is ~15 ms) never queue, nor does a paced run while it waits for its next epoch.
 - **Redraws share a budget.** Every watched run asks for a redraw several times a second, and each costs the
   server 10–20 ms. With many runs watched at once, each one's redraws are spaced out so that all of
@@ -22,8 +25,8 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections import deque
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -56,37 +59,77 @@ WATCHING_S = 2.0  # a session that redrew within this long is watching a run
 
 @dataclass(eq=False)
 class Ticket:
-    """One piece of heavy work's place: queued (``since`` None) or holding a slot since ``since``."""
+    """One piece of heavy work's place: queued (``since`` None) or holding a slot since ``since``. ``client``: whose
+    it is (:func:`client_key`), read in the script thread that asked for the work."""
 
     what: str
+    client: str = ""
     since: float | None = None
 
 
 class Gate:
-    """``slots`` heavy slots, taken in order of arrival."""
+    """``slots`` heavy slots shared round-robin between clients, each client's jobs in order of arrival."""
 
-    def __init__(self, slots: int = HEAVY_SLOTS, quantum: float = QUANTUM_S) -> None:
-        self.slots, self.quantum = slots, quantum
+    def __init__(self, slots: int = HEAVY_SLOTS, quantum: float = QUANTUM_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.slots, self.quantum, self.clock = slots, quantum, clock
         self._cond = threading.Condition()
         self._holding: set[Ticket] = set()
-        self._queue: deque[Ticket] = deque()
+        self._queue: deque[Ticket] = deque()  # waiting, in order of arrival
+        self._grants = 0  # slots handed out so far
+        self._served: dict[str, int] = {}  # client → the grant that last gave it a slot (clients with tickets only)
+
+    def _order(self, extra: Ticket | None = None, first: bool = False) -> list[Ticket]:
+        """The waiting tickets (and ``extra``, as if it arrived now) in the order they get the next slots if no more
+        arrive: each time, the client holding the fewest slots, then the one served longest ago (never served
+        first), then the one waiting longest; within a client, its first-come ticket. Only the head if ``first``."""
+        waiting: dict[str, deque[Ticket]] = {}
+        for t in (*self._queue, extra) if extra is not None else self._queue:
+            waiting.setdefault(t.client, deque()).append(t)
+        held = Counter(t.client for t in self._holding)
+        served, grant = dict(self._served), self._grants
+        order: list[Ticket] = []
+        while waiting:
+            client = min(waiting, key=lambda c: (held[c], served.get(c, -1)))  # min keeps the earliest of ties
+            order.append(waiting[client].popleft())
+            if first:
+                break
+            if not waiting[client]:
+                del waiting[client]
+            grant += 1
+            held[client] += 1
+            served[client] = grant
+        return order
+
+    def _wait_turn(self, ticket: Ticket, stop: threading.Event | None) -> bool:
+        """Queue ``ticket`` and wait (the lock held) until it is next and a slot is free."""
+        ticket.since = None
+        self._queue.append(ticket)
+        self._cond.notify_all()
+        while not (len(self._holding) < self.slots and self._order(first=True)[0] is ticket):
+            if stop is not None and stop.is_set():
+                self._queue.remove(ticket)
+                self._forget(ticket.client)
+                self._cond.notify_all()
+                return False
+            self._cond.wait(0.05)
+        self._queue.remove(ticket)
+        self._holding.add(ticket)
+        self._grants += 1
+        self._served[ticket.client] = self._grants
+        ticket.since = self.clock()
+        self._cond.notify_all()
+        return True
+
+    def _forget(self, client: str) -> None:
+        """A client with no ticket left has no turn to remember (the table stays as small as the queue)."""
+        if not any(t.client == client for t in (*self._holding, *self._queue)):
+            self._served.pop(client, None)
 
     def enter(self, ticket: Ticket, stop: threading.Event | None = None) -> bool:
         """Wait for a slot in turn; False (and out of the queue) if ``stop`` is set first."""
         with self._cond:
-            ticket.since = None
-            self._queue.append(ticket)
-            while not (self._queue[0] is ticket and len(self._holding) < self.slots):
-                if stop is not None and stop.is_set():
-                    self._queue.remove(ticket)
-                    self._cond.notify_all()
-                    return False
-                self._cond.wait(0.05)
-            self._queue.popleft()
-            self._holding.add(ticket)
-            ticket.since = time.monotonic()
-            self._cond.notify_all()
-            return True
+            return self._wait_turn(ticket, stop)
 
     def leave(self, ticket: Ticket) -> None:
         with self._cond:
@@ -94,23 +137,33 @@ class Gate:
             if ticket in self._queue:
                 self._queue.remove(ticket)
             ticket.since = None
+            self._forget(ticket.client)
             self._cond.notify_all()
 
     def take_turns(self, ticket: Ticket, stop: threading.Event | None = None) -> bool:
-        """Between epochs: after ``quantum`` seconds with a slot while others wait, go to the back of the queue.
-        Returns False if ``stop`` was set while waiting for the slot again."""
+        """Between epochs: after ``quantum`` seconds with a slot while others wait, give the slot up and queue again
+        (another client waiting gets it first; the client's own jobs take turns in order). Returns False if ``stop``
+        was set while waiting for the slot again."""
         with self._cond:
-            if ticket.since is None or not self._queue or time.monotonic() - ticket.since < self.quantum:
+            if ticket.since is None or not self._queue or self.clock() - ticket.since < self.quantum:
                 return True
-        self.leave(ticket)
-        return self.enter(ticket, stop)
+            # Given up and queued again in one step, so the client's turn record is kept (not forgotten).
+            self._holding.discard(ticket)
+            return self._wait_turn(ticket, stop)
 
     def ahead(self, ticket: Ticket) -> int | None:
-        """Heavy jobs ahead of ``ticket``: those holding slots plus those queued before it; None if it holds one."""
+        """Heavy jobs ahead of ``ticket``: those holding slots plus those that get one before it; None if it holds
+        one (or is not queued)."""
         with self._cond:
             if ticket not in self._queue:
                 return None
-            return len(self._holding) + list(self._queue).index(ticket)
+            return len(self._holding) + self._order().index(ticket)
+
+    def ahead_of_new(self, client: str) -> int:
+        """Heavy jobs that would be ahead of a job ``client`` asked for now."""
+        with self._cond:
+            extra = Ticket("", client)
+            return len(self._holding) + self._order(extra).index(extra)
 
     @property
     def queued(self) -> int:
@@ -123,9 +176,9 @@ class Gate:
             return len(self._holding)
 
     @contextmanager
-    def slot(self, what: str) -> Iterator[Ticket]:
+    def slot(self, what: str, client: str = "") -> Iterator[Ticket]:
         """Hold a slot for a block of work in a script thread, waiting for it in turn."""
-        ticket = Ticket(what)
+        ticket = Ticket(what, client)
         self.enter(ticket)
         try:
             yield ticket
@@ -138,6 +191,24 @@ def heavy(rows: int, epochs: int, columns: int = 1, batch: int = 0) -> bool:
     estimated to train longer than HEAVY_S, unpaced."""
     steps = 1 if batch <= 0 or batch >= rows else -(-rows // batch)
     return epochs * (steps * STEP_S + rows * max(1, columns) * CELL_S) >= HEAVY_S
+
+
+def client_key() -> str:
+    """Whose heavy work this script run asks for, for the fair share: the browser's address (one person's 24 tabs
+    are one client; so is a class behind one NAT address), else this session (the id of one tab: loopback
+    visitors, whom Streamlit gives no address, and AppTest). Call it in the script thread; outside a script run
+    it is "". Behind a reverse proxy the address is the proxy's unless the proxy sends X-Forwarded-For and the
+    server trusts it: uvicorn, which serves Streamlit, believes that header only from FORWARDED_ALLOW_IPS
+    (loopback by default) and takes its rightmost address that is not such a proxy, so a client cannot forge it
+    (docs/capacity.md)."""
+    import streamlit as st
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return ""
+    address = st.context.ip_address  # AppTest's stand-in connection answers a mock, not a string
+    return f"address {address}" if isinstance(address, str) and address else f"session {ctx.session_id}"
 
 
 def queue_note(ahead: int, what: str = "your run") -> str:

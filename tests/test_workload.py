@@ -1,5 +1,5 @@
-"""studio/workload.py: heavy work takes turns in order, says how many jobs are ahead, and a stopped job leaves the
-queue; redraws are spaced out as more sessions watch runs at once."""
+"""studio/workload.py: heavy work takes turns (shared between clients, each client's jobs in order), says how many
+jobs are ahead, and a stopped job leaves the queue; redraws are spaced out as more sessions watch runs at once."""
 
 from __future__ import annotations
 
@@ -92,6 +92,128 @@ def test_a_long_job_gives_its_slot_to_a_waiting_one_after_its_quantum():
     gate.leave(other)
     turned.join(10)
     assert long.since is not None
+
+
+class Clock:
+    """A clock the test moves by hand, so a quantum is checked exactly, not against the wall."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def queue(gate: Gate, ticket: Ticket, stop: threading.Event, granted: list[Ticket]) -> threading.Thread:
+    """``ticket`` waits for a slot in its own thread (as a training job does); ``granted`` gets it when it has one."""
+    th = threading.Thread(target=lambda: gate.enter(ticket, stop) and granted.append(ticket))
+    th.start()
+    wait_until(lambda: gate.ahead(ticket) is not None or ticket.since is not None)
+    return th
+
+
+def test_with_one_client_holding_many_heavy_runs_another_clients_run_starts_within_one_quantum():
+    clock = Clock()
+    gate = Gate(slots=1, quantum=5.0, clock=clock)
+    stop, granted = threading.Event(), []
+    a = [Ticket(f"a{i}", "address 10.0.0.1") for i in range(24)]  # one client's 24 million-epoch runs
+    assert gate.enter(a[0])  # a0 trains from t = 0
+    threads = [queue(gate, t, stop, granted) for t in a[1:]]
+    assert [gate.ahead(t) for t in a[1:]] == list(range(1, 24))  # the client's own runs: in order of arrival
+    clock.now = 2.0
+    b = Ticket("b", "address 10.0.0.2")  # another client's short run
+    threads.append(queue(gate, b, stop, granted))
+    assert gate.ahead(b) == 1  # only the run that trains is ahead of it, not the 23 queued
+    assert [gate.ahead(t) for t in a[1:]] == list(range(2, 25))  # each of those has one more job ahead now
+    clock.now = 4.9
+    assert gate.take_turns(a[0]) and a[0].since == 0.0  # within its quantum a0 keeps the slot
+    clock.now = 5.0  # a0's quantum is used up: at its next epoch it gives the slot up
+    turned = threading.Thread(target=gate.take_turns, args=(a[0], stop))
+    turned.start()
+    wait_until(lambda: len(granted) == 1)
+    assert granted == [b] and b.since - 2.0 <= gate.quantum  # b waited 3 s of a 5 s quantum, no 23 turns more
+    wait_until(lambda: gate.ahead(a[0]) == 24)  # a0 queued again, behind its own client's 23
+    clock.now = 10.0  # b's quantum passes while a's runs wait: the turn goes back to a, the next of its runs
+    again = threading.Thread(target=gate.take_turns, args=(b, stop))
+    again.start()
+    wait_until(lambda: len(granted) == 2)
+    assert granted == [b, a[1]]  # a1, not a0 again: within a client the runs take turns in order
+    assert gate.ahead(b) == 1  # and b is next again after a1's quantum, not behind a2…a23 and a0
+    stop.set()
+    for th in (*threads, turned, again):
+        th.join(10)
+    assert gate.queued == 0
+
+
+def test_queue_positions_are_the_order_the_slots_are_really_handed_out_in():
+    gate = Gate(slots=1, quantum=1e9)
+    stop, granted = threading.Event(), []
+    holder = Ticket("a0", "A")
+    gate.enter(holder)
+    arrivals = [Ticket(n, n[0].upper()) for n in ("a1", "a2", "a3", "b1", "b2", "c1")]
+    threads = [queue(gate, t, stop, granted) for t in arrivals]
+    # Round-robin over clients, A last as it holds the slot; each client's runs in order of arrival.
+    expected = ["b1", "c1", "a1", "b2", "a2", "a3"]
+    assert {t.what: gate.ahead(t) for t in arrivals} == {name: i + 1 for i, name in enumerate(expected)}
+    assert gate.ahead_of_new("D") == 3  # a new client comes after b1 and c1, who waited first, before a1
+    assert gate.ahead_of_new("A") == 7  # A's next one comes after all of them
+    assert gate.ahead_of_new("C") == 5  # C's second: after b2, before a2
+    for t in (holder, *(t for name in expected for t in arrivals if t.what == name)):
+        n = len(granted)
+        gate.leave(t)  # each job ends in turn; the next one gets the slot
+        if n < len(arrivals):
+            wait_until(lambda n=n: len(granted) == n + 1)
+    assert [t.what for t in granted] == expected
+    for th in threads:
+        th.join(10)
+    assert gate.holding == 0 and gate.queued == 0 and gate._served == {}  # no client left to remember
+
+
+def test_two_slots_are_shared_one_per_client_whatever_one_client_queues():
+    clock = Clock()
+    gate = Gate(slots=2, quantum=5.0, clock=clock)
+    stop, granted = threading.Event(), []
+    a = [Ticket(f"a{i}", "A") for i in range(6)]
+    assert gate.enter(a[0]) and gate.enter(a[1])  # A takes both slots at t = 0
+    threads = [queue(gate, t, stop, granted) for t in a[2:]]
+    b = Ticket("b0", "B")
+    threads.append(queue(gate, b, stop, granted))
+    assert gate.ahead(b) == 2
+    clock.now = 5.0
+    turns = [threading.Thread(target=gate.take_turns, args=(t, stop)) for t in a[:2]]
+    turns[0].start()
+    wait_until(lambda: granted == [b])  # a0's quantum is up: its slot goes to B
+    turns[1].start()
+    wait_until(lambda: granted == [b, a[2]])  # a1's goes to A's next run: B already has one of the two
+    clock.now = 10.0
+    assert gate.take_turns(b, stop)  # B's turn ends with only A waiting, but B holds no more than its share:
+    assert b.since == 10.0 and granted == [b, a[2]]  # it gives the slot up and gets it straight back
+    stop.set()
+    for th in (*threads, *turns):
+        th.join(10)
+
+
+@pytest.mark.parametrize("remote, key", [("10.1.2.3", "address 10.1.2.3"), ("2001:db8::7", "address 2001:db8::7"),
+                                         ("127.0.0.1", "session test session id"), ("::1", "session test session id"),
+                                         (None, "session test session id")])
+def test_the_client_of_a_script_run_is_its_address_or_else_its_session(monkeypatch, remote, key):
+    """The connection's address (what uvicorn made of a trusted proxy's X-Forwarded-For included); Streamlit gives
+    loopback visitors none, so each of their sessions is its own client."""
+    from types import SimpleNamespace
+
+    import streamlit.runtime.context
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        import streamlit as st
+
+        from studio import workload
+
+        st.text(workload.client_key())
+
+    assert workload.client_key() == ""  # no script run: a job started by a test or the CLI
+    monkeypatch.setattr(streamlit.runtime.context, "_get_client_context", lambda: SimpleNamespace(remote_ip=remote))
+    assert AppTest.from_function(script).run().text[0].value == key
 
 
 @pytest.mark.parametrize("rows, epochs, cols, batch, expected", [
@@ -192,6 +314,70 @@ def test_a_paced_heavy_run_holds_no_slot_while_it_waits(one_slot):
     wait_until(lambda: one_slot.holding == 1)
     job.stop("Stopped by you at epoch {epoch}.")
     assert one_slot.holding == 0
+
+
+class RecordingGate(Gate):
+    """The real gate, noting each ticket as it is handed a slot, and when."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.granted: list[Ticket] = []
+        self.at: list[float] = []
+
+    def _wait_turn(self, ticket: Ticket, stop: threading.Event | None) -> bool:
+        got = super()._wait_turn(ticket, stop)
+        if got:
+            self.granted.append(ticket)
+            self.at.append(self.clock())
+        return got
+
+
+def test_real_runs_one_client_with_eight_million_epoch_runs_and_another_clients_run_gets_the_next_turn(monkeypatch):
+    gate = RecordingGate(slots=1, quantum=1e9)  # no turn-taking until every run is in place
+    monkeypatch.setattr(workload, "GATE", gate)
+    many: list = []
+    try:
+        for _ in range(8):  # one client's eight runs, as its script threads would start them
+            job = heavy_job(epochs=1_000_000)
+            job.client = "address 10.0.0.1"
+            many.append(job.start())
+            wait_until(lambda job=job: job.ticket is not None and (job.run.epochs_run > 0 or job.queued_behind))
+        assert [j.queued_behind for j in many] == [None, 1, 2, 3, 4, 5, 6, 7]
+        other = heavy_job(epochs=20_000)
+        other.client = "address 10.0.0.2"
+        other.start()
+        wait_until(lambda: other.queued_behind is not None)
+        assert other.queued_behind == 1  # "Queued: 1 heavy job ahead of your run", not 8
+        assert [j.queued_behind for j in many[1:]] == [2, 3, 4, 5, 6, 7, 8]
+        turns_from = time.monotonic()
+        gate.quantum = 0.2  # now the runs take turns
+        assert other.run.finished.wait(120)
+    finally:
+        for job in many:
+            job.stop("Stopped by you at epoch {epoch}.")
+    first = [t for t in gate.granted if t is not other.ticket]
+    assert other.run.status == "completed" and other.run.epochs_run == 20_000
+    # The next slot after the first run's quantum went to the other client; the first client's runs took their
+    # turns in order of arrival (while the other client's run alternated with them, one quantum each).
+    assert gate.granted[1] is other.ticket
+    assert first == [many[i % 8].ticket for i in range(len(first))]
+    assert gate.holding == 0 and gate.queued == 0
+    record("fair_share_real_runs", {"quantum_s": 0.2, "one_client_runs": 8,
+                                    "other_client_wait_after_turns_begin_s": round(gate.at[1] - turns_from, 3),
+                                    "other_client_first_slot_to_end_s": round(other.run.wall_seconds, 3),
+                                    "other_client_turns": gate.granted.count(other.ticket)})
+
+
+def record(name: str, figures: dict) -> None:
+    """Measured figures for docs/capacity.md go to test-artifacts (never asserted against the wall clock)."""
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "test-artifacts" / "fair_share_measurements.json"
+    path.parent.mkdir(exist_ok=True)
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data[name] = figures
+    path.write_text(json.dumps(data, indent=2) + "\n")
 
 
 @pytest.mark.parametrize("name, raw", [("LINREG_HEAVY_SLOTS", "0"), ("LINREG_HEAVY_SLOTS", "two"),

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns, read_upload
-from studio import bigdata, charts, points, presets, state
-from studio.text import md, md_list
+from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns
+from studio import bigdata, charts, points, presets, state, uploads
+from studio.text import md
 
 ss = st.session_state
 EDITABLE_ROWS = 5000
@@ -37,23 +37,6 @@ def _editor_changed() -> None:
     ss.pop(f"editor_{version}", None)
 
 
-def _uploaded() -> None:
-    # A callback runs before the page, so everything below already shows the new dataset.
-    up = ss.csv_upload
-    if up is None:
-        return
-    try:
-        df = read_upload(up.getvalue(), up.name, max_bytes=int(st.get_option("server.maxUploadSize")) * 2**20)
-    except LinregError as exc:
-        ss._upload_msg = ("error", f"Could not load **{md(up.name)}**: {md(exc, 2000)} The previous dataset is still "
-                                   "loaded.")
-    else:
-        state.set_dataset(df, up.name)
-        cols = [str(c) for c in df.columns]
-        shown = md_list(cols) if len(cols) <= 20 else f"{md_list(cols[:10])}, … {md(cols[-1])} ({len(cols):,} in all)"
-        ss._upload_msg = ("success", f"Loaded **{md(up.name)}**: {len(df):,} rows, columns {shown}.")
-
-
 def _load_server() -> None:
     try:
         state.load_server_dataset(ss.server_pick)
@@ -72,9 +55,12 @@ def _drop_incomplete() -> None:
                       keep_model=True)
 
 
+upload_note = uploads.settle()  # a big CSV's read cut short by Stop, another click or leaving the page
 st.title("Data")
 st.caption(f"Current dataset: **{md(ss.ds_name)}** — {len(ss.ds_df):,} rows × {ss.ds_df.shape[1]} columns. "
            "It stays loaded as you move between pages.")
+if upload_note:
+    st.info(upload_note)
 
 server_sets = bigdata.datasets()  # empty unless the server has a data folder (LINREG_DATA_DIR)
 tabs = st.tabs(["Presets", "Upload CSV", "Noisy line generator", *(["Server data"] if bigdata.data_dir() else [])])
@@ -103,10 +89,11 @@ with tab_upload:
     st.file_uploader("CSV file (comma, semicolon or tab separated, header row first; UTF-8 or UTF-16; may be "
                      "gzip, bz2, xz or zip compressed) or Parquet file",
                      type=["csv", "tsv", "txt", "parquet", "pq", "gz", "bz2", "xz", "zip"],
-                     key="csv_upload", on_change=_uploaded)
+                     key="csv_upload", on_change=uploads.uploaded)  # a callback: the page shows the new data
+    uploads.read_pending()  # a big CSV: read here, with progress and Stop
     if "_upload_msg" in ss:
         kind, text = ss.pop("_upload_msg")
-        (st.error if kind == "error" else st.success)(text)
+        {"error": st.error, "info": st.info}.get(kind, st.success)(text)
 
 with tab_gen:
     g1, g2, g3 = st.columns(3)

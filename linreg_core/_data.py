@@ -11,6 +11,7 @@ import select
 import stat
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO, Union
 
@@ -33,8 +34,17 @@ __all__ = ["Design", "build_design", "drop_incomplete_rows", "train_val_split", 
            "read_csv", "stream_design"]
 
 CsvSource = Union[str, "os.PathLike[str]", bytes, bytearray, BinaryIO, TextIO]
+# Told (bytes parsed so far, bytes in all) as the parser reads; it may raise to abandon the read (the app's Stop).
+Progress = Callable[[int, int], None]
 
 MAX_DEGREE = 20
+# Wider tables are refused from a CSV's header line or a Parquet file's footer, before any data is read. The app
+# shows 10,000 columns in about a second (a preview of 50, 20 preselected features); 100,000 took over 80 s.
+MAX_COLUMNS = 10_000
+# Rows × columns an upload may hold (400 MB as float64), the same for CSV and Parquet; a Parquet file's footer
+# gives both before its data is decompressed (a few hundred kB of Parquet can decompress to gigabytes).
+MAX_CELLS = 50_000_000
+_PROGRESS_BLOCK = 1 << 18  # bytes per read while reporting progress (what pandas' parser asks for anyway)
 _MOMENT_BLOCK = 262_144  # rows per QR block when computing moments: bounds the temporary copy
 _DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -332,8 +342,24 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
+def _check_width(columns: int, what: str, fmt: str = "csv", cut: bool = False) -> None:
+    """Refuse a table of more than MAX_COLUMNS columns (``cut``: ``columns`` were counted on part of the header)."""
+    if columns > MAX_COLUMNS:
+        raise DataError(f"{what} has {'at least ' if cut else ''}{columns:,} columns; the studio reads at most "
+                        f"{MAX_COLUMNS:,}. Keep the columns you need and load that file instead (in pandas: "
+                        f"df[['x', 'y']].to_{fmt}('smaller.{fmt}'{', index=False' if fmt == 'csv' else ''})).")
+
+
+def _check_cells(rows: int, columns: int, what: str, limit: int | None) -> None:
+    """Refuse a table of more than ``limit`` cells (rows × columns), naming its shape."""
+    if limit is not None and rows * columns > limit:
+        raise DataError(f"{what} has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells; an upload holds "
+                        f"at most {limit:,}. Upload a sample or fewer columns, or fit it from the command line "
+                        "(python -m linreg_core fit FILE --out-of-core).")
+
+
 def _check_header(head: str, delim: str, complete: bool) -> None:
-    """Refuse a header that names a column twice.
+    """Refuse a header wider than MAX_COLUMNS, or one that names a column twice.
 
     pandas would rename the second 'x' to 'x.1' (or keep both 'x', depending on the engine), and a
     column picked by name would then be the wrong one or two at once.
@@ -342,8 +368,10 @@ def _check_header(head: str, delim: str, complete: bool) -> None:
         row = next((r for r in csv.reader(io.StringIO(head), delimiter=delim, skipinitialspace=True) if r), [])
     except csv.Error:
         return  # the parser will say what is wrong with the file
-    if not complete and "\n" not in head:
+    cut = not complete and "\n" not in head
+    if cut:
         row = row[:-1]  # a header line of over 16 MiB: its last name may be cut short
+    _check_width(len(row), "This file", cut=cut)
     seen: dict[str, list[int]] = {}
     for i, name in enumerate(row, start=1):
         if name.strip():  # empty names become 'Unnamed: i', unique by construction
@@ -371,10 +399,16 @@ def _ragged(exc: Exception, delim: str) -> DataError:
     return DataError(f"The file could not be parsed as CSV: {exc}")
 
 
-def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
+def read_csv(source: CsvSource, max_bytes: int | None = None, max_cells: int | None = None,
+             progress: Progress | None = None) -> pd.DataFrame:
     """Read a CSV with a header row from a path, ``"-"`` (stdin), a named pipe, bytes or a file object.
 
-    ``max_bytes`` refuses larger inputs with a message (the app's upload limit; the CLI has none).
+    ``max_bytes`` refuses larger inputs with a message (the app's upload limit; the CLI has none), and
+    ``max_cells`` tables of more rows × columns (the app's uploads: :data:`MAX_CELLS`). A header of more than
+    :data:`MAX_COLUMNS` columns is refused before the data is parsed.
+
+    ``progress(done, total)`` is told how many of the bytes the parser has read, every 256 KiB; it may raise to
+    abandon the read. The table is the same with or without it.
 
     The delimiter (comma, semicolon or tab) is sniffed and a UTF-8 BOM is dropped.
     Cells are parsed as numbers where possible; other columns stay text so that
@@ -392,13 +426,16 @@ def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
     _check_text(raw)
     if not raw or raw.isspace():  # (raw.strip() would copy a big file)
         raise EmptyDataError(_EMPTY)
-    size = max(_HEAD_BYTES, raw.find(b"\n", 0, _READ_CHUNK) + 1)  # at least the whole header line
+    newline = raw.find(b"\n", 0, _READ_CHUNK)
+    size = max(_HEAD_BYTES, newline + 1)  # at least the whole header line
     complete = len(raw) <= size
     head = _head_text(raw[:size], complete)
     delim = _sniff_delimiter(head)
+    if newline < 0:  # a header line of over 16 MiB, of which only 64 KiB were read as CSV: count its first 16 MiB
+        _check_width(raw.count(delim.encode(), 0, _READ_CHUNK) + 1, "This file", cut=len(raw) > _READ_CHUNK)
     _check_header(head, delim, complete)
     try:
-        df = _parse(raw, delim)
+        df = _parse(raw, delim, progress=progress)
     except MemoryError:
         raise DataError(f"Ran out of memory parsing {_mb(len(raw))} of CSV. Use a smaller sample, or stream "
                         "the file: python -m linreg_core fit FILE --out-of-core.") from None
@@ -407,12 +444,37 @@ def read_csv(source: CsvSource, max_bytes: int | None = None) -> pd.DataFrame:
         raise EmptyDataError(
             f"The CSV has a header ({_quote_list(list(df.columns))}) but no data rows. Add at least one row of numbers."
         )
+    _check_width(df.shape[1], "This file")  # the header said so already, unless it could not be read as CSV
+    _check_cells(len(df), df.shape[1], "This file", max_cells)
     if delim == ";":
         df = _fix_decimal_commas(df)
     return df
 
 
-def _parse(raw: bytes, delim: str, dtype: dict[str, type] | None = None) -> pd.DataFrame:
+class _Reporting(io.BytesIO):
+    """``raw`` for the parser, telling ``progress`` how far it has read. pandas reads a BytesIO through a
+    TextIOWrapper that pulls blocks with read1: the same path, and so the same table, as a plain BytesIO."""
+
+    def __init__(self, raw: bytes, progress: Progress) -> None:
+        super().__init__(raw)
+        self._progress, self._total = progress, len(raw)
+
+    def read1(self, size: int | None = -1) -> bytes:
+        out = super().read1(_PROGRESS_BLOCK if size is None or size < 0 else min(size, _PROGRESS_BLOCK))
+        self._progress(self.tell(), self._total)
+        return out
+
+    def read(self, size: int | None = -1) -> bytes:  # blocks until ``size`` bytes or the end
+        want = self._total if size is None or size < 0 else size
+        parts = []
+        while want > 0 and (part := self.read1(want)):
+            parts.append(part)
+            want -= len(part)
+        return b"".join(parts)
+
+
+def _parse(raw: bytes, delim: str, dtype: dict[str, type] | None = None,
+           progress: Progress | None = None) -> pd.DataFrame:
     # One parser (pandas' C engine) and one set of options for every input, so that a file's columns, cell
     # types and errors never depend on its size. index_col=False: never turn a first column into the index
     # when rows are longer than the header. float_precision="round_trip": numbers correctly rounded (the
@@ -423,7 +485,8 @@ def _parse(raw: bytes, delim: str, dtype: dict[str, type] | None = None) -> pd.D
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pd.errors.ParserWarning)
             warnings.simplefilter("always", pd.errors.DtypeWarning)
-            df = pd.read_csv(io.BytesIO(raw), dtype=dtype, **options)
+            df = pd.read_csv(io.BytesIO(raw) if progress is None else _Reporting(raw, progress), dtype=dtype,
+                             **options)
     except pd.errors.ParserError as exc:
         raise _ragged(exc, delim) from None
     except pd.errors.EmptyDataError:
@@ -437,7 +500,7 @@ def _parse(raw: bytes, delim: str, dtype: dict[str, type] | None = None) -> pd.D
         kinds = {c: set(df[c].map(type)) for c in df.columns if df[c].dtype == object}
         mixed = {c: str for c, k in kinds.items() if str in k and k & {int, float, bool}}
         if mixed:
-            df = _parse(raw, delim, mixed)
+            df = _parse(raw, delim, mixed, progress)
     return df
 
 

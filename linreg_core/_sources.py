@@ -15,11 +15,18 @@ import numpy as np
 import pandas as pd
 
 from ._data import (
+    MAX_CELLS,
+    MAX_COLUMNS,
     Design,
+    Progress,
+    _available_memory,
+    _check_cells,
     _check_degree,
+    _check_width,
     _checked_columns,
     _constant_feature,
     _expand,
+    _mb,
     _quote_list,
     _shown,
     build_design,
@@ -76,12 +83,82 @@ def read_file(path: str) -> pd.DataFrame:
     return _parquet(path, f"the Parquet file {path!r}")
 
 
-def _parquet(source: Any, label: str) -> pd.DataFrame:
+def _unreadable(label: str, exc: Exception) -> DataError:
+    return DataError(f"Could not read {label}: {str(exc).splitlines()[0][:200]}. Check that it is a complete "
+                     "Parquet file.")
+
+
+def _footer_columns(source: Any) -> int | None:
+    """How many columns a Parquet footer lists (schema elements but the root; nested fields count each), read from
+    the first bytes of its Thrift encoding: pyarrow parses all of it, ~0.5 s and ~300 MB for 100,000 columns.
+    None when the footer does not start as expected (pyarrow then says what is wrong)."""
+    def varint() -> int:
+        value = shift = 0
+        for byte in it:
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+        raise ValueError("truncated")
+
+    try:
+        fh = open(source, "rb") if isinstance(source, (str, os.PathLike)) else source
+        try:
+            fh.seek(-8, os.SEEK_END)
+            tail = fh.read(8)
+            fh.seek(-8 - int.from_bytes(tail[:4], "little"), os.SEEK_END)
+            it = iter(fh.read(32))
+        finally:
+            if fh is not source:
+                fh.close()
+        # FileMetaData in Thrift's compact protocol: field 1 (version, i32), then field 2 (schema, a list).
+        if tail[4:] != b"PAR1" or next(it) != 0x15:
+            return None
+        varint()
+        if next(it) != 0x19:
+            return None
+        size = next(it) >> 4
+        return (varint() if size == 15 else size) - 1
+    except (OSError, ValueError, StopIteration):
+        return None
+
+
+def _check_parquet_shape(source: Any, label: str, max_cells: int | None, what: str) -> None:
+    """Refuse a Parquet file too wide, too many cells for an upload, or too big for the free memory, from its
+    footer alone: its data (a few hundred kB can decompress to gigabytes) is not read."""
+    import pyarrow.parquet as pq
+
+    listed = _footer_columns(source)
+    if listed is not None and listed > 2 * MAX_COLUMNS:  # clearly too wide; near the limit pyarrow counts exactly
+        _check_width(listed, what, "parquet")
+    try:
+        pf = pq.ParquetFile(source)
+        meta, schema = pf.metadata, pf.schema_arrow
+    except Exception as exc:  # pyarrow's errors: corrupt footer, not Parquet, permission…
+        raise _unreadable(label, exc) from None
+    index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
+    rows, columns = meta.num_rows, len(schema.names) - len(index)  # pandas' stored index is not a column
+    _check_width(columns, what, "parquet")
+    _check_cells(rows, columns, what, max_cells)
+    # In memory: Arrow's decoded columns, then pandas' copy (8 bytes a number, more for text).
+    decoded = max(rows * len(schema.names) * 8, sum(meta.row_group(i).total_byte_size
+                                                    for i in range(meta.num_row_groups)))
+    free = _available_memory()
+    if free is not None and 2 * decoded > free:
+        raise DataError(f"{what} holds {rows:,} rows × {columns:,} columns: loading it needs about "
+                        f"{_mb(2 * decoded)} of memory and only {_mb(free)} is free. Split it into smaller Parquet "
+                        "files in a folder (python -m linreg_core fit FOLDER --out-of-core reads one at a time), or "
+                        "use a sample.")
+
+
+def _parquet(source: Any, label: str, max_cells: int | None = None, what: str | None = None) -> pd.DataFrame:
+    _check_parquet_shape(source, label, max_cells, what or label[0].upper() + label[1:])
+    if hasattr(source, "seek"):
+        source.seek(0)
     try:
         df = pd.read_parquet(source, engine="pyarrow")
-    except Exception as exc:  # pyarrow's errors: corrupt footer, not Parquet, permission…
-        raise DataError(f"Could not read {label}: {str(exc).splitlines()[0][:200]}. Check that it is a complete "
-                        "Parquet file.") from None
+    except Exception as exc:  # pyarrow's errors: corrupt pages, permission…
+        raise _unreadable(label, exc) from None
     df.columns = [str(c) for c in df.columns]
     if len(df) == 0:
         raise EmptyDataError(f"{label[0].upper()}{label[1:]} has no rows.")
@@ -90,15 +167,25 @@ def _parquet(source: Any, label: str) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def read_upload(data: bytes, name: str, max_bytes: int | None = None) -> pd.DataFrame:
-    """An uploaded file's bytes as a table: Parquet (by its magic bytes or name) or CSV, with the same checks."""
-    if data[:4] == b"PAR1" or name.lower().endswith((".parquet", ".pq")):
+def is_parquet(data: bytes, name: str) -> bool:
+    """Whether an upload is read as Parquet (its magic bytes or its name) rather than as CSV."""
+    return data[:4] == b"PAR1" or name.lower().endswith((".parquet", ".pq"))
+
+
+def read_upload(data: bytes, name: str, max_bytes: int | None = None, max_cells: int | None = MAX_CELLS,
+                progress: Progress | None = None) -> pd.DataFrame:
+    """An uploaded file's bytes as a table: Parquet (by its magic bytes or name) or CSV, with the same checks.
+
+    Either is refused beyond :data:`MAX_COLUMNS` columns or ``max_cells`` rows × columns, a Parquet file from its
+    footer before its data is read. ``progress`` follows a CSV's parse (see :func:`read_csv`).
+    """
+    if is_parquet(data, name):
         if max_bytes is not None and len(data) > max_bytes:
             raise DataError(f"The file is {len(data) / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit.")
         import io
 
-        return _parquet(io.BytesIO(data), f"{name!r} as Parquet")
-    return read_csv(data, max_bytes=max_bytes)
+        return _parquet(io.BytesIO(data), f"{name!r} as Parquet", max_cells, "This file")
+    return read_csv(data, max_bytes=max_bytes, max_cells=max_cells, progress=progress)
 
 
 def load_sources(spec: str | os.PathLike[str]) -> pd.DataFrame:

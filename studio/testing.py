@@ -55,6 +55,24 @@ def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_ar
             proc.kill()
 
 
+@contextmanager
+def one_heavy_slot_server(log_path: Path) -> Iterator[str]:
+    """A server with one heavy slot and no turn-taking (LINREG_HEAVY_SLOTS=1, LINREG_QUANTUM_S=600): the order in
+    which queued heavy jobs get the slot is what a test checks. Its log goes to ``log_path``."""
+    log_path.parent.mkdir(exist_ok=True)
+    saved = {k: os.environ.get(k) for k in ("LINREG_HEAVY_SLOTS", "LINREG_QUANTUM_S")}
+    os.environ.update(LINREG_HEAVY_SLOTS="1", LINREG_QUANTUM_S="600")
+    try:
+        with open(log_path, "w") as log, streamlit_server(log) as url:
+            yield url
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:
     """Poll ``url``/_stcore/health until it says ok (True), the timeout passes or ``proc`` exits (False)."""
     deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ from app_support import goto, plain, shared_app, start, texts, train_clicked
 
 from linreg_core import build_formula_design, fit_exact_design, model_json
 
-# On the tutorial's columns (x, y): one of each kind, with a phrase of its refusal.
+# On the tutorial's columns (x, y): one of each kind, with a phrase of its refusal (the browser test uses them too).
 HOSTILE = {
     "y ~ I(9**9**9)": "at most 1,000 bits",
     "y ~ I('a'*10**9)": "builds text",

@@ -22,19 +22,12 @@ from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page, expect
+from test_app_formula_limits import HOSTILE  # one list of hostile formulas
 
 from studio.testing import IDLE, ROOT, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
 
-# One of each kind, on the tutorial's columns, with a phrase of its refusal.
-HOSTILE = {
-    "y ~ I(9**9**9)": "at most 1,000 bits",
-    "y ~ I('a'*10**9)": "builds text",
-    "y ~ bs(x, df=10**6)": "bs()'s df must be a whole number from 1 to 100",
-    "y ~ (x + I(x**2) + I(x**3) + I(x**4) + I(x**5) + I(x**6) + I(x**7))**7": "over the limit of 20,000 products",
-    "y ~ x | I(x)": "several parts separated by '|'",
-}
 
 
 class HealthWatch:

@@ -182,6 +182,15 @@ PLOT_POINT_JS = """([key, x, y]) => {
 EXACT_LINE = ".scatterlayer .trace path.js-line"
 
 
+def box_select(page: Page, chart: str, corner: tuple[float, float], opposite: tuple[float, float], steps: int = 12) -> None:
+    """Drag a selection box on ``chart`` between two data points (x, y): in edit mode it deletes what it holds."""
+    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, [chart, *corner]), page.evaluate(PLOT_POINT_JS, [chart, *opposite])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=steps)
+    page.mouse.up()
+
+
 def test_click_adds_a_point_and_a_box_deletes_points(page: Page):
     page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
     page.wait_for_selector(IDLE)
@@ -198,11 +207,7 @@ def test_click_adds_a_point_and_a_box_deletes_points(page: Page):
                            ".getAttribute('d') !== d", arg=before)  # the exact fit moved to the new point
     page.screenshot(path=str(ARTIFACTS / "86-point-added.png"))
     # A box around the points at x = 1 and x = 1.5 (drawn from below-left to above-right) deletes both.
-    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, [chart, 0.9, 1.9]), page.evaluate(PLOT_POINT_JS, [chart, 1.7, 6.5])
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move(x1, y1, steps=12)
-    page.mouse.up()
+    box_select(page, chart, (0.9, 1.9), (1.7, 6.5))
     expect(page.get_by_text("Deleted 2 points: 3 left.")).to_be_visible()
     expect(page.get_by_text(re.compile(r"· 3 rows ·"))).to_be_visible()
     page.screenshot(path=str(ARTIFACTS / "87-points-deleted.png"))
@@ -237,11 +242,7 @@ def test_every_new_run_draws_the_loss_over_its_own_epochs(page: Page):
     train_and_check("second_run")
     page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
     page.wait_for_selector(".live-chart[data-key='train_fit'][data-edit='on']")
-    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, ["train_fit", 0.9, 1.9]), page.evaluate(PLOT_POINT_JS, ["train_fit", 1.1, 2.1])
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move(x1, y1, steps=8)
-    page.mouse.up()
+    box_select(page, "train_fit", (0.9, 1.9), (1.1, 2.1), steps=8)
     expect(page.get_by_text("Deleted 1 point: 3 left.")).to_be_visible()
     page.wait_for_selector(IDLE)
     train_and_check("a_deleted_point")
@@ -261,11 +262,7 @@ def test_a_box_delete_clears_its_selection_and_every_tick_is_short(page: Page):
     finished(page, r"Completed after 100 epochs")
     page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
     page.wait_for_selector(".live-chart[data-key='train_fit'][data-edit='on']")
-    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, ["train_fit", 0.9, 1.9]), page.evaluate(PLOT_POINT_JS, ["train_fit", 2.1, 4.5])
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move(x1, y1, steps=12)
-    page.mouse.up()
+    box_select(page, "train_fit", (0.9, 1.9), (2.1, 4.5))
     expect(page.get_by_text("Deleted 2 points: 2 left.")).to_be_visible()
     page.wait_for_selector(IDLE)
     # The remaining points are drawn plainly (not greyed as unselected) and the box is gone.

@@ -13,7 +13,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, load_noisy_line, set_number, streamlit_server
+from studio.testing import IDLE, ROOT, load_noisy_line, one_heavy_slot_server, set_number
 
 LOG = ROOT / "test-artifacts" / "busy-server.log"
 QUEUED_RUN = re.compile(r"Queued: 1 heavy job ahead of your run\.")
@@ -22,12 +22,8 @@ QUEUED_DATA = re.compile(r"Queued: \d heavy jobs? ahead of the exact fit of your
 
 @pytest.fixture(scope="module")
 def server():
-    LOG.parent.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LINREG_HEAVY_SLOTS", "1")
-        mp.setenv("LINREG_QUANTUM_S", "600")  # no turn-taking within this test: the order is what is checked
-        with open(LOG, "w") as log, streamlit_server(log) as url:
-            yield url
+    with one_heavy_slot_server(LOG) as url:
+        yield url
 
 
 def open_tab(browser, url: str) -> Page:

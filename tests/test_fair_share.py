@@ -17,7 +17,7 @@ import re
 import pytest
 
 from studio.load import Tab, _heavy_setup
-from studio.testing import ROOT, streamlit_server
+from studio.testing import ROOT, one_heavy_slot_server
 
 LOG = ROOT / "test-artifacts" / "fair-share-server.log"
 MANY, OTHER = "127.0.0.2", "127.0.0.3"
@@ -30,12 +30,8 @@ STOPPED = re.compile(r"Stopped by you at epoch ([\d,]+)")
 
 @pytest.fixture(scope="module")
 def server():
-    LOG.parent.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LINREG_HEAVY_SLOTS", "1")
-        mp.setenv("LINREG_QUANTUM_S", "600")  # no turn-taking within this test: the order is what is checked
-        with open(LOG, "w") as log, streamlit_server(log) as url:
-            yield url
+    with one_heavy_slot_server(LOG) as url:
+        yield url
 
 
 async def seen(tab: Tab, pattern: re.Pattern, since: int = 0, timeout: float = 120.0) -> re.Match:

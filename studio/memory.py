@@ -26,7 +26,7 @@ def release_now() -> None:
     gc.collect()
     if _libc is not None and hasattr(_libc, "malloc_trim"):
         _libc.malloc_trim(0)
-    pa = sys.modules.get("pyarrow")  # Parquet and CSV reads allocate from Arrow's own pool, which keeps freed pages
+    pa = sys.modules.get("pyarrow")  # Parquet reads allocate from Arrow's own pool, which keeps freed pages
     if pa is not None:
         pa.default_memory_pool().release_unused()
     trims += 1

@@ -69,7 +69,8 @@ def _spec_from_state(state: dict[str, Any]) -> Any:
     from formulaic import ModelSpec
     from formulaic.parser.types.factor import Factor
 
-    from ._formula import _bounded_materializer, _check_saved_state, _parse
+    from ._formula import _parse
+    from ._formula_limits import _bounded_materializer, _check_saved_state
 
     _parse(f"y ~ {state['rhs']}")  # the same checks as a typed formula: a model file must not run code
     _check_saved_state(state)  # nor make prediction build a bigger matrix than fitting could

@@ -25,7 +25,7 @@ MAX_SHARED_BYTES = 64 * 1024  # decompressed CSV
 NUMBERS = {"lr": "cfg_lr", "epochs": "cfg_epochs", "batch": "cfg_batch", "seed": "cfg_seed", "mom": "cfg_momentum",
            "l2": "cfg_l2", "vfrac": "cfg_val_frac", "vseed": "cfg_val_seed", "deg": "sel_degree"}
 SWITCHES = {"std": "cfg_standardize", "val": "cfg_val", "icpt": "sel_intercept", "na": "sel_na"}  # "1" or "0"
-MAX_FORMULA_CHARS = 500  # a typed model formula; checked like any typed one (linreg_core/_formula.py) when used
+MAX_FORMULA_CHARS = 500  # a typed model formula; checked like any typed one (linreg_core/_formula_limits.py) when used
 CHOICES = {"opt": ("cfg_optimizer", OPTIMIZERS), "dtype": ("cfg_dtype", ("float32", "float64"))}
 # The race: its lane count, epochs and tolerance, and each used lane's optimizer (r1o…) and learning rate (r1lr…).
 RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)}}

@@ -1,6 +1,6 @@
-"""What a formula may cost (linreg_core/_formula.py, the MAX_* limits): hostile formulas of each kind are refused in
-one sentence, before the work they ask for is done, from every entry point of the library and the command line —
-and formulas within the limits still work.
+"""What a formula may cost (linreg_core/_formula_limits.py, the MAX_* limits): hostile formulas of each kind are
+refused in one sentence, before the work they ask for is done, from every entry point of the library and the command
+line — and formulas within the limits still work.
 
 Each refusal is checked to come *before* the costly step (formulaic's parse and expansion, or the evaluation on
 rows) by making that step fail the test if it is reached. Timings are recorded, never asserted, in

@@ -23,7 +23,15 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from studio.testing import IDLE, ROOT, assert_cannot_be_framed, load_noisy_line, set_number, streamlit_server
+from studio.testing import (
+    IDLE,
+    ROOT,
+    assert_cannot_be_framed,
+    load_noisy_line,
+    run_async,
+    set_number,
+    streamlit_server,
+)
 from studio.text import clip
 
 ARTIFACTS = ROOT / "test-artifacts"
@@ -159,6 +167,9 @@ def test_tables_offer_no_csv_export_of_planted_formulas(server, browser):
     page.close()
 
 
+FOCUSED_JS = "(document.activeElement && document.activeElement.id)"
+
+
 def type_into_first_y_cell(page: Page, text: str) -> None:
     # The points chart above the table draws after the page: wait for it, or the table moves under the click.
     page.locator(".live-chart[data-key='data_points'] .main-svg").first.wait_for()
@@ -171,10 +182,10 @@ def type_into_first_y_cell(page: Page, text: str) -> None:
         grid.scroll_into_view_if_needed()
         box = grid.bounding_box()
         page.mouse.click(box["x"] + 100, box["y"] + 35 + 17)  # row 1, column x (below the 35 px header)
-        page.keyboard.press("ArrowRight")  # column y
-        try:
-            page.wait_for_function("() => document.activeElement && document.activeElement.id === 'glide-cell-2-0'",
-                                   timeout=1500)
+        try:  # the grid has taken the click (on a busy machine it can take seconds) before the key goes to it
+            page.wait_for_function(f"() => {FOCUSED_JS} === 'glide-cell-1-0'", timeout=10_000)
+            page.keyboard.press("ArrowRight")  # column y
+            page.wait_for_function(f"() => {FOCUSED_JS} === 'glide-cell-2-0'", timeout=10_000)
             break
         except PlaywrightTimeoutError:
             continue
@@ -268,7 +279,6 @@ def test_another_clients_clear_cache_message_leaves_a_run_going(server, browser)
     it, session-scoped resources too: each session's run was stopped ("the browser tab was closed"). The app's
     own middleware drops the message, so a run ends only by its own session's actions."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
 
     from streamlit.proto.BackMsg_pb2 import BackMsg
     from websockets.asyncio.client import connect
@@ -289,8 +299,7 @@ def test_another_clients_clear_cache_message_leaves_a_run_going(server, browser)
             await ws.send(msg.SerializeToString())
             await asyncio.sleep(1.0)  # the server has read it (a websocket delivers in order) before this closes
 
-    with ThreadPoolExecutor(1) as pool:  # Playwright's sync API holds this thread's event loop
-        pool.submit(asyncio.run, attack()).result()
+    run_async(attack())
     expect(page.get_by_text(re.compile(r"Completed after 400 epochs"))).to_be_visible(timeout=120_000)
     expect(page.get_by_text(re.compile("browser tab was closed"))).to_have_count(0)
     page.close()
@@ -322,7 +331,6 @@ def test_a_crafted_widget_value_gets_one_sentence_not_an_error_box(server):
     """A client speaking Streamlit's protocol sends the log-lr slider a number where Streamlit expects one of its
     options: Streamlit's own reading of the value fails before the page runs. The app answers in one sentence."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
 
     from studio.load import Tab
     from studio.server import REFUSED_REQUEST
@@ -344,6 +352,5 @@ def test_a_crafted_widget_value_gets_one_sentence_not_an_error_box(server):
         await tab.close()
         return errors, [text for _, text in tab.texts]
 
-    with ThreadPoolExecutor(1) as pool:
-        errors, texts = pool.submit(asyncio.run, crafted()).result()
+    errors, texts = run_async(crafted())
     assert errors == [] and REFUSED_REQUEST in texts, (errors, texts[-3:])

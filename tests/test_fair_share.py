@@ -17,7 +17,7 @@ import re
 import pytest
 
 from studio.load import Tab, _heavy_setup
-from studio.testing import ROOT, one_heavy_slot_server
+from studio.testing import ROOT, one_heavy_slot_server, run_async
 
 LOG = ROOT / "test-artifacts" / "fair-share-server.log"
 MANY, OTHER = "127.0.0.2", "127.0.0.3"
@@ -82,6 +82,6 @@ async def scenario(url: str) -> None:
 
 
 def test_with_one_client_holding_many_heavy_runs_another_clients_heavy_run_is_next(server):
-    asyncio.run(scenario(server))
+    run_async(scenario(server))
     text = LOG.read_text()
     assert "Traceback" not in text, text

@@ -203,14 +203,14 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
 
 
 def _fit(args: argparse.Namespace) -> int:
-    # Imported here, inside main's Ctrl-C handling: torch alone takes ~2 s.
+    # Imported here, inside main's Ctrl-C handling; torch (~2 s) only once gradient descent runs, so that an exact
+    # fit, and any refusal of the data or the formula, comes without waiting for it.
     from ._config import TrainConfig
     from ._data import load_design, stream_design
     from ._export import json_safe
     from ._solver import fit_exact_design
     from ._stats import fit_stats
     from ._summary import fit_summary
-    from ._trainer import train
 
     if args.log_every < 1:
         raise ParameterError(f"The 'log_every' parameter must be an int >= 1. Got {args.log_every} instead.")
@@ -280,6 +280,8 @@ def _fit(args: argparse.Namespace) -> int:
     summary = fit_summary(design, exact, args.cov) if design.X is not None else None
     result = gd_stats = None
     if args.method == "gd":
+        from ._trainer import train
+
         config = TrainConfig(
             optimizer=args.optimizer, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
             momentum=args.momentum, l2=args.l2, standardize=args.standardize, seed=args.seed,

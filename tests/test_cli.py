@@ -453,3 +453,17 @@ def test_an_unknown_flag_points_at_the_commands_own_help(tutorial_csv, capsys, m
     assert capsys.readouterr().err.endswith("Run 'linreg predict --help' for usage.\n")
     proc = _module("--bogus")  # the root's own errors: its help, named once
     assert proc.returncode == 2 and proc.stderr.endswith("Run 'python -m linreg_core --help' for usage.\n")
+
+
+@pytest.mark.parametrize("args", [["--y", "y", "--method", "exact"], ["--formula", "y ~ I(9**9**9)"]],
+                         ids=["exact-fit", "refused-formula"])
+def test_an_exact_fit_or_a_refusal_never_imports_torch(tutorial_csv, args):
+    """torch takes seconds to import: an exact fit needs none of it, and a hostile formula is refused before it."""
+    probe = ("import atexit, runpy, sys\n"
+             "atexit.register(lambda: sys.stderr.write('torch imported: ' + str('torch' in sys.modules) + '\\n'))\n"
+             "sys.argv[0] = 'linreg_core'\n"
+             "runpy.run_module('linreg_core', run_name='__main__', alter_sys=True)\n")
+    proc = subprocess.run([sys.executable, "-c", probe, "fit", tutorial_csv, *args], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == (0 if "exact" in args else 2), proc.stderr
+    assert proc.stderr.endswith("torch imported: False\n"), proc.stderr

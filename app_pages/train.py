@@ -40,12 +40,13 @@ def _stop() -> None:
                  ss.run.epochs_run, ss.run.last_epoch_wall, clicked)
 
 
-def _pause_or_resume() -> None:
-    """One button, so that keyboard focus stays on it: Pause at the epoch the page shows, or Resume."""
+def _pause_or_resume(resume: bool) -> None:
+    """One button, so that keyboard focus stays on it: Pause at the epoch the page shows, or Resume. ``resume``: what
+    the button said when clicked (a double click on Pause must not resume what its first click paused)."""
     job = jobs.job_slot().current(ss.run)
-    if job is None:
+    if job is None or resume != ss.run.paused:
         return
-    if ss.run.paused:
+    if resume:
         try:
             job.resume(state.train_config())
         except LinregError as exc:
@@ -390,7 +391,7 @@ def live_area() -> None:
         start_training()  # before the other buttons, so that Pause is live in this very run
     current = ss.run if state.run_matches(problem) else None
     paused = current is not None and current.paused
-    b2.button("Resume" if paused else "Pause", key="btn_pause", on_click=_pause_or_resume, width="stretch",
+    b2.button("Resume" if paused else "Pause", key="btn_pause", on_click=_pause_or_resume, args=(paused,), width="stretch",
               icon=":material/play_arrow:" if paused else ":material/pause:",
               disabled=current is None or not (current.running or paused))
     b3.button("Stop", key="btn_stop", on_click=_stop_for_good, width="stretch")

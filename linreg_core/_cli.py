@@ -14,6 +14,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -382,7 +383,10 @@ def _diverged_advice(design: Design, result: TrainResult) -> str:
         except Exception:  # guidance is advice only
             pass
     tips = ["--method exact", *([] if cfg.standardize else [standardize]), smaller]
-    return (f"gradient descent diverged in epoch {result.epochs_run}{grew} at lr {cfg.lr:g}, so it has no fit to "
+    # The trainer's reason names the epoch: a non-finite loss is not added to the history, so epochs_run is one short.
+    said = re.search(r"epoch (\d+)", result.reason or "")
+    epoch = int(said.group(1)) if said else result.epochs_run
+    return (f"gradient descent diverged in epoch {epoch}{grew} at lr {cfg.lr:g}, so it has no fit to "
             f"report; try {', '.join(tips[:-1])} or {tips[-1]}.")
 
 

@@ -68,6 +68,9 @@ class TrainConfig:
         _float_in("l2", self.l2, 0.0, math.inf, open_high=True)
         if self.dtype not in DTYPES:
             raise ParameterError(f"The 'dtype' parameter must be 'float32' or 'float64'. Got {self.dtype!r} instead.")
+        if self.dtype == "float32" and self.lr > FLOAT32_MAX:  # torch's optimizer cannot even hold it
+            raise ParameterError(f"The 'lr' parameter must be a float > 0 and at most {FLOAT32_MAX:.4g} with float32 "
+                                 f"precision. Got {self.lr!r} instead.")
         if not isinstance(self.device, str) or not self.device.strip():
             raise ParameterError(f"The 'device' parameter must be a non-empty string. Got {self.device!r} instead.")
         if self.engine not in ENGINES:
@@ -81,6 +84,9 @@ class TrainConfig:
             for w in self.init_weight:
                 _finite("init_weight", w)
         return self
+
+
+FLOAT32_MAX = 3.4028234663852886e38  # the largest float32
 
 
 def _is_number(v: object) -> bool:

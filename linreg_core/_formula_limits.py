@@ -128,8 +128,9 @@ def _check_structure(formula: str) -> None:
         elif len(sizes) == 2 and symbol in ("**", "^"):
             power = node.args[1]
             text = power.token if isinstance(power, Token) else ""
-            if text.isdigit():  # formulaic refuses any other exponent itself
-                n = int(text) if len(text) <= 18 else 10**18  # formulaic would first build a list of n copies
+            if text.isascii() and text.isdigit():  # formulaic refuses any other exponent itself ('²' is no digit)
+                digits = text.lstrip("0") or "0"
+                n = int(digits) if len(digits) <= 18 else 10**18  # formulaic would first build a list of n copies
                 size = 1
                 for _ in range(min(n, 64)):  # terms**n tuples of n terms each; stop once over the limit
                     size *= sizes[0]
@@ -371,6 +372,9 @@ class _TermCheck:
         if isinstance(f, ast.Attribute):
             if not self.allowed_attribute(f):
                 raise self.refuse(f"'.{f.attr}'")
+            writes = [k.arg for k in node.keywords if k.arg in ("out", "where")]
+            if writes:  # out= overwrites a column in place; where=False leaves uninitialised memory in the result
+                raise self.refuse(f"the keyword {_shown(writes[0] + '=')}")
             loose = isinstance(f.value, ast.Name) and f.value.id == "contr"  # contrasts take levels and matrices
             values = [self.visit(a, texts=loose, lists=loose) for a in (*node.args, *(k.value for k in node.keywords))]
             return _Value(_UNKNOWN, max((v.width for v in values), default=1), any(v.text for v in values))

@@ -134,9 +134,11 @@ def _check_parquet_shape(source: Any, label: str, max_cells: int | None, what: s
     try:
         pf = pq.ParquetFile(source)
         meta, schema = pf.metadata, pf.schema_arrow
-    except Exception as exc:  # pyarrow's errors: corrupt footer, not Parquet, permission…
+        pandas_meta = schema.pandas_metadata  # JSON the file's writer chose: may be anything
+        listed_index = pandas_meta.get("index_columns", []) if isinstance(pandas_meta, dict) else []
+    except Exception as exc:  # pyarrow's errors: corrupt footer, not Parquet, bad metadata, permission…
         raise _unreadable(label, exc) from None
-    index = [c for c in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(c, str)]
+    index = [c for c in listed_index if isinstance(c, str)] if isinstance(listed_index, list) else []
     rows, columns = meta.num_rows, len(schema.names) - len(index)  # pandas' stored index is not a column
     _check_width(columns, what, "parquet")
     _check_cells(rows, columns, what, max_cells)

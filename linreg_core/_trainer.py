@@ -550,7 +550,9 @@ class Trainer:
         del self.history[checkpoint.epoch:]
         del self.val_history[checkpoint.epoch:]
         self._good = self.engine.snapshot()
-        if self.status != "stopped":  # a finished run goes on from there; a stopped one waits for resume()
+        if self.status == "stopped":  # still stopped, now after the checkpoint's epoch: resume() goes on from there
+            self.reason = f"Stopped by request after epoch {checkpoint.epoch}."
+        else:  # a finished run goes on from there
             self.status, self.reason = None, None
 
     def start_info(self) -> TrainStart:

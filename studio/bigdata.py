@@ -62,7 +62,12 @@ def files_of(name: str) -> list[str]:
     for f in files:
         if os.path.commonpath([root, os.path.realpath(f)]) != root:
             raise DataError(f"{os.path.basename(f)!r} leads outside the data folder; it was refused.")
-        if not stat.S_ISREG(os.stat(f).st_mode):  # a pipe would hold the page until something writes to it
+        try:
+            mode = os.stat(f).st_mode
+        except OSError as exc:  # a dangling link, a file without read permission
+            raise DataError(f"{os.path.relpath(f, root)!r} cannot be read ({exc.strerror}); the server's data folder "
+                            "needs fixing.") from None
+        if not stat.S_ISREG(mode):  # a pipe would hold the page until something writes to it
             raise DataError(f"{os.path.relpath(f, root)!r} is not a regular file (a pipe or a device): the server "
                             "reads only files from its data folder.")
     return files

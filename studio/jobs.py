@@ -28,6 +28,7 @@ PARAMS_EVERY = 0.02  # seconds between parameter reads inside the loop (each rea
 # A paced run keeps the trainer's state after each of its last epochs (a few tensors each), so that Pause stops at
 # the epoch the page shows: the page is a redraw or two behind the loop, more on a busy machine.
 CHECKPOINTS = 256
+ALWAYS_KEPT = 20  # the first epochs of a paced run always keep their state
 # Why a run stopped; {epoch} is the epoch the model is at when the loop has ended.
 BY_YOU = "Stopped by you at epoch {epoch}; the partial model and history are kept."
 CHANGED = "Stopped at epoch {epoch}: training was interrupted by a change of data or settings; the partial model is kept."
@@ -94,21 +95,29 @@ def changes_between(old: TrainConfig, new: TrainConfig) -> tuple[dict, list[str]
 
 
 class Checkpoints(Callback):
-    """The trainer's state after each of the last :data:`CHECKPOINTS` epochs, while ``paced()`` (an unpaced run
-    is too fast for anyone to have seen an epoch, and it would pay for the copies)."""
+    """The trainer's state after each of the last :data:`CHECKPOINTS` epochs that the pace waited for. A copy costs
+    45–360 µs (SGD to Adam), as much as an epoch: it is taken only while the pacer has time to spare, which is
+    where a person follows single epochs; a run going as fast as it can (unpaced, or a long run late at Watch)
+    takes none and pauses where its loop is."""
 
-    def __init__(self, trainer: Trainer, paced: Callable[[], bool]) -> None:
-        self.trainer, self.paced = trainer, paced
+    def __init__(self, trainer: Trainer, paced: Callable[[], bool], waited: Callable[[], float]) -> None:
+        self.trainer, self.paced, self.waited = trainer, paced, waited
         self.kept: OrderedDict[int, Checkpoint] = OrderedDict()
+        self._last_wait = waited()
 
     def on_epoch_end(self, event: EpochEvent) -> None:
-        if self.paced():
+        w = self.waited()
+        # The pace waited before this epoch, or the run has just begun (its schedule starts counting at the first
+        # epochs, which a person watches most closely).
+        if self.paced() and (w != self._last_wait or event.epoch <= ALWAYS_KEPT):
+            self._last_wait = w
             self.kept[event.epoch] = self.trainer.checkpoint()
             if len(self.kept) > CHECKPOINTS:
                 self.kept.popitem(last=False)
 
     def rewind(self, epoch: int) -> bool:
-        """Take the trainer back to ``epoch`` if its state then was kept and nothing changed course since."""
+        """Take the trainer back to ``epoch`` if its state then was kept (Trainer.rewind refuses a checkpoint from
+        before a change of course)."""
         cp = self.kept.get(epoch)
         if cp is None or cp.epoch >= self.trainer.epoch or cp.changes != len(self.trainer.changes):
             return False
@@ -233,7 +242,7 @@ class TrainingJob:
                 left_queue = True
             else:
                 began = time.monotonic()  # the wall time counts from the start of training, not of the queue
-                kept = Checkpoints(tr, paced)
+                kept = Checkpoints(tr, paced, lambda: pacer.waited)
                 result = tr.fit([Recorder(run), kept], stop=self._stop, between=between)
                 if (self._pausing and self._pause_at is not None and result.status == "stopped"
                         and kept.rewind(self._pause_at)):
@@ -261,10 +270,10 @@ class TrainingJob:
                 if self._stop.is_set() and self._pausing and (left_queue or (result is not None and result.status == "stopped")):
                     run.status = PAUSED
                     run.reason = self._why.format(epoch=f"{run.epochs_run:,}")
-                elif self._stop.is_set():
+                elif self._stop.is_set() and (result is None or result.status == "stopped"):
                     run.status = "stopped"
                     run.reason = self._why.format(epoch=f"{run.epochs_run:,}")
-                elif result is not None:
+                elif result is not None:  # it ended on its own (a click that came as it completed changes nothing)
                     run.status, run.reason = result.status, result.reason
                 else:
                     run.status = "stopped"

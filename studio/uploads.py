@@ -136,7 +136,7 @@ def read_pending() -> None:
     else:
         ss._upload_read = (df, name)
         _loaded(df, name)
+        del ss._upload_pending  # first: a click between the two must not leave a read that looks stopped
         del ss._upload_read
-        del ss._upload_pending
     ss.pop("_upload_done", None)
     st.rerun()  # from the top: the page above was drawn with the old dataset

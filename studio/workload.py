@@ -55,6 +55,7 @@ CELL_S = 2e-9  # per row × column of a mini-batch pass
 HEAVY_ROWS = 100_000  # datasets from this many rows are read and fitted in a heavy slot
 REDRAW_SHARE = _setting("LINREG_REDRAW_SHARE", 0.3)  # of one core, for all live redraws together (Python: one GIL)
 WATCHING_S = 2.0  # a session that redrew within this long is watching a run
+MAX_REMEMBERED = 10_000  # clients whose last turn the gate remembers (a restarted run keeps its place in the order)
 
 
 @dataclass(eq=False)
@@ -77,7 +78,7 @@ class Gate:
         self._holding: set[Ticket] = set()
         self._queue: deque[Ticket] = deque()  # waiting, in order of arrival
         self._grants = 0  # slots handed out so far
-        self._served: dict[str, int] = {}  # client → the grant that last gave it a slot (clients with tickets only)
+        self._served: dict[str, int] = {}  # client → the grant that last gave it a slot (at most MAX_REMEMBERED)
 
     def _order(self, extra: Ticket | None = None, first: bool = False) -> list[Ticket]:
         """The waiting tickets (and ``extra``, as if it arrived now) in the order they get the next slots if no more
@@ -122,9 +123,13 @@ class Gate:
         return True
 
     def _forget(self, client: str) -> None:
-        """A client with no ticket left has no turn to remember (the table stays as small as the queue)."""
-        if not any(t.client == client for t in (*self._holding, *self._queue)):
-            self._served.pop(client, None)
+        """Keep when each client was last served even after its last ticket: forgetting it would put a client that
+        restarts its heavy run every quantum ahead of everyone as never served. Only the oldest entries go, so the
+        table stays bounded."""
+        if len(self._served) > MAX_REMEMBERED:
+            active = {t.client for t in (*self._holding, *self._queue)}
+            for old in sorted((c for c in self._served if c not in active), key=self._served.get)[:len(self._served) // 2]:
+                del self._served[old]
 
     def enter(self, ticket: Ticket, stop: threading.Event | None = None) -> bool:
         """Wait for a slot in turn; False (and out of the queue) if ``stop`` is set first."""
@@ -197,8 +202,9 @@ def client_key() -> str:
     """Whose heavy work this script run asks for, for the fair share: the browser's address (one person's 24 tabs
     are one client; so is a class behind one NAT address), else this session (the id of one tab: loopback
     visitors, whom Streamlit gives no address, and AppTest). Call it in the script thread; outside a script run
-    it is "". Behind a reverse proxy the address is the proxy's unless the proxy sends X-Forwarded-For and the
-    server trusts it: uvicorn, which serves Streamlit, believes that header only from FORWARDED_ALLOW_IPS
+    it is "". Behind a reverse proxy that does not send X-Forwarded-For the address is the proxy's (one client for
+    everybody), or none when the proxy is on this machine (each tab its own client); with the header, the
+    server trusts it thus: uvicorn, which serves Streamlit, believes that header only from FORWARDED_ALLOW_IPS
     (loopback by default) and takes its rightmost address that is not such a proxy, so a client cannot forge it
     (docs/capacity.md)."""
     import streamlit as st

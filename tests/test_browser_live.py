@@ -272,10 +272,23 @@ def test_a_box_delete_clears_its_selection_and_every_tick_is_short(page: Page):
     page.screenshot(path=str(ARTIFACTS / "89-box-deleted.png"))
 
 
-SHOWN_AT_PRESS_JS = """() => { window.__shown = null;
-  document.addEventListener('pointerdown', () => {
-    const t = [...document.querySelectorAll('[data-testid=stMarkdown]')].map(e => e.innerText).find(t => /^Epoch \\d+ \\//.test(t));
-    window.__shown = t ? Number(t.match(/^Epoch (\\d+)/)[1]) : null; }, {capture: true, once: true}); }"""
+# Between two redraws (the script idle: the last redraw's messages have all arrived), read the epoch the status line
+# shows and press Pause in the same task, so no redraw can come between what is read and the press.
+PRESS_PAUSE_BETWEEN_REDRAWS_JS = """() => new Promise(resolve => {
+  const tick = () => {
+    const idle = document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
+    const text = [...document.querySelectorAll('[data-testid=stMarkdown]')].map(e => e.innerText)
+      .find(t => /^Epoch \\d+ \\//.test(t));
+    const button = [...document.querySelectorAll('[data-testid=stButton] button')]
+      .find(b => b.innerText.trim().endsWith('Pause'));
+    if (idle && text && button && !button.disabled) {
+      button.focus();
+      button.click();
+      resolve(Number(text.match(/^Epoch (\\d+)/)[1]));
+    } else requestAnimationFrame(tick);
+  };
+  tick();
+})"""
 
 
 def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
@@ -285,12 +298,9 @@ def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
     for _ in range(3):
         page.get_by_role("button", name="Train", exact=True).click()
         expect(page.get_by_text(re.compile(r"^Epoch [1-9]\d* / 100"))).to_be_visible()
-        page.wait_for_selector(IDLE)  # between two redraws: what the page shows is the last one drawn
-        page.evaluate(SHOWN_AT_PRESS_JS)
-        page.get_by_role("button", name="Pause").click()
+        shown = page.evaluate(PRESS_PAUSE_BETWEEN_REDRAWS_JS)
         expect(page.get_by_text(re.compile(r"Paused at epoch \d+\. Resume goes on"))).to_be_visible()
         paused = int(re.search(r"Paused at epoch (\d+) /", status(page)).group(1))
-        shown = page.evaluate("() => window.__shown")
         shown_and_paused.append((shown, paused))
         focused = page.evaluate("() => document.activeElement.innerText")
         assert "Resume" in focused, focused  # the same button, now Resume, still has the keyboard focus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -227,9 +228,15 @@ def test_closed_stdout_is_one_sentence(tutorial_csv):
 @LINUX_PROC
 @pytest.mark.parametrize("loaded", ["_multiarray_umath", "libtorch"], ids=["numpy-pandas", "torch"])
 def test_ctrl_c_while_importing_prints_one_line(loaded):
-    # stdin stays open and empty: after its imports the command waits for data, so Ctrl-C always lands
-    # while it imports or loads, never after it has finished.
+    # numpy and pandas load before the data is read: stdin stays open and empty, so Ctrl-C lands while the command
+    # imports or waits for data. torch loads only once gradient descent is to run, after the data and the exact
+    # fit: the data comes and stdin closes, and Ctrl-C lands while torch is still loading (its training-time
+    # handler is installed after that import).
     proc = _spawn("fit", "-", "--y", "y", stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if loaded == "libtorch":
+        proc.stdin.write("x,y\n1,2\n2,4\n3,6.1\n3.5,7\n")
+        proc.stdin.close()
+        proc.stdin = None  # closed: communicate() must not write to it
     _until(proc, lambda: loaded in _maps(proc))
     _assert_interrupted(proc)
 
@@ -467,3 +474,16 @@ def test_an_exact_fit_or_a_refusal_never_imports_torch(tutorial_csv, args):
                           timeout=300)
     assert proc.returncode == (0 if "exact" in args else 2), proc.stderr
     assert proc.stderr.endswith("torch imported: False\n"), proc.stderr
+
+
+def test_an_lr_beyond_float32_is_one_sentence_and_a_blow_up_names_the_epoch_the_trainer_saw(tutorial_csv, capsys):
+    """lr 1e200 in float32 was an internal error inside torch's optimizer; in float64 the run diverges, and the
+    sentence names the epoch whose loss was not finite (one more than the epochs with a recorded loss)."""
+    code, _, err = run_cli(["fit", tutorial_csv, "--y", "y", "--lr", "1e200"], capsys)
+    assert code == 2 and err == ("error: The 'lr' parameter must be a float > 0 and at most 3.403e+38 with float32 "
+                                 "precision. Got 1e+200 instead.\n")
+    code, out, err = run_cli(["fit", tutorial_csv, "--y", "y", "--lr", "1e200", "--dtype", "float64", "--json"], capsys)
+    doc = json.loads(out)
+    said = re.search(r"epoch (\d+)", doc["advice"]).group(1)
+    assert code == 3 and doc["status"] == "diverged" and f"epoch {said}" in doc["reason"], (doc["advice"], doc["reason"])
+    assert int(said) == len(doc["loss_history"]) + 1

@@ -319,3 +319,15 @@ def test_the_program_refuses_9_to_the_9_to_the_9_and_exits(tutorial_csv):
     TIMES["process: fit --formula 'y ~ I(9**9**9)' (with Python's start)"] = time.perf_counter() - start
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.count("\n") == 1 and "at most 1,000 bits" in proc.stderr
+
+
+@pytest.mark.parametrize(("formula", "phrase"), [
+    ("y ~ x**²", "must be a positive integer"),  # '²'.isdigit() is True, but int('²') fails
+    ("y ~ (x + I(x**2))^¹", "must be a positive integer"),
+    ("y ~ x + np.sqrt(x, where=False)", "the keyword 'where='"),  # uninitialised memory in the column
+    ("y ~ np.log(x, out=y)", "the keyword 'out='"),  # would overwrite a column of the data in place
+])
+def test_superscript_powers_and_numpys_writing_keywords_are_one_sentence(formula, phrase):
+    df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5, 5.0], "y": [2.0, 4.0, 6.0, 7.0, 9.0]})
+    with pytest.raises(FormulaError, match=re.escape(phrase)):
+        build_formula_design(df, formula)

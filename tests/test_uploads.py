@@ -255,3 +255,17 @@ def test_progress_may_abandon_the_read():
     with pytest.raises(Interrupt):  # passed through the parser as it is, not turned into a DataError
         read_upload(data, "big.csv", progress=stop_at_the_third)
     assert len(told) == 3 and told[-1] < len(data)
+
+
+@pytest.mark.parametrize("pandas_meta", [b"[1]", b"{not json", b'{"index_columns": 5}'], ids=["list", "bad-json", "int"])
+def test_a_parquet_file_with_crafted_pandas_metadata_is_one_sentence(pandas_meta):
+    """The footer's pandas metadata is JSON its writer chose: anything but what pandas writes is refused, not a crash."""
+    table = pa.table({"x": [1.0, 2.0, 3.0], "y": [2.0, 4.0, 6.5]}).replace_schema_metadata({b"pandas": pandas_meta})
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    try:
+        df = read_upload(buf.getvalue(), "crafted.parquet")
+    except DataError as exc:
+        assert "crafted.parquet" in str(exc)
+    else:
+        assert list(df.columns) == ["x", "y"]

@@ -166,7 +166,7 @@ def test_queue_positions_are_the_order_the_slots_are_really_handed_out_in():
     assert [t.what for t in granted] == expected
     for th in threads:
         th.join(10)
-    assert gate.holding == 0 and gate.queued == 0 and gate._served == {}  # no client left to remember
+    assert gate.holding == 0 and gate.queued == 0
 
 
 def test_two_slots_are_shared_one_per_client_whatever_one_client_queues():
@@ -389,3 +389,29 @@ def test_a_bad_setting_in_the_environment_is_one_sentence(monkeypatch, name, raw
         workload._setting(name, 1.0, integer=name == "LINREG_HEAVY_SLOTS")
     monkeypatch.setenv(name, "3")
     assert workload._setting(name, 1.0, integer=name == "LINREG_HEAVY_SLOTS") == 3
+
+
+def test_a_client_that_restarts_its_run_keeps_its_place_in_the_order():
+    """A client whose run ended and who starts another at once does not rank as never served: it was served,
+    so a client that has been waiting without a turn goes first."""
+    gate = Gate(slots=1, quantum=1e9)
+    stop, granted = threading.Event(), []
+    a0 = Ticket("a0", "A")
+    gate.enter(a0)
+    b1 = Ticket("b1", "B")
+    threads = [queue(gate, b1, stop, granted)]
+    gate.leave(a0)  # A's run ends: B gets the slot
+    wait_until(lambda: granted == [b1])
+    a1, c1 = Ticket("a1", "A"), Ticket("c1", "C")
+    threads.append(queue(gate, a1, stop, granted))  # A restarts first…
+    wait_until(lambda: gate.queued == 1)
+    threads.append(queue(gate, c1, stop, granted))  # …then C, never served, arrives
+    wait_until(lambda: gate.queued == 2)
+    assert gate.ahead(c1) == 1 and gate.ahead(a1) == 2
+    gate.leave(b1)
+    wait_until(lambda: len(granted) == 2)
+    assert granted[1] is c1
+    stop.set()
+    gate.leave(c1)
+    for th in threads:
+        th.join(10)

@@ -199,8 +199,7 @@ exact_fit = (exact.intercept, exact.coef)
 
 
 STATUS_HELP = ("Loss: the mean squared error in that epoch, before its update (the loss curve's last point). "
-               "Gap to exact: the largest difference between a parameter now and the exact least-squares one "
-               "(the dashed line); 0 means gradient descent has found the exact fit.")
+               f"Gap to exact: {explain.GAP} (the dashed line is the exact fit).")
 
 
 def status_line(run: RunRecord, replay: int | None = None) -> str:

@@ -23,6 +23,7 @@ _EXPORTS = {
     **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term", "formula_variables",
                      "implied_formula"], "_formula"),
     **dict.fromkeys(["INTERVALS", "SavedModel", "load_model"], "_predict"),
+    **dict.fromkeys(["MAX_PREVIEW_EPOCHS", "Preview", "initial_params", "preview_path"], "_preview"),
     **dict.fromkeys(["load_sources", "read_upload", "resolve_sources", "stream_sources"], "_sources"),
     **dict.fromkeys(["dask_design", "dask_sample"], "_dask"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
@@ -96,6 +97,7 @@ if TYPE_CHECKING:
     from ._model import LinearModel
     from ._moments import Moments, MomentsAccumulator
     from ._predict import INTERVALS, SavedModel, load_model
+    from ._preview import MAX_PREVIEW_EPOCHS, Preview, initial_params, preview_path
     from ._race import RaceCallback, RaceLane, RaceResult, epochs_to_tolerance, race
     from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
     from ._sources import load_sources, read_upload, resolve_sources, stream_sources
@@ -121,6 +123,7 @@ __all__ = [
     "COV_TYPES",
     "DATE_ACTIONS",
     "INTERVALS",
+    "MAX_PREVIEW_EPOCHS",
     "NA_ACTIONS",
     "OPTIMIZERS",
     "Callback",
@@ -149,6 +152,7 @@ __all__ = [
     "NonFiniteError",
     "NonNumericError",
     "ParameterError",
+    "Preview",
     "RaceCallback",
     "RaceLane",
     "RaceResult",
@@ -176,6 +180,7 @@ __all__ = [
     "formula_term",
     "formula_variables",
     "implied_formula",
+    "initial_params",
     "load_design",
     "load_model",
     "load_sources",
@@ -188,6 +193,7 @@ __all__ = [
     "numeric_columns",
     "polynomial_terms",
     "predictions_csv",
+    "preview_path",
     "race",
     "read_csv",
     "read_upload",

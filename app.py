@@ -16,6 +16,7 @@ else:
     from studio import layout, memory, share, state
 
     st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
+    layout.theme_menu()  # the ⋮ menu, whose System / Light / Dark items choose the theme
     state.init()
     memory.session_token()  # its release at session end gives the memory back
     layout.page_styles()

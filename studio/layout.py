@@ -35,10 +35,22 @@ def fold_sidebar_on_phones(page: str) -> None:
 # edge. Let it scroll sideways inside its own box instead, with the scrollbar visible.
 _STYLES = """<style>
 [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 6px;
-  scrollbar-width: thin; scrollbar-color: rgba(47, 45, 43, 0.45) rgba(47, 45, 43, 0.06); }
+  scrollbar-width: thin; scrollbar-color: rgba(128, 128, 128, 0.55) rgba(128, 128, 128, 0.12); }  /* light or dark page */
 </style>"""
 
 
 def page_styles() -> None:
     """Call once per script run: the app's few style rules (st.html with only a style block adds no element)."""
     st.html(_STYLES)
+
+
+ABOUT = ("**Linear Regression Studio** — gradient descent fitting a line, live, beside the exact least-squares fit.\n\n"
+         "Theme: this menu's System / Light / Dark; System follows your device's light or dark setting.")
+
+
+def theme_menu() -> None:
+    """Call once per script run (after ``st.set_page_config``): shows Streamlit's main menu (⋮, top right), whose
+    System / Light / Dark items are the studio's theme chooser. With ``client.toolbarMode = "minimal"`` Streamlit
+    shows that menu only when the app names a menu item of its own; this names one, About. (The choice is the
+    browser's: Streamlit keeps it in localStorage and applies it without a rerun.)"""
+    st.set_page_config(menu_items={"About": ABOUT})

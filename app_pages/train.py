@@ -1,26 +1,25 @@
 """Train: choose settings, press Train, watch the loss fall and the line swing into place."""
 
+import json
 import time
 
+import numpy as np
 import streamlit as st
 from streamlit.logger import get_logger
 
 from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
-from studio import charts, explain, jobs, numbers, points, share, state, workload
+from studio import charts, explain, jobs, numbers, points, share, state, stream, workload
 from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
-from studio.live_chart import figure_json, live_chart, redraw_after, revision
+from studio.live_chart import figure_json, live_chart, live_status, redraw_after, revision
 from studio.pace import PACES
-from studio.run import RUNNING, RunRecord
+from studio.run import RunRecord
 from studio.text import md
 
 ss = st.session_state
 log = get_logger(__name__)
-# Seconds between live redraws. A paced run is watched: about ten frames a second. As fast as possible, every
-# redraw is time the trainer does not get: about five a second once a redraw's own time is counted.
-REDRAW_EVERY = {"watch": 0.06, "fast": 0.06, "asap": 0.18}
-QUEUED_EVERY = 1.0  # a queued run's page, until its run is next
-LANDSCAPE_EVERY = {"watch": 0.5, "fast": 0.5, "asap": 1.0}  # the heatmap costs the browser most
+QUEUED_EVERY = 1.0  # seconds between redraws of a queued run's page, until its run is next
+QUEUED_SOON = 0.25  # and once it is next
 
 
 def _lr_from_slider() -> None:
@@ -53,7 +52,25 @@ def _pause_or_resume(resume: bool) -> None:
             ss._resume_msg = str(exc)
         return
     shown = ss.get("_shown_epoch")
-    job.pause(at=shown[1] if shown and shown[0] == ss.run.started else None)
+    if ss.run.shown_epoch >= 0:  # the browser draws the run: it says which epoch it shows (studio/stream.py)
+        job.pause(at=pressed_epoch(ss.run))
+    else:
+        job.pause(at=shown[1] if shown and shown[0] == ss.run.started else None)
+
+
+PRESS_WAIT = 0.3  # seconds Pause's click waits for the browser's word on the epoch it showed when pressed
+
+
+def pressed_epoch(run: RunRecord) -> int:
+    """The epoch the page showed when Pause was pressed. The browser says it on its own request as the button goes
+    down, before the click reaches the server on the websocket; if that request is late, wait a moment for it."""
+    clicked = time.monotonic()
+    while time.monotonic() - clicked < PRESS_WAIT:
+        pressed = run.pressed
+        if pressed is not None and clicked - pressed[1] < 2.0:
+            return pressed[0]
+        time.sleep(0.01)
+    return run.shown_epoch
 
 
 def _stop_for_good() -> None:
@@ -221,21 +238,33 @@ def status_line(run: RunRecord, replay: int | None = None) -> str:
             f"&nbsp;·&nbsp; gap to exact **{state.gap((b, list(coef or [])), exact):.3g}**")
 
 
-def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -> tuple | None:
-    """The status line and the charts, from the record (at epoch ``replay`` when replaying). The charts update
-    in place (live_chart); with live charts off they are redrawn only when the run ends. ``running``: the
-    run's state when this fragment run began (it may end meanwhile: the next redraw shows that). Returns (the
-    run, the epoch) the status line shows, for Pause."""
-    t0 = time.monotonic()
-    pace = run.pace if run is not None else ss.ui_pace
+def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool, streaming: bool) -> tuple | None:
+    """The status line and the charts, from the record (at epoch ``replay`` when replaying). ``streaming``: the run
+    trains and the browser draws it, every frame, from the numbers it streams (studio/stream.py); the server
+    sends the figures' fixed parts once. Otherwise the charts show the record as it is now (a run that has ended,
+    is paused or queued). ``running``: the run's state when this fragment run began (it may end meanwhile: the
+    browser reruns the fragment once it has shown the end). Returns (the run, the epoch) the status line shows."""
+    # What is said above the charts goes in one container, so the charts keep their place in the page whatever is
+    # said: an element that moves is mounted afresh, and a chart mounted afresh blinks.
+    head = st.container()
     if run is None:
-        st.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
+        head.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
         history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.cfg_epochs), [], []
-        seen = shown = None
+        shown = None
+    elif streaming:
+        seed = stream.increment(run, -1) if len(run.snapshots) <= SEED_SNAPSHOTS else None  # (takes the lock)
+        with run.lock:
+            changes = [(c.epoch, c.describe()) for c in run.changes]
+            path = run.path()
+        anim = {"stream": stream.url(run), "seed": seed}
+        with head:
+            live_status("train_status", anim, {
+                "terms": list(design.terms), "total": run.config.epochs, "rows": design.n_samples,
+                "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]})
+        history, val, params, span, shown = [], [] if validation is not None else None, None, run.config.epochs, None
     else:
         with run.lock:  # one consistent snapshot of what the job has recorded
-            seen = (run.status, run.epochs_run, run.rows_done, len(run.changes))  # what the charts below show
-            st.markdown(status_line(run, replay), help=STATUS_HELP)
+            head.markdown(status_line(run, replay), help=STATUS_HELP)
             shown = (run.started, run.epochs_run) if replay is None else None
             history, val = list(run.history), list(run.val_history) if validation is not None else None
             changes = [(c.epoch, c.describe()) for c in run.changes]
@@ -248,54 +277,114 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool) -
         span = run.config.epochs if running or run.paused else None
         if params is not None and landscape and (not path or path[-1] != (params[0], params[1][0])):
             path.append((params[0], params[1][0]))
-    fresh = not running or bool(ss.ui_live)
     merged: dict[int, str] = {}
     for epoch, text in changes:  # several settings changed at one Resume: one mark
         merged[epoch] = f"{merged[epoch]}; {text}" if epoch in merged else text
+    moving = streaming and bool(ss.ui_live)  # live charts off: the status line moves, the charts show the end
+    config = state.train_config()
+    # Before Train, or with new settings after a run: where the next run would go, computed exactly (full batch).
+    pv = None if running or (run is not None and (run.paused or run.config == config)) else state.preview(problem, config)
+    pv_loss, pv_land = charts.preview_layers(pv, landscape)
+    if pv is not None and run is None:
+        head.caption(explain.preview_note(pv, config))
+    live = {"stream": stream.url(run)} if moving else None
+
+    def anim(layers, fixed: list[dict], **more) -> dict | None:
+        if moving:
+            return {**live, "layers": layers(), **more}
+        return {"layers": fixed, **more} if fixed else None
+
+    state_key = (len(run.history), run.status) if run is not None and not streaming else None
     # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see.
     left, right = st.columns(2)
     with right:
-        chart("train_loss", lambda: charts.loss_figure(history, ss.ui_logy, problem.stats.mse, span, val,
-                                                       sorted(merged.items()), replay), run, seen, fresh, extra=replay)
+        y_span = start_loss_span(run) if streaming else charts.decades(pv.losses) if pv is not None and run is None else None
+
+        def loss(log_y: bool):
+            return charts.loss_figure(history, log_y, problem.stats.mse, span, val, sorted(merged.items()), replay,
+                                      y_span=y_span)
+
+        chart("train_loss", loss, run, (state_key, replay, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
+              anim=anim(lambda: charts.loss_layers(validation is not None, span), pv_loss, grow=True))
     with left:
-        residuals = bool(ss.ui_residuals)
-        events = chart("train_fit", lambda: charts.fit_figure(design, params, exact, validation, edit=edit,
-                                                              residuals=residuals),
-                       run, seen, fresh, extra=(replay, edit, residuals), edit=edit)
+        def fit(_):
+            return charts.fit_figure(design, params, exact, validation, edit=edit, residuals=bool(ss.ui_residuals),
+                                     moving=moving)
+
+        events = chart("train_fit", fit, run, (state_key, replay, edit, moving), edit=edit,
+                       views=[("ui_residuals", "layer" if moving else "traces")],
+                       anim=anim(lambda: charts.fit_layers(design, validation), []))
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
             if msg:
                 ss._points_msg = msg
                 st.rerun()  # the whole page: the exact fit, the guidance and the landscape follow the new points
     if landscape:
-        chart("train_land", lambda: charts.landscape_figure(design, exact_fit, path), run, seen, fresh,
-              LANDSCAPE_EVERY.get(pace, 1.0), extra=replay)
-    if running and fresh:
-        run.draws += 1
-        run.draw_seconds += time.monotonic() - t0
+        start = run.snapshots[0][1:] if run is not None and run.snapshots else state.start_params(problem, config, pv)
+        box = charts.path_box(start, exact_fit, state.preview(problem, run.config) if run is not None else pv)
+
+        def land(_):
+            return charts.landscape_figure(design, exact_fit, [] if moving else path, view=box, moving=moving)
+
+        chart("train_land", land, run, (state_key, replay, moving, tuple(box)),
+              anim=anim(charts.landscape_layers, pv_land))
     return shown
 
 
-def chart(key: str, make, run: RunRecord | None, seen: tuple | None, fresh: bool, every: float = 0.0, extra=None,
+SEED_SNAPSHOTS = 64  # a run this young comes with its numbers, so that its first frame needs no request
+
+
+def start_loss_span(run: RunRecord) -> tuple[float, float]:
+    """The losses a run's loss axis shows from its start: from the exact minimum to the first epoch's loss (the
+    browser widens the axis if the run goes outside)."""
+    pv = state.preview(problem, run.config)
+    if pv is not None and pv.diverged_at is None and len(pv.losses) and run.config.epochs <= len(pv.losses):
+        return float(np.min(pv.losses)), float(np.max(pv.losses))  # exactly the run's losses: its final axis
+    top = run.history[0] if run.history else charts.mse_at(design, run.snapshots[0][1:] if run.snapshots else None)
+    floor = problem.stats.mse
+    if not (top and top > 0 and top == top and top < float("inf")):
+        top = max(1.0, 10 * floor)
+    bottom = floor if floor > 1e-8 * top else 1e-6 * top
+    return bottom, top
+
+
+def chart(key: str, make, run: RunRecord | None, of: tuple, views: list[tuple[str, str]] = (), anim: dict | None = None,
           edit: bool = False) -> dict:
-    """Draw chart ``key`` from ``make()`` — or resend its last figure when nothing it shows has changed, when
-    live charts are off (``fresh`` False) or, while running, when it was drawn less than ``every`` seconds ago.
-    ``seen``: the run's state in the snapshot ``make`` draws from (read under the run's lock: the job may finish
-    between that snapshot and this call, and a figure of an earlier moment must not be cached as the final one).
-    ``extra``: anything else the figure depends on (the replay epoch, edit mode).
+    """Draw chart ``key`` from ``make(log_y)`` — or resend its last figure when what it shows (``of``) has not changed.
+    ``views``: (widget key, how) for the toggles the browser applies itself: "layout" (the figure made with the
+    toggle off and on, and the layout that differs), "traces" (traces named like the toggle's subject, shown or
+    hidden) or "layer" (a layer the browser draws). ``anim``: what the browser draws over the figure while a run
+    trains (studio/live_chart.py).
 
     A fragment run must emit every element it keeps, and a resent figure costs nothing: the browser skips it.
-    Reusing the figure also keeps the page's full runs short, which matters: a redraw tick that arrives
-    during a full run cuts the fragment's part of it short, and Streamlit then drops the elements it missed.
+    Reusing the figure also keeps the page's reruns short: a toggle or a slider answers at once.
     """
     cache = ss.setdefault("_charts", {})
-    base = (problem.key, id(run), bool(ss.ui_logy), extra)  # what the figure is of
-    last, now = cache.get(key), time.monotonic()
-    if (last is None or last[2] != base
-            or (fresh and last[3] != seen and (run is None or seen[0] != RUNNING or now - last[0] >= every))):
-        fig = revision(make(), problem.key, run.started if run is not None else None)  # a new run: fresh axes
-        last = cache[key] = (now, figure_json(fig), base, seen, int(fig.layout.height or 360))
-    return live_chart(last[1], key=key, height=last[4], edit=edit)
+    base = (problem.key, id(run), run.started if run is not None else None, of)  # what the figure is of
+    last = cache.get(key)
+    if last is None or last[1] != base:
+        fig = revision(make(False), problem.key, run.started if run is not None else None)  # a new run: fresh axes
+        patches = {}
+        for widget, how in views:
+            if how == "layout":  # the parts of the layout that differ with the toggle off and on
+                off, on = json.loads(figure_json(fig))["layout"], json.loads(figure_json(make(True)))["layout"]
+                parts = (("yaxis", {}), ("annotations", []), ("shapes", []))
+                patches[widget] = [{k: off.get(k, d) for k, d in parts}, {k: on.get(k, d) for k, d in parts}]
+            elif how == "traces":
+                patches[widget] = [i for i, t in enumerate(fig.data) if t.name == "residuals"]
+        last = cache[key] = (figure_json(fig), base, int(fig.layout.height or 360), patches)
+    text, _, height, patches = last
+    shown_views = []
+    for widget, how in views:
+        v = {"key": widget, "on": bool(ss[widget])}
+        if how == "layout":
+            v["layout"] = patches[widget]
+        elif how == "traces":
+            v["traces"] = patches[widget]
+        else:
+            v["layer"] = True
+        shown_views.append(v)
+    return live_chart(text, key=key, height=height, edit=edit, anim=anim, views=shown_views)
 
 
 def outcome(run: RunRecord) -> None:
@@ -331,9 +420,9 @@ def outcome(run: RunRecord) -> None:
             f"The validation curve was lowest at epoch {best:,}."
         )
     if run.draws and not run.paused and run.wall_seconds > 0:
-        rate, cost = run.draws / run.wall_seconds, run.draw_seconds / run.wall_seconds
-        st.caption(f"Live charts: {state.plural(run.draws, 'redraw')} in {run.wall_seconds:.2f} s ({rate:.1f} per second); building "
-                   f"them took {cost:.0%} of that time. Training itself took {run.train_seconds:.3f} s"
+        st.caption(f"Live charts: your browser drew this run every frame from {state.plural(run.draws, 'answer')} of the "
+                   f"server ({run.streamed_bytes / 1000:,.1f} kB of numbers, {1000 * run.draw_seconds:.0f} ms of its time; "
+                   f"no figure was built while it trained). Training itself took {run.train_seconds:.3f} s"
                    + ("." if run.pace == "asap" else f" (the rest was the {PACES[run.pace].label} pace's waits)."))
     if len(run.snapshots) > 1 and not run.paused:
         st.download_button("Download this run as an animated HTML file", data=lambda: run_html(design, exact, run),
@@ -380,10 +469,9 @@ def replay_epoch(run: RunRecord | None, running: bool) -> int | None:
 
 @st.fragment
 def live_area() -> None:
-    """The buttons, the status line, the charts and the outcome: a fragment that reruns itself several times a
-    second while the run trains (the rest of the page stays). The buttons live here so that a click reruns
-    only this fragment, never the whole page mid-redraw."""
-    cpu0 = time.thread_time()
+    """The buttons, the status line, the charts and the outcome: a fragment, so that a click on its buttons or
+    toggles reruns only this part of the page. While a run trains, the browser draws it (studio/live_chart.js)
+    and reruns this fragment once, when it has shown the run's end."""
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
     if b1.button("Train", type="primary", key="btn_train", width="stretch",
                  help="Start a fresh run from the initial weights with the sidebar's settings."):
@@ -401,35 +489,27 @@ def live_area() -> None:
                               "most; the numbers are the same at every speed. You can change it during a run.")
     # One reading of the run's state for this whole fragment run: the job may end it at any moment.
     running = current is not None and current.running
+    said = st.container()  # messages, in a place of their own: the charts below keep theirs (no remount, no blink)
     if running:
         current.pace = ss.ui_pace  # the job reads it between epochs
     if "_resume_msg" in ss:
-        st.error(md(ss.pop("_resume_msg"), 2000))
+        said.error(md(ss.pop("_resume_msg"), 2000))
     if "_points_msg" in ss:
         st.toast(ss.pop("_points_msg"))
     box = st.container()  # the status line and the charts, drawn once the replay slider below is read
     slot = jobs.job_slot()  # this session's: it also names the session to the redraw budget
     ahead = slot.job.queued_behind if running and slot.current(current) is not None else None
-    base = REDRAW_EVERY.get(current.pace, 0.18) if running else None
-    every = base
-    if ahead is not None:  # only its place in the queue changes, until it is next
-        every = QUEUED_EVERY if ahead > workload.GATE.slots else base
-    elif running and ss.ui_live:
-        # Spaced out when many watch at once, but never past the paced run's planned end: the final chart is prompt.
-        every = workload.REDRAWS.every(base)
-        pace = PACES[current.pace]
-        if pace.start_rate is not None:
-            left = pace.seconds_to(current.config.epochs) - pace.seconds_to(current.epochs_run)
-            every = min(every, max(base, left))
+    # A run that trains streams its numbers to the browser, which draws every frame and reruns this fragment once
+    # when it has shown the end; only a queued run's page is rerun on a timer, to show its place in the queue.
+    streaming = running and ahead is None
+    every = None if ahead is None else QUEUED_EVERY if ahead > workload.GATE.slots else QUEUED_SOON
     replay = replay_epoch(current, running)
     why_not = points.why_not_editable(problem)
     edit = not running and why_not is None and bool(ss.ui_edit_points)
     with box:
         if ahead is not None:
-            st.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
-        elif running and every > 1.5 * base and (others := workload.REDRAWS.watching() - 1) > 0:
-            st.caption(workload.busy_note(others, every))
-        shown = draw(current, running, replay, edit)
+            said.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
+        shown = draw(current, running, replay, edit, streaming)
     t1, t2 = st.columns(2)
     if design.line_feature is not None:
         t1.toggle("Show residuals", **state.bind("ui_residuals"),
@@ -443,14 +523,8 @@ def live_area() -> None:
     if current is not None and not running:
         outcome(current)
     ss._redraws = ss.get("_redraws", 0) + 1
-    if running and ss.ui_live and ahead is None:
-        workload.REDRAWS.drew(slot, time.thread_time() - cpu0)
-    else:
-        workload.REDRAWS.done(slot)
-    # Pause stops at the epoch of the last redraw that reached the end: one cut short by a click may not have
-    # been drawn, and the loop is usually a few epochs ahead of either.
-    ss._shown_epoch = shown
-    redraw_after(every, "train_ticker", ss._redraws)  # None: one more redraw after a run ends, then none
+    ss._shown_epoch = shown  # a run that is not streaming: the epoch its status line shows
+    redraw_after(every, "train_ticker", ss._redraws)
 
 
 live_area()

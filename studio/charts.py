@@ -21,15 +21,27 @@ MAX_HISTORY_POINTS = 1500
 MAX_SCATTER_POINTS = 5000
 GD_COLOR = "#e4572e"
 EXACT_COLOR = "#2e86ab"
-DATA_COLOR = "#5c6770"
-VAL_COLOR = "#7b2cbf"
+DATA_COLOR = "#6f7a85"  # mid grey: 4.4:1 against a white page, 4.1:1 against a dark one
+VAL_COLOR = "#9a4fd6"  # 4.7:1 against white, 3.8:1 against a dark page (#7b2cbf was 2.5:1 there)
 # Every chart's legend sits under the plot, below the x axis's title: above it, the entries wrap on a phone and
 # cover the chart's title. (Plotly widens the bottom margin to make room.)
 LEGEND_UNDER = {"orientation": "h", "yanchor": "top", "y": -0.26, "xanchor": "left", "x": 0.0}
 # One colour per race lane from the Okabe–Ito palette, which colour-blind readers can tell apart, ordered so
 # that neighbouring lanes differ most; lanes 4–6 are also dashed.
-LANE_COLORS = ("#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#000000")
+LANE_COLORS = ("#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#0072B2")  # no black: the page may be dark
 LANE_DASHES = (None, None, None, "dash", "dash", "dash")
+TRANSPARENT = "rgba(0,0,0,0)"
+# Text and grid colours that read on a light and on a dark page alike, in the figure's template (not its layout):
+# Streamlit merges its own theme over a figure's template, so st.plotly_chart shows the page's theme, and so does a
+# live chart, whose layout studio/theme.py's themeLayout patches. Only a figure drawn with neither uses these.
+_NEUTRAL, _NEUTRAL_GRID = "#808495", "rgba(128,132,149,0.3)"
+THEME_FALLBACK = {"layout": {
+    "font": {"family": '"Source Sans", sans-serif', "color": _NEUTRAL},
+    "title": {"font": {"color": _NEUTRAL}},
+    "xaxis": {"gridcolor": _NEUTRAL_GRID, "linecolor": _NEUTRAL_GRID, "zerolinecolor": _NEUTRAL_GRID},
+    "yaxis": {"gridcolor": _NEUTRAL_GRID, "linecolor": _NEUTRAL_GRID, "zerolinecolor": _NEUTRAL_GRID},
+    "legend": {"bgcolor": TRANSPARENT},
+}}
 
 Params = tuple[float | None, Sequence[float]]  # (intercept, coef) of raw terms — or an ExactFit, see _predict
 
@@ -50,6 +62,15 @@ def downsample_history(history: Sequence[float], max_points: int = MAX_HISTORY_P
     if n and (n - 1) % stride:
         h = np.append(h, history[-1])  # the newest loss always shows; its x is placed by the caller
     return stride, h
+
+
+def mse_at(design: Design, params: Params | None) -> float | None:
+    """The MSE of ``params`` on the drawn rows (a sample of a big dataset): where a run's loss curve starts."""
+    if params is None:
+        return None
+    d = drawn(design)
+    rows = _design_rows(d)
+    return float(np.mean((_predict(params, d.X[rows]) - d.y[rows]) ** 2))
 
 
 def sample_rows(n: int, max_points: int = MAX_SCATTER_POINTS, seed: int = 0) -> np.ndarray:
@@ -81,15 +102,17 @@ def _hline(y: float, text: str, log_y: bool) -> tuple[dict, dict]:
 
 
 def _figure(traces: list[dict], title: str, x: str, y: str, **layout: Any) -> go.Figure:
-    # Streamlit's chart look, spelled out: the live charts (studio/live_chart.py) draw without its theme.
-    axis = {"automargin": True, "gridcolor": "#e6eaf1", "tickfont": {"color": "#808495"}}
+    # No colours of the page's theme here: st.plotly_chart puts Streamlit's theme (light or dark, as the reader's
+    # page is) into the template, and the live charts put it in with studio/theme.py's themeLayout. The template's
+    # THEME_FALLBACK reads on either page, for a figure drawn where no theme applies.
+    axis = {"automargin": True}
     base = {
         "title": {"text": title, "x": 0.01, "xanchor": "left", "y": 0.985, "yref": "container", "yanchor": "top",
-                  "font": {"size": 15, "color": "#2F2D2B"}},
-        "font": {"family": '"Source Sans", sans-serif', "size": 12, "color": "#808495"},
+                  "font": {"size": 15}},
+        "font": {"size": 12},
         "xaxis": {**axis, "title": {"text": x, "font": {"size": 14}}},
         "yaxis": {**axis, "title": {"text": y, "font": {"size": 14}}},
-        "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF",
+        "paper_bgcolor": TRANSPARENT, "plot_bgcolor": TRANSPARENT, "template": THEME_FALLBACK,  # the page shows through
         "height": 380, "margin": {"l": 10, "r": 10, "t": 44, "b": 10, "pad": 8},
         "legend": LEGEND_UNDER,
         "uirevision": "keep",  # keep the user's zoom across live redraws
@@ -118,6 +141,9 @@ def _history_trace(history: Sequence[float], name: str, color: str, dash: str | 
                              "mode": "lines+markers" if n <= 60 else "lines"}
     if dash:
         trace["line"]["dash"] = dash
+    if not n:  # one blank point: Plotly leaves a trace with no data out of the legend
+        trace["x"], trace["y"] = [None], [None]
+        return trace
     if n and (n - 1) % stride:
         trace["x"] = _f32(np.append(np.arange(1, n + 1, stride), n))
     else:
@@ -128,16 +154,21 @@ def _history_trace(history: Sequence[float], name: str, color: str, dash: str | 
 
 def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | None = None,
                 total_epochs: int | None = None, val_history: Sequence[float] | None = None,
-                changes: Sequence[tuple[int, str]] = (), marker: int | None = None) -> go.Figure:
+                changes: Sequence[tuple[int, str]] = (), marker: int | None = None,
+                y_span: tuple[float, float] | None = None) -> go.Figure:
     """Loss per epoch; ``floor`` is the exact least-squares MSE (the best any run can reach).
     With ``val_history``, the validation MSE is drawn beside the training loss. ``changes``: (epochs done,
     what changed) marked by a dotted line where the change took effect; ``marker``: an epoch to point out
-    (the replay's)."""
+    (the replay's). ``y_span``: the losses the axis must show, for a run whose curve the browser draws as it
+    trains (studio/live_chart.js widens it if a loss falls outside)."""
     val = val_history is not None
     traces = [_history_trace(history, "training loss" if val else "gradient descent", GD_COLOR)]
     if val:
         traces.append(_history_trace(val_history, "validation MSE", VAL_COLOR))
     loss = np.concatenate([traces[0]["y"], traces[-1]["y"]]) if val else traces[0]["y"]
+    loss = np.asarray([v for v in loss if v is not None], dtype=np.float64)
+    if y_span is not None:
+        loss = np.append(loss, y_span)
     shapes, annotations = [], []
     top = float(np.max(loss)) if len(loss) else 1.0
     # A perfect fit has an exact MSE of ~1e-30: drawing it would squash a log axis, so leave it out.
@@ -148,7 +179,7 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
     for i, (epoch, text) in enumerate(changes):
         x = epoch + 0.5  # between the last epoch at the old setting and the first at the new one
         shapes.append({"type": "line", "x0": x, "x1": x, "yref": "paper", "y0": 0, "y1": 1,
-                       "line": {"color": "#444444", "dash": "dot", "width": 1.5}})
+                       "line": {"color": "#888888", "dash": "dot", "width": 1.5}})  # seen on light and dark
         annotations.append({"x": x, "yref": "paper", "y": 0.98 - 0.09 * (i % 4), "text": plot(text), "showarrow": False,
                             "xanchor": "left", "yanchor": "top", "bgcolor": "rgba(255,255,255,0.85)",
                             "font": {"color": "#444444", "size": 11}})
@@ -161,6 +192,10 @@ def loss_figure(history: Sequence[float], log_y: bool = False, floor: float | No
     xaxis: dict[str, Any] = {"range": [0, span + 1]} if span else {}
     yaxis = log_axis(loss) if log_y else {"type": "linear", "exponentformat": "none"}
     yaxis.update(_narrow_range(loss, log_y))
+    if y_span is not None and "range" not in yaxis:
+        lo, hi = float(min(y_span)), float(max(y_span))
+        yaxis["range"] = ([np.log10(lo) - 0.15, np.log10(hi) + 0.15] if log_y and lo > 0
+                          else [min(0.0, lo), hi + 0.06 * (hi - min(0.0, lo))])
     return _figure(traces, "Loss (MSE) per epoch", "epoch", "loss", shapes=shapes, annotations=annotations,
                    xaxis=xaxis, yaxis=yaxis)
 
@@ -200,23 +235,159 @@ def _design_rows(design: Design) -> np.ndarray:
 
 
 MAX_RESIDUAL_SEGMENTS = 500
+RESIDUAL_LINE = {"color": "#9aa3ad", "width": 1.5, "dash": "dot"}
+MAX_MOVING_POINTS = 2000  # predicted-vs-actual points the browser moves every frame
+
+
+def _svg_style(line: dict[str, Any], fill: str = "none") -> dict[str, Any]:
+    dash = {"dash": "7,4", "dot": "2,3"}.get(line.get("dash") or "")
+    return {"stroke": line.get("color"), "stroke-width": line.get("width", 2), "fill": fill,
+            "stroke-dasharray": dash, "stroke-linejoin": "round"}
+
+
+def _x_range(design: Design, validation: Design | None) -> tuple[float, float]:
+    if "x_range" not in design.extra:
+        x = design.X[:, 0]
+        xs = x if validation is None else np.concatenate([x, validation.X[:, 0]])
+        design.extra["x_range"] = (float(xs.min()), float(xs.max()))
+    return design.extra["x_range"]
+
+
+def fit_layers(design: Design, validation: Design | None = None) -> list[dict[str, Any]]:
+    """What the browser draws over :func:`fit_figure` (``moving``) while a run trains, from the run's parameters
+    (studio/live_chart.js): the fitted curve as ``b + M·w`` on the figure's x grid (M: the grid's terms), the
+    residual segments, or the predicted-vs-actual points of the drawn rows."""
+    cached = design.extra.get("fit_layers")
+    if cached is not None and cached[0] is validation:
+        return cached[1]
+    layers = _fit_layers(drawn(design), validation)
+    design.extra["fit_layers"] = (validation, layers)
+    return layers
+
+
+def _fit_layers(design: Design, validation: Design | None) -> list[dict[str, Any]]:
+    from .live_chart import matrix
+
+    rows = _design_rows(design)
+    if design.line_feature is not None:
+        lo, hi = _x_range(design, validation)
+        pad = 0.05 * (hi - lo or 1.0)
+        grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
+        show = rows[:MAX_RESIDUAL_SEGMENTS]
+        return [
+            {"name": "residuals", "kind": "segments", "live": True, "toggle": "ui_residuals",
+             "x": design.X[show, 0].tolist(), "y0": design.y[show].tolist(), "M": matrix(design.X[show]),
+             "shape": [len(show), design.X.shape[1]], "style": _svg_style(RESIDUAL_LINE)},
+            {"name": "gd", "kind": "curve", "live": True, "x": grid.tolist(), "M": matrix(design.transform(grid)),
+             "shape": [len(grid), len(design.terms)], "style": _svg_style({"color": GD_COLOR, "width": 3})},
+        ]
+    rows = rows[:MAX_MOVING_POINTS]
+    layers = [{"name": "gd", "kind": "points", "live": True, "x": design.y[rows].tolist(), "M": matrix(design.X[rows]),
+               "shape": [len(rows), len(design.terms)], "r": 2.5,
+               "style": {"fill": GD_COLOR, "fill-opacity": 0.6, "stroke": "none"}}]
+    if validation is not None:
+        vrows = _design_rows(validation)[:MAX_MOVING_POINTS]
+        layers.append({"name": "val", "kind": "points", "live": True, "x": validation.y[vrows].tolist(),
+                       "M": matrix(validation.X[vrows]), "shape": [len(vrows), len(design.terms)], "r": 3.5,
+                       "style": {"fill": "none", "stroke": VAL_COLOR, "stroke-width": 2}})
+    return layers
+
+
+def loss_layers(validation: bool, total_epochs: int) -> list[dict[str, Any]]:
+    """What the browser draws over :func:`loss_figure` while a run trains: the loss (and validation MSE) so far."""
+    dots = 60 if total_epochs <= 60 else 0
+    layers = [{"name": "loss", "kind": "series", "of": "loss", "live": True, "dots": dots,
+               "style": _svg_style({"color": GD_COLOR, "width": 2})}]
+    if validation:
+        layers.append({"name": "val", "kind": "series", "of": "val", "live": True, "dots": dots,
+                       "style": _svg_style({"color": VAL_COLOR, "width": 2})})
+    return layers
+
+
+PREVIEW_POINTS = 400
+
+
+def decades(values: Any) -> tuple[float, float] | None:
+    """The whole decades around ``values`` (finite, > 0): an axis span that most small changes of the values keep."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v) & (v > 0)]
+    if not len(v):
+        return None
+    return float(10 ** np.floor(np.log10(v.min()))), float(10 ** np.ceil(np.log10(v.max())))
+
+
+def _thin(n: int, keep: int = PREVIEW_POINTS) -> np.ndarray:
+    """Indices 0..n-1 to draw: every one early on (where a path bends), evenly spaced later, the last kept."""
+    if n <= keep:
+        return np.arange(n)
+    early = np.arange(keep // 2)
+    late = np.linspace(keep // 2, n - 1, keep - keep // 2).round().astype(int)
+    return np.unique(np.concatenate([early, late]))
+
+
+PREVIEW_STYLE = {"stroke": GD_COLOR, "stroke-width": 2, "fill": "none", "stroke-dasharray": "2,4", "opacity": 0.75}
+
+
+def preview_layers(preview: Any, landscape: bool) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(loss chart, landscape) layers for a preview of the next run (linreg_core.Preview): the loss each epoch
+    would have and the path it would take, dotted, drawn by the browser over the figures."""
+    if preview is None or not len(preview.losses):
+        return [], []
+    i = _thin(len(preview.losses))
+    loss = [{"name": "preview", "kind": "series", "fixed": True, "x": (i + 1).tolist(),
+             "y": [float(v) for v in preview.losses[i]], "style": PREVIEW_STYLE}]
+    land = []
+    if landscape and preview.intercepts is not None and preview.coefs.shape[1] == 1:
+        j = _thin(len(preview.coefs))
+        pts = np.column_stack([preview.intercepts[j], preview.coefs[j, 0]])
+        pts = pts[np.all(np.isfinite(pts), axis=1)]
+        land = [{"name": "preview", "kind": "path", "fixed": True, "x": pts[:, 0].tolist(), "y": pts[:, 1].tolist(),
+                 "style": PREVIEW_STYLE}]
+    return loss, land
+
+
+def path_box(start: tuple[float | None, Sequence[float]] | None, exact: Params, preview: Any = None) -> list[tuple[float, float]]:
+    """Two corners of a view of the landscape that holds the start, the exact minimum and the path a full-batch
+    run will take (its preview, up to where it would climb above 1.5× the starting loss: a diverging path would
+    shrink the rest to a dot), rounded out to a coarse grid so that a small change of the lr keeps the view (and
+    the browser does not redraw the heatmap)."""
+    if start is None or start[0] is None or len(start[1]) != 1:
+        return []
+    pts = [(float(start[0]), float(start[1][0])), (float(exact[0]), float(exact[1][0]))]
+    if preview is not None and preview.intercepts is not None and len(preview.losses):
+        ok = np.flatnonzero(~(preview.losses <= 1.5 * preview.losses[0]))
+        stop = int(ok[0]) if len(ok) else len(preview.losses) + 1
+        p = np.column_stack([preview.intercepts[:stop], preview.coefs[:stop, 0]])
+        pts += [tuple(v) for v in p[np.all(np.isfinite(p), axis=1)]]
+    a = np.asarray(pts, dtype=np.float64)
+    lo, hi = a.min(axis=0), a.max(axis=0)
+    step = 10.0 ** np.floor(np.log10(np.maximum(hi - lo, 1e-12))) / 2
+    lo, hi = np.floor(lo / step) * step, np.ceil(hi / step) * step
+    return [tuple(map(float, lo)), tuple(map(float, hi))]
+
+
+def landscape_layers() -> list[dict[str, Any]]:
+    """What the browser draws over :func:`landscape_figure` while a run trains: the path so far and where it is."""
+    return [{"name": "path", "kind": "path", "live": True, "style": _svg_style({"color": GD_COLOR, "width": 2}, fill="none")},
+            {"name": "now", "kind": "now", "live": True,
+             "style": {"fill": GD_COLOR, "stroke": "white", "stroke-width": 1.5}}]
 
 
 def fit_figure(design: Design, gd: Params | None, exact: Params | None, validation: Design | None = None,
-               edit: bool = False, residuals: bool = False) -> go.Figure:
+               edit: bool = False, residuals: bool = False, moving: bool = False) -> go.Figure:
     """One feature: the data with the current fitted curve and the exact one. Several: predicted vs actual.
     ``validation`` rows are drawn as open circles (one feature). ``edit``: every row is drawn (trace 0, in
     row order) and a drag selects points instead of zooming (studio/points.py). ``residuals``: a vertical
-    segment from each point (up to 500) to the gradient-descent line (or the exact one before a run)."""
+    segment from each point (up to 500) to the gradient-descent line (or the exact one before a run); the trace is
+    there either way, shown or hidden, so that the browser can toggle it (studio/live_chart.py's ``views``).
+    ``moving``: a run whose fit the browser draws as it trains (:func:`fit_layers`): its traces are left blank,
+    legend entries only."""
     design = drawn(design)
     rows = _design_rows(design)
     traces: list[dict] = []
     if design.line_feature is not None:
         x = design.X[:, 0]
-        if "x_range" not in design.extra:
-            xs = x if validation is None else np.concatenate([x, validation.X[:, 0]])
-            design.extra["x_range"] = (float(xs.min()), float(xs.max()))
-        lo, hi = design.extra["x_range"]
+        lo, hi = _x_range(design, validation)
         pad = 0.05 * (hi - lo or 1.0)
         grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
         size = 8 if len(rows) < 300 else 4
@@ -227,19 +398,21 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
             traces.append(_open_markers(validation.X[vrows, 0], validation.y[vrows], "validation rows", VAL_COLOR,
                                         size + 1))
         fitted = gd if gd is not None else exact
-        if residuals and fitted is not None:
+        if fitted is not None and not moving:
             show = rows[:MAX_RESIDUAL_SEGMENTS]
             xs, ys = x[show], design.y[show]
             pred = _predict(fitted, design.X[show])
             seg_x = np.column_stack([xs, xs, np.full(len(xs), np.nan)]).ravel()
             seg_y = np.column_stack([ys, pred, np.full(len(xs), np.nan)]).ravel()
             traces.append({"type": "scatter", "x": seg_x, "y": seg_y, "mode": "lines", "hoverinfo": "skip",
-                           "name": "residuals", "line": {"color": "#9aa3ad", "width": 1.5, "dash": "dot"}})
+                           "name": "residuals", "line": RESIDUAL_LINE, "visible": bool(residuals)})
         for params, name, line in ((exact, "exact least squares", {"color": EXACT_COLOR, "dash": "dash", "width": 2}),
                                    (gd, "gradient descent", {"color": GD_COLOR, "width": 3})):
             if params is not None:
                 traces.append({"type": "scatter", "x": grid, "y": _predict(params, design.transform(grid)), "mode": "lines",
                                "name": name, "line": line})
+            elif moving and name == "gradient descent":
+                traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": name, "line": line})
         extra: dict[str, Any] = {"dragmode": "select", "hovermode": "closest"} if edit else {}
         return _figure(traces, "Data and fitted line", plot(design.features[0]), plot(design.target), **extra)
     y = design.y[rows]
@@ -249,8 +422,12 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
     for params, name, color in ((exact, "exact least squares", EXACT_COLOR), (gd, "gradient descent", GD_COLOR)):
         if params is not None:
             traces.append(_markers(y, _predict(params, design.X[rows]), name, color, 5, 0.6))
+        elif moving and name == "gradient descent":
+            traces.append(_markers(np.array([np.nan]), np.array([np.nan]), name, color, 5, 0.6))
     fitted = gd if gd is not None else exact
-    if validation is not None and fitted is not None:  # held-out rows under the current fit, as open circles
+    if validation is not None and moving:
+        traces.append(_open_markers(np.array([np.nan]), np.array([np.nan]), "validation rows", VAL_COLOR, 7))
+    elif validation is not None and fitted is not None:  # held-out rows under the current fit, as open circles
         vrows = _design_rows(validation)
         vy = validation.y[vrows]
         traces.append(_open_markers(vy, _predict(fitted, validation.X[vrows]), "validation rows", VAL_COLOR, 7))
@@ -287,15 +464,18 @@ def _bounces(p: np.ndarray) -> bool:
 
 
 def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = True,
-                     paths: Sequence[tuple[str, str, Path]] = (), frame: Sequence[str] | None = None) -> go.Figure:
+                     paths: Sequence[tuple[str, str, Path]] = (), frame: Sequence[str] | None = None,
+                     view: Path = (), moving: bool = False) -> go.Figure:
     """The MSE over (intercept, slope), the exact minimum, and the optimizer's path so far — or several
     named, coloured ``paths`` (an optimizer race). ``frame`` names the paths the view is sized to (a
-    diverging lane would otherwise shrink the rest to a dot); the others are clipped at its edges."""
+    diverging lane would otherwise shrink the rest to a dot); the others are clipped at its edges. ``view``: more
+    points the view must hold (where a run will go). ``moving``: a run whose path the browser draws as it trains
+    (:func:`landscape_layers`): legend entries only."""
     from linreg_core import loss_grid
 
     b_star, w_star = float(exact[0]), float(exact[1][0])
     named = list(paths) or ([("optimizer path", GD_COLOR, path)] if len(path) else [])
-    every = [pt for n, _, p in named if frame is None or n in frame for pt in p]
+    every = [pt for n, _, p in named if frame is None or n in frame for pt in p] + list(view)
     pts = np.array([(b_star, w_star), *every], dtype=np.float64)
     pts = pts[np.all(np.isfinite(pts), axis=1)]
     lo, hi = pts.min(axis=0), pts.max(axis=0)
@@ -328,6 +508,11 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
         traces.append({"type": "scatter", "x": p[-1:, 0], "y": p[-1:, 1], "mode": "markers", "name": "now",
                        "showlegend": not paths, "legendgroup": name,
                        "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1.5}}})
+    if moving and not paths:
+        traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": "optimizer path",
+                       "line": {"color": GD_COLOR, "width": 2}})
+        traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "now",
+                       "marker": {"color": GD_COLOR, "size": 11, "line": {"color": "white", "width": 1.5}}})
     traces.append({"type": "scatter", "x": [b_star], "y": [w_star], "mode": "markers", "name": "exact minimum",
                    "marker": {"symbol": "star", "size": 16, "color": EXACT_COLOR, "line": {"color": "white", "width": 1}}})
     title = "Loss landscape " + ("(log₁₀ MSE)" if log_z else "(MSE)")

@@ -183,3 +183,16 @@ def far_from_exact_note(gap: float, epochs: int, config: TrainConfig, g: LrGuida
     head = f"**Still {gap:.3g} from the exact fit after {epochs:,} epochs** ({GAP})."
     tried = ", ".join(tips[:-1]) + " or " + tips[-1] if len(tips) > 1 else tips[0]
     return " ".join(filter(None, [head, slow_cause(g, config, epochs), f"Try {tried}."]))
+
+
+def preview_note(preview, config: TrainConfig) -> str:
+    """What the dotted preview on the charts is, and where that run would end (linreg_core.Preview)."""
+    n = len(preview.losses)
+    what = f"{OPTIMIZER_LABELS.get(config.optimizer, config.optimizer)} at lr {config.lr:g}"
+    if preview.diverged_at is not None:
+        return (f"Preview (dotted): {what} diverges at epoch {preview.diverged_at:,} — lower the learning rate "
+                "before pressing Train.")
+    more = f" (the first {n:,} of {config.epochs:,} epochs)" if n < config.epochs else ""
+    return (f"Preview (dotted): {what} would reach loss {preview.losses[-1]:.4g} after {n:,} epochs{more} — computed "
+            "exactly from the data's sums of squares, before any training. Change a setting to see its path; press "
+            "Train to watch it.")

@@ -80,6 +80,7 @@ class Recorder(Callback):
             run.epochs_run, run.rows_done = event.epoch, 0
             if event.epoch <= EARLY_PATH or event.epoch % self._path_every == 0:
                 run.snapshots.append((event.epoch, event.intercept, tuple(event.coef)))
+                run.snapshot_t.append(time.monotonic())
             now = time.monotonic()
             if now - self._last >= PARAMS_EVERY:
                 self._last = now
@@ -104,6 +105,10 @@ class Checkpoints(Callback):
         self.trainer, self.paced, self.waited = trainer, paced, waited
         self.kept: OrderedDict[int, Checkpoint] = OrderedDict()
         self._last_wait = waited()
+
+    def on_train_start(self, info: TrainStart) -> None:
+        if self.paced() and self.trainer.epoch == 0:  # the initial line: what the page shows first
+            self.kept[0] = self.trainer.checkpoint()
 
     def on_epoch_end(self, event: EpochEvent) -> None:
         w = self.waited()
@@ -234,6 +239,10 @@ class TrainingJob:
                 else:
                     workload.GATE.take_turns(ticket, self._stop)
             pacer(epoch)
+            with run.lock:  # the epoch is due now: the browser shows it from this moment (studio/stream.py)
+                if run.snapshots and run.snapshots[-1][0] == epoch:
+                    run.snapshot_t[-1] = time.monotonic()
+                run.released = epoch
 
         began = time.monotonic()
         left_queue = False  # stopped or paused while queued: nothing trained
@@ -248,7 +257,9 @@ class TrainingJob:
                         and kept.rewind(self._pause_at)):
                     result = tr.result()
                     with run.lock:
-                        run.snapshots[:] = [s for s in run.snapshots if s[0] <= tr.epoch]
+                        keep = sum(1 for s in run.snapshots if s[0] <= tr.epoch)  # sorted by epoch
+                        del run.snapshots[keep:], run.snapshot_t[keep:]
+                        run.released = tr.epoch
         except LinregError as exc:  # a setting the trainer refused mid-run: say it, keep what ran
             run.reason = str(exc)
         except Exception:  # a bug of ours: the log has the trace, the user a plain sentence
@@ -265,6 +276,7 @@ class TrainingJob:
                     run.epochs_run, run.train_seconds, run.device = result.epochs_run, result.train_seconds, result.device
                     if not run.snapshots or run.snapshots[-1][0] != run.epochs_run:
                         run.snapshots.append((run.epochs_run, run.intercept, tuple(run.coef)))
+                        run.snapshot_t.append(time.monotonic())
                 run.rows_done = 0
                 run.wall_seconds += time.monotonic() - began
                 if self._stop.is_set() and self._pausing and (left_queue or (result is not None and result.status == "stopped")):

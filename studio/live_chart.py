@@ -1,113 +1,33 @@
-"""Charts that update in place while training: a small Streamlit component that calls ``Plotly.react``.
+"""Charts that update in place while training: a small Streamlit component (studio/live_chart.js).
 
 ``st.plotly_chart`` replaces (remounts) its chart whenever the figure changes, so a chart redrawn several
 times a second blinks and forgets the user's zoom. This component (Streamlit's components v2, no iframe)
 keeps one ``<div>`` per key for the whole session and hands each new figure to ``Plotly.react``, which
 updates the plot in place and keeps the zoom (``layout.uirevision``). Plotly.js itself is the copy that
 ships with the plotly Python package, served on a route of the app's own (studio/server.py).
+
+While a run trains, Plotly draws only what does not move (the data, the exact fit, the landscape); the component
+draws what moves — the fitted line, the loss curve, the optimizer's path and the status line — over it, every
+animation frame, from the numbers it streams from the server (``anim``, studio/stream.py). Toggles that change
+only the view (``views``: log scale, residuals) are applied in the browser the moment they are clicked.
 """
 
 from __future__ import annotations
 
+import base64
+from pathlib import Path
+from typing import Any
+
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
 from .plotly_js import PLOTLY_JS_ROUTE
+from .theme import with_theme_js
 
-_JS = """
-const ROUTE = "__ROUTE__";
-let plotlyLoading = null;
-function loadPlotly() {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!plotlyLoading) {
-    plotlyLoading = new Promise((resolve, reject) => {
-      const s = document.createElement("script");
-      s.src = ROUTE;
-      s.onload = () => resolve(window.Plotly);
-      s.onerror = () => { plotlyLoading = null; reject(new Error("plotly.js not served")); };
-      document.head.appendChild(s);
-    });
-  }
-  return plotlyLoading;
-}
-// No "Share chart..." button: it would upload the chart, data included, to Plotly's cloud.
-// A short toolbar (zoom, pan, reset, download): on a phone a full one covers the chart's title.
-const TRIM = ["sendChartToCloud", "zoomIn2d", "zoomOut2d", "autoScale2d"];
-const CONFIG = {responsive: true, displaylogo: false, showSendToCloud: false, plotlyServerURL: "",
-                modeBarButtonsToRemove: ["lasso2d", "select2d", ...TRIM]};
-// Editing points: box and lasso select the points to delete.
-const EDIT_CONFIG = {...CONFIG, modeBarButtonsToRemove: TRIM};
-
-// Point editing (studio/points.py): a click on the plot area (not a drag, not the toolbar) sends its data
-// coordinates; a box or lasso selection sends the indices of the selected points of trace 0.
-function listen(c) {
-  const div = c.div;
-  let down = null;
-  div.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);
-  div.addEventListener("click", (e) => {
-    if (!c.edit || !down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
-    if (e.target.closest && e.target.closest(".modebar, .legend, .updatemenu-container")) return;
-    const fl = div._fullLayout;
-    if (!fl || !fl.xaxis || !fl.yaxis) return;
-    const box = div.getBoundingClientRect(), size = fl._size;
-    const px = e.clientX - box.left - size.l, py = e.clientY - box.top - size.t;
-    if (px < 0 || py < 0 || px > size.w || py > size.h) return;
-    c.send("click", {x: fl.xaxis.p2d(px), y: fl.yaxis.p2d(py), at: Date.now()});
-  });
-  div.on("plotly_selected", (ev) => {
-    if (!c.edit || !ev || !ev.points) return;
-    const rows = ev.points.filter((p) => p.curveNumber === 0).map((p) => p.pointIndex);
-    if (rows.length) c.send("select", {rows, at: Date.now()});
-  });
-}
-// One chart element per key for the whole page: if Streamlit remounts the component (a full rerun that a
-// redraw tick cut short can drop an element and add it back), the new mount adopts the chart already drawn
-// instead of drawing it again from nothing, so the reader never sees it blink.
-const charts = window.__linregLiveCharts || (window.__linregLiveCharts = new Map());
-
-export default function (component) {
-  const { data, parentElement } = component;
-  let c = charts.get(data.key);
-  if (!c) {
-    const div = document.createElement("div");
-    div.className = "live-chart";
-    div.dataset.testid = "liveChart";
-    div.dataset.key = data.key;
-    c = { div, figure: null, owner: null, edit: false, listening: false, send: () => {} };
-    charts.set(data.key, c);
-  }
-  if (c.owner !== parentElement) {
-    parentElement.appendChild(c.div);  // moves it here if an older mount still holds it
-    c.owner = parentElement;
-  }
-  c.div.style.height = data.height + "px";
-  c.edit = !!data.edit;
-  c.send = (name, value) => component.setTriggerValue(name, value);  // the newest mount's channel
-  if (data.figure !== c.figure || data.edit !== c.drawnEdit) {  // an unchanged figure costs the browser nothing
-    c.figure = data.figure;
-    c.drawnEdit = data.edit;
-    const fig = JSON.parse(data.figure);
-    loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, data.edit ? EDIT_CONFIG : CONFIG)).then(() => {
-      if (data.edit && !c.listening) { c.listening = true; listen(c); }
-      c.div.dataset.edit = data.edit ? "on" : "off";  // drawn in this mode: what a test waits for before clicking
-    }).catch(() => {
-      c.div.textContent = "This chart could not load plotly.js from the studio's server. Start the studio with: streamlit run app.py";
-    });
-  }
-  return () => {
-    if (c.owner !== parentElement) return;  // a newer mount has adopted the chart
-    c.owner = null;
-    setTimeout(() => {  // not adopted by a new mount soon: the chart is gone for good
-      if (c.owner === null && charts.get(data.key) === c) {
-        if (window.Plotly) window.Plotly.purge(c.div);
-        c.div.remove();
-        charts.delete(data.key);
-      }
-    }, 2000);
-  };
-}
-""".replace("__ROUTE__", PLOTLY_JS_ROUTE)
+# The charts take the page's theme (light, dark or the system's) in the browser: studio/theme.py.
+_JS = with_theme_js((Path(__file__).with_name("live_chart.js")).read_text().replace("__ROUTE__", PLOTLY_JS_ROUTE))
 
 _COMPONENT = st.components.v2.component("linreg_live_chart", html="<div></div>", js=_JS, isolate_styles=False)
 
@@ -160,9 +80,27 @@ def revision(fig: go.Figure, *of: object) -> go.Figure:
     return fig
 
 
-def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: bool = False) -> dict:
+def matrix(a: Any) -> dict[str, Any]:
+    """A float64 matrix for the browser (base64, as Plotly sends typed arrays): exact, and a fraction of JSON's size."""
+    a = np.ascontiguousarray(a, dtype="<f8")
+    return {"dtype": "f8", "bdata": base64.b64encode(a.tobytes()).decode(), "shape": list(a.shape)}
+
+
+def live_status(key: str, anim: dict[str, Any], status: dict[str, Any]) -> None:
+    """The status line of a training run, drawn by the browser every frame from the run's stream (``anim``); when
+    the run has ended and its last epoch is on screen, it reruns the fragment it is in once."""
+    _COMPONENT(data={"key": key, "anim": {**anim, "trigger": True}, "status": status}, key=key,
+               on_ended_change=_ignore, on_click_change=_ignore, on_select_change=_ignore, height="content")
+
+
+def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: bool = False,
+               anim: dict[str, Any] | None = None, views: list[dict[str, Any]] | None = None) -> dict:
     """Draw ``fig`` (or its JSON) into the chart ``key``; a later call with the same key updates it in place.
     Give the figure a :func:`revision` so that the view state (zoom, selection) belongs to one run or dataset.
+
+    ``anim``: what the browser draws over the figure (studio/charts.py's ``*_layers``), and the run it streams, if
+    any. ``views``: toggles the browser applies itself, each ``{"key": widget key, "on": its value, "layout":
+    [layout patch off, on]}`` or ``"traces": [indices shown when on]``.
 
     Call it once per script or fragment run per key (Streamlit refuses a key twice in one run): redraw
     by re-running a fragment, not by calling it in a loop. With ``edit``, a click on the plot area and a box
@@ -172,6 +110,6 @@ def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: 
     text = fig if isinstance(fig, str) else figure_json(fig)
     if height is None:
         height = int(fig.layout.height or 360) if isinstance(fig, go.Figure) else 360
-    result = _COMPONENT(data={"figure": text, "key": key, "height": height, "edit": edit}, key=key,
-                        on_click_change=_ignore, on_select_change=_ignore)
+    data = {"figure": text, "key": key, "height": height, "edit": edit, "anim": anim, "views": views or []}
+    result = _COMPONENT(data=data, key=key, on_click_change=_ignore, on_select_change=_ignore, on_ended_change=_ignore)
     return {"click": result.get("click"), "select": result.get("select")}

@@ -35,14 +35,20 @@ class RunRecord:
     device: str | None = None
     train_seconds: float = 0.0  # the training loop alone
     wall_seconds: float = 0.0  # the job's threads from start to end (pacing waits included, pauses not)
-    draws: int = 0  # live redraws, and the time they took (the cost of watching)
-    draw_seconds: float = 0.0
+    draws: int = 0  # answers to the live charts' requests for numbers (studio/stream.py), the server's time for them
+    draw_seconds: float = 0.0  # (the cost of watching) and their size
+    streamed_bytes: int = 0
     last_epoch_wall: float = 0.0  # when the loop last made progress (time.time), logged at Stop
     # Parameters after epoch 0, 1, 2, ... (every epoch early on, then about 3,000 in all): the landscape's
     # path and the replay slider read them.
     snapshots: list[Snapshot] = field(default_factory=list)
+    snapshot_t: list[float] = field(default_factory=list)  # time.monotonic() when each snapshot was taken
     changes: list[Change] = field(default_factory=list)  # changes of course (Pause, change, Resume)
     pace: str = "watch"  # studio/pace.py: the job reads it between epochs, so it may change mid-run
+    released: int = 0  # the last epoch its pace has let out: the stream sends no later one while the run trains
+    token: str = ""  # the page streams the run's numbers with it (studio/stream.py)
+    shown_epoch: int = -1  # the epoch the page's live charts show, as the browser last said
+    pressed: tuple[int, float] | None = None  # (the epoch shown, time.monotonic()) when Pause was pressed: where it stops
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     finished: threading.Event = field(default_factory=threading.Event, repr=False)  # set when the job has ended
 

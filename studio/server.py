@@ -13,8 +13,8 @@ cannot set:
 A second middleware drops Streamlit's ``clear_cache`` message, which any browser can send and which clears
 every session's resources (their training jobs with them): see :class:`NoGlobalCacheClear`.
 
-The one extra route serves the plotly.js that ships with the plotly package, for the live charts
-(studio/live_chart.py).
+Two extra routes: the plotly.js that ships with the plotly package, for the live charts (studio/live_chart.py),
+and a run's numbers while it trains, which the live charts draw from (studio/stream.py).
 
 Imported before Streamlit's runtime starts (no session here): keep it light.
 
@@ -32,6 +32,7 @@ from starlette.responses import FileResponse
 from starlette.routing import Route
 from streamlit.logger import get_logger
 
+from . import stream
 from .plotly_js import PLOTLY_JS, PLOTLY_JS_ROUTE
 
 log = get_logger(__name__)
@@ -137,7 +138,7 @@ async def plotly_js(request) -> FileResponse:
 
 
 def routes() -> list[Route]:
-    return [Route(PLOTLY_JS_ROUTE, plotly_js)]
+    return [Route(PLOTLY_JS_ROUTE, plotly_js), *stream.routes()]
 
 
 def middleware() -> list[Middleware]:

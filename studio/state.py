@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from linreg_core import (
     FitStats,
     LinregError,
     LrGuidance,
+    Preview,
     TrainConfig,
     TrainStart,
     build_design,
@@ -36,8 +38,10 @@ from linreg_core import (
     fit_stats,
     formula_term,
     implied_formula,
+    initial_params,
     lr_guidance,
     numeric_columns,
+    preview_path,
     train_val_split,
 )
 
@@ -467,6 +471,40 @@ def guidance(problem: Problem, standardize: bool, l2: float) -> LrGuidance:
     return cache[key]
 
 
+PREVIEW_EPOCHS = 2000  # a preview shows at most this many epochs (10,000 epochs cost ~0.1 s)
+
+
+def preview(problem: Problem, config: TrainConfig, epochs: int | None = None) -> Preview | None:
+    """The path full-batch gradient descent will take with ``config`` on this problem (linreg_core.preview_path:
+    exact, from the data's sufficient statistics), cached per problem and settings in the session; None for
+    mini-batch runs and for data whose rows are not in memory."""
+    n = min(int(epochs if epochs is not None else config.epochs), PREVIEW_EPOCHS)
+    cache = st.session_state.setdefault("_previews", {})
+    key = (problem.key, repr(config), n)
+    if key not in cache:
+        if len(cache) > 32:
+            cache.clear()
+        try:
+            cache[key] = preview_path(problem.design, config, n) if problem.design.X is not None else None
+        except LinregError:  # settings the trainer would refuse: Train says why
+            cache[key] = None
+    return cache[key]
+
+
+def start_params(problem: Problem, config: TrainConfig, pv: Preview | None = None) -> tuple[float | None, list[float]]:
+    """Where a run with ``config`` starts: the preview's first row, or the trainer's initial weights."""
+    if pv is not None and len(pv.coefs):
+        return (float(pv.intercepts[0]) if pv.intercepts is not None else None), [float(v) for v in pv.coefs[0]]
+    cache = st.session_state.setdefault("_starts", {})
+    key = (problem.key, config.seed, config.dtype, config.standardize)
+    if key not in cache:
+        try:
+            cache[key] = initial_params(problem.design, config) if problem.design.X is not None else None
+        except LinregError:
+            cache[key] = None
+    return cache[key]
+
+
 def problem_or_stop(context: str) -> Problem:
     """The current problem, or the data's error with a link to the Data page, and the page stops there."""
     try:
@@ -494,6 +532,7 @@ def new_run(problem: Problem, config: TrainConfig, start: TrainStart) -> RunReco
     run = RunRecord(problem.key, config, st.session_state.ds_name, device=start.device,
                     intercept=start.initial_intercept, coef=list(start.initial_coef), pace=st.session_state.ui_pace)
     run.snapshots.append((0, start.initial_intercept, tuple(start.initial_coef)))
+    run.snapshot_t.append(time.monotonic())
     st.session_state.run = run
     runs = st.session_state.runs
     runs.append(run)  # the same record: the runs table sees stopped and diverged runs as they end

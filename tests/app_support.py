@@ -62,7 +62,16 @@ def chart_specs(at: AppTest) -> list[dict]:
     specs = [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
     for el in at.get("bidi_component"):
         if el.proto.component_name.endswith("linreg_live_chart"):
-            specs.append(json.loads(json.loads(el.proto.json)["figure"]))
+            data = json.loads(el.proto.json)
+            if not data.get("figure"):  # the live status line
+                continue
+            fig = json.loads(data["figure"])
+            for view in data.get("views", []):  # the page's toggles, as the browser applies them
+                if "layout" in view:
+                    fig["layout"].update(view["layout"][1 if view["on"] else 0])
+                for k in view.get("traces", []):
+                    fig["data"][k]["visible"] = view["on"]
+            specs.append(fig)
     return specs
 
 

@@ -103,9 +103,10 @@ def test_the_landscape_has_a_colour_scale_and_numbers_a_bouncing_path():
 def test_residuals_are_drawn_as_segments_to_the_line_on_request():
     at = start()
     run = train_clicked(at)
-    assert "residuals" not in traces(figures(at)["Data and fitted line"])
+    assert traces(figures(at)["Data and fitted line"])["residuals"]["visible"] is False  # hidden until asked for
     at.toggle(key="_w_ui_residuals").set_value(True).run()
     seg = traces(figures(at)["Data and fitted line"])["residuals"]
+    assert seg["visible"] is True
     x, y = trace_values(seg, "x"), trace_values(seg, "y")
     xs, ys = x.reshape(-1, 3), y.reshape(-1, 3)
     np.testing.assert_array_equal(xs[:, 0], [1, 2, 3, 3.5])

@@ -17,26 +17,36 @@ MEASURED: dict[str, object] = {}
 
 # Sampled every animation frame: what the loss and fit charts show (their drawn lines), whether a chart that
 # had been painted is missing or blank, and whether a chart element was replaced (remounted).
-PROBE_JS = """() => {
+PROBE_JS = r"""() => {
   const keys = ['train_loss', 'train_fit'];
   const probe = window.__probe = {states: [], blank: 0, frames: 0, remounts: 0, painted: {}, nodes: {}, last: null};
   const tick = () => {
     probe.frames++;
+    const live = document.querySelector('[data-testid=liveStatus]');
+    const early = live && !/^Epoch ([2-9]|\d\d)/.test(live.textContent);  // the loss curve starts at epoch 1
     const sig = keys.map(k => {
       const div = document.querySelector(`.live-chart[data-key='${k}']`);
-      const lines = div ? [...div.querySelectorAll('.scatterlayer path.js-line')].map(e => e.getAttribute('d')) : [];
+      // Plotly's lines, and the moving ones the studio draws over them while a run trains (path.linreg-live).
+      const lines = div ? [...div.querySelectorAll('.scatterlayer path.js-line, path.linreg-live')].map(e => e.getAttribute('d'))
+                            .filter(d => d) : [];
+      if (early && k === 'train_loss' && !lines.length) return 'no loss yet';
       if (!div || !lines.length) { if (probe.painted[k]) probe.blank++; return 'none'; }
       if (probe.nodes[k] && probe.nodes[k] !== div) probe.remounts++;
       probe.nodes[k] = div; probe.painted[k] = true;
       return lines.join('|');
     }).join('#');
-    if (sig !== probe.last && !sig.includes('none')) { probe.states.push(performance.now()); probe.last = sig; }
+    if (sig !== probe.last && !sig.includes('none')) {
+      const st = document.querySelector('[data-testid=liveStatus]');
+      const m = st && /^Epoch ([\d,]+)/.exec(st.textContent);
+      probe.states.push(performance.now()); probe.last = sig;
+      if (m && probe.firstEpoch === undefined) probe.firstEpoch = Number(m[1].replace(/,/g, ''));
+    }
     probe.raf = requestAnimationFrame(tick);
   };
   tick();
 }"""
 PROBE_RESULT_JS = """() => { const p = window.__probe; cancelAnimationFrame(p.raf);
-  return {states: p.states, blank: p.blank, frames: p.frames, remounts: p.remounts}; }"""
+  return {states: p.states, blank: p.blank, frames: p.frames, remounts: p.remounts, firstEpoch: p.firstEpoch}; }"""
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +99,10 @@ def test_the_default_run_plays_in_many_states_and_ends_on_the_tutorial_loss(page
     MEASURED["watch_tutorial_span_seconds"] = round(span, 2)
     MEASURED["watch_tutorial_states_per_second"] = round((len(states) - 1) / span, 1) if span else None
     MEASURED["watch_tutorial_blank_frames"] = probe["blank"]
+    MEASURED["watch_tutorial_first_epoch_shown"] = probe["firstEpoch"]
+    MEASURED["watch_tutorial_longest_still_ms"] = round(max(b - a for a, b in zip(states, states[1:])))
     assert len(states) >= 10 and span >= 1.5, (len(states), span)
+    assert probe["firstEpoch"] == 0, probe["firstEpoch"]  # the run is seen from its initial line
     assert probe["blank"] == 0 and probe["remounts"] == 0, probe
     assert "loss 0.108823" in status(page)
     page.screenshot(path=str(ARTIFACTS / "81-train-watch-done.png"))
@@ -277,7 +290,7 @@ def test_a_box_delete_clears_its_selection_and_every_tick_is_short(page: Page):
 PRESS_PAUSE_BETWEEN_REDRAWS_JS = """() => new Promise(resolve => {
   const tick = () => {
     const idle = document.querySelector("[data-testid='stApp'][data-test-script-state='notRunning']");
-    const text = [...document.querySelectorAll('[data-testid=stMarkdown]')].map(e => e.innerText)
+    const text = [...document.querySelectorAll('[data-testid=liveStatus], [data-testid=stMarkdown]')].map(e => e.innerText)
       .find(t => /^Epoch \\d+ \\//.test(t));
     const button = [...document.querySelectorAll('[data-testid=stButton] button')]
       .find(b => b.innerText.trim().endsWith('Pause'));

@@ -1,0 +1,124 @@
+"""A run's numbers for the browser: the live charts poll this route and draw every frame themselves.
+
+The server sends numbers, not figures. While a run trains, the page's live charts (studio/live_chart.py) ask
+``GET /_linreg/runs/<token>?from=<epoch>`` for the epochs they have not seen: each recorded epoch's parameters,
+its loss (and validation loss) and the server's clock when it ended, a few hundred bytes per answer. The browser
+interpolates between them at its own frame rate, so the motion is continuous at every pace while the server does
+no drawing at all: no script reruns, no Plotly figures, during a run.
+
+An answer waits up to :data:`LONG_POLL` seconds for news (a paced run's next epoch), so a watching browser asks a
+few times a second at most. The token is unguessable and given only to the session that owns the run (in its
+component's data); with it, the browser also tells the server which epoch it shows (``shown=``), where Pause stops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import secrets
+import time
+import weakref
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+ROUTE = "/_linreg/runs/{token}"
+LONG_POLL = 0.4  # seconds an answer waits for a new epoch before saying "nothing new"
+CHECK_EVERY = 0.025
+MAX_FLOATS = 60_000  # per answer: a model with many terms sends fewer of its epochs (the browser interpolates)
+
+_RUNS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # token -> RunRecord
+
+
+def register(run: Any) -> str:
+    """Give ``run`` a token its session's page can stream it with; the entry goes when the record does."""
+    if not run.token:
+        run.token = secrets.token_urlsafe(24)
+        _RUNS[run.token] = run
+    return run.token
+
+
+def url(run: Any) -> str:
+    return ROUTE.replace("{token}", register(run))
+
+
+def increment(run: Any, since: int) -> dict[str, Any]:
+    """What the run recorded after epoch ``since`` (-1: everything), in columns. Each entry is a recorded epoch
+    (every one early on, then evenly spaced ones): its epoch, the server's clock then, its parameters, and the
+    loss the loss chart plots at that epoch (the loss before its update, as in ``history``)."""
+    with run.lock:
+        snaps, times = run.snapshots, run.snapshot_t
+        end = len(snaps)
+        if run.status == "running":  # an epoch its pace holds back is not on screen yet (its time is its release)
+            end = bisect.bisect_right(snaps, run.released, key=lambda s: s[0])
+        i = bisect.bisect_right(snaps, since, hi=end, key=lambda s: s[0])
+        p = len(snaps[i][2]) if i < end else 0
+        stride = max(1, -(-(end - i) * (p + 4) // MAX_FLOATS))
+        picked = range(end - 1, i - 1, -stride)[::-1]  # with a stride, the newest is kept: the run's "now"
+        new = [snaps[j] for j in picked]
+        timed = len(times) == len(snaps)
+        tnew = [times[j] if timed else 0.0 for j in picked]
+        hist, val = run.history, run.val_history
+        out = {
+            "status": run.status,
+            "epochs_run": run.epochs_run,
+            "total": run.config.epochs,
+            "rows_done": run.rows_done,
+            "now": time.monotonic(),
+            "e": [s[0] for s in new],
+            "t": tnew,
+            "b": [s[1] for s in new] if run.intercept is not None or (new and new[0][1] is not None) else None,
+            "w": [list(s[2]) for s in new],
+            "loss": [hist[s[0] - 1] if 0 < s[0] <= len(hist) else None for s in new],
+            "val": [val[s[0] - 1] if 0 < s[0] <= len(val) else None for s in new] if val else None,
+            "last_loss": hist[-1] if hist else None,
+        }
+    return out
+
+
+def _json_safe(obj: Any) -> Any:
+    """NaN and infinities as None: JSON has no spelling for them (a diverging run's last losses)."""
+    if isinstance(obj, float):
+        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
+    if isinstance(obj, list):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    return obj
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
+
+
+async def run_numbers(request: Request) -> JSONResponse:
+    """The route: news of one run after ``from``; ``shown``: the epoch the page shows now (for Pause)."""
+    run = _RUNS.get(request.path_params["token"])
+    headers = {"cache-control": "no-store"}
+    if run is None:
+        return JSONResponse({"status": "gone"}, status_code=404, headers=headers)
+    since = _int(request.query_params.get("from"), -1)
+    shown = request.query_params.get("shown")
+    if shown is not None:
+        run.shown_epoch = _int(shown, -1)
+        if request.query_params.get("press"):  # Pause pressed: its click follows on the websocket
+            run.pressed = (run.shown_epoch, time.monotonic())
+    if request.query_params.get("wait") != "0":
+        deadline = time.monotonic() + LONG_POLL
+        while run.status == "running" and run.released <= since and time.monotonic() < deadline:
+            await asyncio.sleep(CHECK_EVERY)
+    t0 = time.thread_time()
+    answer = JSONResponse(_json_safe(increment(run, since)), headers=headers)
+    run.draws += 1  # the cost of watching, for the page's "Live charts" note
+    run.draw_seconds += time.thread_time() - t0
+    run.streamed_bytes += len(answer.body)
+    return answer
+
+
+def routes() -> list[Route]:
+    return [Route(ROUTE, run_numbers)]

@@ -430,7 +430,7 @@ function drawStatus(c, stream, pos, bw) {
   const gd = (S.exact_b !== null ? [b] : []).concat(w);
   const ex = (S.exact_b !== null ? [S.exact_b] : []).concat(S.exact_w);
   for (let k = 0; k < ex.length; k++) gap = Math.max(gap, Math.abs(gd[k] - ex[k]));
-  const inside = stream.rowsDone && stream.running && pos.caughtUp
+  const inside = stream.rowsDone && stream.running && i === stream.e.length - 1  // inside the newest epoch
     ? ` (epoch ${comma(stream.epochsRun + 1)}: ${comma(stream.rowsDone)} / ${comma(S.rows)} rows)` : "";
   const q = (sel) => c.status.querySelector(sel);
   q(".head").textContent = `Epoch ${comma(epoch)} / ${comma(stream.total || S.total)}${inside}`;

@@ -80,6 +80,16 @@ CHART_STATE_JS = """
     const m = document.body.innerText.match(/Epoch ([\\d,]+) \\/ /);
     const state = {loss_points: l ? l._length : 0, last_loss: l && l._length ? Array.from(l.y).slice(-1)[0] : null,
                    line: g ? Array.from(g.y) : null, epoch: m ? parseInt(m[1].replace(/,/g, '')) : 0};
+    // While a run trains, the browser draws the moving line and loss curve itself (path.linreg-live).
+    const drawn = (key, layer) => { const el = document.querySelector(
+        `.live-chart[data-key='${key}'] path.linreg-live[data-layer='${layer}']`); return el && el.getAttribute('d'); };
+    const liveLoss = drawn('train_loss', 'loss'), liveLine = drawn('train_fit', 'gd');
+    const status = document.querySelector('[data-testid=liveStatus]');
+    if (liveLoss && liveLine) {
+      const said = status && status.innerText.match(/loss ([-\\d.e+]+)/);
+      Object.assign(state, {loss_points: liveLoss.split(/[ML]/).length - 1, line: [liveLine],
+                            last_loss: said ? parseFloat(said[1]) : null});
+    }
 """
 
 

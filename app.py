@@ -17,6 +17,8 @@ else:
 
     st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
     layout.theme_menu()  # the ⋮ menu, whose System / Light / Dark items choose the theme
+    with st.sidebar:
+        layout.load_live_charts_early()
     state.init()
     memory.session_token()  # its release at session end gives the memory back
     layout.page_styles()

@@ -1,4 +1,5 @@
-"""Small-screen layout: on a phone the sidebar covers the page, so it folds away once a page is chosen."""
+"""Small-screen layout: on a phone the sidebar covers the page, so it folds away once a page is chosen. And the
+page-wide bits: styles, the theme menu, early loading of the live charts' code."""
 
 from __future__ import annotations
 
@@ -7,6 +8,24 @@ import streamlit as st
 _JS = """
 export default function (component) {
   const { data } = component;
+  // A page with live charts: start fetching (and parsing) plotly.js and the charts' module while the page's script
+  // still runs, rather than when its first chart arrives (studio/live_chart.js waits for this same script tag).
+  for (const src of data.scripts || []) {
+    if (document.querySelector(`script[src="${src}"]`)) continue;
+    const s = document.createElement("script");
+    s.src = src;
+    s.async = true;
+    s.onerror = () => s.remove();  // the chart itself tries again, and says so if it cannot
+    document.head.appendChild(s);
+  }
+  for (const href of data.modules || []) {
+    if (document.querySelector(`link[href="${href}"]`)) continue;
+    const l = document.createElement("link");
+    l.rel = "modulepreload";
+    l.href = href;
+    document.head.appendChild(l);
+  }
+  if (data.page === undefined) return;  // only loading the live charts' code early
   const last = window.__linregPage;
   window.__linregPage = data.page;
   // Only right after a page change (not on every rerun: a reader may have opened the sidebar to change a setting).
@@ -29,6 +48,22 @@ _FOLD = st.components.v2.component("linreg_fold_sidebar", html="<span></span>", 
 def fold_sidebar_on_phones(page: str) -> None:
     """Call once per script run with the current page's name."""
     _FOLD(data={"page": page}, key="fold_sidebar", height=0)
+
+
+LIVE_CHART_PATHS = ("", "step")  # the pages (URL paths) with live charts: Train (the default page) and Step
+
+
+def load_live_charts_early() -> None:
+    """Call first thing in a script run: on a page with live charts, the browser starts fetching and parsing
+    plotly.js (3.6 MB: about a second of a small machine's CPU) and the charts' module while the page's script
+    still runs, rather than when its first chart arrives (studio/live_chart.js waits for the same script tag)."""
+    from urllib.parse import urlsplit
+
+    from .plotly_js import CHART_JS_ROUTE, PLOTLY_JS_ROUTE
+
+    path = urlsplit(st.context.url or "").path.strip("/").split("/")[-1]
+    if path in LIVE_CHART_PATHS:
+        _FOLD(data={"scripts": [PLOTLY_JS_ROUTE], "modules": [CHART_JS_ROUTE]}, key="load_live_charts", height=0)
 
 
 # A fitted equation with many terms (dummy columns of a formula) is wider than the page: KaTeX clips it at the right

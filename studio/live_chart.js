@@ -9,6 +9,12 @@ function loadPlotly() {
   if (window.Plotly) return Promise.resolve(window.Plotly);
   if (!plotlyLoading) {
     plotlyLoading = new Promise((resolve, reject) => {
+      const early = document.querySelector(`script[src="${ROUTE}"]`);  // started early by studio/layout.py
+      if (early) {
+        early.addEventListener("load", () => resolve(window.Plotly));
+        early.addEventListener("error", () => { plotlyLoading = null; early.remove(); reject(new Error("plotly.js not served")); });
+        return;
+      }
       const s = document.createElement("script");
       s.src = ROUTE;
       s.onload = () => resolve(window.Plotly);
@@ -505,6 +511,7 @@ export default function (component) {
     c.drawn = false;
     for (const v of c.views) c.on[v.key] = v.on;
     const fig = withTheme(viewPatch(c, JSON.parse(data.figure)), c.div);
+    for (const t of fig.data) if (t.type === "scattergl") t.type = "scatter";  // the cartesian bundle has no WebGL
     loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, data.edit ? EDIT_CONFIG : CONFIG)).then(() => {
       if (data.edit && !c.listening) { c.listening = true; listen(c); }
       if (!c.afterplot) {  // zoom, resize, a toggled axis: the moving parts follow the new axes

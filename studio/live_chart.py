@@ -15,7 +15,6 @@ only the view (``views``: log scale, residuals) are applied in the browser the m
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,11 +22,21 @@ import plotly.graph_objects as go
 import plotly.io as pio
 import streamlit as st
 
-from .plotly_js import PLOTLY_JS_ROUTE
-from .theme import with_theme_js
+from .plotly_js import CHART_JS_ROUTE
 
-# The charts take the page's theme (light, dark or the system's) in the browser: studio/theme.py.
-_JS = with_theme_js((Path(__file__).with_name("live_chart.js")).read_text().replace("__ROUTE__", PLOTLY_JS_ROUTE))
+# The component's inline code only loads the charts' module (studio/live_chart.js with the theme's, studio/theme.py)
+# from its route: inline code would travel with every chart the server sends; the module is fetched once.
+_JS = """
+let mod = null;
+// (An absolute URL: this inline module itself is loaded from a blob: URL, against which "/…" does not resolve.)
+const loading = import(new URL("__CHART_JS__", window.location.origin).href).then((m) => (mod = m));
+export default function (component) {
+  if (mod) return mod.default(component);
+  let cleanup = null, gone = false;
+  loading.then((m) => { if (!gone) cleanup = m.default(component); });
+  return () => { gone = true; if (cleanup) cleanup(); };
+}
+""".replace("__CHART_JS__", CHART_JS_ROUTE)
 
 _COMPONENT = st.components.v2.component("linreg_live_chart", html="<div></div>", js=_JS, isolate_styles=False)
 

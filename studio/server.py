@@ -13,7 +13,7 @@ cannot set:
 A second middleware drops Streamlit's ``clear_cache`` message, which any browser can send and which clears
 every session's resources (their training jobs with them): see :class:`NoGlobalCacheClear`.
 
-Two extra routes: the plotly.js that ships with the plotly package, for the live charts (studio/live_chart.py),
+Extra routes: the plotly.js that ships with the plotly package and the live charts' own code (studio/live_chart.py),
 and a run's numbers while it trains, which the live charts draw from (studio/stream.py).
 
 Imported before Streamlit's runtime starts (no session here): keep it light.
@@ -28,12 +28,12 @@ import traceback
 
 import streamlit
 from starlette.middleware import Middleware
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from streamlit.logger import get_logger
 
 from . import stream
-from .plotly_js import PLOTLY_JS, PLOTLY_JS_ROUTE
+from .plotly_js import CHART_JS, CHART_JS_ROUTE, PLOTLY_JS, PLOTLY_JS_ROUTE
 
 log = get_logger(__name__)
 
@@ -137,8 +137,13 @@ async def plotly_js(request) -> FileResponse:
                         headers={"cache-control": "public, max-age=31536000, immutable"})
 
 
+async def chart_js(request) -> Response:
+    return Response(CHART_JS, media_type="text/javascript",
+                    headers={"cache-control": "public, max-age=31536000, immutable"})
+
+
 def routes() -> list[Route]:
-    return [Route(PLOTLY_JS_ROUTE, plotly_js), *stream.routes()]
+    return [Route(PLOTLY_JS_ROUTE, plotly_js), Route(CHART_JS_ROUTE, chart_js), *stream.routes()]
 
 
 def middleware() -> list[Middleware]:

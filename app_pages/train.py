@@ -182,7 +182,9 @@ with st.sidebar:
                             help="Fit the target with x, x², …, x^degree of each numeric feature.")
         st.number_input("L2 penalty", **state.bind("cfg_l2"),
                         help="Adds l2·‖w‖² to the loss (ridge): smaller weights, a smoother fit.")
-    st.toggle("Live charts", **state.bind("ui_live"), help="Redraw the charts about five times a second while training.")
+    st.toggle("Live charts", **state.bind("ui_live"),
+              help="Animate the charts while training: your browser draws every frame from the numbers the server "
+                   "streams. Off, the status line still moves and the charts show the run when it ends.")
     st.toggle("Log-scale loss", **state.bind("ui_logy"))
 
 # --- Data guard -------------------------------------------------------------------------------------

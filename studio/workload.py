@@ -11,13 +11,12 @@ Two things a busy server would otherwise do badly, measured in docs/capacity.md:
   the least recently served first, and each client's own jobs go in order of arrival. So 24 runs from one client
   delay another client's run by at most one quantum, not 24. Light runs (estimated under ``HEAVY_S`` of
   training: the tutorial's is ~15 ms) never queue, nor does a paced run while it waits for its next epoch.
-- **Redraws share a budget.** Every watched run asks for a redraw several times a second, and each costs the
-  server 10–20 ms. With many runs watched at once, each one's redraws are spaced out so that all of
-  them together use at most ``REDRAW_SHARE`` of one core (a redraw is Python code, and the process's GIL lets
-  one thread run Python at a time), and the page says so ("Running alongside 7 other runs…"). The numbers a run
-  computes never depend on either.
 
-``LINREG_HEAVY_SLOTS``, ``LINREG_QUANTUM_S`` and ``LINREG_REDRAW_SHARE`` override the defaults (docs/capacity.md).
+Live charts cost the server next to nothing while a run trains: the browser draws them from the numbers it
+streams (studio/stream.py), so there is no redraw budget to share. The numbers a run computes never depend on
+the queue.
+
+``LINREG_HEAVY_SLOTS`` and ``LINREG_QUANTUM_S`` override the defaults (docs/capacity.md).
 """
 
 from __future__ import annotations
@@ -53,8 +52,6 @@ HEAVY_S = 0.25  # a run estimated to train longer than this (unpaced) is heavy
 STEP_S = 1.5e-4  # one optimizer step's fixed cost (full batch: O(p²) per epoch, whatever the rows), measured here
 CELL_S = 2e-9  # per row × column of a mini-batch pass
 HEAVY_ROWS = 100_000  # datasets from this many rows are read and fitted in a heavy slot
-REDRAW_SHARE = _setting("LINREG_REDRAW_SHARE", 0.3)  # of one core, for all live redraws together (Python: one GIL)
-WATCHING_S = 2.0  # a session that redrew within this long is watching a run
 MAX_REMEMBERED = 10_000  # clients whose last turn the gate remembers (a restarted run keeps its place in the order)
 
 
@@ -225,43 +222,4 @@ def queue_note(ahead: int, what: str = "your run") -> str:
             "for everyone; light runs go at once. It starts by itself.")
 
 
-class Redraws:
-    """Spaces out live redraws when many sessions watch runs at once (see the module docstring)."""
-
-    def __init__(self, share: float = REDRAW_SHARE) -> None:
-        self.budget = share  # CPU seconds per second for all redraws
-        self._lock = threading.Lock()
-        self._seen: dict[object, float] = {}  # watching session → its last redraw (monotonic)
-        self.cost = 0.03  # CPU seconds of one redraw, a moving average (first guess: measured here)
-        self._every = 0.0  # the spacing last handed out
-
-    def drew(self, who: object, cpu_seconds: float) -> None:
-        with self._lock:
-            self._seen[who] = time.monotonic()
-            self.cost += 0.1 * (cpu_seconds - self.cost)
-
-    def done(self, who: object) -> None:
-        with self._lock:
-            self._seen.pop(who, None)
-
-    def watching(self) -> int:
-        now = time.monotonic()
-        with self._lock:
-            window = max(WATCHING_S, 3 * self._every)  # sessions whose redraws are spaced out still count
-            for who in [w for w, t in self._seen.items() if now - t > window]:
-                del self._seen[who]
-            return len(self._seen)
-
-    def every(self, base: float) -> float:
-        """Seconds between one session's redraws: ``base`` while the budget allows it."""
-        self._every = max(base, self.watching() * self.cost / self.budget)
-        return self._every
-
-
-def busy_note(others: int, every: float) -> str:
-    return (f"Running alongside {others} other {'run' if others == 1 else 'runs'} on this server: the charts redraw "
-            f"every {every:.1f} s to keep every page responsive. The run itself is not slowed by this.")
-
-
 GATE = Gate()
-REDRAWS = Redraws()

@@ -1,5 +1,5 @@
 """studio/workload.py: heavy work takes turns (shared between clients, each client's jobs in order), says how many
-jobs are ahead, and a stopped job leaves the queue; redraws are spaced out as more sessions watch runs at once."""
+jobs are ahead, and a stopped job leaves the queue."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import pytest
 
 from studio import workload
-from studio.workload import Gate, Redraws, Ticket
+from studio.workload import Gate, Ticket
 
 
 def wait_until(cond, timeout: float = 10.0) -> None:
@@ -236,21 +236,6 @@ def test_queue_note_names_the_jobs_ahead_and_the_rule():
         "Queued: 1 heavy job ahead of the exact fit of your data.")
 
 
-def test_redraws_are_spaced_out_as_more_sessions_watch():
-    r = Redraws(share=0.5)  # a budget of 0.5 CPU seconds per second for all redraws
-    for _ in range(50):
-        r.drew("s0", 0.02)
-    assert r.every(0.06) == 0.06  # one session: its own pace
-    for i in range(1, 32):
-        r.drew(f"s{i}", 0.02)
-    assert r.watching() == 32
-    assert r.every(0.06) == pytest.approx(32 * r.cost / 0.5)  # 32 × ~20 ms, in half a second: ~1.3 s apart
-    assert 1.0 < r.every(0.06) < 1.6
-    for i in range(1, 32):
-        r.done(f"s{i}")
-    assert r.watching() == 1 and r.every(0.06) == 0.06
-
-
 @pytest.fixture
 def one_slot(monkeypatch):
     gate = Gate(slots=1, quantum=1e9)
@@ -381,8 +366,8 @@ def record(name: str, figures: dict) -> None:
 
 
 @pytest.mark.parametrize("name, raw", [("LINREG_HEAVY_SLOTS", "0"), ("LINREG_HEAVY_SLOTS", "two"),
-                                       ("LINREG_QUANTUM_S", "-1"), ("LINREG_REDRAW_SHARE", "nan"),
-                                       ("LINREG_REDRAW_SHARE", "inf")])
+                                       ("LINREG_QUANTUM_S", "-1"), ("LINREG_QUANTUM_S", "nan"),
+                                       ("LINREG_QUANTUM_S", "inf")])
 def test_a_bad_setting_in_the_environment_is_one_sentence(monkeypatch, name, raw):
     monkeypatch.setenv(name, raw)
     with pytest.raises(ValueError, match=rf"^{name} must be a (whole )?number greater than 0\. Got '{raw}' instead\.$"):

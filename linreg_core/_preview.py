@@ -26,7 +26,7 @@ import scipy.linalg as sla
 from ._config import TrainConfig, _int_in
 from ._data import Design
 from ._moments import Moments
-from ._trainer import _check_init, _divergence, _Scaling, mse_from_R, scaled_R
+from ._trainer import _check_init, _divergence, _Scaling, mse_from_R, scaled_R, warm_start
 from .errors import ParameterError
 
 __all__ = ["MAX_PREVIEW_EPOCHS", "Preview", "initial_params", "preview_path"]
@@ -153,16 +153,7 @@ def _initial_theta(design: Design, scaling: _Scaling, config: TrainConfig) -> np
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         model = LinearModel(len(design.terms), bias=design.fit_intercept).to(dtype=dtype)
-    if config.init_weight is not None or config.init_bias is not None:
-        w0, b0 = _params(model)
-        coef0 = (np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None
-                 else scaling.to_original(w0, b0)[1])
-        icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
-        w_t, b_t = scaling.to_trained(coef0, icpt0)
-        with torch.no_grad():
-            model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
-            if model.linear.bias is not None and b_t is not None:
-                model.linear.bias.fill_(b_t)
+    warm_start(model, config, scaling, dtype)
     w, b = _params(model)
     return w.copy() if b is None else np.concatenate([[b], w])
 

@@ -217,6 +217,21 @@ class StepInfo:
         return -self.lr * self.gradient
 
 
+def warm_start(model: LinearModel, config: TrainConfig, scaling: _Scaling, dtype: torch.dtype) -> None:
+    """Set ``model``'s parameters to the config's initial weight and bias (in the data's units), if it names any;
+    the seeded initialisation stays for what it leaves out. Shared with linreg_core.preview_path's start."""
+    if config.init_weight is None and config.init_bias is None:
+        return
+    w0, b0 = _params(model)
+    coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
+    icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
+    w_t, b_t = scaling.to_trained(coef0, icpt0)
+    with torch.no_grad():
+        model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
+        if model.linear.bias is not None and b_t is not None:
+            model.linear.bias.fill_(b_t)
+
+
 class Trainer:
     """The training loop of :func:`train`, one epoch at a time, keeping the optimizer's state between calls.
 
@@ -256,15 +271,7 @@ class Trainer:
             _check_float32_range(design, scaling)
         torch.manual_seed(config.seed)
         self.model = model = LinearModel(k, bias=design.fit_intercept).to(device=device, dtype=dtype)
-        if config.init_weight is not None or config.init_bias is not None:
-            w0, b0 = _params(model)
-            coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
-            icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
-            w_t, b_t = scaling.to_trained(coef0, icpt0)
-            with torch.no_grad():
-                model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
-                if model.linear.bias is not None and b_t is not None:
-                    model.linear.bias.fill_(b_t)
+        warm_start(model, config, scaling, dtype)
         # Two tiny parameter tensors: the single-tensor code path is faster than foreach on the CPU.
         self.optimizer = build_optimizer(config.optimizer, model.parameters(), config.lr, config.momentum,
                                          foreach=False if device.type == "cpu" else None)

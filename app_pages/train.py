@@ -11,7 +11,7 @@ from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
 from studio import charts, explain, jobs, numbers, points, share, state, stream, workload
 from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
-from studio.live_chart import figure_json, live_chart, live_status, redraw_after, revision
+from studio.live_chart import figure_json, live_chart, live_status, redraw_after, replay_slider, revision
 from studio.pace import PACES
 from studio.run import RunRecord
 from studio.text import md
@@ -58,7 +58,7 @@ def _pause_or_resume(resume: bool) -> None:
         job.pause(at=shown[1] if shown and shown[0] == ss.run.started else None)
 
 
-PRESS_WAIT = 0.3  # seconds Pause's click waits for the browser's word on the epoch it showed when pressed
+PRESS_WAIT = 1.0  # seconds Pause's click waits for the browser's word on the epoch it showed when pressed
 
 
 def pressed_epoch(run: RunRecord) -> int:
@@ -240,15 +240,21 @@ def status_line(run: RunRecord, replay: int | None = None) -> str:
             f"&nbsp;·&nbsp; gap to exact **{state.gap((b, list(coef or [])), exact):.3g}**")
 
 
-def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool, streaming: bool) -> tuple | None:
-    """The status line and the charts, from the record (at epoch ``replay`` when replaying). ``streaming``: the run
+def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> tuple | None:
+    """The status line and the charts, from the record. ``streaming``: the run
     trains and the browser draws it, every frame, from the numbers it streams (studio/stream.py); the server
     sends the figures' fixed parts once. Otherwise the charts show the record as it is now (a run that has ended,
     is paused or queued). ``running``: the run's state when this fragment run began (it may end meanwhile: the
-    browser reruns the fragment once it has shown the end). Returns (the run, the epoch) the status line shows."""
+    browser reruns the fragment once it has shown the end). A run that has ended is replayed in the browser: the
+    replay slider (:func:`replay_slider`) moves the same layers the browser draws while a run trains, and the status
+    line, with no rerun. Returns (the run, the epoch) the status line shows."""
     # What is said above the charts goes in one container, so the charts keep their place in the page whatever is
     # said: an element that moves is mounted afresh, and a chart mounted afresh blinks.
-    head = st.container()
+    head = st.container(key="train_head")  # (the replay hides its status line here while it shows its own)
+    replaying = replayable(run, running)
+    status_info = None if run is None else {
+        "terms": list(design.terms), "total": run.config.epochs, "rows": design.n_samples,
+        "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]}
     if run is None:
         head.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
         history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.cfg_epochs), [], []
@@ -260,21 +266,19 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool, s
             path = run.path()
         anim = {"stream": stream.url(run), "seed": seed}
         with head:
-            live_status("train_status", anim, {
-                "terms": list(design.terms), "total": run.config.epochs, "rows": design.n_samples,
-                "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]})
+            live_status("train_status", anim, status_info)
         history, val, params, span, shown = [], [] if validation is not None else None, None, run.config.epochs, None
     else:
         with run.lock:  # one consistent snapshot of what the job has recorded
-            head.markdown(status_line(run, replay), help=STATUS_HELP)
-            shown = (run.started, run.epochs_run) if replay is None else None
+            head.markdown(status_line(run), help=STATUS_HELP)
+            shown = (run.started, run.epochs_run)
             history, val = list(run.history), list(run.val_history) if validation is not None else None
             changes = [(c.epoch, c.describe()) for c in run.changes]
-            if replay is not None:
-                _, b, coef = run.snapshot_at(replay)
-                params, path = (b, list(coef)), run.path(replay) if landscape else []
-            else:
-                params, path = run.params if run.has_model else None, run.path() if landscape else []
+            params, path = run.params if run.has_model else None, run.path() if landscape else []
+            count = len(run.snapshots)
+        if replaying:  # the replay's status line, shown by the browser in place of the one above while it replays
+            with head:
+                live_status("train_status", replay_anim(run, count), status_info)
         # While running (or paused), the x axis spans every planned epoch so progress shows; afterwards, what ran.
         span = run.config.epochs if running or run.paused else None
         if params is not None and landscape and (not path or path[-1] != (params[0], params[1][0])):
@@ -289,11 +293,13 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool, s
     pv_loss, pv_land = charts.preview_layers(pv, landscape)
     if pv is not None and run is None:
         head.caption(explain.preview_note(pv, config))
-    live = {"stream": stream.url(run)} if moving else None
+    live = {"stream": stream.url(run)} if moving else replay_anim(run, count) if replaying else None
 
-    def anim(layers, fixed: list[dict], **more) -> dict | None:
+    def anim(layers, fixed: list[dict], hide: list[str] = (), **more) -> dict | None:
         if moving:
             return {**live, "layers": layers(), **more}
+        if replaying:  # the moving layers at the replayed epoch, over the figure with its own such traces hidden
+            return {**live, "layers": layers() + fixed, "hide": list(hide), **more}
         return {"layers": fixed, **more} if fixed else None
 
     state_key = (len(run.history), run.status) if run is not None and not streaming else None
@@ -303,19 +309,21 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool, s
         y_span = start_loss_span(run) if streaming else charts.decades(pv.losses) if pv is not None and run is None else None
 
         def loss(log_y: bool):
-            return charts.loss_figure(history, log_y, problem.stats.mse, span, val, sorted(merged.items()), replay,
+            return charts.loss_figure(history, log_y, problem.stats.mse, span, val, sorted(merged.items()),
                                       y_span=y_span)
 
-        chart("train_loss", loss, run, (state_key, replay, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
-              anim=anim(lambda: charts.loss_layers(validation is not None, span), pv_loss, grow=True))
+        loss_layers = charts.replay_loss_layers if replaying else lambda: charts.loss_layers(validation is not None, span)
+        chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
+              anim=anim(loss_layers, pv_loss, grow=True))
     with left:
         def fit(_):
             return charts.fit_figure(design, params, exact, validation, edit=edit, residuals=bool(ss.ui_residuals),
                                      moving=moving)
 
-        events = chart("train_fit", fit, run, (state_key, replay, edit, moving), edit=edit,
+        events = chart("train_fit", fit, run, (state_key, edit, moving), edit=edit,
                        views=[("ui_residuals", "layer" if moving else "traces")],
-                       anim=anim(lambda: charts.fit_layers(design, validation), []))
+                       anim=anim(lambda: charts.fit_layers(design, validation), [], hide=charts.FIT_MOVING_TRACES[
+                           design.line_feature is not None]))
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
             if msg:
@@ -328,8 +336,8 @@ def draw(run: RunRecord | None, running: bool, replay: int | None, edit: bool, s
         def land(_):
             return charts.landscape_figure(design, exact_fit, [] if moving else path, view=box, moving=moving)
 
-        chart("train_land", land, run, (state_key, replay, moving, tuple(box)),
-              anim=anim(charts.landscape_layers, pv_land))
+        chart("train_land", land, run, (state_key, moving, tuple(box)),
+              anim=anim(charts.landscape_layers, pv_land, hide=["optimizer path", "now"]))
     return shown
 
 
@@ -457,16 +465,23 @@ def start_training() -> None:
     jobs.job_slot().start(jobs.TrainingJob(run, trainer))
 
 
-def replay_epoch(run: RunRecord | None, running: bool) -> int | None:
-    """The replay slider under a run that has ended: None while following the run (or at its last epoch)."""
-    if run is None or running or run.paused or len(run.snapshots) < 2:
-        return None
-    epochs = [e for e, _, _ in run.snapshots]
-    chosen = st.select_slider("Replay: scrub through the epochs", options=epochs, value=epochs[-1],
-                              key=f"replay_{id(run)}", format_func=lambda e: f"{e:,}",
-                              help="The line, the loss marker and the landscape point show the model after that "
-                                   "epoch (every epoch early on, then evenly spaced ones).")
-    return None if chosen == epochs[-1] else int(chosen)
+def replayable(run: RunRecord | None, running: bool) -> bool:
+    """Whether ``run`` has ended (not paused) with epochs to replay."""
+    return run is not None and not running and not run.paused and len(run.snapshots) >= 2
+
+
+def replay_anim(run: RunRecord, count: int) -> dict:
+    """The browser's replay of a run that has ended: its numbers (streamed once, from the stream route, unless the
+    page already holds all ``count`` recorded epochs), drawn at the epoch the replay slider is on."""
+    return {"stream": stream.url(run), "replay": True, "count": count}
+
+
+def replay_epoch(run: RunRecord | None, running: bool) -> None:
+    """The replay slider under a run that has ended: answered in the browser (studio/live_chart.js), no rerun."""
+    if replayable(run, running):
+        replay_slider("train_replay", replay_anim(run, len(run.snapshots)), "Replay: scrub through the epochs",
+                      "The line, the loss marker and the landscape point show the model after that epoch (every "
+                      "epoch early on, then evenly spaced ones). Arrow keys step, Home and End jump.")
 
 
 @st.fragment
@@ -505,13 +520,13 @@ def live_area() -> None:
     # when it has shown the end; only a queued run's page is rerun on a timer, to show its place in the queue.
     streaming = running and ahead is None
     every = None if ahead is None else QUEUED_EVERY if ahead > workload.GATE.slots else QUEUED_SOON
-    replay = replay_epoch(current, running)
+    replay_epoch(current, running)
     why_not = points.why_not_editable(problem)
     edit = not running and why_not is None and bool(ss.ui_edit_points)
     with box:
         if ahead is not None:
             said.info(workload.queue_note(ahead), icon=":material/hourglass_top:")
-        shown = draw(current, running, replay, edit, streaming)
+        shown = draw(current, running, edit, streaming)
     t1, t2 = st.columns(2)
     if design.line_feature is not None:
         t1.toggle("Show residuals", **state.bind("ui_residuals"),

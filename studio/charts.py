@@ -304,6 +304,18 @@ def loss_layers(validation: bool, total_epochs: int) -> list[dict[str, Any]]:
     return layers
 
 
+def replay_loss_layers() -> list[dict[str, Any]]:
+    """What the browser draws over :func:`loss_figure` while replaying a run that has ended: a marker on the loss
+    at the replayed epoch (the curve itself is the figure's)."""
+    return [{"name": "marker", "kind": "marker", "of": "loss", "live": True, "r": 6.5,
+             "style": {"fill": GD_COLOR, "stroke": "white", "stroke-width": 2}}]
+
+
+# The traces of :func:`fit_figure` that :func:`fit_layers` draws while replaying (hidden then), by whether the data
+# has one feature drawn on a line (True) or is shown as predicted vs actual (False).
+FIT_MOVING_TRACES = {True: ["gradient descent", "residuals"], False: ["gradient descent", "validation rows"]}
+
+
 PREVIEW_POINTS = 400
 
 

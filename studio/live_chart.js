@@ -69,6 +69,8 @@ class Stream {
     this.offset = null;     // local ms − server ms, the smallest seen (the least delayed answer)
     this.views = new Set();
     this.polling = false; this.shown = -1; this.frozen = null; this.ended = false; this.trigger = null;
+    this.replayI = null;     // replaying a run that has ended: the index of the recorded epoch on screen
+    this.fullFetched = false;
   }
   merge(inc) {
     if (!inc || !inc.e) return;
@@ -108,6 +110,10 @@ class Stream {
   at(now, hold = false) {
     const n = this.e.length;
     if (!n) return null;
+    if (this.replayI !== null && !this.running) {  // a replay: the slider's epoch, where it stays
+      const i = Math.min(this.replayI, n - 1);
+      return {i, f: 0, E: this.e[i], caughtUp: true};
+    }
     if (this.frozen && now < this.frozenUntil) return this.frozen;
     if (hold) this.lastNow = now;  // a chart is still being laid out: the film starts when all can show it
     // In the server's clock; a run that has ended plays on to its end without waiting.
@@ -170,6 +176,29 @@ class Stream {
   tellShown(epoch) {  // Pause pressed: the server stops at the epoch the page shows
     this.shown = epoch;
     fetch(`${this.url}?from=${1e15}&shown=${epoch}&press=1&wait=0`, {cache: "no-store", keepalive: true}).catch(() => {});
+  }
+  // ---- the replay of a run that has ended (the Replay slider, studio/live_chart.py's replay_slider) ----------
+  // Its numbers are those this page streamed while it watched the run, or (a page that did not watch it all:
+  // `count`, the recorded epochs, differs) all of them, asked for once from the stream route (from=-1).
+  enterReplay(count) {
+    if (this.running) return;
+    if (this.e.length !== count && !this.fullFetched) {
+      this.fullFetched = true;
+      fetch(`${this.url}?from=-1&wait=0`, {cache: "no-store"}).then((r) => (r.ok ? r.json() : null)).then((inc) => {
+        if (!inc || !inc.e) return;
+        for (const a of [this.e, this.t, this.b, this.w, this.loss, this.val]) a.length = 0;
+        this.merge(inc);
+        this.replayI = this.e.length - 1;
+        ensureLoop();
+      }).catch(() => {});
+    }
+    if (this.replayI === null || this.replayI >= this.e.length) this.replayI = Math.max(0, this.e.length - 1);
+  }
+  seek(i) {  // the slider moved: every view of this run draws recorded epoch i now, in this event (no frame wait)
+    this.replayI = Math.max(0, Math.min(i, this.e.length - 1));
+    const pos = this.at(performance.now());
+    if (!pos) return;
+    for (const v of this.views) { v.lastE = pos.E; v.dirty = false; v.draw(this, pos); }
   }
   finish() {  // the run has ended and its last epoch is on screen: ask the page for its final look, once
     if (this.ended || this.running) return;
@@ -267,7 +296,13 @@ function setView(c, key, on) {
     const patch = JSON.parse(JSON.stringify(v.layout[on ? 1 : 0]));
     window.Plotly.relayout(c.div, withTheme({data: [], layout: patch}, c.div).layout);
   }
-  if (v.traces) window.Plotly.restyle(c.div, {visible: on}, v.traces);
+  if (v.traces) {
+    const held = c.replayHidden ? v.traces.filter((k) => c.replayHidden.idx.includes(k)) : [];
+    for (const k of held) c.replayHidden.was[c.replayHidden.idx.indexOf(k)] = on;  // shown again at the end
+    const rest = v.traces.filter((k) => !held.includes(k));
+    if (rest.length) window.Plotly.restyle(c.div, {visible: on}, rest);
+  }
+  if (v.traces && c.replayHidden) drawLayers(c, c.lastPos ? c.lastPos.stream : null, c.lastPos ? c.lastPos.pos : null);
   if (v.layer) drawLayers(c, c.lastPos ? c.lastPos.stream : null, c.lastPos ? c.lastPos.pos : null);
 }
 
@@ -376,7 +411,11 @@ function drawLayers(c, stream, pos) {
   const ax = axes(c);
   if (!ax) return;
   c.lastPos = {stream, pos};
-  const A = c.anim, live = stream && pos;
+  const A = c.anim;
+  // Replaying a run that has ended: at its last epoch the figure shows it all, as after a run; elsewhere the layers
+  // draw the replayed epoch over the figure, whose own such traces (A.hide) are hidden meanwhile.
+  const live = stream && pos && !(A.replay && pos.i === stream.e.length - 1);
+  if (A.replay) replayTraces(c, !!live);
   let bw = null;
   if (live) bw = stream.params(pos);
   else if (A.params) bw = A.params;
@@ -384,7 +423,7 @@ function drawLayers(c, stream, pos) {
   for (const [name, el] of c.paths) if (!names.has(name)) { el.remove(); c.paths.delete(name); }  // a layer no longer drawn
   for (const L of A.layers) {
     const el = pathEl(c, L.name, L.style);
-    const hidden = (L.toggle && !c.on[L.toggle]) || (L.live && !live) || (L.fixed && live);
+    const hidden = (L.toggle && !c.on[L.toggle]) || (L.live && !live) || (L.fixed && live && !A.replay);
     if (hidden) { if (el.getAttribute("d")) el.setAttribute("d", ""); continue; }
     let d = "";
     if (L.kind === "series") {
@@ -401,6 +440,9 @@ function drawLayers(c, stream, pos) {
       }
       d = line(ax, xs, ys, xs.length);
       if (xs.length <= 80) d += dots(ax, xs, ys, xs.length, 2);
+    } else if (L.kind === "marker") {  // the replay's marker on the loss curve, at the replayed epoch
+      const y = (L.of === "val" ? stream.val : stream.loss)[pos.i];
+      if (stream.e[pos.i] >= 1 && y !== null) d = dots(ax, [stream.e[pos.i]], [y], 1, L.r || 6);
     } else if (L.kind === "now") {
       if (bw) d = dots(ax, [bw[0]], [bw[1][0]], 1, 5.5);
     } else if (L.kind === "curve" && bw) {  // the fitted curve on a grid: y = b + M·w
@@ -421,6 +463,26 @@ function drawLayers(c, stream, pos) {
   if (c.status) drawStatus(c, stream, pos, bw);
 }
 
+// The replay hides the figure's traces that its layers draw (by name or legend group: a path's numbered first
+// epochs too) while it is off the last epoch, and shows them again there. The axes keep their ranges meanwhile.
+function replayTraces(c, hide) {
+  if (!window.Plotly || !c.div.data) return;
+  if (hide && !c.replayHidden) {
+    const names = c.anim.hide || [];
+    const idx = [];
+    c.div.data.forEach((t, k) => { if (names.includes(t.name) || names.includes(t.legendgroup)) idx.push(k); });
+    c.replayHidden = {idx, was: idx.map((k) => (c.div.data[k].visible === undefined ? true : c.div.data[k].visible))};
+    if (!idx.length) return;
+    const fl = c.div._fullLayout;
+    const keep = {"xaxis.range": fl.xaxis.range.slice(), "yaxis.range": fl.yaxis.range.slice()};
+    window.Plotly.update(c.div, {visible: false}, keep, idx);
+  } else if (!hide && c.replayHidden) {
+    const {idx, was} = c.replayHidden;
+    c.replayHidden = null;
+    if (idx.length) window.Plotly.restyle(c.div, {visible: was}, idx);
+  }
+}
+
 // ---- the status line ------------------------------------------------------------------------------------------
 function drawStatus(c, stream, pos, bw) {
   const S = c.anim.status;
@@ -429,7 +491,9 @@ function drawStatus(c, stream, pos, bw) {
   const loss = stream.loss[i];
   const [b, w] = [stream.b[i], stream.w[i]];
   stream.shown = epoch;
-  const key = `${epoch}|${stream.rowsDone}|${stream.status}`;
+  const replay = S.replay && i < stream.e.length - 1;
+  if (S.replay) replayStatus(c, replay);
+  const key = `${epoch}|${stream.rowsDone}|${stream.status}|${replay}`;
   if (c.statusKey === key) return;
   c.statusKey = key;
   let gap = 0;
@@ -439,11 +503,57 @@ function drawStatus(c, stream, pos, bw) {
   const inside = stream.rowsDone && stream.running && i === stream.e.length - 1  // inside the newest epoch
     ? ` (epoch ${comma(stream.epochsRun + 1)}: ${comma(stream.rowsDone)} / ${comma(S.rows)} rows)` : "";
   const q = (sel) => c.status.querySelector(sel);
-  q(".head").textContent = `Epoch ${comma(epoch)} / ${comma(stream.total || S.total)}${inside}`;
+  q(".head").textContent = replay ? `Replay: epoch ${comma(epoch)} of ${comma(stream.epochsRun)}`  // as train.py's
+    : `Epoch ${comma(epoch)} / ${comma(stream.total || S.total)}${inside}`;
   q(".loss").textContent = loss === null ? "—" : g(loss, 6);
   const icpt = b !== null && b !== undefined ? `intercept ${g(b, 4)}, ` : "";
   q(".params").textContent = icpt + S.terms.map((t, k) => `${t} ${g(w[k], 4)}`).join(", ");
   q(".gap").textContent = g(gap, 3);
+}
+
+// Replaying: this status line takes the place of the page's own (a markdown in the same container, with its help)
+// while the replay is off the last epoch; at the last epoch the page's own is shown, as after a run.
+function replayStatus(c, replay) {
+  const box = c.div.closest(".st-key-train_head") || c.div.closest("[data-testid=stVerticalBlock]");
+  const mine = c.div.closest("[data-testid=stElementContainer]");
+  if (!box) return;
+  for (const el of box.querySelectorAll("[data-testid=stElementContainer]")) {
+    const show = el === mine ? replay : (el.querySelector("[data-testid=stMarkdown]") ? !replay : null);
+    if (show !== null && (el.style.display === "none") === show) el.style.display = show ? "" : "none";
+  }
+}
+
+// The Replay slider: a range input over the run's recorded epochs; each move is drawn at once by every view of the
+// run (Stream.seek). Native keyboard support: arrows step one recorded epoch, Home and End jump, PageUp/Down.
+function replaySlider(c, spec) {
+  if (!c.slider) {
+    c.div.className = "live-replay";
+    c.div.dataset.testid = "liveReplay";
+    const label = document.createElement("label");
+    label.style.cssText = "display:flex;justify-content:space-between;font-size:0.875rem;margin-bottom:0.25rem";
+    const name = document.createElement("span"), value = document.createElement("span");
+    label.append(name, value);
+    const input = document.createElement("input");
+    input.type = "range"; input.min = "0"; input.step = "1";
+    input.style.cssText = "width:100%;accent-color:var(--st-primary-color, #e4572e);cursor:pointer";  // the theme's colour
+    input.id = `linreg-replay-${Math.random().toString(36).slice(2)}`;
+    label.htmlFor = input.id;
+    c.div.append(label, input);
+    c.slider = {input, name, value};
+    input.addEventListener("input", () => { if (c.stream) c.stream.seek(Number(input.value)); });
+  }
+  c.slider.name.textContent = spec.label;
+  c.slider.input.setAttribute("aria-label", spec.label);
+  c.slider.input.title = spec.help || "";
+  c.drawn = true;
+  c.anim = {layers: []};
+  c.draw = (stream, pos) => {  // the slider follows the stream's replayed epoch (and its number of epochs)
+    const n = stream.e.length, el = c.slider.input;
+    if (el.max !== String(n - 1)) el.max = String(n - 1);
+    if (el.value !== String(pos.i)) el.value = String(pos.i);
+    const text = `epoch ${comma(pos.E)}`;
+    if (c.slider.value.textContent !== text) { c.slider.value.textContent = text; el.setAttribute("aria-valuetext", text); }
+  };
 }
 
 // ---- the component ----------------------------------------------------------------------------------------------
@@ -476,6 +586,7 @@ export default function (component) {
     s.views.add(c);
     c.stream = s;
     if (data.anim.trigger) s.trigger = () => component.setTriggerValue("ended", url);
+    if (data.anim.replay) s.enterReplay(data.anim.count);
     c.draw = (stream, pos) => drawLayers(c, stream, pos);
     s.poll();
     ensureLoop();
@@ -494,9 +605,19 @@ export default function (component) {
       c.status.style.margin = "0 0 0.5rem 0";
       c.div.appendChild(c.status);
     }
-    c.anim = {layers: [], status: data.status};
+    c.anim = {layers: [], status: {...data.status, replay: !!(data.anim && data.anim.replay)}};
     c.drawn = true;
     c.draw = (stream, pos) => drawStatus(c, stream, pos);
+    c.statusKey = null;  // a rerun may have drawn the page's own status line afresh: say again which one shows
+    if (c.anim.status.replay) {  // drawn now; hidden until the replay's numbers are here
+      const pos = c.stream && c.stream.at(performance.now());
+      if (pos) c.draw(c.stream, pos); else replayStatus(c, false);
+    }
+    return cleanup(c, parentElement, data.key);
+  }
+  if (data.slider !== undefined) {  // the Replay slider, not a chart
+    replaySlider(c, data.slider);
+    if (c.stream) { const pos = c.stream.at(performance.now()); if (pos) c.draw(c.stream, pos); }
     return cleanup(c, parentElement, data.key);
   }
 
@@ -519,6 +640,7 @@ export default function (component) {
         c.div.on("plotly_afterplot", () => { if (c.anim) drawLayers(c, c.lastPos && c.lastPos.stream, c.lastPos && c.lastPos.pos); });
       }
       c.drawn = true;
+      c.replayHidden = null;  // the new figure's traces are as it says
       c.div.dataset.edit = data.edit ? "on" : "off";  // drawn in this mode: what a test waits for before clicking
       if (!c.anim && c.svg) { for (const p of c.paths.values()) p.remove(); c.paths.clear(); }  // Plotly draws it all now
       drawLayers(c, c.stream, c.stream ? c.stream.at(performance.now(), true) : null);

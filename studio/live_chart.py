@@ -98,7 +98,15 @@ def matrix(a: Any) -> dict[str, Any]:
 def live_status(key: str, anim: dict[str, Any], status: dict[str, Any]) -> None:
     """The status line of a training run, drawn by the browser every frame from the run's stream (``anim``); when
     the run has ended and its last epoch is on screen, it reruns the fragment it is in once."""
-    _COMPONENT(data={"key": key, "anim": {**anim, "trigger": True}, "status": status}, key=key,
+    replay = bool(anim.get("replay"))  # a run that has ended, replayed: it needs no rerun at its end
+    _COMPONENT(data={"key": key, "anim": {**anim, "trigger": not replay}, "status": status}, key=key,
+               on_ended_change=_ignore, on_click_change=_ignore, on_select_change=_ignore, height="content")
+
+
+def replay_slider(key: str, anim: dict[str, Any], label: str, help: str = "") -> None:
+    """A slider over the recorded epochs of a run that has ended (``anim``: its stream, ``replay``): the browser
+    answers every move itself, redrawing the charts and the status line that replay the same run, with no rerun."""
+    _COMPONENT(data={"key": key, "anim": anim, "slider": {"label": label, "help": help}}, key=key,
                on_ended_change=_ignore, on_click_change=_ignore, on_select_change=_ignore, height="content")
 
 

@@ -16,7 +16,6 @@ from app_support import (
     plain,
     start,
     trace_values,
-    traces,
     train_clicked,
 )
 
@@ -128,27 +127,48 @@ def test_the_speed_control_changes_no_number():
     assert fast.wall_seconds > asap.wall_seconds
 
 
-def test_replay_scrubs_the_line_the_loss_marker_and_the_landscape_point():
+def live_components(at) -> dict[str, dict]:
+    """The data of the page's live chart components (charts, status line, replay slider), by key."""
+    out = {}
+    for el in at.get("bidi_component"):
+        if el.proto.component_name.endswith("linreg_live_chart"):
+            data = json.loads(el.proto.json)
+            out[data["key"]] = data
+    return out
+
+
+def test_replay_is_drawn_by_the_browser_from_the_runs_numbers():
+    """After a run, the replay slider and what it moves are the browser's (studio/live_chart.js): no server slider;
+    the charts, the status line and the slider share the run's stream in replay mode, the charts hide the traces
+    their layers draw, and the stream's numbers at an epoch are those of the server's own replay of it."""
+    from studio import stream
+
     at = start()
     run = train_clicked(at)
-    slider = at.select_slider(key=f"replay_{id(run)}")
-    assert slider.value == 100 and "Replay" in slider.label
-    slider.set_value(10).run()
-    assert not at.exception
+    assert not [s for s in at.select_slider if "Replay" in s.label] and not at.exception
+    comps = live_components(at)
+    url = stream.url(run)
+    slider = comps["train_replay"]
+    assert slider["slider"]["label"] == "Replay: scrub through the epochs"
+    assert slider["anim"] == {"stream": url, "replay": True, "count": len(run.snapshots)}
+    assert comps["train_status"]["anim"]["replay"] and not comps["train_status"]["anim"]["trigger"]
+    assert plain(at.markdown[0].value).startswith("**Epoch 100 / 100**")  # the page's own status line, at the end
+    figs = {data["key"]: json.loads(data["figure"]) for data in comps.values() if data.get("figure")}
+    for key, layers in (("train_fit", {"gd", "residuals"}), ("train_loss", {"marker"}), ("train_land", {"path", "now"})):
+        anim = comps[key]["anim"]
+        assert anim["stream"] == url and anim["replay"] and {L["name"] for L in anim["layers"]} == layers, key
+        names = {t.get("name") for t in figs[key]["data"]}
+        assert set(anim["hide"]) <= names, (key, anim["hide"], names)
+    # The numbers the browser replays (the stream route, from=-1): epoch 10 is the library's model after 10 epochs
+    # and the loss the status line says there (train.py's status_line, as the server's replay said it).
+    numbers = stream.increment(run, -1)
+    assert numbers["e"] == [e for e, _, _ in run.snapshots]
+    i = numbers["e"].index(10)
     tr = library_trainer()
     tr.run(10)
     b, (w,) = tr.params()
-    assert plain(at.markdown[0].value).startswith(f"**Replay: epoch 10 of 100** · loss **{run.history[9]:.6g}**".replace(" · ", " &nbsp;·&nbsp; "))
-    figs = figures(at)
-    line = traces(figs["Data and fitted line"])["gradient descent"]
-    x, y = trace_values(line, "x"), trace_values(line, "y")
-    np.testing.assert_allclose(y, b + w * x, rtol=1e-6)  # the model after epoch 10
-    marker = traces(figs["Loss (MSE) per epoch"])["epoch 10"]
-    assert list(trace_values(marker, "x")) == [10] and trace_values(marker, "y")[0] == pytest.approx(run.history[9])
-    now = traces(figs["Loss landscape (log₁₀ MSE)"])["now"]
-    assert trace_values(now, "x")[0] == pytest.approx(b) and trace_values(now, "y")[0] == pytest.approx(w)
-    slider.set_value(100).run()
-    assert plain(at.markdown[0].value).startswith("**Epoch 100 / 100**")
+    assert numbers["b"][i] == pytest.approx(b) and numbers["w"][i][0] == pytest.approx(w)
+    assert numbers["loss"][i] == run.history[9]
 
 
 def test_the_animated_export_has_a_frame_per_recorded_epoch_ending_on_the_final_model():

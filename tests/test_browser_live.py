@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import re
 
+import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
+from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
 from studio.testing import IDLE, ROOT, set_number, streamlit_server
 
 ARTIFACTS = ROOT / "test-artifacts"
+TUTORIAL = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]})  # the page's tutorial data
 MEASURED: dict[str, object] = {}
 
 # Sampled every animation frame: what the loss and fit charts show (their drawn lines), whether a chart that
@@ -47,6 +50,24 @@ PROBE_JS = r"""() => {
 }"""
 PROBE_RESULT_JS = """() => { const p = window.__probe; cancelAnimationFrame(p.raf);
   return {states: p.states, blank: p.blank, frames: p.frames, remounts: p.remounts, firstEpoch: p.firstEpoch}; }"""
+
+
+# While the replay slider is scrubbed: each input event's settle (its timestamp to the next animation frame, by when
+# the browser has drawn it) and every change of the app's script state (a rerun would show as "running").
+SCRUB_PROBE_JS = r"""() => {
+  const app = document.querySelector('[data-testid=stApp]');
+  const probe = window.__scrub = {settle: [], runs: 0, states: []};
+  probe.observer = new MutationObserver(() => {
+    const state = app.getAttribute('data-test-script-state');
+    probe.states.push(state);
+    if (state === 'running') probe.runs++;
+  });
+  probe.observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+  document.querySelector('[data-testid=liveReplay] input[type=range]').addEventListener('input', (e) => {
+    const t0 = e.timeStamp;
+    requestAnimationFrame(() => probe.settle.push(performance.now() - t0));
+  });
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -153,18 +174,59 @@ def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, 
     now = page.evaluate("""() => { const d = document.querySelector(".live-chart[data-key='train_land']");
         const t = d._fullData.find(t => t.name === 'now'); return [Number(t.x[0]), Number(t.y[0])]; }""")
     assert f"intercept {now[0]:.4g}, x {now[1]:.4g}" in status(page)
+    # The replay is the browser's (studio/live_chart.js): the slider moves the same layers that draw a run as it
+    # trains, and the status line, with no script rerun. Counted from here: every change of the app's script state.
+    page.evaluate(SCRUB_PROBE_JS)
     fit_line = ".live-chart[data-key='train_fit'] .scatterlayer .trace:last-child path.js-line"
     final_line = page.locator(fit_line).get_attribute("d")
-    handle = page.get_by_test_id("stSlider").filter(has_text="Replay").get_by_role("slider")
+    layer = ".live-chart[data-key='{}'] path.linreg-live[data-layer='{}']"
+    fit_layer, marker = layer.format("train_fit", "gd"), layer.format("train_loss", "marker")
+    handle = page.get_by_test_id("liveReplay").get_by_role("slider", name="Replay: scrub through the epochs")
+    expect(handle).to_have_attribute("aria-valuetext", "epoch 100")
     handle.focus()
     page.keyboard.press("Home")
     for _ in range(10):
         page.keyboard.press("ArrowRight")
-    expect(page.get_by_text(re.compile(r"Replay: epoch 10 of 100"))).to_be_visible()
-    page.wait_for_selector(IDLE)
-    page.wait_for_function(f"(d) => document.querySelector(\"{fit_line}\").getAttribute('d') !== d", arg=final_line)
-    expect(page.locator(".live-chart[data-key='train_loss'] .legendtext", has_text="epoch 10")).to_be_visible()
+    live = page.get_by_test_id("liveStatus")
+    design = build_design(TUTORIAL, "y", ["x"])
+    tr, exact = Trainer(design, TrainConfig(device="auto")), fit_exact_design(design)
+    losses = tr.run(10).loss_history
+    b, (w,) = tr.params()
+    gap = max(abs(b - exact.intercept), abs(w - exact.coef[0]))  # as train.py's status_line says it
+    expect(live).to_have_text(re.compile(rf"^Replay: epoch 10 of 100\s+·\s+loss {losses[9]:.6g}\s+·\s+intercept {b:.4g}, "
+                                         rf"x {w:.4g}\s+·\s+gap to exact {gap:.3g}$"))
+    expect(page.get_by_test_id("stMarkdown").filter(has_text=re.compile(r"^Epoch 100 / 100"))).to_be_hidden()
+    at10 = {"line": page.locator(fit_layer).get_attribute("d"), "marker": page.locator(marker).get_attribute("d")}
+    assert at10["line"] and at10["marker"] and at10["line"] != final_line
+    # The static gradient-descent line is hidden while replaying (the layer draws it); the landscape's path too.
+    assert page.evaluate("""() => ['train_fit', 'train_land'].map(k => document.querySelector(
+        `.live-chart[data-key='${k}']`)._fullData.filter(t => ['gradient descent', 'optimizer path', 'now'].includes(t.name))
+        .every(t => t.visible === false))""") == [True, True]
+    page.keyboard.press("ArrowLeft")
+    expect(live).to_have_text(re.compile(rf"^Replay: epoch 9 of 100\s+·\s+loss {losses[8]:.6g}\s+·"))
+    assert page.locator(fit_layer).get_attribute("d") != at10["line"]
+    assert page.locator(marker).get_attribute("d") != at10["marker"]  # the marker moved to epoch 9
+    for _ in range(30):  # a quick scrub, every key an input event
+        page.keyboard.press("ArrowRight")
+    expect(live).to_have_text(re.compile(r"^Replay: epoch 39 of 100\s"))
+    page.mouse.move(150, 990)
+    live.scroll_into_view_if_needed()  # the status line and the charts in the picture
+    page.locator(".st-key-train_head").evaluate("(el) => el.scrollIntoView({block: 'start'})")
     page.screenshot(path=str(ARTIFACTS / "84-train-replay.png"))
+    page.keyboard.press("End")  # the last epoch: the page as after the run
+    expect(page.get_by_test_id("stMarkdown").filter(has_text=re.compile(r"^Epoch 100 / 100"))).to_be_visible()
+    expect(live).to_be_hidden()
+    assert page.locator(fit_layer).get_attribute("d") == "" and page.locator(fit_line).get_attribute("d") == final_line
+    assert page.evaluate("""() => document.querySelector(".live-chart[data-key='train_fit']")._fullData
+        .find(t => t.name === 'gradient descent').visible""") is True
+    probe = page.evaluate("() => { window.__scrub.observer.disconnect(); return window.__scrub; }")
+    settle = sorted(probe["settle"])
+    MEASURED["replay_steps"] = len(settle)
+    MEASURED["replay_step_settle_ms_median"] = round(settle[len(settle) // 2], 1)
+    MEASURED["replay_step_settle_ms_max"] = round(settle[-1], 1)
+    MEASURED["replay_script_reruns"] = probe["runs"]
+    assert len(settle) == 1 + 10 + 1 + 30 + 1, settle  # Home, 10 →, 1 ←, 30 →, End: an input event each
+    assert probe["runs"] == 0 and probe["states"] == [], probe  # no rerun: the server heard nothing
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download this run as an animated HTML file").click()

@@ -6,12 +6,14 @@ import time
 import numpy as np
 import streamlit as st
 from streamlit.logger import get_logger
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
 from studio import charts, explain, jobs, numbers, points, share, state, stream, workload
 from studio.animation import run_html
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import figure_json, live_chart, live_status, redraw_after, replay_slider, revision
+from studio.live_chart import preview as live_chart_preview
 from studio.pace import PACES
 from studio.run import RunRecord
 from studio.text import md
@@ -146,7 +148,11 @@ def standardizing_note(problem: state.Problem, g, other, ratio) -> str:
 
 
 # --- Settings (sidebar) ---------------------------------------------------------------------------
-with st.sidebar:
+@st.fragment
+def settings() -> None:
+    """The sidebar's settings: a fragment, so that a change reruns only the sidebar, and the preview of the next run
+    on the charts follows at once (drawn by the browser, studio/live_chart.py ``preview``); a change that the rest
+    of the page shows (data, model, epochs, the view of the landscape, a run in progress) reruns the whole page."""
     st.header("Settings")
     devices = dict(available_devices())
     st.selectbox("Device", ["auto", *devices], **state.bind("cfg_device"),
@@ -186,6 +192,54 @@ with st.sidebar:
               help="Animate the charts while training: your browser draws every frame from the numbers the server "
                    "streams. Off, the status line still moves and the charts show the run when it ends.")
     st.toggle("Log-scale loss", **state.bind("ui_logy"))
+    after_settings_change()
+
+
+def after_settings_change() -> None:
+    """At the end of the settings: the next run's preview, and on a rerun of the settings alone, a whole-page rerun
+    when the rest of the page must follow."""
+    try:
+        problem = state.current_problem()
+    except LinregError:
+        return  # the page body says what is wrong with the data
+    run = ss.run if state.run_matches(problem) else None
+    config = state.train_config()
+    pv = next_run_preview(problem, run, config)
+    ctx = get_script_run_ctx()
+    alone = ctx is not None and bool(ctx.fragment_ids_this_run)  # this fragment rerun on its own
+    if alone and (ss.get("_drawn_view") != page_view(problem, run, config, pv) or
+                  (run is not None and (run.running or run.paused))):
+        st.rerun()  # the whole page: it shows something that changed (or a run takes the new setting)
+    landscape_here = problem.design.fit_intercept and len(problem.design.terms) == 1
+    loss_layers, land_layers = charts.preview_layers(pv, landscape_here)
+    live_chart_preview("train_preview", {"train_loss": loss_layers, "train_land": land_layers},
+                       explain.preview_note(pv, config) if pv is not None else "")
+
+
+def next_run_preview(problem: state.Problem, run: RunRecord | None, config) -> object | None:
+    """Where the next run would go (full batch, computed exactly): shown before Train, or with new settings after
+    a run; not while a run trains or is paused."""
+    if run is not None and (run.running or run.paused or run.config == config):
+        return None
+    return state.preview(problem, config)
+
+
+def page_view(problem: state.Problem, run: RunRecord | None, config, pv) -> tuple:
+    """What the page's charts are drawn for, besides the preview: (problem, epochs, run, the loss axis's decades
+    before a run, the landscape's view). When it changes, the whole page reruns."""
+    # Before a run, three decades below the starting loss (the same for every lr; a preview below it widens the axis).
+    y_span = charts.decades([pv.losses[0], 1e-3 * pv.losses[0]]) if pv is not None and len(pv.losses) and run is None else None
+    box: list = []
+    d = problem.design
+    if d.fit_intercept and len(d.terms) == 1:
+        start = run.snapshots[0][1:] if run is not None and run.snapshots else state.start_params(problem, config, pv)
+        box = charts.path_box(start, (problem.exact.intercept, problem.exact.coef),
+                              state.preview(problem, run.config) if run is not None else pv)
+    return (problem.key, int(config.epochs), run.started if run is not None else None, y_span, tuple(box))
+
+
+with st.sidebar:
+    settings()
 
 # --- Data guard -------------------------------------------------------------------------------------
 st.title("Train")
@@ -288,25 +342,23 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         merged[epoch] = f"{merged[epoch]}; {text}" if epoch in merged else text
     moving = streaming and bool(ss.ui_live)  # live charts off: the status line moves, the charts show the end
     config = state.train_config()
-    # Before Train, or with new settings after a run: where the next run would go, computed exactly (full batch).
-    pv = None if running or (run is not None and (run.paused or run.config == config)) else state.preview(problem, config)
-    pv_loss, pv_land = charts.preview_layers(pv, landscape)
-    if pv is not None and run is None:
-        head.caption(explain.preview_note(pv, config))
+    # Before Train, or with new settings after a run: where the next run would go (the settings draw it on the charts).
+    pv = next_run_preview(problem, run, config)
+    ss._drawn_view = view = page_view(problem, run, config, pv)
     live = {"stream": stream.url(run)} if moving else replay_anim(run, count) if replaying else None
 
-    def anim(layers, fixed: list[dict], hide: list[str] = (), **more) -> dict | None:
+    def anim(layers, hide: list[str] = (), **more) -> dict | None:
         if moving:
             return {**live, "layers": layers(), **more}
         if replaying:  # the moving layers at the replayed epoch, over the figure with its own such traces hidden
-            return {**live, "layers": layers() + fixed, "hide": list(hide), **more}
-        return {"layers": fixed, **more} if fixed else None
+            return {**live, "layers": layers(), "hide": list(hide), **more}
+        return None
 
     state_key = (len(run.history), run.status) if run is not None and not streaming else None
     # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see.
     left, right = st.columns(2)
     with right:
-        y_span = start_loss_span(run) if streaming else charts.decades(pv.losses) if pv is not None and run is None else None
+        y_span = start_loss_span(run) if streaming else view[3]
 
         def loss(log_y: bool):
             return charts.loss_figure(history, log_y, problem.stats.mse, span, val, sorted(merged.items()),
@@ -314,7 +366,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
 
         loss_layers = charts.replay_loss_layers if replaying else lambda: charts.loss_layers(validation is not None, span)
         chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
-              anim=anim(loss_layers, pv_loss, grow=True))
+              anim=anim(loss_layers, grow=True))
     with left:
         def fit(_):
             return charts.fit_figure(design, params, exact, validation, edit=edit, residuals=bool(ss.ui_residuals),
@@ -322,7 +374,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
 
         events = chart("train_fit", fit, run, (state_key, edit, moving), edit=edit,
                        views=[("ui_residuals", "layer" if moving else "traces")],
-                       anim=anim(lambda: charts.fit_layers(design, validation), [], hide=charts.FIT_MOVING_TRACES[
+                       anim=anim(lambda: charts.fit_layers(design, validation), hide=charts.FIT_MOVING_TRACES[
                            design.line_feature is not None]))
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
@@ -330,14 +382,13 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
                 ss._points_msg = msg
                 st.rerun()  # the whole page: the exact fit, the guidance and the landscape follow the new points
     if landscape:
-        start = run.snapshots[0][1:] if run is not None and run.snapshots else state.start_params(problem, config, pv)
-        box = charts.path_box(start, exact_fit, state.preview(problem, run.config) if run is not None else pv)
+        box = list(view[4])
 
         def land(_):
             return charts.landscape_figure(design, exact_fit, [] if moving else path, view=box, moving=moving)
 
         chart("train_land", land, run, (state_key, moving, tuple(box)),
-              anim=anim(charts.landscape_layers, pv_land, hide=["optimizer path", "now"]))
+              anim=anim(charts.landscape_layers, hide=["optimizer path", "now"]))
     return shown
 
 

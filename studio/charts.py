@@ -346,7 +346,7 @@ def preview_layers(preview: Any, landscape: bool) -> tuple[list[dict[str, Any]],
     if preview is None or not len(preview.losses):
         return [], []
     i = _thin(len(preview.losses))
-    loss = [{"name": "preview", "kind": "series", "fixed": True, "x": (i + 1).tolist(),
+    loss = [{"name": "preview", "kind": "series", "fixed": True, "grow": True, "x": (i + 1).tolist(),
              "y": [float(v) for v in preview.losses[i]], "style": PREVIEW_STYLE}]
     land = []
     if landscape and preview.intercepts is not None and preview.coefs.shape[1] == 1:

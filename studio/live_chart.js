@@ -392,8 +392,8 @@ function series(stream, pos, of) {
   }
   return [xs, ys];
 }
-function grow(c, ax, ys) {  // a loss above (or, on a log axis, below) the planned range: widen it
-  if (!c.anim.grow || !ys.length) return;
+function grow(c, ax, ys, always = false) {  // a loss above (or, on a log axis, below) the planned range: widen it
+  if (!(c.anim.grow || always) || !ys.length) return;
   let hi = -Infinity, lo = Infinity;
   for (const v of ys) if (isFinite(v)) { if (v > hi) hi = v; if (v < lo) lo = v; }
   if (!isFinite(hi)) return;
@@ -405,8 +405,15 @@ function grow(c, ax, ys) {  // a loss above (or, on a log axis, below) the plann
                         : [bottom, Math.max(top, hi) * 1.08];
   window.Plotly.relayout(c.div, {"yaxis.range": range}).finally(() => { c.growing = false; });
 }
+// The preview of the next run (dotted), per chart key: sent by the settings' own component (studio/live_chart.py
+// `preview`), so that a change of the learning rate redraws it without a rerun of the page.
+function previewLayers(c) {
+  const p = window.__linregPreview;
+  return (p && p[c.div.dataset.key]) || [];
+}
 function drawLayers(c, stream, pos) {
-  if (!c.anim || !c.drawn) return;
+  if (!c.drawn || c.status) { if (c.status && c.anim) drawStatus(c, stream, pos); return; }
+  if (!c.anim) c.anim = {layers: []};
   overlay(c);
   const ax = axes(c);
   if (!ax) return;
@@ -419,16 +426,17 @@ function drawLayers(c, stream, pos) {
   let bw = null;
   if (live) bw = stream.params(pos);
   else if (A.params) bw = A.params;
-  const names = new Set(A.layers.map((L) => L.name));
+  const layers = live ? A.layers : A.layers.concat(previewLayers(c));  // no preview over a moving run
+  const names = new Set(layers.map((L) => L.name));
   for (const [name, el] of c.paths) if (!names.has(name)) { el.remove(); c.paths.delete(name); }  // a layer no longer drawn
-  for (const L of A.layers) {
+  for (const L of layers) {
     const el = pathEl(c, L.name, L.style);
     const hidden = (L.toggle && !c.on[L.toggle]) || (L.live && !live) || (L.fixed && live && !A.replay);
     if (hidden) { if (el.getAttribute("d")) el.setAttribute("d", ""); continue; }
     let d = "";
     if (L.kind === "series") {
       const [xs, ys] = L.fixed ? [L.x, L.y] : series(stream, pos, L.of);
-      if (!L.fixed) grow(c, ax, ys);
+      if (!L.fixed || L.grow) grow(c, ax, ys, !!L.grow);
       d = line(ax, xs, ys, xs.length);
       if (L.dots && xs.length <= L.dots) d += dots(ax, xs, ys, xs.length, 3);
     } else if (L.kind === "path") {  // the optimizer's path on the landscape: (intercept, first slope)
@@ -460,7 +468,6 @@ function drawLayers(c, stream, pos) {
     }
     if (el.getAttribute("d") !== d) el.setAttribute("d", d);
   }
-  if (c.status) drawStatus(c, stream, pos, bw);
 }
 
 // The replay hides the figure's traces that its layers draw (by name or legend group: a path's numbered first
@@ -496,6 +503,10 @@ function drawStatus(c, stream, pos, bw) {
   const key = `${epoch}|${stream.rowsDone}|${stream.status}|${replay}`;
   if (c.statusKey === key) return;
   c.statusKey = key;
+  if (S.replay && !replay) {  // at the last epoch the page's own status line speaks: this one says nothing
+    for (const el of c.status.querySelectorAll("strong, span")) el.textContent = "";
+    return;
+  }
   let gap = 0;
   const gd = (S.exact_b !== null ? [b] : []).concat(w);
   const ex = (S.exact_b !== null ? [S.exact_b] : []).concat(S.exact_w);
@@ -593,6 +604,20 @@ export default function (component) {
   }
   for (const [u, s] of streams) if (!s.views.size && !s.running) streams.delete(u);
   c.anim = data.anim || null;
+
+  if (data.preview !== undefined) {  // the next run's preview: drawn over the page's charts, and said in words
+    window.__linregPreview = data.preview;
+    c.div.className = "live-preview";
+    c.div.dataset.testid = "livePreview";
+    c.div.style.cssText = "font-size:0.875rem;opacity:0.75;line-height:1.4";
+    c.div.textContent = data.note || "";
+    for (const other of charts.values()) {
+      if (other !== c && other.drawn && !other.status) {
+        drawLayers(other, other.lastPos && other.lastPos.stream, other.lastPos && other.lastPos.pos);
+      }
+    }
+    return cleanup(c, parentElement, data.key);
+  }
 
   if (data.status !== undefined) {  // a status line, not a chart
     c.div.className = "live-status";

@@ -110,6 +110,14 @@ def replay_slider(key: str, anim: dict[str, Any], label: str, help: str = "") ->
                on_ended_change=_ignore, on_click_change=_ignore, on_select_change=_ignore, height="content")
 
 
+def preview(key: str, layers: dict[str, list[dict[str, Any]]], note: str) -> None:
+    """The next run's preview: ``layers`` per chart key, which the page's live charts draw over their figures (the
+    charts may come later in the page: the browser keeps them for them), and ``note`` in words, here. Rendered by
+    the settings' fragment, so that a change of the learning rate redraws the preview without a rerun of the page."""
+    _COMPONENT(data={"key": key, "preview": layers, "note": note}, key=key, on_click_change=_ignore,
+               on_select_change=_ignore, on_ended_change=_ignore, height="content")
+
+
 def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: bool = False,
                anim: dict[str, Any] | None = None, views: list[dict[str, Any]] | None = None) -> dict:
     """Draw ``fig`` (or its JSON) into the chart ``key``; a later call with the same key updates it in place.

@@ -134,7 +134,7 @@ def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(p
     page.evaluate("""() => document.addEventListener('click', () => { window.__clickedAt = Date.now() / 1000; },
                                                      {capture: true, once: true})""")
     stop_clicked = time.monotonic()
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     clicked_wall = page.evaluate("() => window.__clickedAt")
     expect(page.get_by_text(re.compile(r"Stopped by you at epoch"))).to_be_visible()
     MEASURED["stop_click_to_message_seconds"] = round(time.monotonic() - stop_clicked, 3)

@@ -134,7 +134,7 @@ def test_race_stop_keeps_the_curves_so_far(page: Page):
     page.wait_for_selector(RUNNING)
     page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
                            " return l && l.length > 0 && Math.min(...l) > 0; }")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("Stopped by you at round")).to_be_visible(timeout=30_000)
     text = page.get_by_text("Stopped by you at round").inner_text()
@@ -167,7 +167,7 @@ def test_stop_cuts_a_long_step_and_stepping_goes_on(page: Page):
     page.get_by_role("button", name="Step 100,000 epochs").click()
     page.wait_for_selector(RUNNING)
     expect(page.get_by_text(re.compile(r"Stepping: epoch [1-9][\d,]* \("))).to_be_visible()
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     # The page after the Stop, not the one still stepping: the progress line is gone once it has rendered.
     expect(page.get_by_text(re.compile(r"Stepping: epoch"))).to_have_count(0)
     page.wait_for_selector(IDLE)

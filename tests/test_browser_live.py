@@ -382,6 +382,6 @@ def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
         assert shown is not None and 0 <= paused - shown <= 1, (shown, paused)
         page.keyboard.press("Enter")  # Resume from the keyboard
         expect(page.get_by_role("button", name="Pause")).to_be_enabled()
-        page.get_by_role("button", name="Stop", exact=True).click()
+        page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
         page.wait_for_selector(IDLE)
     MEASURED["pause_shown_vs_paused_epochs"] = shown_and_paused

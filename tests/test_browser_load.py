@@ -74,14 +74,14 @@ def test_a_busy_server_queues_heavy_work_says_so_and_lets_light_runs_through(ser
     d.screenshot(path=str(LOG.parent / "95-queued-data.png"))
 
     # A stops: B leaves the queue and trains.
-    a.get_by_role("button", name="Stop", exact=True).click()
+    a.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     expect(a.get_by_text(re.compile(r"Stopped by you at epoch"))).to_be_visible()
     expect(b.get_by_text(QUEUED_RUN)).to_have_count(0)
     expect(b.get_by_text(re.compile(r"Epoch [1-9][\d,]* / 1,000,000"))).to_be_visible()
     expect(d.get_by_text(QUEUED_DATA)).to_be_visible()  # still behind B's run
 
     # B stops: D's data goes through.
-    b.get_by_role("button", name="Stop", exact=True).click()
+    b.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     expect(b.get_by_text(re.compile(r"Stopped by you at epoch"))).to_be_visible()
     expect(d.get_by_text("Ready: 150,000 rows", exact=False)).to_be_visible()
     expect(d.get_by_text(QUEUED_DATA)).to_have_count(0)

@@ -76,7 +76,7 @@ def test_stop_inside_the_first_epoch_of_a_million_row_minibatch_run(page: Page):
     expect(page.get_by_text(re.compile(r"\(epoch 1: [\d,]+ / 1,000,000 rows\)"))).to_be_visible()
     page.evaluate("""() => document.addEventListener('click', () => { window.__clickedAt = Date.now() / 1000; },
                                                      {capture: true, once: true})""")
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     clicked = page.evaluate("() => window.__clickedAt")
     # A wait on the page, not a time limit: on a loaded 2-core machine the click itself can take seconds to
     # reach the server while Chromium renders the live charts (the measured figure is recorded below).
@@ -111,7 +111,7 @@ def test_page_switch_during_training_pauses_the_run_and_resume_goes_on(page: Pag
     expect(page.get_by_text(re.compile(r"Paused at epoch [\d,]+ when you left the Train page"))).to_be_visible()
     page.get_by_role("button", name="Resume").click()
     expect(page.get_by_role("button", name="Pause")).to_be_enabled()  # running again, from where it was
-    page.get_by_role("button", name="Stop", exact=True).click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text(re.compile(r"Stopped by you at epoch"))).to_be_visible()
     page.wait_for_selector(IDLE)
     wait_all_runs_ended()

@@ -239,7 +239,7 @@ def test_stop_with_live_charts_is_prompt_and_redraws_in_place(server, browser):
         page.evaluate("() => document.querySelectorAll('.live-chart').forEach((el, i) => el.__tag = 'chart' + i)")
         page.evaluate("() => document.addEventListener('click', () => { window.__clickedAt = Date.now() / 1000; },"
                       " {capture: true, once: true})")
-        page.get_by_role("button", name="Stop", exact=True).click()
+        page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
         shown_at = page.evaluate("""() => new Promise(done => { const check = () => {
             const app = document.querySelector("[data-testid='stApp']");
             if (app.dataset.testScriptState === 'notRunning' && document.body.innerText.includes('Stopped by you at epoch'))

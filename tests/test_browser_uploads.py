@@ -74,7 +74,7 @@ def test_stop_abandons_a_big_csv_and_the_previous_data_stays(page: Page, tmp_pat
     page.screenshot(path=str(ARTIFACTS / "upload-progress.png"))
     MEASURED["bar_in_the_picture"] = bar.inner_text()
     t1 = time.monotonic()
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     stopped = page.get_by_text(re.compile(rf"^Stopped reading big\.csv after [\d,]+\.\d MB of {total}\. The previous "
                                           r"dataset is still loaded; drop the file again to load it\.$"))
     expect(stopped).to_be_visible()

@@ -214,3 +214,36 @@ def test_a_paced_step_k_plays_its_epochs_and_ends_on_the_same_close_up():
     assert tr.history == ref.history and rec["last"].epoch == 10
     np.testing.assert_array_equal(rec["last"].gradient, close_up.gradient)
     assert "Epoch 10 up close" in [s.value for s in at.subheader]
+
+
+def preview_data(at) -> dict | None:
+    """The next run's preview as the settings send it to the browser (studio/live_chart.py ``preview``)."""
+    for el in at.get("bidi_component"):
+        data = json.loads(el.proto.json) if el.proto.json else {}
+        if data.get("key") == "train_preview":
+            return data
+    return None
+
+
+def test_before_train_the_preview_shows_the_exact_path_of_the_settings_and_follows_the_lr():
+    at = start()
+    first = preview_data(at)
+    loss = next(L for L in first["preview"]["train_loss"] if L["name"] == "preview")
+    land = next(L for L in first["preview"]["train_land"] if L["name"] == "preview")
+    trainer = library_trainer(epochs=100, dtype="float64")
+    history = trainer.fit().loss_history
+    assert loss["x"][0] == 1 and loss["x"][-1] == 100
+    # The tutorial's own run, in float64: the preview is the same path, before any training.
+    np.testing.assert_allclose(loss["y"], [history[x - 1] for x in loss["x"]], rtol=1e-4)
+    assert len(land["x"]) == len(land["y"]) == 101
+    assert "would reach loss 0.1088 after 100 epochs" in first["note"]
+    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    faster = preview_data(at)
+    assert faster["preview"]["train_loss"][0]["y"][-1] < loss["y"][-1]  # a larger stable lr gets lower sooner
+    assert "lr 0.05" in faster["note"]
+    at.number_input(key="_w_cfg_lr").set_value(1.0).run()
+    assert "diverges at epoch" in preview_data(at)["note"]
+    # While a run trains (and once it has run with these settings) there is no preview to show.
+    at.number_input(key="_w_cfg_lr").set_value(0.01).run()
+    train_clicked(at)
+    assert preview_data(at)["preview"] == {"train_loss": [], "train_land": []} and preview_data(at)["note"] == ""

@@ -74,6 +74,50 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class EarlyPlotly:
+    """Pure ASGI middleware: the page that opens on Train or Step starts fetching and parsing the live charts'
+    plotly.js with Streamlit's own scripts (a ``<script async>`` in index.html's head), not when its first chart
+    arrives: parsing it is about a second of a small machine's CPU, and the page's first full run takes as long.
+    Other pages (and every page after the first: navigation does not load index.html again) are left alone."""
+
+    PATHS = ("/", "/step")
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.tag = f'<script src="{PLOTLY_JS_ROUTE}" async></script></head>'.encode()
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") not in self.PATHS:
+            await self.app(scope, receive, send)
+            return
+        start: dict | None = None
+        body = b""
+
+        async def send_with_script(message) -> None:
+            nonlocal start, body
+            if message["type"] == "http.response.start":
+                headers = dict((k.lower(), v) for k, v in message.get("headers", []))
+                html = headers.get(b"content-type", b"").startswith(b"text/html")
+                if not html or headers.get(b"content-encoding", b"identity") != b"identity":
+                    start = None
+                    await send(message)
+                    return
+                start = message
+                return
+            if start is None:
+                await send(message)
+                return
+            body += message.get("body", b"")
+            if message.get("more_body"):
+                return
+            body = body.replace(b"</head>", self.tag, 1)
+            headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+            await send({"type": "http.response.body", "body": body})
+
+        await self.app(scope, receive, send_with_script)
+
+
 class NoGlobalCacheClear:
     """Pure ASGI middleware: drops the ``clear_cache`` message that any browser may send on its websocket.
 
@@ -147,4 +191,4 @@ def routes() -> list[Route]:
 
 
 def middleware() -> list[Middleware]:
-    return [Middleware(SecurityHeaders), Middleware(NoGlobalCacheClear)]
+    return [Middleware(SecurityHeaders), Middleware(EarlyPlotly), Middleware(NoGlobalCacheClear)]

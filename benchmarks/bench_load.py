@@ -1,14 +1,17 @@
 """Load: 1, 8, 16 and 32 sessions press Train at once on one server (each speaks the browser's protocol:
-studio/load.py). Prints, per level, p50/p95/max of
-the time from each session's Train click to its final chart, the health endpoint's latency
-meanwhile, how many sessions were told the server was busy, and the CPU the server used.
+studio/load.py). Prints, per level, p50/p95/max of the time from each session's Train click to its final chart
+(and, for the paced tutorial, its paced time and how many sessions came later than that + 1 s), the health
+endpoint's latency meanwhile, how many sessions were told the server was busy, the CPU the server used, and the
+bytes each session received per second over the websocket and over the stream route its live charts poll.
 
     .venv/bin/python benchmarks/bench_load.py [--sessions 1 8 16 32] [--scenario tutorial heavy]
-                                              [--rows 200000] [--epochs 2000] [--json FILE] [-- server options]
+                                              [--rows 200000] [--epochs 2000] [--replicas 1] [--root DIR]
+                                              [--json FILE] [-- server options]
 
 "tutorial": the default data and settings (Watch pace). "heavy": each session generates --rows rows on the Data page and
 trains --epochs epochs, standardized, as fast as possible. Extra arguments after -- go to `streamlit run`;
-LINREG_* variables in the environment reach the server (e.g. LINREG_HEAVY_SLOTS).
+LINREG_* variables in the environment reach the server (e.g. LINREG_HEAVY_SLOTS). --root serves the app of another
+checkout (e.g. `git archive <commit> | tar -x -C DIR`) with the same sessions, to measure code before a change.
 """
 
 from __future__ import annotations
@@ -16,13 +19,40 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.load import run_levels  # noqa: E402
-from studio.testing import streamlit_server  # noqa: E402
+from studio.testing import ROOT, free_port, streamlit_server, wait_healthy  # noqa: E402
+
+
+@contextlib.contextmanager
+def server_at(root: Path, extra_args: tuple[str, ...]) -> Iterator[str]:
+    """`streamlit run app.py` of the checkout at ``root``, as studio.testing.streamlit_server starts this one's."""
+    if root.resolve() == ROOT:
+        with streamlit_server(extra_args=extra_args) as url:
+            yield url
+        return
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+         *extra_args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        if not wait_healthy(url, 90, proc):
+            raise RuntimeError(f"streamlit at {root} did not become healthy")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def main() -> None:
@@ -32,25 +62,30 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--epochs", type=int, default=2000)
     parser.add_argument("--replicas", type=int, default=1, help="servers, sessions spread evenly over them")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout whose app.py is served")
     parser.add_argument("--json", type=Path, help="also write every measurement here")
     parser.add_argument("server_args", nargs="*", help="after --: options for `streamlit run`")
     opts = parser.parse_args()
     from benchmarks._common import machine
 
-    print(f"machine: {machine()}", flush=True)
+    print(f"machine: {machine()}; app: {opts.root}", flush=True)
     with contextlib.ExitStack() as stack:
-        urls = [stack.enter_context(streamlit_server(extra_args=tuple(opts.server_args))) for _ in range(opts.replicas)]
+        urls = [stack.enter_context(server_at(opts.root, tuple(opts.server_args))) for _ in range(opts.replicas)]
         levels = run_levels(urls, opts.scenario, opts.sessions, opts.rows, opts.epochs,
                             log=lambda line: print(line, flush=True))
-    print("\n| run | sessions | Train → final chart p50 / p95 / max (s) | health p50 / p95 / max (ms) | told busy "
-          "| CPU server / tabs |\n|---|---|---|---|---|---|")
+    print("\n| run | sessions | Train → final chart p50 / p95 / max (s) | paced (s), later than paced + 1 s "
+          "| health p50 / p95 / max (ms) | told busy | CPU server / tabs "
+          "| per session p50: websocket / stream (kB/s) |\n|---|---|---|---|---|---|---|---|")
     for level in levels:
         r = level.row()
-        print(f"| {r['scenario']} | {r['sessions']} | {r['p50_s']:.2f} / {r['p95_s']:.2f} / {r['max_s']:.2f} "
+        paced = f"{r['paced_s']:.2f}, {r['later_than_paced_plus_1s']}/{r['sessions']}" if r["paced_s"] is not None else "—"
+        print(f"| {r['scenario']} | {r['sessions']} | {r['p50_s']:.2f} / {r['p95_s']:.2f} / {r['max_s']:.2f} | {paced} "
               f"| {r['health_p50_ms']:.0f} / {r['health_p95_ms']:.0f} / {r['health_max_ms']:.0f} "
-              f"| {r['told_busy']}/{r['sessions']} | {r['server_cpu']:.0%} / {r['client_cpu']:.0%} |")
+              f"| {r['told_busy']}/{r['sessions']} | {r['server_cpu']:.0%} / {r['client_cpu']:.0%} "
+              f"| {r['ws_kB_s_p50']:.1f} / {r['stream_kB_s_p50']:.1f} |")
     if opts.json:
-        opts.json.write_text(json.dumps([lv.as_dict() for lv in levels], indent=2))
+        opts.json.write_text(json.dumps({"machine": machine(), "app": str(opts.root), "command": sys.argv,
+                                         "levels": [lv.as_dict() for lv in levels]}, indent=2))
 
 
 if __name__ == "__main__":

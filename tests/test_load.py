@@ -306,21 +306,32 @@ def test_protocol_sessions_drive_the_real_app_as_chromium_does(server, browser):
         with ThreadPoolExecutor(1) as pool:
             return pool.submit(fn, *args).result()
 
-    async def protocol_run() -> str:
+    async def protocol_run() -> tuple[str, str]:
         tab = Tab(server)
         await tab.open()
         try:
             await _heavy_setup(tab, 2000, 300)
             tab.watch()
             await tab.click("btn_train")
-            while tab.done is None:
-                await asyncio.sleep(0.05)
-            await tab.finished.wait()
-            return next(t for _, t in reversed(tab.texts) if "Epoch 300 / 300" in t)
+
+            async def final() -> None:
+                while tab.done is None:
+                    await asyncio.sleep(0.05)
+                await tab.finished.wait()
+
+            try:
+                await asyncio.wait_for(final(), TIMEOUT_MS / 1000)
+            except TimeoutError:
+                pytest.fail(f"the protocol session never got its final chart: {tab.where()}")
+            lines = [t for _, t in tab.texts if "Epoch 300 / 300" in t]
+            # The last is the server's own status line, from the rerun the status component's "ended" asked for;
+            # a run that streamed also left the line the component painted at its last epoch before it.
+            painted = lines[-2] if tab.traffic["ended"] else lines[-1]
+            return lines[-1], painted
         finally:
             await tab.close()
 
-    line = elsewhere(lambda: asyncio.run(protocol_run()))
+    line, painted = elsewhere(lambda: asyncio.run(protocol_run()))
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.set_default_timeout(TIMEOUT_MS)
     page.goto(server)
@@ -347,7 +358,13 @@ def test_protocol_sessions_drive_the_real_app_as_chromium_does(server, browser):
 
     loss = re.compile(r"loss ([-+0-9.e]+) · intercept ([-+0-9.e]+), x ([-+0-9.e]+)")
     assert loss.search(plain(line)).groups() == loss.search(plain(shown)).groups(), (line, shown)
+    assert plain(painted) == plain(line), (painted, line)  # what the browser paints at the end is what it ends on
 
+    # The tutorial, paced: the browser draws it from the stream (no ticker) and asks for the final chart once.
     level = elsewhere(measure, server, "tutorial", 2)
     assert len(level.click_to_final) == 2 and all(s > 0 for s in level.click_to_final)
     assert level.health and level.health_failures == 0
+    for traffic in level.traffic:
+        assert traffic["ended"] == 1 and traffic["ticks"] == 0 and traffic["stream_requests"] > 0, level.traffic
+        assert traffic["ws_bytes"] > 0 and traffic["stream_bytes"] > 0, level.traffic
+    assert min(level.click_to_final) >= level.paced_seconds, (level.click_to_final, level.paced_seconds)

@@ -337,14 +337,15 @@ def test_real_runs_one_client_with_eight_million_epoch_runs_and_another_clients_
         turns_from = time.monotonic()
         gate.quantum = 0.2  # now the runs take turns
         assert other.run.finished.wait(120)
+        granted = list(gate.granted)  # the turns until the other client's run ended (stopping the rest grants more)
     finally:
         for job in many:
             job.stop("Stopped by you at epoch {epoch}.")
-    first = [t for t in gate.granted if t is not other.ticket]
+    first = [t for t in granted if t is not other.ticket]
     assert other.run.status == "completed" and other.run.epochs_run == 20_000
     # The next slot after the first run's quantum went to the other client; the first client's runs took their
     # turns in order of arrival (while the other client's run alternated with them, one quantum each).
-    assert gate.granted[1] is other.ticket
+    assert granted[1] is other.ticket
     assert first == [many[i % 8].ticket for i in range(len(first))]
     assert gate.holding == 0 and gate.queued == 0
     record("fair_share_real_runs", {"quantum_s": 0.2, "one_client_runs": 8,

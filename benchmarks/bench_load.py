@@ -72,7 +72,8 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         urls = [stack.enter_context(server_at(opts.root, tuple(opts.server_args))) for _ in range(opts.replicas)]
         levels = run_levels(urls, opts.scenario, opts.sessions, opts.rows, opts.epochs,
-                            log=lambda line: print(line, flush=True))
+                            log=lambda line: print(line, flush=True),
+                            root=None if opts.root.resolve() == ROOT else str(opts.root))
     print("\n| run | sessions | Train → final chart p50 / p95 / max (s) | paced (s), later than paced + 1 s "
           "| health p50 / p95 / max (ms) | told busy | CPU server / tabs "
           "| per session p50: websocket / stream (kB/s) |\n|---|---|---|---|---|---|---|---|")

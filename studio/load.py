@@ -613,16 +613,27 @@ async def _heavy_setup(tab: Tab, rows: int, epochs: int) -> None:
     await tab.rerun()
 
 
-def _paced_seconds(tabs: list[Tab]) -> float:
-    """When the tutorial's last epoch is due at the default pace (studio/pace.py), for the epochs its runs said
-    they ran: its paced time."""
-    from .pace import DEFAULT_PACE, PACES
+def _paced_seconds(tabs: list[Tab], root: str | None = None) -> float:
+    """When the tutorial's last epoch is due at the default pace, for the epochs its runs said they ran: its paced
+    time, by the studio/pace.py of the checkout served from ``root`` (None: this one's)."""
+    if root is None:
+        from . import pace
+    else:  # another checkout's paces (an older commit's Watch was faster): its own module, loaded by path
+        import importlib.util
+        from pathlib import Path
 
-    return PACES[DEFAULT_PACE].seconds_to(max(tab.final_epochs or 0 for tab in tabs))
+        spec = importlib.util.spec_from_file_location("_served_pace", Path(root) / "studio" / "pace.py")
+        pace = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = pace  # its dataclasses look their module up while they are made
+        try:
+            spec.loader.exec_module(pace)
+        finally:
+            del sys.modules[spec.name]
+    return pace.PACES[pace.DEFAULT_PACE].seconds_to(max(tab.final_epochs or 0 for tab in tabs))
 
 
 async def _level(urls: list[str], servers: list[Any], scenario: str, sessions: int, rows: int, epochs: int,
-                 timeout: float) -> Level:
+                 timeout: float, root: str | None = None) -> Level:
     t = time.monotonic()
     tabs = [Tab(urls[i % len(urls)]) for i in range(sessions)]  # replicas: sessions spread evenly, as by ip_hash
     await asyncio.gather(*(tab.open() for tab in tabs))
@@ -644,28 +655,30 @@ async def _level(urls: list[str], servers: list[Any], scenario: str, sessions: i
         notices = [tab.busy for tab in tabs if tab.busy]
         return Level(scenario, sessions, [tab.done - tab.clicked for tab in tabs], probe.seconds, probe.failures,
                      len(notices), notices[0] if notices else None, cpu.server_share, cpu.client_share, round(setup, 1),
-                     [tab.traffic for tab in tabs], _paced_seconds(tabs) if scenario == "tutorial" else None,
+                     [tab.traffic for tab in tabs], _paced_seconds(tabs, root) if scenario == "tutorial" else None,
                      [tab.phases for tab in tabs])
     finally:
         await asyncio.gather(*(tab.close() for tab in tabs), return_exceptions=True)
 
 
 def measure(url: str | list[str], scenario: str, sessions: int, rows: int = 200_000, epochs: int = 2000,
-            timeout: float = 900.0) -> Level:
+            timeout: float = 900.0, root: str | None = None) -> Level:
     """One level: ``sessions`` tabs set up for ``scenario`` ("tutorial" or "heavy"), Train pressed on all. Several
-    ``url``s: replicas, each given an equal share of the sessions (the health check polls the first)."""
+    ``url``s: replicas, each given an equal share of the sessions (the health check polls the first). ``root``:
+    the checkout the servers serve, if not this one (its pace gives the tutorial's paced time)."""
     from .soak import _server_process
 
     urls = [url] if isinstance(url, str) else list(url)
-    return asyncio.run(_level(urls, [_server_process(u) for u in urls], scenario, sessions, rows, epochs, timeout))
+    return asyncio.run(_level(urls, [_server_process(u) for u in urls], scenario, sessions, rows, epochs, timeout,
+                              root))
 
 
 def run_levels(url: str | list[str], scenarios: list[str], levels: list[int], rows: int, epochs: int,
-               log: Callable[[str], None] = lambda line: None) -> list[Level]:
+               log: Callable[[str], None] = lambda line: None, root: str | None = None) -> list[Level]:
     out = []
     for scenario in scenarios:
         for n in levels:
-            level = measure(url, scenario, n, rows, epochs)
+            level = measure(url, scenario, n, rows, epochs, root=root)
             out.append(level)
             r = level.row()
             paced = (f" (paced {r['paced_s']:.2f} s; {r['later_than_paced_plus_1s']}/{n} later than paced + 1 s)"

@@ -275,19 +275,14 @@ STATUS_HELP = ("Loss: the mean squared error in that epoch, before its update (t
                f"Gap to exact: {explain.GAP} (the dashed line is the exact fit).")
 
 
-def status_line(run: RunRecord, replay: int | None = None) -> str:
-    """Where the run is (or, replaying, where it was at epoch ``replay``)."""
+def status_line(run: RunRecord) -> str:
+    """Where the run is (the browser draws the replay's line itself, studio/live_chart.js)."""
     n, total = run.epochs_run, run.config.epochs
-    if replay is not None:
-        _, b, coef = run.snapshot_at(replay)
-        loss = f"{run.history[replay - 1]:.6g}" if 1 <= replay <= len(run.history) else "—"
-        head = f"**Replay: epoch {replay:,} of {n:,}**"
-    else:
-        b, coef = run.params
-        loss = f"{run.final_loss:.6g}" if run.history else "—"
-        word = "Paused at epoch" if run.paused else "Epoch"
-        inside = f" (epoch {n + 1:,}: {run.rows_done:,} / {design.n_samples:,} rows)" if run.rows_done and run.running else ""
-        head = f"**{word} {n:,} / {total:,}**{inside}"
+    b, coef = run.params
+    loss = f"{run.final_loss:.6g}" if run.history else "—"
+    word = "Paused at epoch" if run.paused else "Epoch"
+    inside = f" (epoch {n + 1:,}: {run.rows_done:,} / {design.n_samples:,} rows)" if run.rows_done and run.running else ""
+    head = f"**{word} {n:,} / {total:,}**{inside}"
     params = ", ".join(f"{md(t)} {c:.4g}" for t, c in zip(design.terms, coef or []))
     icpt = f"intercept {b:.4g}, " if b is not None else ""
     return (f"{head} &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {icpt}{params} "

@@ -19,40 +19,18 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.load import run_levels  # noqa: E402
-from studio.testing import ROOT, free_port, streamlit_server, wait_healthy  # noqa: E402
+from studio.testing import ROOT, streamlit_server  # noqa: E402
 
 
-@contextlib.contextmanager
-def server_at(root: Path, extra_args: tuple[str, ...]) -> Iterator[str]:
-    """`streamlit run app.py` of the checkout at ``root``, as studio.testing.streamlit_server starts this one's."""
-    if root.resolve() == ROOT:
-        with streamlit_server(extra_args=extra_args) as url:
-            yield url
-        return
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
-         *extra_args], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        if not wait_healthy(url, 90, proc):
-            raise RuntimeError(f"streamlit at {root} did not become healthy")
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def server_at(root: Path, extra_args: tuple[str, ...]):
+    """`streamlit run app.py` of the checkout at ``root``."""
+    return streamlit_server(extra_args=extra_args, root=root.resolve())
 
 
 def main() -> None:

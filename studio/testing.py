@@ -44,19 +44,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Start `streamlit run app.py` on a free loopback port; yield its URL once /_stcore/health is ok."""
+def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_args: tuple[str, ...] = (),
+                     root: Path = ROOT) -> Iterator[str]:
+    """Start `streamlit run app.py` of the checkout at ``root`` (this one by default) on a free loopback port; yield
+    its URL once /_stcore/health is ok."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
+        [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *extra_args],
-        cwd=ROOT, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=root, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         if not wait_healthy(url, timeout, proc):
-            raise RuntimeError("streamlit did not become healthy")
+            raise RuntimeError(f"streamlit at {root} did not become healthy")
         yield url
     finally:
         proc.terminate()

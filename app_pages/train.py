@@ -534,7 +534,8 @@ def replay_epoch(run: RunRecord | None, running: bool) -> None:
 def live_area() -> None:
     """The buttons, the status line, the charts and the outcome: a fragment, so that a click on its buttons or
     toggles reruns only this part of the page. While a run trains, the browser draws it (studio/live_chart.js)
-    and reruns this fragment once, when it has shown the run's end."""
+    and reruns this fragment once, when it has shown the run's end. Drawn in its turn (workload.page_turn): a class
+    whose runs start or end together gets its pages one by one, and the server stays responsive meanwhile."""
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
     if b1.button("Train", type="primary", key="btn_train", width="stretch",
                  help="Start a fresh run from the initial weights with the sidebar's settings."):
@@ -550,6 +551,12 @@ def live_area() -> None:
                          **state.bind("ui_pace"),
                          help="Watch and Fast wait between epochs so you see the early ones, where the line moves "
                               "most; the numbers are the same at every speed. You can change it during a run.")
+    with workload.page_turn():  # (the run has started: its time does not wait for the turn)
+        rest_of_live_area(current)
+
+
+def rest_of_live_area(current: RunRecord | None) -> None:
+    """The live area below its buttons: the status line, the charts, the outcome."""
     # One reading of the run's state for this whole fragment run: the job may end it at any moment.
     running = current is not None and current.running
     said = st.container()  # messages, in a place of their own: the charts below keep theirs (no remount, no blink)

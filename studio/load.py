@@ -187,9 +187,17 @@ class Stream:
                 break
         return i
 
-    def end_at(self) -> float:
-        """Local time at which the page's playback reaches the last epoch: its server time + DELAY."""
-        return (self.t[-1] if self.t else 0.0) + DELAY + (self.offset or 0.0)
+    def end_at(self, learned: float) -> float:
+        """Local time at which the page's playback reaches the last epoch, the run's end having been heard at local
+        time ``learned``. As live_chart.js's ``at``: the picture ran DELAY behind; from then on it plays faster
+        (1 + behind / 1.5 s, at most 3×, frame by frame) up to the last epoch, instead of waiting out the DELAY."""
+        off, last = self.offset or 0.0, self.t[-1] if self.t else 0.0
+        play, now, frame = min(learned - DELAY - off, last), learned, 1 / 60
+        while play < last:
+            behind = last + DELAY - play
+            play += frame * (1 + min(2.0, behind / 1.5) if behind > 0.06 else 1.0)
+            now += frame
+        return now
 
     def line(self, i: int) -> str | None:
         """The status line the component paints for recorded epoch ``i`` (live_chart.js drawStatus), in the words
@@ -434,7 +442,7 @@ class Tab:
     async def _follow(self, s: Stream) -> None:
         """``Stream.poll`` while the run runs (a request at most every POLL_GAP), then ``Stream.finish`` once the
         playback has reached the last epoch: the ``ended`` trigger, which reruns the status line's fragment."""
-        fails = 0
+        fails, heard = 0, time.monotonic()
         while s.running:
             t0 = time.monotonic()
             i = s.at(t0)
@@ -449,6 +457,7 @@ class Tab:
                     s.status = "gone"
                     break
                 s.merge(json.loads(body), time.monotonic())
+                heard = time.monotonic()  # (the page's frames play on to the end from the answer that says so)
                 fails = 0
             except (OSError, ValueError, asyncio.IncompleteReadError):
                 fails += 1
@@ -460,7 +469,7 @@ class Tab:
         if s.running or s.ended or s.trigger is None:
             return
         if s.e:
-            await asyncio.sleep(max(0.0, s.end_at() - time.monotonic()))
+            await asyncio.sleep(max(0.0, s.end_at(heard) - time.monotonic()))
             self._paint(s, len(s.e) - 1)
         if s.ended or s.running or s.trigger is None:  # resumed meanwhile: a new follow will end it
             return

@@ -223,3 +223,25 @@ def queue_note(ahead: int, what: str = "your run") -> str:
 
 
 GATE = Gate()
+
+
+PAGE_TURN_WAIT = 1.0  # seconds a page waits for its turn at most: a late holder never stalls the others longer
+
+_page_turn = threading.Lock()
+
+
+@contextmanager
+def page_turn(wait: float = PAGE_TURN_WAIT) -> Iterator[bool]:
+    """Pages draw one at a time. When a class presses Train together, or its runs end together, 32 script threads
+    each build a page at the same moment; all runnable at once, they queue on the one GIL together with the event
+    loop, which then waits behind every one of them at each of its own turns — the health check, the websockets and
+    the live charts' stream answered in ~0.5 s. Taking turns, a page's work is as long as before (~20 ms) but the
+    event loop competes with one thread, not 32, and the pages come out one by one instead of all at the end.
+    Only short, CPU-bound drawing goes inside (never a wait for a job, a slot or the browser). Yields whether the
+    turn was had (False: ``wait`` passed, and the page draws anyway)."""
+    got = _page_turn.acquire(timeout=wait)
+    try:
+        yield got
+    finally:
+        if got:
+            _page_turn.release()

@@ -401,3 +401,36 @@ def test_a_client_that_restarts_its_run_keeps_its_place_in_the_order():
     gate.leave(c1)
     for th in threads:
         th.join(10)
+
+
+def test_pages_draw_one_at_a_time_and_a_late_holder_stalls_the_others_at_most_the_wait():
+    inside, most, order = [0], [0], []
+    lock = threading.Lock()
+
+    def page(name: str, hold: float) -> None:
+        with workload.page_turn(wait=5.0) as got:
+            assert got
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            time.sleep(hold)
+            order.append(name)
+            with lock:
+                inside[0] -= 1
+
+    threads = [threading.Thread(target=page, args=(f"p{k}", 0.02)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1 and len(order) == 8  # never two pages at once, and every page drew
+
+    # A page that holds its turn too long (a bug, a huge figure) delays another by the wait, not its whole time.
+    got_turn = []
+    with workload._page_turn:  # someone holds the turn
+        t0 = time.monotonic()
+        with workload.page_turn(wait=0.2) as got:
+            got_turn.append((got, time.monotonic() - t0))
+    assert got_turn[0][0] is False and got_turn[0][1] >= 0.2  # it drew anyway, after the wait
+    with workload.page_turn(wait=0.2) as got:
+        assert got  # and a page that drew without its turn gave back nothing it did not have

@@ -534,12 +534,14 @@ def replay_epoch(run: RunRecord | None, running: bool) -> None:
 def live_area() -> None:
     """The buttons, the status line, the charts and the outcome: a fragment, so that a click on its buttons or
     toggles reruns only this part of the page. While a run trains, the browser draws it (studio/live_chart.js)
-    and reruns this fragment once, when it has shown the run's end. Drawn in its turn (workload.page_turn): a class
-    whose runs start or end together gets its pages one by one, and the server stays responsive meanwhile."""
+    and reruns this fragment once, when it has shown the run's end. In turns (workload.page_turn), one to start the
+    run and one to draw: a class whose runs start or end together gets its runs started, then its pages drawn, one
+    by one, and the server stays responsive meanwhile."""
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
-    if b1.button("Train", type="primary", key="btn_train", width="stretch",
-                 help="Start a fresh run from the initial weights with the sidebar's settings."):
-        start_training()  # before the other buttons, so that Pause is live in this very run
+    with workload.page_turn():  # a short turn to start the run; the drawing takes another (below)
+        if b1.button("Train", type="primary", key="btn_train", width="stretch",
+                     help="Start a fresh run from the initial weights with the sidebar's settings."):
+            start_training()  # before the other buttons, so that Pause is live in this very run
     current = ss.run if state.run_matches(problem) else None
     paused = current is not None and current.paused
     b2.button("Resume" if paused else "Pause", key="btn_pause", on_click=_pause_or_resume, args=(paused,), width="stretch",
@@ -551,7 +553,7 @@ def live_area() -> None:
                          **state.bind("ui_pace"),
                          help="Watch and Fast wait between epochs so you see the early ones, where the line moves "
                               "most; the numbers are the same at every speed. You can change it during a run.")
-    with workload.page_turn():  # (the run has started: its time does not wait for the turn)
+    with workload.page_turn():  # (the run has started: its time does not wait for this turn)
         rest_of_live_area(current)
 
 

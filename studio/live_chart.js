@@ -106,7 +106,8 @@ class Stream {
   get running() { return this.status === "running"; }
   // The epoch on screen at local time `now` (fractional between two recorded epochs), and where it falls. The
   // picture plays the run on the server's clock, DELAY behind its newest numbers; it starts at epoch 0 however late
-  // the page came, and catches up by playing faster (at most 3×) until it is DELAY behind again.
+  // the page came, and catches up by playing faster (at most 3×) until it is DELAY behind again; once the run has
+  // ended, it plays on to the end at 3×.
   at(now, hold = false) {
     const n = this.e.length;
     if (!n) return null;
@@ -122,7 +123,8 @@ class Stream {
     else {
       const dt = Math.min(100, now - (this.lastNow || now));
       const behind = Math.min(target, this.t[n - 1] + DELAY) - this.play;
-      this.play += dt * (behind > 60 ? 1 + Math.min(2, behind / 1500) : 1);
+      // A run that has ended has no news to wait for: its last DELAY ms play at the catch-up's 3×, as the line settles.
+      this.play += dt * (!this.running ? 3 : behind > 60 ? 1 + Math.min(2, behind / 1500) : 1);
     }
     this.lastNow = now;
     if (this.play > target) this.play = target;

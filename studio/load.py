@@ -189,15 +189,9 @@ class Stream:
 
     def end_at(self, learned: float) -> float:
         """Local time at which the page's playback reaches the last epoch, the run's end having been heard at local
-        time ``learned``. As live_chart.js's ``at``: the picture ran DELAY behind; from then on it plays faster
-        (1 + behind / 1.5 s, at most 3×, frame by frame) up to the last epoch, instead of waiting out the DELAY."""
+        time ``learned``: as live_chart.js's ``at``, the picture ran DELAY behind and plays the rest at 3×."""
         off, last = self.offset or 0.0, self.t[-1] if self.t else 0.0
-        play, now, frame = min(learned - DELAY - off, last), learned, 1 / 60
-        while play < last:
-            behind = last + DELAY - play
-            play += frame * (1 + min(2.0, behind / 1.5) if behind > 0.06 else 1.0)
-            now += frame
-        return now
+        return learned + max(0.0, last - (learned - DELAY - off)) / 3
 
     def line(self, i: int) -> str | None:
         """The status line the component paints for recorded epoch ``i`` (live_chart.js drawStatus), in the words

@@ -116,7 +116,7 @@ def _warm_up() -> bool:
       concurrent sessions from oversubscribing the cores, so one user cannot starve the rest.
     - The first torch.optim optimizer imports torch._dynamo (~2 s here): pay it at start-up, not on a
       user's first Train.
-    - Then the ~1.5 million objects the imports made (torch, pandas, SciPy, plotly's figure classes) are frozen
+    - Then the ~430,000 objects the imports made (torch, pandas, SciPy, plotly's figure classes) are frozen
       out of the garbage collector's reach: each full collection walked them all, holding the GIL for 60–240 ms
       while every page, websocket and health check waited (docs/capacity.md). What sessions make later is
       collected as usual.

@@ -110,7 +110,10 @@ async def run_numbers(request: Request) -> JSONResponse:
             run.pressed = (run.shown_epoch, time.monotonic())
     if request.query_params.get("wait") != "0":
         deadline = time.monotonic() + LONG_POLL
-        while run.status == "running" and run.released <= since and time.monotonic() < deadline:
+        # News is a new epoch, or the run's end; the last planned epoch is answered with the end (its status comes a
+        # moment after it), so that the page hears of the end at once, not one request later.
+        while (run.status == "running" and (run.released <= since or run.released >= run.config.epochs)
+               and time.monotonic() < deadline):
             await asyncio.sleep(CHECK_EVERY)
     t0 = time.thread_time()
     answer = JSONResponse(_json_safe(increment(run, since)), headers=headers)

@@ -237,8 +237,9 @@ def page_turn(wait: float = PAGE_TURN_WAIT) -> Iterator[bool]:
     loop, which then waits behind every one of them at each of its own turns — the health check, the websockets and
     the live charts' stream answered in ~0.5 s. Taking turns, a page's work is as long as before (~20 ms) but the
     event loop competes with one thread, not 32, and the pages come out one by one instead of all at the end.
-    Only short, CPU-bound drawing goes inside (never a wait for a job, a slot or the browser). Yields whether the
-    turn was had (False: ``wait`` passed, and the page draws anyway)."""
+    Only short, CPU-bound work goes inside: drawing, and starting a run (stopping the session's previous run ends
+    it within an epoch); never a wait for a slot or the browser. Yields whether the turn was had (False: ``wait``
+    passed, and the page goes on anyway)."""
     got = _page_turn.acquire(timeout=wait)
     try:
         yield got

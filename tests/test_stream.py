@@ -101,6 +101,28 @@ def test_a_long_poll_waits_for_the_next_epoch_then_answers_at_once():
     assert run_async(go())["e"] == [4]
 
 
+def test_the_last_epoch_is_answered_with_the_runs_end_so_the_page_hears_of_it_at_once():
+    run = record(10, released=9)
+    url = stream.url(run)
+
+    async def go():
+        async def finish():
+            await asyncio.sleep(0.05)
+            run.released = 10  # the last planned epoch: the trainer then wraps up and marks the run completed
+            await asyncio.sleep(0.1)
+            run.status = "completed"
+
+        task = asyncio.ensure_future(finish())
+        scope = {"type": "http", "method": "GET", "path": url, "query_string": b"from=9", "headers": [],
+                 "path_params": {"token": run.token}}
+        answer = await stream.run_numbers(Request(scope))
+        await task
+        return json.loads(answer.body)
+
+    got = run_async(go())
+    assert got["e"] == [10] and got["status"] == "completed"  # one answer: the last epoch and the end
+
+
 def test_the_live_charts_plotly_bundle_is_the_version_the_plotly_package_ships():
     head = FULL_PLOTLY_JS.read_text()[:300]
     assert f"v{PLOTLY_JS_VERSION}" in head and f"(cartesian - minified) v{PLOTLY_JS_VERSION}" in PLOTLY_JS.read_text()[:300]

@@ -7,9 +7,10 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
-from studio import charts, numbers, state, workload
+from studio import charts, numbers, state, stream, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
+from studio.live_chart import figure_json, live_chart, revision
 from studio.text import md
 
 ss = st.session_state
@@ -88,24 +89,55 @@ def min_loss_text(value: float) -> str:
     return "0 (every point on the line)" if shown == 0.0 else f"{shown:.6g}"
 
 
+def race_chart(where, fig, chart: str, key: str, anim: dict | None = None) -> None:
+    """One of the race's charts, drawn by the studio's chart component (studio/live_chart.py): while the race runs,
+    the browser draws the lanes over it every frame from the race's stream; then the final figure takes its place,
+    with its own axes (a view state of its own: ``key`` names the race and the phase)."""
+    revision(fig, problem.key, key)
+    with where:
+        live_chart(figure_json(fig), key=key, chart=chart, height=int(fig.layout.height or 440), anim=anim)
+
+
+def draw_live(rec: dict) -> None:
+    """The race has started (its minimum and the lanes' start are known): the charts' fixed parts, once; the lanes
+    move in the browser, from the race's stream (studio/live.py RaceStream)."""
+    lanes = [(ln["label"], ln["color"]) for ln in rec["lanes"]]
+    start_loss = rec["start_loss"]
+    url = stream.url(rec["stream"])
+    fig = charts.race_figure([(n, c, []) for n, c in lanes], rec["min_loss"], rec["tol"], rec["epochs"],
+                             start_loss=start_loss)
+    race_chart(loss_ph, fig, "race_loss", f"race_loss_live_{id(rec)}",
+               {"stream": url, "layers": charts.race_layers(lanes, rec["min_loss"], start_loss), "grow": True})
+    if landscape:  # framed on where the lanes will go: each lane's first epochs, computed exactly (as on Train)
+        start = rec["lanes"][0]["path"][0] if rec["lanes"][0]["path"] else None
+        box = [pt for cfg in rec["configs"] for pt in charts.path_box(
+            (start[0], [start[1]]) if start else None, exact_fit, state.preview(problem, cfg))]
+        fig = charts.landscape_figure(design, exact_fit, [], paths=[(n, c, []) for n, c in lanes], view=box,
+                                      moving=True)
+        race_chart(land_ph, fig, "race_land", f"race_land_live_{id(rec)}",
+                   {"stream": url, "layers": charts.race_landscape_layers(lanes)})
+
+
 def draw(rec: dict) -> None:
+    """The round and the lane table (a few times a second while the race runs); the final charts once it has
+    ended."""
     n = rec.get("round", 0)
-    key = f"{id(rec)}_{n}_{rec.setdefault('draws', 0)}"
-    rec["draws"] += 1
+    rec["draws"] = rec.get("draws", 0) + 1
     status_ph.markdown(f"**Round {n:,} / {rec['epochs']:,}** · {len(rec['lanes'])} lanes · minimum loss "
                        f"**{min_loss_text(rec['min_loss'])}**",
                        help="The lowest loss any run can reach on this data (the exact least-squares fit's); each "
                             "curve shows how far above it a lane is.")
-    total = rec["epochs"] if rec["status"] == "running" else None
-    loss_ph.plotly_chart(charts.race_figure([(ln["label"], ln["color"], ln["history"]) for ln in rec["lanes"]],
-                                            rec["min_loss"], rec["tol"], total), key=f"race_loss_{key}", width="stretch")
-    # The landscape and the table cost the browser most: about once a second while racing, always at the end.
-    heavy = rec["status"] != "running" or rec["draws"] % 5 == 1
-    if landscape and heavy:
-        paths = [(ln["label"], ln["color"], ln["path"] or []) for ln in rec["lanes"]]
-        frame = [ln["label"] for ln in rec["lanes"] if ln["status"] != "diverged"]
-        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, [], paths=paths, frame=frame),
-                             key=f"race_land_{key}", width="stretch")
+    running = rec["status"] == "running"
+    if not running:
+        race_chart(loss_ph, charts.race_figure([(ln["label"], ln["color"], ln["history"]) for ln in rec["lanes"]],
+                                               rec["min_loss"], rec["tol"]), "race_loss", f"race_loss_{id(rec)}")
+        if landscape:
+            paths = [(ln["label"], ln["color"], ln["path"] or []) for ln in rec["lanes"]]
+            frame = [ln["label"] for ln in rec["lanes"] if ln["status"] != "diverged"]
+            race_chart(land_ph, charts.landscape_figure(design, exact_fit, [], paths=paths, frame=frame),
+                       "race_land", f"race_land_{id(rec)}")
+    # The table costs the browser most: about once a second while racing, always at the end.
+    heavy = not running or rec["draws"] % 5 == 1
     if heavy:
         table_ph.dataframe(shown_table(lane_table(rec)), hide_index=True, width="stretch",
                            column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
@@ -121,8 +153,9 @@ if start:
            "lanes": [{"label": f"{i + 1}: {OPTIMIZER_LABELS[o]} lr {lr:g}", "optimizer": o, "lr": lr,
                       "color": charts.LANE_COLORS[i], "history": [], "path": None, "status": "running", "reason": None}
                      for i, (o, lr) in enumerate(lanes)]}
+    rec["configs"] = configs
     ss.race = rec
-    live = LiveRace(rec, draw, pace=5.0 if ss.race_watch else 0.0)
+    live = LiveRace(rec, draw, pace=5.0 if ss.race_watch else 0.0, started=draw_live)
     # Unwatched, the race trains as fast as it can: a long one takes turns with the other heavy work.
     heavy = not ss.race_watch and workload.heavy(design.n_samples, int(ss.race_epochs) * len(configs),
                                                  len(design.terms))
@@ -145,10 +178,10 @@ if start:
 rec = ss.get("race")
 if rec is None or rec["key"] != problem.key:
     status_ph.info("Choose the lanes and press **Start race**. Every lane starts from the same parameters.")
-    loss_ph.plotly_chart(charts.race_figure([], 0.0, float(ss.race_tol), int(ss.race_epochs)), key="race_loss_idle",
-                         width="stretch")
+    race_chart(loss_ph, charts.race_figure([], 0.0, float(ss.race_tol), int(ss.race_epochs)), "race_loss",
+               "race_loss_idle")
     if landscape:
-        land_ph.plotly_chart(charts.landscape_figure(design, exact_fit, []), key="race_land_idle", width="stretch")
+        race_chart(land_ph, charts.landscape_figure(design, exact_fit, []), "race_land", "race_land_idle")
 else:
     draw(rec)
     df = lane_table(rec)

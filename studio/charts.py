@@ -520,6 +520,10 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
         traces.append({"type": "scatter", "x": p[-1:, 0], "y": p[-1:, 1], "mode": "markers", "name": "now",
                        "showlegend": not paths, "legendgroup": name,
                        "marker": {"color": color, "size": 11, "line": {"color": "white", "width": 1.5}}})
+    if moving and paths:  # a race the browser draws: its lanes' legend entries
+        for name, color, _ in paths:
+            traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines+markers", "name": name,
+                           "line": {"color": color, "width": 2}, "marker": {"size": 4}, "legendgroup": name})
     if moving and not paths:
         traces.append({"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": "optimizer path",
                        "line": {"color": GD_COLOR, "width": 2}})
@@ -535,9 +539,13 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
 
 
 def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: float, tol: float,
-                total_epochs: int | None = None) -> go.Figure:
-    """Each lane's excess loss (loss − the best reachable) per epoch on a log axis, with the tolerance line."""
+                total_epochs: int | None = None, start_loss: float | None = None) -> go.Figure:
+    """Each lane's excess loss (loss − the best reachable) per epoch on a log axis, with the tolerance line.
+    ``start_loss``: a race whose curves the browser draws as it runs (:func:`race_layers`): the lanes' traces are
+    left blank (legend entries only) and the axis spans from the start's excess down past the tolerance."""
     starts = [float(h[0]) - min_loss for _, _, h in lanes if len(h)]
+    if start_loss is not None:
+        starts = [float(start_loss) - min_loss]
     first = max(starts[0], 0.0) if starts else 0.0
     # Below ~1e-15 of the start the difference is float64 rounding (a perfect fit reaches 0): clip there, so
     # the axis shows the race, not 300 decades of noise.
@@ -546,16 +554,47 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
     for i, (name, color, history) in enumerate(lanes):
         excess = np.maximum(np.asarray(history, dtype=np.float64) - min_loss, floor)
         traces.append(_history_trace(excess, name, color, LANE_DASHES[i % len(LANE_DASHES)]))
-    every = np.concatenate([t["y"] for t in traces]) if traces else np.empty(0)
+    drawn = [np.asarray(t["y"], dtype=np.float64) for t in traces if t["y"][0] is not None]
+    every = np.concatenate(drawn) if drawn else np.empty(0)
+    if start_loss is not None and first > 0:  # from the start down to the clip: the browser widens it for a rise
+        every = np.array([first * 1.5, floor])
     shapes, annotations = [], []
     if first > 0:
         shape, label = _hline(tol * first, f"tolerance ({tol:g} of the start)", log_y=True)
         shapes.append(shape)
         annotations.append(label)
     xaxis: dict[str, Any] = {"range": [0, total_epochs + 1]} if total_epochs else {}
+    yaxis = log_axis(every)
+    if start_loss is not None and len(every):
+        yaxis["range"] = [float(np.log10(every.min())), float(np.log10(every.max()))]
     return _figure(traces, "Loss above the minimum, per epoch", "epoch", "loss − minimum", shapes=shapes,
-                   annotations=annotations, xaxis=xaxis, yaxis=log_axis(every), height=440,
+                   annotations=annotations, xaxis=xaxis, yaxis=yaxis, height=440,
                    legend=LEGEND_UNDER, margin={"b": 10})
+
+
+def race_floor(start_loss: float, min_loss: float) -> float:
+    """The smallest excess the race chart draws (:func:`race_figure`'s clip: below it is float64 rounding)."""
+    return max(max(float(start_loss) - min_loss, 0.0) * 1e-15, 1e-300)
+
+
+def race_layers(lanes: Sequence[tuple[str, str]], min_loss: float, start_loss: float) -> list[dict[str, Any]]:
+    """What the browser draws over :func:`race_figure` while a race runs: each lane's loss above the minimum so far,
+    in the lane's colour and dash."""
+    floor = race_floor(start_loss, min_loss)
+    return [{"name": f"lane{i}", "kind": "series", "of": "loss", "lane": i, "minus": float(min_loss), "floor": floor,
+             "live": True, "style": _svg_style({"color": color, "width": 2, "dash": LANE_DASHES[i % len(LANE_DASHES)]})}
+            for i, (_, color) in enumerate(lanes)]
+
+
+def race_landscape_layers(lanes: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """What the browser draws over :func:`landscape_figure` while a race runs: each lane's path and where it is."""
+    out: list[dict[str, Any]] = []
+    for i, (_, color) in enumerate(lanes):
+        out.append({"name": f"path{i}", "kind": "path", "lane": i, "live": True,
+                    "style": _svg_style({"color": color, "width": 2}, fill="none")})
+        out.append({"name": f"now{i}", "kind": "now", "lane": i, "live": True,
+                    "style": {"fill": color, "stroke": "white", "stroke-width": 1.5}})
+    return out
 
 
 def degree_figure(sweep: Any, current: int) -> go.Figure:

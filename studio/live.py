@@ -1,9 +1,16 @@
-"""The live race callback: keeps the race record current each round and redraws a few times a second."""
+"""The live race: its callback keeps the race record current each round, and records what the browser draws.
+
+The lanes' curves and paths are drawn by the browser, every animation frame, from the numbers a
+:class:`RaceStream` serves on the live charts' stream route (studio/stream.py), as a Train run's are; the page
+itself only updates the round and the lane table a few times a second.
+"""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import streamlit as st
@@ -11,6 +18,69 @@ import streamlit as st
 from linreg_core import RaceCallback, Trainer
 
 from .jobs import EARLY_PATH
+
+STREAM_POINTS = 1500  # rounds a lane's stream keeps after the early ones (every round of the first EARLY_PATH)
+
+
+@dataclass(eq=False)
+class RaceStream:
+    """A race's numbers for the browser: every recorded round's loss and parameters per lane, with the server's
+    clock when the round was due (its pace). Read by the stream route (studio/stream.py) like a Train run's
+    record: ``status``, ``released``, ``total``, ``increment``; the status is the race record's."""
+
+    record: dict[str, Any]
+    total: int
+    rounds: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    lanes: list[tuple[list, list, list]] = field(default_factory=list)  # per lane: intercepts, coefs, losses
+    released: int = -1
+    token: str = ""
+    shown_epoch: int = -1  # (the stream route's bookkeeping for Pause: a race has none)
+    pressed: tuple[int, float] | None = None
+    draws: int = 0
+    draw_seconds: float = 0.0
+    streamed_bytes: int = 0
+
+    @property
+    def lock(self):
+        return self.record["lock"]
+
+    @property
+    def status(self) -> str:
+        return {"running": "running", "finished": "completed"}.get(self.record["status"], "stopped")
+
+    def add(self, rnd: int, trainers: list[Trainer]) -> None:
+        """Round ``rnd``'s numbers (0: the start), each lane's loss being that of epoch ``rnd`` (before its update)."""
+        if not self.lanes:
+            self.lanes = [([], [], []) for _ in trainers]
+        self.rounds.append(rnd)
+        self.times.append(time.monotonic())
+        for (bs, ws, losses), tr in zip(self.lanes, trainers):
+            b, w = tr.params()
+            h = tr.history
+            bs.append(b)
+            ws.append([float(v) for v in w])
+            losses.append(float(h[rnd - 1]) if 0 < rnd <= len(h) else None)
+
+    def increment(self, since: int, max_floats: int) -> dict[str, Any]:
+        """The rounds after ``since`` that the pace has released, in columns (a race with many lanes and rounds
+        sends every n-th; the browser interpolates)."""
+        with self.lock:
+            end = len(self.rounds)
+            while end and self.rounds[end - 1] > self.released and self.status == "running":
+                end -= 1
+            i = next((k for k in range(end) if self.rounds[k] > since), end)
+            p = len(self.lanes[0][1][0]) if self.lanes and self.lanes[0][1] else 1
+            per = max(1, len(self.lanes)) * (p + 2) + 2
+            stride = max(1, math.ceil((end - i) * per / max_floats))
+            picked = list(range(end - 1, i - 1, -stride))[::-1]
+            lanes = [{"b": [bs[j] for j in picked], "w": [ws[j] for j in picked], "loss": [ls[j] for j in picked]}
+                     for bs, ws, ls in self.lanes]
+            first = lanes[0] if lanes else {"b": [None] * len(picked), "w": [[]] * len(picked), "loss": [None] * len(picked)}
+            return {"status": self.status, "epochs_run": max(self.released, 0), "total": self.total, "rows_done": 0,
+                    "now": time.monotonic(), "e": [self.rounds[j] for j in picked], "t": [self.times[j] for j in picked],
+                    "b": first["b"], "w": first["w"], "loss": first["loss"], "val": None, "last_loss": None,
+                    "lanes": lanes}
 
 
 class LiveRace(RaceCallback):
@@ -21,11 +91,13 @@ class LiveRace(RaceCallback):
     """
 
     def __init__(self, record: dict[str, Any], draw: Callable[[dict[str, Any]], None] | None, pace: float = 0.0,
-                 redraw_every: float = 0.2, yield_every: float = 0.02) -> None:
-        self.record, self.draw, self.pace = record, draw, pace
+                 redraw_every: float = 0.2, yield_every: float = 0.02,
+                 started: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.record, self.draw, self.pace, self.started = record, draw, pace, started
         self.redraw_every, self.yield_every = redraw_every, yield_every
         self._t0 = self._last_draw = self._last_yield = 0.0
-        self._path_every = 1
+        self._path_every = self._stream_every = 1
+        self.stream = record["stream"] = RaceStream(record, int(record["epochs"]))
 
     @property
     def should_stop(self) -> bool:
@@ -35,10 +107,14 @@ class LiveRace(RaceCallback):
         rec = self.record
         rec["min_loss"] = min_loss
         self._path_every = max(1, rec["epochs"] // 1500)  # about 1,500 points per lane after the early ones
+        self._stream_every = max(1, rec["epochs"] // STREAM_POINTS)
         for lane, tr in zip(rec["lanes"], trainers):
             lane["history"] = tr.history  # the trainer's own list: it grows in place, and survives a Stop
             b, w = tr.params()
             lane["path"] = [(b, float(w[0]))] if b is not None and len(w) == 1 else None
+        with rec["lock"]:
+            self.stream.add(0, trainers)
+            self.stream.released = 0
         self._t0 = self._last_draw = self._last_yield = time.monotonic()
 
     def on_round_end(self, epoch: int, trainers: list[Trainer]) -> None:
@@ -53,11 +129,23 @@ class LiveRace(RaceCallback):
                 if lane["path"] is not None and not tr.done and (epoch <= EARLY_PATH or epoch % path_every == 0):
                     b, w = tr.params()
                     lane["path"].append((b, float(w[0])))
+            last = epoch >= rec["epochs"] or all(tr.done for tr in trainers)
+            if epoch <= EARLY_PATH or epoch % self._stream_every == 0 or last:
+                self.stream.add(epoch, trainers)
+            if epoch == 1:  # the loss at the common start (every lane's first): the charts' scale
+                rec["start_loss"] = float(trainers[0].history[0])
+        if epoch == 1 and self.started is not None:
+            self.started(rec)  # the page draws its live charts now, once
         if self.pace > 0:  # sleep until this round's share of the paced duration
             due = self._t0 + self.pace * epoch / rec["epochs"]
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
+        with rec["lock"]:  # the round is due now: the browser shows it from this moment
+            stream = self.stream
+            if stream.rounds and stream.rounds[-1] == epoch:
+                stream.times[-1] = time.monotonic()
+            stream.released = epoch
         now = time.monotonic()
         if now - self._last_yield >= self.yield_every:
             st.session_state["_heartbeat"] = ("race", epoch)  # a yield point: Stop interrupts here

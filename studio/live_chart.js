@@ -65,6 +65,7 @@ class Stream {
   constructor(url) {
     this.url = url;
     this.e = []; this.t = []; this.b = []; this.w = []; this.loss = []; this.val = [];
+    this.lanes = [];         // a race: per lane {b, w, loss}, aligned with e
     this.status = "running"; this.epochsRun = 0; this.total = 0; this.rowsDone = 0;
     this.offset = null;     // local ms − server ms, the smallest seen (the least delayed answer)
     this.views = new Set();
@@ -84,7 +85,7 @@ class Stream {
     if (inc.epochs_run < last) {  // paused and taken back to the epoch the page showed: forget what came after
       let k = this.e.length;
       while (k > 0 && this.e[k - 1] > inc.epochs_run) k--;
-      for (const a of [this.e, this.t, this.b, this.w, this.loss, this.val]) a.length = Math.min(a.length, k);
+      for (const a of this.columns()) a.length = Math.min(a.length, k);
       last = k ? this.e[k - 1] : -1;
     }
     for (let i = 0; i < inc.e.length; i++) {
@@ -98,12 +99,22 @@ class Stream {
       this.e.push(inc.e[i]); this.t.push(t);
       this.b.push(inc.b ? inc.b[i] : null); this.w.push(inc.w[i]);
       this.loss.push(inc.loss[i]); this.val.push(inc.val ? inc.val[i] : null);
+      (inc.lanes || []).forEach((L, k) => {
+        const lane = this.lanes[k] || (this.lanes[k] = {b: [], w: [], loss: []});
+        lane.b.push(L.b[i]); lane.w.push(L.w[i]); lane.loss.push(L.loss[i]);
+      });
       last = inc.e[i];
     }
     this.status = inc.status; this.epochsRun = inc.epochs_run; this.total = inc.total; this.rowsDone = inc.rows_done;
     for (const v of this.views) v.dirty = true;
   }
   get running() { return this.status === "running"; }
+  columns() {  // every array aligned with the recorded epochs
+    return [this.e, this.t, this.b, this.w, this.loss, this.val, ...this.lanes.flatMap((L) => [L.b, L.w, L.loss])];
+  }
+  of(lane) {  // the numbers of one race lane, or the run's own
+    return lane === undefined || lane === null ? this : this.lanes[lane] || {b: [], w: [], loss: []};
+  }
   // The epoch on screen at local time `now` (fractional between two recorded epochs), and where it falls. The
   // picture plays the run on the server's clock, DELAY behind its newest numbers; it starts at epoch 0 however late
   // the page came, and catches up by playing faster (at most 3×) until it is DELAY behind again; once the run has
@@ -144,10 +155,11 @@ class Stream {
     if (!this.running && i === n - 1) return {i, f: 0, E, caughtUp: true};
     return {i, f, E, caughtUp: false};
   }
-  params(pos) {  // (intercept, coef) at `pos`, between recorded epochs i and i + 1
-    const {i, f} = pos, w0 = this.w[i];
-    if (!f || i + 1 >= this.w.length) return [this.b[i], w0];
-    const w1 = this.w[i + 1], b0 = this.b[i], b1 = this.b[i + 1];
+  params(pos, lane) {  // (intercept, coef) at `pos`, between recorded epochs i and i + 1 (of a race lane)
+    const {i, f} = pos, S = this.of(lane), w0 = S.w[i];
+    if (w0 === undefined) return null;
+    if (!f || i + 1 >= S.w.length) return [S.b[i], w0];
+    const w1 = S.w[i + 1], b0 = S.b[i], b1 = S.b[i + 1];
     return [b0 === null ? null : b0 + f * (b1 - b0), w0.map((v, k) => v + f * (w1[k] - v))];
   }
   async poll() {
@@ -188,7 +200,7 @@ class Stream {
       this.fullFetched = true;
       fetch(`${this.url}?from=-1&wait=0`, {cache: "no-store"}).then((r) => (r.ok ? r.json() : null)).then((inc) => {
         if (!inc || !inc.e) return;
-        for (const a of [this.e, this.t, this.b, this.w, this.loss, this.val]) a.length = 0;
+        for (const a of this.columns()) a.length = 0;
         this.merge(inc);
         this.replayI = this.e.length - 1;
         ensureLoop();
@@ -384,13 +396,16 @@ function linear(M, shape, b, w) {  // b + M·w for each row of M (m × p, row-ma
   return out;
 }
 // The moving parts' numbers at `pos` of `stream` (or, with no stream, the layer's own fixed numbers).
-function series(stream, pos, of) {
+// A race lane's layer (L.lane) reads that lane's numbers, and may draw the loss above the minimum (L.minus, at
+// least L.floor: a log axis has no 0).
+function series(stream, pos, of, L = {}) {
   const xs = [], ys = [];
   if (!stream) return [xs, ys];
-  const src = of === "val" ? stream.val : stream.loss;
-  for (let k = 0; k <= pos.i; k++) if (stream.e[k] >= 1 && src[k] !== null) { xs.push(stream.e[k]); ys.push(src[k]); }
+  const S = stream.of(L.lane), src = of === "val" ? S.val : S.loss;
+  const y = L.minus === undefined ? (v) => v : (v) => Math.max(v - L.minus, L.floor || 0);
+  for (let k = 0; k <= pos.i; k++) if (stream.e[k] >= 1 && src[k] !== null) { xs.push(stream.e[k]); ys.push(y(src[k])); }
   if (pos.f && pos.i + 1 < stream.e.length && src[pos.i] !== null && src[pos.i + 1] !== null) {
-    xs.push(pos.E); ys.push(src[pos.i] + pos.f * (src[pos.i + 1] - src[pos.i]));
+    xs.push(pos.E); ys.push(y(src[pos.i] + pos.f * (src[pos.i + 1] - src[pos.i])));
   }
   return [xs, ys];
 }
@@ -437,7 +452,7 @@ function drawLayers(c, stream, pos) {
     if (hidden) { if (el.getAttribute("d")) el.setAttribute("d", ""); continue; }
     let d = "";
     if (L.kind === "series") {
-      const [xs, ys] = L.fixed ? [L.x, L.y] : series(stream, pos, L.of);
+      const [xs, ys] = L.fixed ? [L.x, L.y] : series(stream, pos, L.of, L);
       if (!L.fixed || L.grow) grow(c, ax, ys, !!L.grow);
       d = line(ax, xs, ys, xs.length);
       if (L.dots && xs.length <= L.dots) d += dots(ax, xs, ys, xs.length, 3);
@@ -445,8 +460,9 @@ function drawLayers(c, stream, pos) {
       let xs, ys;
       if (L.fixed) { xs = L.x; ys = L.y; } else {
         xs = []; ys = [];
-        for (let k = 0; k <= pos.i; k++) { xs.push(stream.b[k]); ys.push(stream.w[k][0]); }
-        if (pos.f) { xs.push(bw[0]); ys.push(bw[1][0]); }
+        const S = stream.of(L.lane), at = L.lane === undefined ? bw : stream.params(pos, L.lane);
+        for (let k = 0; k <= pos.i && k < S.w.length; k++) { xs.push(S.b[k]); ys.push(S.w[k][0]); }
+        if (pos.f && at) { xs.push(at[0]); ys.push(at[1][0]); }
       }
       d = line(ax, xs, ys, xs.length);
       if (xs.length <= 80) d += dots(ax, xs, ys, xs.length, 2);
@@ -454,7 +470,8 @@ function drawLayers(c, stream, pos) {
       const y = (L.of === "val" ? stream.val : stream.loss)[pos.i];
       if (stream.e[pos.i] >= 1 && y !== null) d = dots(ax, [stream.e[pos.i]], [y], 1, L.r || 6);
     } else if (L.kind === "now") {
-      if (bw) d = dots(ax, [bw[0]], [bw[1][0]], 1, 5.5);
+      const at = L.lane === undefined ? bw : live && stream.params(pos, L.lane);
+      if (at) d = dots(ax, [at[0]], [at[1][0]], 1, 5.5);
     } else if (L.kind === "curve" && bw) {  // the fitted curve on a grid: y = b + M·w
       const M = L._M || (L._M = decode(L.M));
       d = line(ax, L.x, linear(M, L.shape, bw[0], bw[1]), L.x.length);

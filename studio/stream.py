@@ -29,7 +29,7 @@ LONG_POLL = 0.4  # seconds an answer waits for a new epoch before saying "nothin
 CHECK_EVERY = 0.025
 MAX_FLOATS = 60_000  # per answer: a model with many terms sends fewer of its epochs (the browser interpolates)
 
-_RUNS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # token -> RunRecord
+_RUNS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # token -> RunRecord or RaceStream
 
 
 def register(run: Any) -> str:
@@ -112,11 +112,14 @@ async def run_numbers(request: Request) -> JSONResponse:
         deadline = time.monotonic() + LONG_POLL
         # News is a new epoch, or the run's end; the last planned epoch is answered with the end (its status comes a
         # moment after it), so that the page hears of the end at once, not one request later.
-        while (run.status == "running" and (run.released <= since or run.released >= run.config.epochs)
+        total = run.total if hasattr(run, "total") else run.config.epochs
+        while (run.status == "running" and (run.released <= since or run.released >= total)
                and time.monotonic() < deadline):
             await asyncio.sleep(CHECK_EVERY)
     t0 = time.thread_time()
-    answer = JSONResponse(_json_safe(increment(run, since)), headers=headers)
+    # A Train run's record, or a race's stream (studio/live.py), which answers for itself.
+    news = run.increment(since, MAX_FLOATS) if hasattr(run, "increment") else increment(run, since)
+    answer = JSONResponse(_json_safe(news), headers=headers)
     run.draws += 1  # the cost of watching, for the page's "Live charts" note
     run.draw_seconds += time.thread_time() - t0
     run.streamed_bytes += len(answer.body)

@@ -66,6 +66,24 @@ def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
     assert all(ln["label"] in land for ln in rec["lanes"])
 
 
+def test_the_race_streams_each_lanes_own_numbers_for_the_browser_to_draw():
+    at = _race([("sgd", 0.01), ("momentum", 0.01), ("adam", 0.1)], epochs=2000)
+    rec = at.session_state.race
+    news = rec["stream"].increment(-1, 10**9)  # what the live charts were sent, all of it
+    assert news["status"] == "completed" and news["e"] == list(range(2001))  # the start and every round
+    for lane, sent in zip(rec["lanes"], news["lanes"]):
+        assert sent["loss"][0] is None  # the start: no epoch has run
+        assert [sent["loss"][k] for k in range(1, len(news["e"]))] == [lane["history"][e - 1] for e in news["e"][1:]]
+        assert (sent["b"][-1], sent["w"][-1][0]) == pytest.approx(lane["path"][-1])  # it ends where the lane did
+    assert len({(s["b"][0], s["w"][0][0]) for s in news["lanes"]}) == 1  # one start for all
+    # A long race is thinned to fit an answer, its newest round kept.
+    short = rec["stream"].increment(-1, 600)
+    assert len(short["e"]) < len(news["e"]) and short["e"][-1] == 2000
+    # The live charts drawn at the start: the lanes' legend with no data, the lanes as layers the browser draws.
+    live = [el for el in at.get("bidi_component") if '"race_loss"' in el.proto.json]
+    assert live  # (the final figure has replaced the live one in the same chart)
+
+
 def test_race_reports_a_diverging_lane_and_keeps_the_rest():
     at = _race([("sgd", 0.05), ("sgd", 5.0)])
     assert any("Lane **2: SGD lr 5** diverged" in e for e in texts(at.error))

@@ -47,6 +47,15 @@ TRACE_LENGTHS_JS = """(title) => {
     return p ? p._fullData.filter(t => t.type === 'scatter').map(t => t._length || 0) : null; }"""
 
 
+# While a race runs, the browser draws each lane's curve itself (studio/live_chart.js), over the chart's fixed parts:
+# the length of each lane's drawn path.
+LANE_PATHS_JS = """(key) => {
+    const div = document.querySelector(`.live-chart[data-key=${key}]`);
+    if (!div) return null;
+    const lanes = Array.from(div.querySelectorAll('path.linreg-live')).filter(p => /^(lane|path)\\d/.test(p.dataset.layer));
+    return lanes.length ? lanes.map(p => (p.getAttribute('d') || '').length) : null; }"""
+
+
 def test_race_curves_grow_live_and_the_table_names_the_winner(page: Page):
     goto(page, "Race", "Optimizer race")
     set_number(page, "Lanes", "3")
@@ -54,13 +63,15 @@ def test_race_curves_grow_live_and_the_table_names_the_winner(page: Page):
     expect(page.get_by_test_id("stCheckbox").filter(has_text="Watch pace")).to_be_visible()
     page.get_by_role("button", name="Start race").click()
     page.wait_for_selector(RUNNING)
-    first = page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+    first = page.wait_for_function(f"() => {{ const l = ({LANE_PATHS_JS})('race_loss');"
                                    " return l && l.length === 3 && Math.min(...l) > 0 ? l : null; }").json_value()
     later = page.wait_for_function(
-        f"(prev) => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+        f"(prev) => {{ const l = ({LANE_PATHS_JS})('race_loss');"
         " return l && l.length === 3 && l.every((v, i) => v > prev[i]) ? l : null; }", arg=first).json_value()
+    paths = page.evaluate(f"({LANE_PATHS_JS})('race_land')")
     assert page.locator(RUNNING).count() == 1, "the race should still be running"
     assert all(b > a for a, b in zip(first, later))
+    assert paths and len(paths) == 3 and min(paths) > 0  # each lane's path on the landscape too
     shot(page, "60-race-live.png")
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("reached the tolerance first")).to_be_visible()
@@ -132,7 +143,7 @@ def test_race_stop_keeps_the_curves_so_far(page: Page):
     set_number(page, "Epochs", "200000")
     page.get_by_role("button", name="Start race").click()
     page.wait_for_selector(RUNNING)
-    page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+    page.wait_for_function(f"() => {{ const l = ({LANE_PATHS_JS})('race_loss');"
                            " return l && l.length > 0 && Math.min(...l) > 0; }")
     page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()
     page.wait_for_selector(IDLE)

@@ -46,7 +46,7 @@ for i in range(int(ss.race_n)):
     b.number_input(f"Lane {i + 1} learning rate", **state.bind(f"race_lr_{i}"))
     lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
 
-b1, b2, b3, _ = st.columns([1, 1, 3, 3])
+b1, b2, b3 = st.columns([2, 2, 5])  # wide enough for "Start race" on a 1024 px screen
 start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
 b2.button("Stop", key="btn_race_stop", on_click=state.stop_race, args=("by you",), width="stretch")
 b3.toggle("Watch pace (about 5 s)", **state.bind("race_watch"),

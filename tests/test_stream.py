@@ -82,44 +82,41 @@ def test_the_route_answers_only_a_registered_token_and_records_the_epoch_shown()
     assert run.draws == 2 and run.streamed_bytes > 0
 
 
-def test_a_long_poll_waits_for_the_next_epoch_then_answers_at_once():
-    run = record(10, released=3)
+def long_poll(run: RunRecord, since: int, meanwhile) -> dict:
+    """The route's answer to a request for news after epoch ``since`` while ``meanwhile()`` (a coroutine) runs."""
     url = stream.url(run)
 
     async def go():
-        async def release():
-            await asyncio.sleep(0.1)
-            run.released = 4
-
-        task = asyncio.ensure_future(release())
-        scope = {"type": "http", "method": "GET", "path": url, "query_string": b"from=3", "headers": [],
+        task = asyncio.ensure_future(meanwhile())
+        scope = {"type": "http", "method": "GET", "path": url, "query_string": f"from={since}".encode(), "headers": [],
                  "path_params": {"token": run.token}}
         answer = await stream.run_numbers(Request(scope))
         await task
         return json.loads(answer.body)
 
-    assert run_async(go())["e"] == [4]
+    return run_async(go())
+
+
+def test_a_long_poll_waits_for_the_next_epoch_then_answers_at_once():
+    run = record(10, released=3)
+
+    async def release():
+        await asyncio.sleep(0.1)
+        run.released = 4
+
+    assert long_poll(run, 3, release)["e"] == [4]
 
 
 def test_the_last_epoch_is_answered_with_the_runs_end_so_the_page_hears_of_it_at_once():
     run = record(10, released=9)
-    url = stream.url(run)
 
-    async def go():
-        async def finish():
-            await asyncio.sleep(0.05)
-            run.released = 10  # the last planned epoch: the trainer then wraps up and marks the run completed
-            await asyncio.sleep(0.1)
-            run.status = "completed"
+    async def finish():
+        await asyncio.sleep(0.05)
+        run.released = 10  # the last planned epoch: the trainer then wraps up and marks the run completed
+        await asyncio.sleep(0.1)
+        run.status = "completed"
 
-        task = asyncio.ensure_future(finish())
-        scope = {"type": "http", "method": "GET", "path": url, "query_string": b"from=9", "headers": [],
-                 "path_params": {"token": run.token}}
-        answer = await stream.run_numbers(Request(scope))
-        await task
-        return json.loads(answer.body)
-
-    got = run_async(go())
+    got = long_poll(run, 9, finish)
     assert got["e"] == [10] and got["status"] == "completed"  # one answer: the last epoch and the end
 
 

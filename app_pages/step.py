@@ -7,14 +7,16 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import Callback, LinregError, StepInfo, Trainer
-from studio import charts, state
+from studio import charts, state, stream
 from studio.labels import OPTIMIZER_LABELS
-from studio.live_chart import live_chart, redraw_after, revision
+from studio.live_chart import live_chart, live_status, revision
 from studio.pace import PACES, pace_of
 from studio.text import md
 
 ss = st.session_state
 MAX_PATH = 3000
+FILM_EARLY = 500  # a played Step k's first epochs, every one of them; then about FILM_POINTS in all
+FILM_POINTS = 3000
 EXPLAIN = {
     "sgd": "Plain SGD: the update is exactly −lr × gradient.",
     "momentum": "SGD + momentum: the update is −lr × gradient plus momentum × the previous update, so it keeps "
@@ -67,7 +69,8 @@ class _Heartbeat(Callback):
         self.beat()  # mini-batch epochs over many rows: keep clicks working inside an epoch
 
 
-def _step(k: int, progress=None) -> None:
+def _step(k: int, progress=None, record=None) -> None:
+    """``k`` epochs now, the last one up close; ``record(trainer)``, if given, after each of them."""
     rec = ss.get("stepper")
     if rec is None:
         return
@@ -99,6 +102,8 @@ def _step(k: int, progress=None) -> None:
                 break
             if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
                 rec["path"].append(_path_point(tr))
+            if record is not None:
+                record(tr)
             hb.beat()
         hb.inside_epoch = True
         info = tr.step()
@@ -115,6 +120,73 @@ def _step(k: int, progress=None) -> None:
         rec["last"] = info
         if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
             rec["path"].append(_path_point(tr))
+        if record is not None:
+            record(tr)
+
+
+FILM_BUDGET = 0.4  # s of training per part of a played Step k: a click waits for a part at most (a fragment runs on)
+
+
+def _film(rec: dict) -> None:
+    """The next part of a played Step k (``rec["plan"]``): its epochs are trained now — as many as FILM_BUDGET
+    allows, so that Stop, which waits for this fragment run, is heard within it — then the browser plays them at
+    the pace, drawing every frame from their numbers as it draws a Train run (studio/stream.py ``Film``). The film's
+    last frame reruns this fragment: for the next part, or the epoch up close."""
+    tr: Trainer = rec["trainer"]
+    plan = rec["plan"]
+    first, target, pace = plan["start"], plan["target"], pace_of(ss.ui_pace)
+    start = tr.epoch
+    every = max(1, (target - first) // FILM_POINTS)
+    cols: dict[str, list] = {"e": [], "t": [], "b": [], "w": [], "loss": [], "val": []}
+
+    def add(epoch: int, when: float, b: float | None, w: list[float]) -> None:
+        h, v = tr.history, tr.val_history
+        for name, value in (("e", epoch), ("t", when), ("b", b), ("w", w),
+                            ("loss", h[epoch - 1] if 0 < epoch <= len(h) else None),
+                            ("val", v[epoch - 1] if 0 < epoch <= len(v) else None)):
+            cols[name].append(value)
+
+    # The epochs before this part are on screen from its start (the path from the record, the loss from the history).
+    b0, w0 = tr.params()
+    path = rec["path"] or []
+    for e in range(0, start, max(1, start // FILM_POINTS)):
+        pt = path[e] if e < len(path) else None
+        add(e, 0.0, pt[0] if pt else b0, [pt[1]] if pt else [float(v) for v in w0])
+    add(start, 0.0, b0, [float(v) for v in w0])
+    offset = pace.seconds_to(start - first)  # the pace goes on where the previous part ended
+
+    def record(trainer: Trainer) -> None:
+        e = trainer.epoch
+        if e - first <= FILM_EARLY or (e - first) % every == 0 or e >= target or trainer.done:
+            b, w = trainer.params()
+            add(e, pace.seconds_to(e - first) - offset, b, [float(v) for v in w])
+
+    rec["film_from"] = (start, tr.checkpoint(), rec["last"])  # where Stop takes the trainer back to
+    deadline, n = time.monotonic() + FILM_BUDGET, 8
+    while tr.epoch < target and not tr.done:
+        _step(min(n, target - tr.epoch), None, record)  # (a part is short: no progress line)
+        if time.monotonic() > deadline:
+            break
+        n *= 2
+    if tr.epoch >= target or tr.done:
+        rec["plan"] = None  # the last part: its last epoch is the one up close
+    t0 = time.monotonic()  # the schedule starts once the epochs are computed
+    rec["playing"] = rec["film"] = stream.Film(cols["e"], [t0 + t for t in cols["t"]], cols["b"], cols["w"], cols["loss"],
+                                               cols["val"] if validation is not None else None, tr.config.epochs)
+
+
+def _rewind_to(rec: dict, shown: int) -> None:
+    """Stop during a played Step k: the trainer goes back to the epoch the page showed (the same numbers again)."""
+    start, checkpoint, last_before = rec.get("film_from") or (None, None, None)
+    tr: Trainer = rec["trainer"]
+    if start is None or not start <= shown < tr.epoch:
+        return
+    tr.rewind(checkpoint)
+    for _ in range(shown - start - 1):
+        tr.run_epoch()
+    rec["last"] = tr.step() if shown > start else last_before
+    if rec["path"] is not None:
+        del rec["path"][shown + 1:]
 
 
 def _restart() -> None:
@@ -147,35 +219,15 @@ tr: Trainer = rec["trainer"]
 
 
 def _stop_playing() -> None:
-    """Stop: a played Step k ends after the epoch it is at (a synchronous one is cut by the heartbeat)."""
+    """Stop: a played Step k stops at the epoch the page shows (a synchronous one is cut by the heartbeat)."""
     rec = ss.get("stepper")
-    if rec is not None:
-        rec["playing"] = None
-
-
-def _advance(rec: dict, progress) -> None:
-    """A paced Step k: run the epochs that are due by now (studio/pace.py), keeping the last one for the
-    close-up. Each rerun of the fragment advances it; the redraw ticker brings the next rerun."""
-    play, tr = rec["playing"], rec["trainer"]
-    pace = pace_of(ss.ui_pace)
-    if pace.start_rate is None:  # switched to As fast as possible mid-play: the rest at once
-        due = play["target"]
-    else:
-        due = play["start"] + pace.epochs_by(time.monotonic() - play["t0"])
-    due = min(due, play["target"])
-    if due >= play["target"]:
-        rec["playing"] = None
-        _step(play["target"] - tr.epoch, progress)  # the last epoch (and any left) with its close-up
-        progress.empty()
+    if rec is None:
         return
-    while tr.epoch < due and tr.run_epoch():
-        if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
-            rec["path"].append(_path_point(tr))
-    if tr.done:
-        rec["playing"] = None
-    else:
-        progress.caption(f"Stepping: epoch {tr.epoch:,} ({tr.epoch - play['start']:,} of {play['k']:,}) · loss "
-                         f"{tr.history[-1] if tr.history else float('nan'):.6g} · press Stop to pause here")
+    film = rec.get("playing")
+    rec["playing"] = rec["plan"] = None
+    if film is not None and film.status == "running":
+        film.stopped = True
+        _rewind_to(rec, max(film.shown_epoch, rec["film_from"][0]))
 
 
 @st.fragment
@@ -199,7 +251,8 @@ def step_area() -> None:
     progress = st.empty()
     k = 1 if step1 else int(ss.step_k)
     if stepk and k > 1 and pace_of(ss.ui_pace).start_rate is not None:
-        rec["playing"] = {"start": tr.epoch, "k": k, "target": min(tr.epoch + k, config.epochs), "t0": time.monotonic()}
+        rec["plan"] = {"start": tr.epoch, "target": min(tr.epoch + k, config.epochs)}
+        _film(rec)
     elif step1 or stepk:
         # Step in the fragment body, below the buttons (not in a callback): the heartbeat lets Stop, Restart or a
         # page switch cut a long Step k, and the buttons are live while it runs.
@@ -208,17 +261,27 @@ def step_area() -> None:
         progress.empty()
         if tr.done:
             st.rerun()  # draw the step buttons disabled
-    if rec.get("playing"):
-        _advance(rec, progress)
-        if tr.done:
-            st.rerun()  # draw the step buttons disabled
+    film = rec.get("playing")
+    if film is not None and pace_of(ss.ui_pace).start_rate is None:
+        film.end_now()  # switched to As fast as possible: the film's rest at once (and the plan's rest below)
+    if film is not None and film.status != "running":
+        rec["playing"] = None  # the page has played it to its end
+        if rec.get("plan"):  # the next part of a long Step k
+            if pace_of(ss.ui_pace).start_rate is None:
+                _step(rec["plan"]["target"] - tr.epoch, progress)
+                rec["plan"] = None
+                progress.empty()
+            else:
+                _film(rec)
     body(rec)
-    ss._step_redraws = ss.get("_step_redraws", 0) + 1
-    redraw_after(0.06 if rec.get("playing") else None, "step_ticker", ss._step_redraws)
 
 
 def body(rec: dict) -> None:
     tr: Trainer = rec["trainer"]
+    film = rec.get("playing")
+    if film is not None:  # a played Step k: the browser draws it, the status line too, and reruns this at its end
+        played(rec, film)
+        return
     loss_now, grad_now = tr.objective()
     b, w = tr.params()
     val_note = f" · validation MSE **{state.validation_mse(validation, (b, w)):.6g}**" if validation is not None else ""
@@ -271,6 +334,34 @@ def body(rec: dict) -> None:
     if rec["path"] is not None:
         live_chart(revision(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]), *view),
                    key="step_land")
+
+
+def played(rec: dict, film: stream.Film) -> None:
+    """A played Step k on the page: the charts' fixed parts, with the browser drawing the epochs over them at the
+    pace from the film's numbers (the same layers and code as a Train run's)."""
+    url = stream.url(film)
+    # What is due already (the epochs before it, and its start) comes with the page: its first frame needs no request.
+    live_status("step_status", {"stream": url, "seed": film.increment(-1, stream.MAX_FLOATS)}, {
+        "terms": list(design.terms), "total": config.epochs, "rows": design.n_samples,
+        "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]})
+    view = (problem.key, id(rec["trainer"]), "film", id(film))  # its own axes, fixed for the whole film
+    span = rec["plan"]["target"] if rec.get("plan") else film.total  # a long Step k's whole span, part after part
+    seen = [v for v in film.loss + (film.val or []) if v is not None and np.isfinite(v)]
+    y_span = (min(seen), max(seen)) if seen else None
+    left, right = st.columns(2)
+    with left:
+        fig = charts.loss_figure([], ss.ui_logy, problem.stats.mse, span, [] if validation is not None else None,
+                                 y_span=y_span)
+        live_chart(revision(fig, *view), key="step_loss",
+                   anim={"stream": url, "layers": charts.loss_layers(validation is not None, span), "grow": True})
+    with right:
+        live_chart(revision(charts.fit_figure(design, None, exact, validation, moving=True), *view), key="step_fit",
+                   anim={"stream": url, "layers": charts.fit_layers(design, validation)})
+    if rec["path"] is not None:
+        pts = [(b, w[0]) for b, w in zip(film.b, film.w) if b is not None and len(w) == 1 and np.isfinite([b, w[0]]).all()]
+        box = [(min(p[0] for p in pts), min(p[1] for p in pts)), (max(p[0] for p in pts), max(p[1] for p in pts))] if pts else []
+        fig = charts.landscape_figure(design, (exact.intercept, exact.coef), [], view=box, moving=True)
+        live_chart(revision(fig, *view), key="step_land", anim={"stream": url, "layers": charts.landscape_layers()})
 
 
 step_area()

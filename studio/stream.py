@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import bisect
 import secrets
+import threading
 import time
 import weakref
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.requests import Request
@@ -29,7 +31,7 @@ LONG_POLL = 0.4  # seconds an answer waits for a new epoch before saying "nothin
 CHECK_EVERY = 0.025
 MAX_FLOATS = 60_000  # per answer: a model with many terms sends fewer of its epochs (the browser interpolates)
 
-_RUNS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # token -> RunRecord or RaceStream
+_RUNS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # token -> RunRecord, RaceStream or Film
 
 
 def register(run: Any) -> str:
@@ -76,6 +78,61 @@ def increment(run: Any, since: int) -> dict[str, Any]:
             "last_loss": hist[-1] if hist else None,
         }
     return out
+
+
+@dataclass(eq=False)
+class Film:
+    """Numbers computed ahead and shown on a schedule: a paced Step k (app_pages/step.py) trains its k epochs at
+    once, then the browser plays them at the pace, as it plays a Train run. The route serves each epoch once its
+    time (``times``, this clock) has come; ``status`` is "running" until the last one's."""
+
+    epochs: list[int]
+    times: list[float]
+    b: list[float | None]
+    w: list[list[float]]
+    loss: list[float | None]
+    val: list[float | None] | None = None
+    planned: int = 0  # the run's planned epochs, for the status line ("Epoch 12 / 100")
+    stopped: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    token: str = ""
+    shown_epoch: int = -1  # the epoch the page shows (where Stop stops the film)
+    pressed: tuple[int, float] | None = None
+    draws: int = 0
+    draw_seconds: float = 0.0
+    streamed_bytes: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.epochs[-1]
+
+    @property
+    def released(self) -> int:
+        k = bisect.bisect_right(self.times, time.monotonic())
+        return self.epochs[k - 1] if k else -1
+
+    @property
+    def status(self) -> str:
+        if self.stopped:
+            return "stopped"
+        return "running" if time.monotonic() < self.times[-1] else "completed"
+
+    def end_now(self) -> None:
+        """Show the rest at once (the speed was switched to As fast as possible)."""
+        now = time.monotonic()
+        self.times = [min(t, now) for t in self.times]
+
+    def increment(self, since: int, max_floats: int) -> dict[str, Any]:
+        end = len(self.epochs) if self.status != "running" else bisect.bisect_right(self.times, time.monotonic())
+        i = bisect.bisect_right(self.epochs, since, hi=end)
+        p = len(self.w[0]) if self.w else 1
+        stride = max(1, -(-(end - i) * (p + 4) // max_floats))
+        picked = range(end - 1, i - 1, -stride)[::-1]
+        return {"status": self.status, "epochs_run": self.released, "total": self.planned or self.total, "rows_done": 0,
+                "now": time.monotonic(), "e": [self.epochs[j] for j in picked], "t": [self.times[j] for j in picked],
+                "b": [self.b[j] for j in picked], "w": [self.w[j] for j in picked],
+                "loss": [self.loss[j] for j in picked],
+                "val": [self.val[j] for j in picked] if self.val is not None else None, "last_loss": None}
 
 
 def _json_safe(obj: Any) -> Any:

@@ -21,6 +21,7 @@ from app_support import (
 
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
 from studio.animation import frame_epochs, run_figure, run_html
+from studio.pace import PACES
 
 
 def library_trainer(**config) -> Trainer:
@@ -194,26 +195,48 @@ def test_the_animated_export_has_a_frame_per_recorded_epoch_ending_on_the_final_
     assert "<script src=" not in html and len(html) > 3_000_000  # plotly.js is inside: nothing to fetch
 
 
-def test_a_paced_step_k_plays_its_epochs_and_ends_on_the_same_close_up():
+def test_a_paced_step_k_is_trained_at_once_then_played_by_the_browser_and_shown_up_close():
     at = goto(start(pace="watch"), "step")
     at.number_input(key="_w_step_k").set_value(10).run()
     at.button(key="btn_stepk").click().run()
     rec = at.session_state.stepper
-    seen = []
-    while rec["playing"]:
-        seen.append(rec["trainer"].epoch)
-        assert any("Stepping: epoch" in c.value for c in at.caption)
-        time.sleep(0.05)  # let the pace's clock move; each rerun runs the epochs that are due
-        at.run()
-        assert not at.exception
-    assert seen[0] < 10 and len(set(seen)) > 3  # shown on the way, not only at the end
-    tr = rec["trainer"]
+    film, tr = rec["playing"], rec["trainer"]
     ref = library_trainer()
     ref.run(9)
     close_up = ref.step()
-    assert tr.history == ref.history and rec["last"].epoch == 10
+    assert tr.history == ref.history  # the ten epochs, trained at once: the same numbers
+    # The film the browser plays: the start and each epoch, each at its time on the Watch pace, from now on.
+    assert film.epochs == list(range(11)) and film.loss[1:] == tr.history and film.status == "running"
+    np.testing.assert_allclose(np.subtract(film.times[1:], film.times[0]),
+                               [PACES["watch"].seconds_to(e) for e in range(1, 11)], rtol=1e-9)
+    assert (film.b[-1], film.w[-1]) == (tr.params()[0], [float(v) for v in tr.params()[1]])
+    assert film.released < 10  # not all at once: the page shows them as their time comes
+    assert "Epoch 10 up close" not in [s.value for s in at.subheader]  # while it plays, the film; then this
+    time.sleep(max(0.0, film.times[-1] - time.monotonic()) + 0.05)
+    at.run()  # what the page's last frame asks for (the status line's ``ended``): the epoch up close
+    assert rec["playing"] is None and "Epoch 10 up close" in [s.value for s in at.subheader]
     np.testing.assert_array_equal(rec["last"].gradient, close_up.gradient)
-    assert "Epoch 10 up close" in [s.value for s in at.subheader]
+
+
+def test_stop_during_a_played_step_k_stops_at_the_epoch_the_page_shows():
+    at = goto(start(pace="watch"), "step")
+    at.number_input(key="_w_step_k").set_value(50).run()
+    at.button(key="btn_stepk").click().run()
+    rec = at.session_state.stepper
+    rec["playing"].shown_epoch = 7  # what the browser says as it polls the film
+    at.button(key="btn_step_stop").click().run()
+    assert not at.exception and rec["playing"] is None
+    tr = rec["trainer"]
+    ref = library_trainer()
+    ref.run(6)
+    close_up = ref.step()
+    assert tr.epoch == 7 and tr.history == ref.history  # taken back to epoch 7: the same numbers as 7 steps
+    assert rec["last"].epoch == 7 and "Epoch 7 up close" in [s.value for s in at.subheader]
+    np.testing.assert_array_equal(rec["last"].gradient, close_up.gradient)
+    assert len(rec["path"]) == 8  # the start and one point per epoch shown
+    at.button(key="btn_step1").click().run()  # and stepping goes on from there
+    ref.step()
+    assert tr.history == ref.history
 
 
 def preview_data(at) -> dict | None:

@@ -481,7 +481,7 @@ def outcome(run: RunRecord) -> None:
                    f"no figure was built while it trained). Training itself took {run.train_seconds:.3f} s"
                    + ("." if run.pace == "asap" else f" (the rest was the {PACES[run.pace].label} pace's waits)."))
     if len(run.snapshots) > 1 and not run.paused:
-        st.download_button("Download this run as an animated HTML file", data=lambda: run_html(design, exact, run),
+        st.download_button("Download this run as an animated HTML file", data=lambda: run_html(design, exact, run, validation),
                            file_name="linreg-run.html", mime="text/html", key="dl_run_html", on_click="ignore",
                            icon=":material/movie:",
                            help="The line and the loss, epoch by epoch, with play/pause and a slider. One file that "

@@ -1,125 +1,106 @@
-"""A finished run as one self-contained animated HTML file: the fitted line and the loss curve, epoch by
-epoch, with play/pause and a slider (Plotly frames; plotly.js inlined, so it opens offline)."""
+"""A finished run as one self-contained HTML file that replays it: the fitted line, the loss curve and the path on
+the landscape, epoch by epoch, with Play and a slider — drawn by the same code as the live charts on the Train
+page (studio/live_chart.js, its layers from studio/charts.py), from the run's numbers written into the file. Plotly.js
+and that code are inlined, so the file opens offline."""
 
 from __future__ import annotations
 
+import html
+import json
 from typing import Any
-
-import numpy as np
-import plotly.graph_objects as go
-import plotly.io as pio
 
 from linreg_core import Design, ExactFit
 
-from .charts import DATA_COLOR, EXACT_COLOR, GD_COLOR, _predict, downsample_history, drawn, sample_rows
+from . import charts, stream
+from .labels import OPTIMIZER_LABELS
+from .live_chart import figure_json
+from .plotly_js import CHART_JS, PLOTLY_JS
 from .run import RunRecord
 from .text import plot
 
-MAX_FRAMES = 150
+INLINE = "inline:run"  # the stream "address" the file's charts read their numbers from (no server behind it)
+_EXPORT = "export default function (component)"
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>__TITLE__</title>
+<style>
+  :root { color-scheme: light dark; }
+  body { font-family: "Source Sans Pro", system-ui, sans-serif; margin: 1.5rem auto; max-width: 1200px; padding: 0 1rem;
+         background: #ffffff; color: #2F2D2B; }
+  @media (prefers-color-scheme: dark) { body { background: #171614; color: #EDEBE8; } }
+  h1 { font-size: 1.4rem; margin: 0 0 0.25rem; } .note { opacity: 0.75; font-size: 0.875rem; margin: 0 0 1rem; }
+  .row { display: flex; flex-wrap: wrap; gap: 1rem; } .row > div { flex: 1 1 460px; min-width: 0; }
+</style>
+<script>__PLOTLY__</script>
+</head><body>
+<h1>__TITLE__</h1>
+<p class="note">__NOTE__</p>
+<div id="status"></div>
+<div id="replay"></div>
+<div class="row"><div id="fit"></div><div id="loss"></div></div>
+<div id="land"></div>
+<script>window.__linregInline = {"__INLINE__": __NUMBERS__};</script>
+<script>
+__CHART__
+const specs = __SPECS__;
+for (const [id, data] of specs) {
+  chartComponent({data, parentElement: document.getElementById(id), setTriggerValue: () => {}});
+}
+</script>
+</body></html>
+"""
 
 
-def frame_epochs(run: RunRecord, max_frames: int = MAX_FRAMES) -> list[int]:
-    """The recorded epochs to animate: all when few, else spaced evenly on a log scale (the early epochs,
-    where the line moves most, get most frames); the first and the last always."""
-    epochs = [e for e, _, _ in run.snapshots]
-    if len(epochs) <= max_frames:
-        return epochs
-    picks = np.unique(np.round(np.geomspace(1, len(epochs), max_frames)).astype(int) - 1)
-    return sorted({epochs[0], *(epochs[i] for i in picks), epochs[-1]})
-
-
-def run_figure(design: Design, exact: ExactFit, run: RunRecord) -> go.Figure:
-    """The animated figure: data and fitted line (left, one feature) or predicted vs actual (right), loss per
-    epoch with the frame's epoch marked."""
-    design = drawn(design)
+def run_specs(design: Design, exact: ExactFit, run: RunRecord, validation: Design | None = None) -> list[tuple[str, dict]]:
+    """What the file mounts, element by element: (its place, the component's data) — the page's replay of a run
+    that has ended (app_pages/train.py): its final figures, the layers that move over them, the status line and
+    the slider, all reading :data:`INLINE`."""
+    count = len(run.snapshots)
+    replay = {"stream": INLINE, "replay": True, "count": count}
+    params = (run.intercept, list(run.coef))
     one = design.line_feature is not None
-    rows = sample_rows(design.n_samples)
-    history = np.asarray(run.history, dtype=np.float64)
-    stride, loss = downsample_history(run.history)
-    loss_x = np.arange(1, len(history) + 1, stride)[: len(loss)]
-    if len(loss) > len(loss_x):
-        loss_x = np.append(loss_x, len(history))
-    if one:
-        lo, hi = float(design.X[:, 0].min()), float(design.X[:, 0].max())
-        pad = 0.05 * (hi - lo or 1.0)
-        grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
-        grid_X = design.transform(grid)
-        points = {"x": design.X[rows, 0], "y": design.y[rows]}
-        exact_line = {"x": grid, "y": _predict(exact, grid_X)}
-    else:
-        points = {"x": design.y[rows], "y": _predict(exact, design.X[rows])}
-        exact_line = {"x": [float(design.y.min()), float(design.y.max())], "y": [float(design.y.min()), float(design.y.max())]}
-
-    def model_trace(epoch: int) -> dict[str, Any]:
-        _, b, c = run.snapshot_at(epoch)
-        if one:
-            return {"type": "scatter", "x": grid, "y": _predict((b, c), grid_X), "mode": "lines",
-                    "name": "gradient descent", "line": {"color": GD_COLOR, "width": 3}}
-        return {"type": "scatter", "x": design.y[rows], "y": _predict((b, c), design.X[rows]), "mode": "markers",
-                "name": "gradient descent", "marker": {"color": GD_COLOR, "size": 5, "opacity": 0.6}}
-
-    def marker_trace(epoch: int) -> dict[str, Any]:
-        e = min(max(epoch, 1), len(history))
-        return {"type": "scatter", "x": [e], "y": [history[e - 1] if len(history) else None], "mode": "markers",
-                "name": "now", "xaxis": "x2", "yaxis": "y2", "showlegend": False,
-                "marker": {"color": GD_COLOR, "size": 12, "line": {"color": "white", "width": 2}}}
-
-    epochs = frame_epochs(run)
-    first = epochs[0]
-    data = [
-        {"type": "scatter", **points, "mode": "markers", "name": "data" if one else "exact least squares",
-         "marker": {"color": DATA_COLOR if one else EXACT_COLOR, "size": 7 if len(rows) < 300 else 4, "opacity": 0.7}},
-        {"type": "scatter", **exact_line, "mode": "lines", "name": "exact least squares" if one else "perfect fit",
-         "line": {"color": EXACT_COLOR if one else "#aaaaaa", "dash": "dash", "width": 2}},
-        model_trace(first),
-        {"type": "scatter", "x": loss_x, "y": loss, "mode": "lines", "name": "loss", "xaxis": "x2", "yaxis": "y2",
-         "line": {"color": GD_COLOR, "width": 2}, "showlegend": False},
-        marker_trace(first),
+    specs: list[tuple[str, dict]] = [
+        ("status", {"key": "status", "anim": {"stream": INLINE}, "status": {
+            "terms": list(design.terms), "total": run.config.epochs, "rows": design.n_samples,
+            "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]}}),
+        ("replay", {"key": "replay", "anim": replay, "slider": {
+            "label": "Replay: the model after each epoch",
+            "help": "Play, or drag: the line, the loss marker and the landscape point show the model after that epoch."}}),
     ]
-    frames = [{"name": str(e), "data": [model_trace(e), marker_trace(e)], "traces": [2, 4],
-               "layout": {"title": {"text": _title(run, e)}}} for e in epochs]
-    axis = {"gridcolor": "#e6eaf1", "automargin": True}
-    log = bool(len(history)) and float(np.nanmin(history)) > 0
-    layout = {
-        "title": {"text": _title(run, first), "x": 0.01},
-        "font": {"family": "sans-serif", "size": 12},
-        "paper_bgcolor": "#FFFFFF", "plot_bgcolor": "#FFFFFF", "height": 560,
-        "xaxis": {**axis, "domain": [0, 0.47], "title": {"text": plot(design.features[0]) if one else f"actual {plot(design.target)}"}},
-        "yaxis": {**axis, "title": {"text": plot(design.target) if one else f"predicted {plot(design.target)}"}},
-        "xaxis2": {**axis, "domain": [0.55, 1], "anchor": "y2", "title": {"text": "epoch"}},
-        "yaxis2": {**axis, "anchor": "x2", "title": {"text": "loss (MSE)"}, "type": "log" if log else "linear",
-                   "exponentformat": "power"},
-        "legend": {"orientation": "h", "y": -0.28, "x": 0},
-        "margin": {"t": 60, "b": 150},
-        "updatemenus": [{
-            "type": "buttons", "direction": "left", "x": 0, "y": -0.42, "xanchor": "left", "yanchor": "top",
-            "buttons": [
-                {"label": "▶ Play", "method": "animate",
-                 "args": [None, {"frame": {"duration": 60, "redraw": True}, "transition": {"duration": 0},
-                                 "fromcurrent": True, "mode": "immediate"}]},
-                {"label": "❚❚ Pause", "method": "animate",
-                 "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}]},
-            ],
-        }],
-        "sliders": [{
-            "active": 0, "x": 0.18, "y": -0.36, "len": 0.82, "yanchor": "top",
-            "currentvalue": {"prefix": "epoch "},
-            "steps": [{"label": f"{e:,}", "method": "animate",
-                       "args": [[str(e)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}]}
-                      for e in epochs],
-        }],
-    }
-    return go.Figure(data=data, layout=layout, frames=frames, _validate=False)
+    fit = charts.fit_figure(design, params, exact, validation)
+    specs.append(("fit", _chart("fit", fit, {**replay, "layers": charts.fit_layers(design, validation),
+                                              "hide": charts.FIT_MOVING_TRACES[one]})))
+    loss = charts.loss_figure(run.history, False, None, None, run.val_history if validation is not None else None)
+    specs.append(("loss", _chart("loss", loss, {**replay, "layers": charts.replay_loss_layers()})))
+    if design.fit_intercept and len(design.terms) == 1:
+        land = charts.landscape_figure(design, (exact.intercept, exact.coef), run.path())
+        specs.append(("land", _chart("land", land, {**replay, "layers": charts.landscape_layers(),
+                                                    "hide": ["optimizer path", "now"]})))
+    return specs
 
 
-def _title(run: RunRecord, epoch: int) -> str:
-    _, b, c = run.snapshot_at(epoch)
-    params = (f"intercept {b:.4g}, " if b is not None else "") + ", ".join(f"{v:.4g}" for v in c[:3])
-    return f"{plot(run.dataset)}: {run.config.optimizer}, lr {run.config.lr:g} · epoch {epoch:,} · {params}"
+def _chart(key: str, fig: Any, anim: dict) -> dict:
+    return {"figure": figure_json(fig), "key": key, "height": int(fig.layout.height or 380), "edit": False,
+            "anim": anim, "views": []}
 
 
-def run_html(design: Design, exact: ExactFit, run: RunRecord) -> str:
-    """The run as a standalone HTML page (about 5 MB: plotly.js is inside, so no network is needed)."""
-    fig = run_figure(design, exact, run)
-    return pio.to_html(fig, include_plotlyjs=True, full_html=True, auto_play=False, validate=False,
-                       config={"displaylogo": False, "showSendToCloud": False}, div_id="run-animation")
+def run_html(design: Design, exact: ExactFit, run: RunRecord, validation: Design | None = None) -> str:
+    """The run as a standalone HTML page (~1.7 MB: plotly.js's cartesian bundle is inside, no network needed)."""
+    assert CHART_JS.count(_EXPORT) == 1  # the component's entry, called directly here (a classic script)
+    title = (f"{plot(run.dataset)}: {OPTIMIZER_LABELS.get(run.config.optimizer, run.config.optimizer)}, "
+             f"lr {run.config.lr:g}, {run.epochs_run:,} epochs ({run.status})")
+    note = (f"Final loss {run.final_loss:.6g}. Press Play, or drag the slider (arrow keys step): the fitted line, the "
+            "loss marker and the landscape point show the model after that epoch — every epoch early on, then evenly "
+            "spaced ones. Made by Linear Regression Studio.")
+    numbers = stream._json_safe(stream.increment(run, -1))
+    numbers["status"] = "completed" if run.status == "running" else run.status
+
+    def js(value: Any) -> str:  # JSON inside a <script>: no "</" can end it early
+        return json.dumps(value, separators=(",", ":")).replace("</", "<\\/")
+
+    page = PAGE.replace("__TITLE__", html.escape(title)).replace("__NOTE__", html.escape(note))
+    page = page.replace("__INLINE__", INLINE).replace("__NUMBERS__", js(numbers))
+    page = page.replace("__SPECS__", js(run_specs(design, exact, run, validation)))
+    page = page.replace("__CHART__", CHART_JS.replace(_EXPORT, "function chartComponent(component)"))
+    return page.replace("__PLOTLY__", PLOTLY_JS.read_text())  # last: the big texts are not searched again

@@ -72,6 +72,8 @@ class Stream {
     this.polling = false; this.shown = -1; this.frozen = null; this.ended = false; this.trigger = null;
     this.replayI = null;     // replaying a run that has ended: the index of the recorded epoch on screen
     this.fullFetched = false;
+    const inline = window.__linregInline && window.__linregInline[url];  // an exported file: the numbers are in it
+    if (inline) { this.merge(inline); this.fullFetched = true; }
   }
   merge(inc) {
     if (!inc || !inc.e) return;
@@ -163,7 +165,7 @@ class Stream {
     return [b0 === null ? null : b0 + f * (b1 - b0), w0.map((v, k) => v + f * (w1[k] - v))];
   }
   async poll() {
-    if (this.polling) return;
+    if (this.polling || !this.running) return;
     this.polling = true;
     let fails = 0;
     try {
@@ -568,9 +570,28 @@ function replaySlider(c, spec) {
     input.style.cssText = "width:100%;accent-color:var(--st-primary-color, #e4572e);cursor:pointer";  // the theme's colour
     input.id = `linreg-replay-${Math.random().toString(36).slice(2)}`;
     label.htmlFor = input.id;
-    c.div.append(label, input);
-    c.slider = {input, name, value};
-    input.addEventListener("input", () => { if (c.stream) c.stream.seek(Number(input.value)); });
+    // Play: the recorded epochs one after another, as the run went (dense early on, where the line moves most).
+    const play = document.createElement("button");
+    play.type = "button"; play.dataset.testid = "replayPlay"; play.textContent = "▶ Play";
+    play.style.cssText = "margin-top:0.4rem;padding:0.25rem 0.75rem;border-radius:0.5rem;cursor:pointer;font:inherit;" +
+      "border:1px solid var(--st-border-color, rgba(128,128,128,0.4));background:transparent;color:inherit";
+    c.div.append(label, input, play);
+    c.slider = {input, name, value, play, timer: null};
+    const stop = () => { clearInterval(c.slider.timer); c.slider.timer = null; play.textContent = "▶ Play"; };
+    input.addEventListener("input", () => { stop(); if (c.stream) c.stream.seek(Number(input.value)); });
+    play.addEventListener("click", () => {
+      const s = c.stream;
+      if (!s || c.slider.timer) { stop(); return; }
+      const n = s.e.length, per = Math.max(16, Math.min(60, 6000 / Math.max(1, n)));  // about 6 s, a frame per step
+      let i = s.replayI === null || s.replayI >= n - 1 ? 0 : s.replayI;
+      play.textContent = "❚❚ Pause";
+      s.seek(i);
+      c.slider.timer = setInterval(() => {
+        i = Math.min(n - 1, i + Math.max(1, Math.round(n / 360)));
+        s.seek(i);
+        if (i >= n - 1) stop();
+      }, per);
+    });
   }
   c.slider.name.textContent = spec.label;
   c.slider.input.setAttribute("aria-label", spec.label);

@@ -4,6 +4,7 @@ animated export. (Browser-only behaviour — frames per second, clicks on charts
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import numpy as np
@@ -20,7 +21,8 @@ from app_support import (
 )
 
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
-from studio.animation import frame_epochs, run_figure, run_html
+from studio import charts
+from studio.animation import run_html, run_specs
 from studio.pace import PACES
 
 
@@ -172,27 +174,26 @@ def test_replay_is_drawn_by_the_browser_from_the_runs_numbers():
     assert numbers["loss"][i] == run.history[9]
 
 
-def test_the_animated_export_has_a_frame_per_recorded_epoch_ending_on_the_final_model():
+def test_the_exported_file_replays_the_run_from_its_own_numbers_with_the_pages_drawing_code():
     at = start()
     at.sidebar.number_input(key="_w_cfg_epochs").set_value(5000).run()
     run = train_clicked(at)
     assert at.download_button(key="dl_run_html").label == "Download this run as an animated HTML file"
     design = build_design(TUTORIAL, "y", ["x"])
     exact = fit_exact_design(design)
-    epochs = frame_epochs(run)
-    assert epochs[0] == 0 and epochs[-1] == 5000 and len(epochs) <= 152 and epochs == sorted(set(epochs))
-    assert sum(e <= 50 for e in epochs) > sum(e > 2500 for e in epochs)  # the early epochs get most frames
-    fig = json.loads(run_figure(design, exact, run).to_json())
-    assert [f["name"] for f in fig["frames"]] == [str(e) for e in epochs]
-    last = fig["frames"][-1]["data"]
-    x, y = trace_values(last[0], "x"), trace_values(last[0], "y")
-    np.testing.assert_allclose(y, run.intercept + run.coef[0] * x, rtol=1e-9)
-    assert trace_values(last[1], "x")[0] == 5000
-    steps = fig["layout"]["sliders"][0]["steps"]
-    assert len(steps) == len(epochs) and [b["label"] for b in fig["layout"]["updatemenus"][0]["buttons"]] == [
-        "▶ Play", "❚❚ Pause"]
     html = run_html(design, exact, run)
-    assert "<script src=" not in html and len(html) > 3_000_000  # plotly.js is inside: nothing to fetch
+    assert "<script src=" not in html and "import(" not in html and 1_000_000 < len(html) < 3_000_000  # all inside
+    assert "function chartComponent(component)" in html and "export default" not in html  # the live charts' code
+    numbers = json.loads(re.search(r'window.__linregInline = \{"inline:run": (.*?)\};</script>', html).group(1))
+    assert numbers["e"] == [e for e, _, _ in run.snapshots] and numbers["status"] == "completed"
+    assert numbers["loss"][1:] == [run.history[e - 1] for e in numbers["e"][1:]]  # the run's own numbers
+    specs = dict(run_specs(design, exact, run))
+    assert set(specs) == {"status", "replay", "fit", "loss", "land"}
+    fit = json.loads(specs["fit"]["figure"])
+    line = next(t for t in fit["data"] if t["name"] == "gradient descent")  # the final look: the figure's own line, the layers draw the others
+    np.testing.assert_allclose(trace_values(line, "y"), run.intercept + run.coef[0] * trace_values(line, "x"), rtol=1e-9)
+    assert specs["fit"]["anim"] == {"stream": "inline:run", "replay": True, "count": len(run.snapshots),
+                                    "layers": charts.fit_layers(design), "hide": charts.FIT_MOVING_TRACES[True]}
 
 
 def test_a_paced_step_k_is_trained_at_once_then_played_by_the_browser_and_shown_up_close():

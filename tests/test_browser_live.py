@@ -238,13 +238,19 @@ def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, 
     context.route(re.compile(r"^(?!file:).*"), lambda route: (requests.append(route.request.url), route.abort()))
     film = context.new_page()
     film.goto(path.as_uri())
-    film.wait_for_function("() => { const d = document.getElementById('run-animation'); return d && d._fullLayout; }")
-    first_title = film.evaluate("() => document.getElementById('run-animation')._fullLayout.title.text")
-    film.get_by_text("▶ Play").click()
-    film.wait_for_function("() => document.getElementById('run-animation')._fullLayout.sliders[0].active > 20")
-    later_title = film.evaluate("() => document.getElementById('run-animation')._fullLayout.title.text")
-    assert "epoch 0 " in first_title and later_title != first_title
+    # The same charts as the page's replay, drawn by the same code: the final look first, then Play from epoch 0.
+    film.wait_for_function("() => document.querySelectorAll('.live-chart.js-plotly-plot').length === 3")
+    line = film.get_by_test_id("liveStatus")
+    expect(line).to_contain_text("Epoch 100 / 100")
+    expect(line).to_contain_text("loss 0.108823")  # the tutorial's last loss, as the page said it
+    film.get_by_test_id("replayPlay").click()
+    film.wait_for_function("() => { const m = document.querySelector('[data-testid=liveStatus]').innerText"
+                           ".match(/Epoch ([\\d,]+) \\//); return m && +m[1].replace(/,/g, '') > 0; }")
+    moving = film.evaluate("() => (document.querySelector(\".live-chart[data-key=fit] path.linreg-live[data-layer=gd]\")"
+                           " || {getAttribute: () => ''}).getAttribute('d')")
+    assert moving, "the fitted line is drawn by the replay's layer while it plays"
     film.screenshot(path=str(ARTIFACTS / "85-exported-animation.png"))
+    expect(line).to_contain_text("Epoch 100 / 100", timeout=20_000)  # played to the end
     assert requests == []
     context.close()
 

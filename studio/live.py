@@ -7,7 +7,7 @@ itself only updates the round and the lane table a few times a second.
 
 from __future__ import annotations
 
-import math
+import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,12 +18,11 @@ import streamlit as st
 from linreg_core import RaceCallback, Trainer
 
 from .jobs import EARLY_PATH
-
-STREAM_POINTS = 1500  # rounds a lane's stream keeps after the early ones (every round of the first EARLY_PATH)
+from .stream import Streamed, picked
 
 
 @dataclass(eq=False)
-class RaceStream:
+class RaceStream(Streamed):
     """A race's numbers for the browser: every recorded round's loss and parameters per lane, with the server's
     clock when the round was due (its pace). Read by the stream route (studio/stream.py) like a Train run's
     record: ``status``, ``released``, ``total``, ``increment``; the status is the race record's."""
@@ -34,12 +33,6 @@ class RaceStream:
     times: list[float] = field(default_factory=list)
     lanes: list[tuple[list, list, list]] = field(default_factory=list)  # per lane: intercepts, coefs, losses
     released: int = -1
-    token: str = ""
-    shown_epoch: int = -1  # (the stream route's bookkeeping for Pause: a race has none)
-    pressed: tuple[int, float] | None = None
-    draws: int = 0
-    draw_seconds: float = 0.0
-    streamed_bytes: int = 0
 
     @property
     def lock(self):
@@ -67,18 +60,16 @@ class RaceStream:
         sends every n-th; the browser interpolates)."""
         with self.lock:
             end = len(self.rounds)
-            while end and self.rounds[end - 1] > self.released and self.status == "running":
-                end -= 1
-            i = next((k for k in range(end) if self.rounds[k] > since), end)
+            if self.status == "running":  # a round its pace holds back is not on screen yet
+                end = bisect.bisect_right(self.rounds, self.released)
+            i = bisect.bisect_right(self.rounds, since, hi=end)
             p = len(self.lanes[0][1][0]) if self.lanes and self.lanes[0][1] else 1
-            per = max(1, len(self.lanes)) * (p + 2) + 2
-            stride = max(1, math.ceil((end - i) * per / max_floats))
-            picked = list(range(end - 1, i - 1, -stride))[::-1]
-            lanes = [{"b": [bs[j] for j in picked], "w": [ws[j] for j in picked], "loss": [ls[j] for j in picked]}
+            chosen = picked(i, end, max(1, len(self.lanes)) * (p + 2) + 2, max_floats)
+            lanes = [{"b": [bs[j] for j in chosen], "w": [ws[j] for j in chosen], "loss": [ls[j] for j in chosen]}
                      for bs, ws, ls in self.lanes]
-            first = lanes[0] if lanes else {"b": [None] * len(picked), "w": [[]] * len(picked), "loss": [None] * len(picked)}
+            first = lanes[0] if lanes else {"b": [None] * len(chosen), "w": [[]] * len(chosen), "loss": [None] * len(chosen)}
             return {"status": self.status, "epochs_run": max(self.released, 0), "total": self.total, "rows_done": 0,
-                    "now": time.monotonic(), "e": [self.rounds[j] for j in picked], "t": [self.times[j] for j in picked],
+                    "now": time.monotonic(), "e": [self.rounds[j] for j in chosen], "t": [self.times[j] for j in chosen],
                     "b": first["b"], "w": first["w"], "loss": first["loss"], "val": None, "last_loss": None,
                     "lanes": lanes}
 
@@ -96,7 +87,7 @@ class LiveRace(RaceCallback):
         self.record, self.draw, self.pace, self.started = record, draw, pace, started
         self.redraw_every, self.yield_every = redraw_every, yield_every
         self._t0 = self._last_draw = self._last_yield = 0.0
-        self._path_every = self._stream_every = 1
+        self._path_every = 1
         self.stream = record["stream"] = RaceStream(record, int(record["epochs"]))
 
     @property
@@ -107,7 +98,6 @@ class LiveRace(RaceCallback):
         rec = self.record
         rec["min_loss"] = min_loss
         self._path_every = max(1, rec["epochs"] // 1500)  # about 1,500 points per lane after the early ones
-        self._stream_every = max(1, rec["epochs"] // STREAM_POINTS)
         for lane, tr in zip(rec["lanes"], trainers):
             lane["history"] = tr.history  # the trainer's own list: it grows in place, and survives a Stop
             b, w = tr.params()
@@ -130,7 +120,7 @@ class LiveRace(RaceCallback):
                     b, w = tr.params()
                     lane["path"].append((b, float(w[0])))
             last = epoch >= rec["epochs"] or all(tr.done for tr in trainers)
-            if epoch <= EARLY_PATH or epoch % self._stream_every == 0 or last:
+            if epoch <= EARLY_PATH or epoch % path_every == 0 or last:  # the browser's numbers: the same rounds
                 self.stream.add(epoch, trainers)
             if epoch == 1:  # the loss at the common start (every lane's first): the charts' scale
                 rec["start_loss"] = float(trainers[0].history[0])

@@ -34,6 +34,26 @@ MAX_FLOATS = 60_000  # per answer: a model with many terms sends fewer of its ep
 _RUNS: weakref.WeakValueDictionary[str, Any] = weakref.WeakValueDictionary()  # token -> RunRecord, RaceStream or Film
 
 
+def picked(first: int, end: int, floats_per_epoch: int, max_floats: int = MAX_FLOATS) -> range:
+    """The indices ``first`` … ``end`` − 1 an answer sends: all, or every n-th so that it holds at most ``max_floats``
+    numbers — the newest always kept (the run's "now"); the browser interpolates between them."""
+    stride = max(1, -(-(end - first) * floats_per_epoch // max_floats))
+    return range(end - 1, first - 1, -stride)[::-1]
+
+
+@dataclass(eq=False)
+class Streamed:
+    """What the stream route keeps of whoever watches a stream that is not a Train run's record (which has these
+    fields itself): its token, the epoch the page shows and when Pause was pressed there, and the cost of watching."""
+
+    token: str = field(default="", kw_only=True)
+    shown_epoch: int = field(default=-1, kw_only=True)
+    pressed: tuple[int, float] | None = field(default=None, kw_only=True)
+    draws: int = field(default=0, kw_only=True)
+    draw_seconds: float = field(default=0.0, kw_only=True)
+    streamed_bytes: int = field(default=0, kw_only=True)
+
+
 def register(run: Any) -> str:
     """Give ``run`` a token its session's page can stream it with; the entry goes when the record does."""
     if not run.token:
@@ -57,11 +77,10 @@ def increment(run: Any, since: int) -> dict[str, Any]:
             end = bisect.bisect_right(snaps, run.released, key=lambda s: s[0])
         i = bisect.bisect_right(snaps, since, hi=end, key=lambda s: s[0])
         p = len(snaps[i][2]) if i < end else 0
-        stride = max(1, -(-(end - i) * (p + 4) // MAX_FLOATS))
-        picked = range(end - 1, i - 1, -stride)[::-1]  # with a stride, the newest is kept: the run's "now"
-        new = [snaps[j] for j in picked]
+        chosen = picked(i, end, p + 4)
+        new = [snaps[j] for j in chosen]
         timed = len(times) == len(snaps)
-        tnew = [times[j] if timed else 0.0 for j in picked]
+        tnew = [times[j] if timed else 0.0 for j in chosen]
         hist, val = run.history, run.val_history
         out = {
             "status": run.status,
@@ -81,7 +100,7 @@ def increment(run: Any, since: int) -> dict[str, Any]:
 
 
 @dataclass(eq=False)
-class Film:
+class Film(Streamed):
     """Numbers computed ahead and shown on a schedule: a paced Step k (app_pages/step.py) trains its k epochs at
     once, then the browser plays them at the pace, as it plays a Train run. The route serves each epoch once its
     time (``times``, this clock) has come; ``status`` is "running" until the last one's."""
@@ -93,14 +112,8 @@ class Film:
     loss: list[float | None]
     val: list[float | None] | None = None
     planned: int = 0  # the run's planned epochs, for the status line ("Epoch 12 / 100")
-    stopped: bool = False
+    stopped: bool = False  # (its ``shown_epoch`` is where Stop stops it)
     lock: threading.Lock = field(default_factory=threading.Lock)
-    token: str = ""
-    shown_epoch: int = -1  # the epoch the page shows (where Stop stops the film)
-    pressed: tuple[int, float] | None = None
-    draws: int = 0
-    draw_seconds: float = 0.0
-    streamed_bytes: int = 0
 
     @property
     def total(self) -> int:
@@ -125,14 +138,12 @@ class Film:
     def increment(self, since: int, max_floats: int) -> dict[str, Any]:
         end = len(self.epochs) if self.status != "running" else bisect.bisect_right(self.times, time.monotonic())
         i = bisect.bisect_right(self.epochs, since, hi=end)
-        p = len(self.w[0]) if self.w else 1
-        stride = max(1, -(-(end - i) * (p + 4) // max_floats))
-        picked = range(end - 1, i - 1, -stride)[::-1]
+        chosen = picked(i, end, (len(self.w[0]) if self.w else 1) + 4, max_floats)
         return {"status": self.status, "epochs_run": self.released, "total": self.planned or self.total, "rows_done": 0,
-                "now": time.monotonic(), "e": [self.epochs[j] for j in picked], "t": [self.times[j] for j in picked],
-                "b": [self.b[j] for j in picked], "w": [self.w[j] for j in picked],
-                "loss": [self.loss[j] for j in picked],
-                "val": [self.val[j] for j in picked] if self.val is not None else None, "last_loss": None}
+                "now": time.monotonic(), "e": [self.epochs[j] for j in chosen], "t": [self.times[j] for j in chosen],
+                "b": [self.b[j] for j in chosen], "w": [self.w[j] for j in chosen],
+                "loss": [self.loss[j] for j in chosen],
+                "val": [self.val[j] for j in chosen] if self.val is not None else None, "last_loss": None}
 
 
 def _json_safe(obj: Any) -> Any:

@@ -547,9 +547,7 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
     if start_loss is not None:
         starts = [float(start_loss) - min_loss]
     first = max(starts[0], 0.0) if starts else 0.0
-    # Below ~1e-15 of the start the difference is float64 rounding (a perfect fit reaches 0): clip there, so
-    # the axis shows the race, not 300 decades of noise.
-    floor = max(first * 1e-15, 1e-300)
+    floor = _race_floor(first)
     traces = []
     for i, (name, color, history) in enumerate(lanes):
         excess = np.maximum(np.asarray(history, dtype=np.float64) - min_loss, floor)
@@ -572,15 +570,16 @@ def race_figure(lanes: Sequence[tuple[str, str, Sequence[float]]], min_loss: flo
                    legend=LEGEND_UNDER, margin={"b": 10})
 
 
-def race_floor(start_loss: float, min_loss: float) -> float:
-    """The smallest excess the race chart draws (:func:`race_figure`'s clip: below it is float64 rounding)."""
-    return max(max(float(start_loss) - min_loss, 0.0) * 1e-15, 1e-300)
+def _race_floor(first: float) -> float:
+    """The smallest excess the race chart draws, ``first`` being the start's excess: below ~1e-15 of it the
+    difference is float64 rounding (a perfect fit reaches 0), so the axis shows the race, not 300 decades of noise."""
+    return max(first * 1e-15, 1e-300)
 
 
 def race_layers(lanes: Sequence[tuple[str, str]], min_loss: float, start_loss: float) -> list[dict[str, Any]]:
     """What the browser draws over :func:`race_figure` while a race runs: each lane's loss above the minimum so far,
     in the lane's colour and dash."""
-    floor = race_floor(start_loss, min_loss)
+    floor = _race_floor(max(float(start_loss) - min_loss, 0.0))
     return [{"name": f"lane{i}", "kind": "series", "of": "loss", "lane": i, "minus": float(min_loss), "floor": floor,
              "live": True, "style": _svg_style({"color": color, "width": 2, "dash": LANE_DASHES[i % len(LANE_DASHES)]})}
             for i, (_, color) in enumerate(lanes)]

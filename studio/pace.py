@@ -30,13 +30,6 @@ class Pace:
         e0 = self.growth_epochs
         return e0 / self.start_rate * math.log1p(epoch / e0)
 
-    def epochs_by(self, seconds: float) -> int:
-        """How many epochs are due ``seconds`` after epoch 0 (the inverse of seconds_to, rounded down)."""
-        if self.start_rate is None:
-            return 2**62
-        e0 = self.growth_epochs
-        return int(e0 * math.expm1(min(seconds * self.start_rate / e0, 700.0)) + 1e-9)
-
 
 PACES: dict[str, Pace] = {
     "watch": Pace("Watch", 6.0, growth_epochs=12.0),

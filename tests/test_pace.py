@@ -99,13 +99,3 @@ def test_pacing_changes_no_number(tutorial_df, pace):
     assert paced.loss_history == plain.loss_history
     np.testing.assert_array_equal(paced.coef, plain.coef)
     assert paced.intercept == plain.intercept
-
-
-@pytest.mark.parametrize("epoch", [0, 1, 7, 100, 12_345, 1_000_000])
-def test_epochs_by_inverts_the_schedule(epoch):
-    for name in ("watch", "fast"):
-        pace = PACES[name]
-        gap = pace.seconds_to(epoch + 1) - pace.seconds_to(epoch)
-        assert pace.epochs_by(pace.seconds_to(epoch) + 0.1 * gap) == epoch
-        assert pace.epochs_by(pace.seconds_to(epoch + 1) - 0.1 * gap) == epoch
-    assert PACES["asap"].epochs_by(0.0) > 10**18

@@ -491,23 +491,25 @@ function drawLayers(c, stream, pos) {
   }
 }
 
-// The replay hides the figure's traces that its layers draw (by name or legend group: a path's numbered first
-// epochs too) while it is off the last epoch, and shows them again there. The axes keep their ranges meanwhile.
+// The replay empties the figure's traces that its layers draw (by name or legend group: a path's numbered first
+// epochs too) while it is off the last epoch, and gives them their points back there. Emptied, not hidden: one
+// blank point keeps a trace's legend entry as it was (a hidden trace leaves the legend). The axes keep their ranges.
 function replayTraces(c, hide) {
   if (!window.Plotly || !c.div.data) return;
   if (hide && !c.replayHidden) {
     const names = c.anim.hide || [];
     const idx = [];
     c.div.data.forEach((t, k) => { if (names.includes(t.name) || names.includes(t.legendgroup)) idx.push(k); });
-    c.replayHidden = {idx, was: idx.map((k) => (c.div.data[k].visible === undefined ? true : c.div.data[k].visible))};
+    c.replayHidden = {idx, x: idx.map((k) => c.div.data[k].x), y: idx.map((k) => c.div.data[k].y)};
     if (!idx.length) return;
     const fl = c.div._fullLayout;
     const keep = {"xaxis.range": fl.xaxis.range.slice(), "yaxis.range": fl.yaxis.range.slice()};
-    window.Plotly.update(c.div, {visible: false}, keep, idx);
+    const blank = idx.map(() => [null]);
+    window.Plotly.update(c.div, {x: blank, y: blank}, keep, idx);
   } else if (!hide && c.replayHidden) {
-    const {idx, was} = c.replayHidden;
+    const {idx, x, y} = c.replayHidden;
     c.replayHidden = null;
-    if (idx.length) window.Plotly.restyle(c.div, {visible: was}, idx);
+    if (idx.length) window.Plotly.restyle(c.div, {x, y}, idx);
   }
 }
 

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
+from _common import line_data, machine
 from playwright.sync_api import expect, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from _common import line_data, machine  # noqa: E402
-
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, set_number, streamlit_server  # noqa: E402
+from devtools.server import CHROMIUM, CHROMIUM_ARGS, IDLE, set_number, streamlit_server
 
 
 def run(page, epochs: int) -> tuple[float, str]:

@@ -19,7 +19,6 @@ import json
 import os
 import re
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -27,8 +26,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, set_number, streamlit_server  # noqa: E402
+from devtools.server import CHROMIUM, CHROMIUM_ARGS, IDLE, set_number, streamlit_server
 
 VIEWPORT = {"width": 1400, "height": 1000}
 CAP_MS, QUIET_MS = 3000, 300  # settle: give up after CAP_MS; settled once QUIET_MS pass with the app idle and no mutation

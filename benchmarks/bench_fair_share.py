@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/bench_fair_share.py [--runs 8 24] [--root DIR] [--json FILE]
 
 One server with one heavy slot (LINREG_HEAVY_SLOTS=1, as on a 2-core machine) and the default quantum (5 s;
-LINREG_QUANTUM_S in the environment overrides it). Sessions speak the browser's protocol (studio/load.py) from
+LINREG_QUANTUM_S in the environment overrides it). Sessions speak the browser's protocol (devtools/protocol.py) from
 two loopback addresses, so the server sees two clients: 127.0.0.2 starts --runs runs of 1,000,000 epochs on
 2,000 rows, as fast as possible (one trains, the rest queue); then 127.0.0.3 presses Train on the issue's run,
 200,000 rows × 2,000 epochs standardized (0.31 s alone). Printed: that run's time from the Train click to its
@@ -24,10 +24,8 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from studio.load import Tab, _heavy_setup  # noqa: E402
-from studio.testing import ROOT, free_port, wait_healthy  # noqa: E402
+from devtools.protocol import Tab, _heavy_setup
+from devtools.server import ROOT, free_port, wait_healthy
 
 MANY, OTHER = "127.0.0.2", "127.0.0.3"
 

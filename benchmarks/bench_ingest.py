@@ -22,7 +22,7 @@ from _common import best_of, line_data, machine
 
 PEAK = """
 import sys
-sys.path.insert(0, {root!r})
+sys.path.insert(0, {root!r})  # the checkout under test
 import pandas as pd
 from linreg_core import read_csv
 

@@ -1,5 +1,5 @@
 """Load: 1, 8, 16 and 32 sessions press Train at once on one server (each speaks the browser's protocol:
-studio/load.py). Prints, per level, p50/p95/max of the time from each session's Train click to its final chart
+devtools/protocol.py). Prints, per level, p50/p95/max of the time from each session's Train click to its final chart
 (and, for the paced tutorial, its paced time and how many sessions came later than that + 1 s), the health
 endpoint's latency meanwhile, how many sessions were told the server was busy, the CPU the server used, and the
 bytes each session received per second over the websocket and over the stream route its live charts poll.
@@ -22,10 +22,8 @@ import json
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from studio.load import run_levels  # noqa: E402
-from studio.testing import ROOT, streamlit_server  # noqa: E402
+from devtools.protocol import run_levels
+from devtools.server import ROOT, streamlit_server
 
 
 def server_at(root: Path, extra_args: tuple[str, ...]):

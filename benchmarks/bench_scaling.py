@@ -18,9 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks._common import machine  # noqa: E402
+from _common import machine
 
 FEATURES = [f"x{i}" for i in range(10)]
 

@@ -12,11 +12,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from studio.soak import soak  # noqa: E402
+from devtools.soak import soak
 
 
 def main() -> None:

@@ -28,14 +28,13 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from devtools.server import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, wait_healthy
 
-from studio.testing import CHROMIUM, CHROMIUM_ARGS, IDLE, free_port, wait_healthy  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 LIBRARY = """
 import json, sys, time
-sys.path.insert(0, {root!r})
+sys.path.insert(0, {root!r})  # the checkout under test (--root)
 from linreg_core import LinregError, read_upload
 
 def status(key):

@@ -1,13 +1,20 @@
-"""Shared fixtures: the tutorial's data and a small multi-feature problem."""
+"""Shared fixtures: the tutorial's data, a small multi-feature problem, one Chromium and one app server per module.
+
+Tiers (markers, registered in pyproject.toml): ``e2e`` — a real browser against `streamlit run app.py`; ``perf`` —
+load, soak, deployment and measurement tests that start servers and drive many sessions. The fast tier is
+``pytest -m "not e2e and not perf"``.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 TUTORIAL_X = [1.0, 2.0, 3.0, 3.5]
 TUTORIAL_Y = [2.0, 4.0, 6.0, 7.0]
 
@@ -47,7 +54,7 @@ def browser():
     """One Debian Chromium, driven by Playwright, for every browser test module."""
     from playwright.sync_api import expect, sync_playwright
 
-    from studio.testing import CHROMIUM, CHROMIUM_ARGS
+    from devtools.server import CHROMIUM, CHROMIUM_ARGS
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
@@ -58,3 +65,53 @@ def browser():
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+def server_log(module: str) -> Path:
+    """Where the ``server`` fixture writes the log of test module ``module`` (its ``__name__``)."""
+    return ARTIFACTS / f"{module.rpartition('.')[2].removeprefix('test_')}-server.log"
+
+
+@pytest.fixture(scope="module")
+def server(request):
+    """`streamlit run app.py`, started once per test module and polled healthy (Streamlit's own e2e fixture); yields
+    its URL. What a module defines configures it: ``SERVER_ENV`` (environment variables for the server),
+    ``MEASURED`` (a dict of figures, written to test-artifacts/<module>_measurements.json at the end) and
+    ``CLEAN_LOG = True`` (the server's log must hold no traceback at the end)."""
+    from devtools.server import streamlit_server
+
+    module = request.module
+    ARTIFACTS.mkdir(exist_ok=True)
+    log_path = server_log(module.__name__)
+    with open(log_path, "w") as log:
+        try:
+            # Unbuffered: some tests read the log while the server runs.
+            env = {"PYTHONUNBUFFERED": "1", **getattr(module, "SERVER_ENV", {})}
+            with streamlit_server(log, env=env) as url:
+                yield url
+        except RuntimeError as exc:  # it did not start: say where its log is
+            pytest.fail(f"{exc}; see {log_path}")
+    measured = getattr(module, "MEASURED", None)
+    if measured:
+        stem = module.__name__.rpartition(".")[2].removeprefix("test_")
+        (ARTIFACTS / f"{stem}_measurements.json").write_text(json.dumps(measured, indent=2))
+    if getattr(module, "CLEAN_LOG", False):
+        assert "Traceback" not in log_path.read_text(), f"the server logged a traceback: {log_path}"
+
+
+# Parallel runs (pytest-xdist, ``--dist loadgroup``): each module's tests stay on one worker, so a module's server
+# starts once; the modules that crowd the machine with browser sessions (8 tabs, waves of tabs) share one group, so
+# they never run at the same time as each other. The longest groups go first, so the run does not end waiting on one.
+CROWD = {"test_load", "test_soak"}
+FIRST = ["test_load", "test_soak", "test_browser_load", "test_browser_formula_limits", "test_browser_layout",
+         "test_browser_first_visit", "test_browser_security", "test_browser_reliability", "test_browser",
+         "test_browser_live", "test_browser_explain", "test_deploy", "test_browser_uploads", "test_browser_theme",
+         "test_fair_share"]
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2]
+        item.add_marker(pytest.mark.xdist_group("crowd" if module in CROWD else module))
+    rank = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(FIRST)))  # stable

@@ -8,7 +8,6 @@ test-artifacts/browser_measurements.json.
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import sys
@@ -18,22 +17,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, set_number, streamlit_server
+from devtools.server import IDLE, ROOT, set_number
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 MEASURED: dict[str, float | str] = {}
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "streamlit-server.log", "w") as log:
-        try:
-            with streamlit_server(log) as url:
-                yield url
-        except RuntimeError as exc:
-            pytest.fail(f"{exc}; see {ARTIFACTS / 'streamlit-server.log'}")
-    (ARTIFACTS / "browser_measurements.json").write_text(json.dumps(MEASURED, indent=2))
 
 
 @pytest.fixture

@@ -8,16 +8,11 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, RUNNING, set_number, streamlit_server
+from devtools.server import IDLE, ROOT, RUNNING, set_number
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "streamlit-server-explain.log", "w") as log, streamlit_server(log) as url:
-        yield url
 
 
 @pytest.fixture

@@ -10,7 +10,9 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from studio.testing import IDLE, ROOT, streamlit_server
+from devtools.server import IDLE, ROOT, streamlit_server
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -47,7 +49,7 @@ def test_each_page_opened_first_on_a_fresh_server_draws_without_an_error(browser
 
 
 def test_streamlit_run_app_py_sends_the_security_headers_and_draws_the_charts(browser):
-    """studio.testing.streamlit_server runs exactly `streamlit run app.py`, as README command 1 does."""
+    """devtools.server.streamlit_server runs exactly `streamlit run app.py`, as README command 1 does."""
     ARTIFACTS.mkdir(exist_ok=True)
     with open(ARTIFACTS / "first-visit-server.log", "a") as log, streamlit_server(log) as url:
         with urllib.request.urlopen(url + "/") as r:

@@ -24,7 +24,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from test_app_formula_limits import HOSTILE  # one list of hostile formulas
 
-from studio.testing import IDLE, ROOT, streamlit_server
+from devtools.server import IDLE, ROOT
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -65,13 +67,6 @@ class HealthWatch:
         return {"samples": len(lat), "median_s": round(statistics.median(lat), 4),
                 "p95_s": round(lat[int(0.95 * (len(lat) - 1))], 4), "max_s": round(lat[-1], 4),
                 "not_ok": sum(1 for s in self.samples if since <= s[0] <= until and not s[2])}
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "formula-limits-server.log", "w") as log, streamlit_server(log) as url:
-        yield url
 
 
 def new_page(browser, url: str) -> tuple:

@@ -11,7 +11,9 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, go_to, streamlit_server
+from devtools.server import IDLE, ROOT, go_to
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 PAGES = ["Train", "Step", "Race", "Data", "Results", "How it works", "Lessons"]
@@ -55,11 +57,9 @@ PROBLEMS_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "layout-server.log", "w") as log, streamlit_server(log) as url:
-        yield url
+@pytest.fixture(scope="module", autouse=True)
+def record_problems():
+    yield
     (ARTIFACTS / "layout_problems.json").write_text(json.dumps(FOUND, indent=2))
 
 

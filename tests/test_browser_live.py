@@ -4,15 +4,16 @@ by clicking the charts."""
 
 from __future__ import annotations
 
-import json
 import re
 
 import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
+from devtools.server import IDLE, ROOT, set_number
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
-from studio.testing import IDLE, ROOT, set_number, streamlit_server
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 TUTORIAL = pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]})  # the page's tutorial data
@@ -76,14 +77,6 @@ SCRUB_PROBE_JS = r"""() => {
     requestAnimationFrame(() => probe.settle.push(performance.now() - t0));
   });
 }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "live-server.log", "w") as log, streamlit_server(log) as url:
-        yield url
-    (ARTIFACTS / "live_measurements.json").write_text(json.dumps(MEASURED, indent=2))
 
 
 @pytest.fixture

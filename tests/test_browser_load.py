@@ -11,19 +11,17 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, load_noisy_line, one_heavy_slot_server, set_number
+from devtools.server import IDLE, ONE_HEAVY_SLOT, load_noisy_line, set_number
 
-LOG = ROOT / "test-artifacts" / "busy-server.log"
+pytestmark = pytest.mark.e2e
+
+LOG = server_log(__name__)
+SERVER_ENV = ONE_HEAVY_SLOT
 QUEUED_RUN = re.compile(r"Queued: 1 heavy job ahead of your run\.")
 QUEUED_DATA = re.compile(r"Queued: \d heavy jobs? ahead of the exact fit of your data\.")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with one_heavy_slot_server(LOG) as url:
-        yield url
 
 
 def open_tab(browser, url: str) -> Page:

@@ -5,26 +5,20 @@ run logs its start and its end (the end is logged in a `finally`, so an interrup
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
 import pytest
+from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, load_noisy_line, set_number, streamlit_server
+from devtools.server import IDLE, ROOT, load_noisy_line, set_number, streamlit_server
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
-LOG = ARTIFACTS / "reliability-server.log"
+LOG = server_log(__name__)
 MEASURED: dict[str, float] = {}
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(LOG, "w") as log, streamlit_server(log) as url:
-        yield url
-    (ARTIFACTS / "reliability_measurements.json").write_text(json.dumps(MEASURED, indent=2))
 
 
 def open_page(browser, url: str) -> Page:

@@ -10,7 +10,6 @@ host but the app's for anything.
 from __future__ import annotations
 
 import base64
-import json
 import re
 import statistics
 import urllib.request
@@ -23,16 +22,17 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from studio.testing import (
+from devtools.server import (
     IDLE,
     ROOT,
     assert_cannot_be_framed,
     load_noisy_line,
     run_async,
     set_number,
-    streamlit_server,
 )
 from studio.text import clip
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 MEASURED: dict[str, object] = {}
@@ -72,14 +72,6 @@ STRUCTURE_JS = """() => {
           x_titles: Array.from(document.querySelectorAll('.js-plotly-plot .g-xtitle text')).map(t => t.textContent),
           text: document.body.innerText.replaceAll('\u2060', '')};  // (invisible joiners: studio/text.py)
 }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "security-server.log", "w") as log, streamlit_server(log) as url:
-        yield url
-    (ARTIFACTS / "security_measurements.json").write_text(json.dumps(MEASURED, indent=2))
 
 
 def share_link(url: str, df: pd.DataFrame, target: str, feature: str, name: str) -> str:
@@ -332,7 +324,7 @@ def test_a_crafted_widget_value_gets_one_sentence_not_an_error_box(server):
     options: Streamlit's own reading of the value fails before the page runs. The app answers in one sentence."""
     import asyncio
 
-    from studio.load import Tab
+    from devtools.protocol import Tab
     from studio.server import REFUSED_REQUEST
 
     async def crafted() -> tuple[list[str], list[str]]:

@@ -15,8 +15,10 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, free_port, streamlit_server, wait_healthy
+from devtools.server import IDLE, ROOT, free_port, wait_healthy
 from studio.theme import STREAMLIT_CHART_COLORS, THEME_JS
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
 PLOTLY_CHARTS = '[data-testid="stPlotlyChart"] .js-plotly-plot'
@@ -112,13 +114,6 @@ def check_light_charts(page: Page, selector: str, name: str) -> None:
     for i, el in enumerate(page.locator(selector).all()):
         median, _ = pixels(el.screenshot())
         assert median > 0.8, f"{name} chart {i}: median luminance {median:.2f} on a light page"
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with open(ARTIFACTS / "theme-server.log", "w") as log, streamlit_server(log) as url:
-        yield url
 
 
 def open_page(browser, url: str, scheme: str, path: str = "") -> tuple:

@@ -8,7 +8,6 @@ Timings go to test-artifacts/browser_upload_measurements.json, never into an ass
 
 from __future__ import annotations
 
-import json
 import re
 import time
 
@@ -16,23 +15,15 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, streamlit_server
+from devtools.server import IDLE, ROOT
+
+pytestmark = pytest.mark.e2e
 
 ARTIFACTS = ROOT / "test-artifacts"
-LOG = ARTIFACTS / "uploads-server.log"
+SERVER_ENV = {"LINREG_UPLOAD_PROGRESS_MB": "1"}  # progress shown from 1 MB, so small test files show it
+CLEAN_LOG = True
 MEASURED: dict[str, float] = {}
 IRIS_CAPTION = "Current dataset: Iris flowers (Plotly) — 150 rows × 6 columns."
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as mp, open(LOG, "w") as log:
-        mp.setenv("LINREG_UPLOAD_PROGRESS_MB", "1")
-        with streamlit_server(log) as url:
-            yield url
-    (ARTIFACTS / "browser_upload_measurements.json").write_text(json.dumps(MEASURED, indent=2))
-    assert "Traceback" not in LOG.read_text()
 
 
 @pytest.fixture

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from studio.testing import IDLE, ROOT, assert_cannot_be_framed, free_port, streamlit_server, wait_healthy
+from devtools.server import IDLE, ROOT, assert_cannot_be_framed, free_port, streamlit_server, wait_healthy
+
+pytestmark = [pytest.mark.e2e, pytest.mark.perf]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 REPLICAS: list[str] = []  # the two app servers behind the proxy
@@ -80,7 +82,7 @@ def test_the_app_works_through_the_proxy_and_cannot_be_framed(proxied, browser, 
 
 def test_with_one_replica_down_the_proxy_serves_from_the_other(proxied, browser):
     """Runs last: it stops the first replica. nginx sends the next request to the one still up."""
-    from studio.soak import _server_process
+    from devtools.soak import _server_process
 
     assert len(REPLICAS) == 2
     for url in REPLICAS:

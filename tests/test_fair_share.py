@@ -1,6 +1,6 @@
 """Heavy slots are shared between clients, on a real server (one heavy slot, as on a 2-core machine).
 
-Two clients, for real: sessions that speak the browser's protocol (studio/load.py's ``Tab``) from two loopback
+Two clients, for real: sessions that speak the browser's protocol (devtools/protocol.py's ``Tab``) from two loopback
 addresses, 127.0.0.2 and 127.0.0.3 (Linux answers all of 127.0.0.0/8, and Streamlit keys a visitor by the
 address the connection comes from). The first client starts five million-epoch runs: one trains, four queue,
 told their places in order. The second client's heavy run is then told it has one job ahead (the one training),
@@ -15,23 +15,21 @@ import asyncio
 import re
 
 import pytest
+from conftest import server_log
 
-from studio.load import Tab, _heavy_setup
-from studio.testing import ROOT, one_heavy_slot_server, run_async
+from devtools.protocol import Tab, _heavy_setup
+from devtools.server import ONE_HEAVY_SLOT, run_async
 
-LOG = ROOT / "test-artifacts" / "fair-share-server.log"
+pytestmark = pytest.mark.perf
+
+LOG = server_log(__name__)
+SERVER_ENV = ONE_HEAVY_SLOT
 MANY, OTHER = "127.0.0.2", "127.0.0.3"
 RUNS = 5  # the first client's heavy runs
 TRAINING = re.compile(r"\*\*Epoch [1-9][\d,]* / 1,000,000\*\*")
 QUEUED = re.compile(r"Queued: (\d+) heavy jobs? ahead of your run\.")
 DONE = re.compile(r"Completed\W* after 3,000 epochs")
 STOPPED = re.compile(r"Stopped by you at epoch ([\d,]+)")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with one_heavy_slot_server(LOG) as url:
-        yield url
 
 
 async def seen(tab: Tab, pattern: re.Pattern, since: int = 0, timeout: float = 120.0) -> re.Match:

@@ -22,12 +22,15 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from studio.testing import IDLE, ROOT, set_number, streamlit_server
+from devtools.server import IDLE, ROOT, set_number
+
+pytestmark = [pytest.mark.e2e, pytest.mark.perf]
 
 ARTIFACTS = ROOT / "test-artifacts"
-LOG = ARTIFACTS / "load-server.log"
+LOG = server_log(__name__)
 SESSIONS = 8
 ROWS = 300
 EPOCHS = 3000
@@ -82,19 +85,6 @@ def patient_expect():
     expect.set_options(timeout=TIMEOUT_MS)
     yield
     expect.set_options(timeout=before)
-
-
-@pytest.fixture(scope="module")
-def server():
-    ARTIFACTS.mkdir(exist_ok=True)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHONUNBUFFERED", "1")  # the log is read while the server runs: no buffered tail
-        with open(LOG, "w") as log:
-            try:
-                with streamlit_server(log) as url:
-                    yield url
-            except RuntimeError as exc:
-                pytest.fail(f"{exc}; see {LOG}")
 
 
 @pytest.fixture
@@ -295,12 +285,12 @@ def test_eight_concurrent_sessions_train_in_isolation(pages: list[Page], tmp_pat
 
 
 def test_protocol_sessions_drive_the_real_app_as_chromium_does(server, browser):
-    """benchmarks/bench_load.py's sessions (studio/load.py) speak the browser's protocol: the same run through one
+    """benchmarks/bench_load.py's sessions (devtools/protocol.py) speak the browser's protocol: the same run through one
     of them and through a Chromium tab ends on the same status line, and the protocol session's figures are whole."""
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-    from studio.load import Tab, _heavy_setup, measure
+    from devtools.protocol import Tab, _heavy_setup, measure
 
     def elsewhere(fn, *args):  # Playwright's sync API owns this thread's event loop: asyncio runs in another
         with ThreadPoolExecutor(1) as pool:

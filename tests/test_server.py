@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from devtools.server import run_async
 from studio.plotly_js import PLOTLY_JS_ROUTE
 from studio.server import EarlyPlotly
-from studio.testing import run_async
 
 PAGE = b"<html><head><title>x</title></head><body></body></html>"
 

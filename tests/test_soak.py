@@ -7,10 +7,13 @@ from __future__ import annotations
 import gc
 
 import psutil
+import pytest
 from app_support import goto, start, train_clicked
 
+from devtools.soak import soak
 from studio import memory
-from studio.soak import soak
+
+pytestmark = [pytest.mark.e2e, pytest.mark.perf]
 
 SOAK_MARGIN_MIB = 30  # growth allowed from the first wave to the last (glibc keeps some slack in its arenas)
 RUNS_MARGIN_MIB = 20

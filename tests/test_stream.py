@@ -9,11 +9,11 @@ import re
 import numpy as np
 from starlette.requests import Request
 
+from devtools.server import run_async
 from linreg_core import TrainConfig
 from studio import stream
 from studio.plotly_js import FULL_PLOTLY_JS, PLOTLY_JS, PLOTLY_JS_VERSION
 from studio.run import RunRecord
-from studio.testing import run_async
 
 
 def record(epochs: int = 10, status: str = "running", released: int | None = None, p: int = 1) -> RunRecord:

@@ -620,7 +620,7 @@ def _paced_seconds(tabs: list[Tab], root: str | None = None) -> float:
     """When the tutorial's last epoch is due at the default pace, for the epochs its runs said they ran: its paced
     time, by the studio/pace.py of the checkout served from ``root`` (None: this one's)."""
     if root is None:
-        from . import pace
+        from studio import pace
     else:  # another checkout's paces (an older commit's Watch was faster): its own module, loaded by path
         import importlib.util
         from pathlib import Path

@@ -45,15 +45,15 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_args: tuple[str, ...] = (),
-                     root: Path = ROOT) -> Iterator[str]:
-    """Start `streamlit run app.py` of the checkout at ``root`` (this one by default) on a free loopback port; yield
-    its URL once /_stcore/health is ok."""
+                     root: Path = ROOT, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Start `streamlit run app.py` of the checkout at ``root`` (this one by default) on a free loopback port, with
+    ``env`` added to this process's environment; yield its URL once /_stcore/health is ok."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(root / "app.py"), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", *extra_args],
-        cwd=root, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+        cwd=root, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})},
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -68,22 +68,8 @@ def streamlit_server(log: IO[str] | None = None, timeout: float = 90.0, extra_ar
             proc.kill()
 
 
-@contextmanager
-def one_heavy_slot_server(log_path: Path) -> Iterator[str]:
-    """A server with one heavy slot and no turn-taking (LINREG_HEAVY_SLOTS=1, LINREG_QUANTUM_S=600): the order in
-    which queued heavy jobs get the slot is what a test checks. Its log goes to ``log_path``."""
-    log_path.parent.mkdir(exist_ok=True)
-    saved = {k: os.environ.get(k) for k in ("LINREG_HEAVY_SLOTS", "LINREG_QUANTUM_S")}
-    os.environ.update(LINREG_HEAVY_SLOTS="1", LINREG_QUANTUM_S="600")
-    try:
-        with open(log_path, "w") as log, streamlit_server(log) as url:
-            yield url
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+# One heavy slot and no turn-taking: the order in which queued heavy jobs get the slot is what a test checks.
+ONE_HEAVY_SLOT = {"LINREG_HEAVY_SLOTS": "1", "LINREG_QUANTUM_S": "600"}
 
 
 def wait_healthy(url: str, timeout: float, proc: subprocess.Popen | None = None) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .testing import IDLE, set_number, streamlit_server
+from .server import IDLE, set_number, streamlit_server
 
 TTL_S = 3  # how long a closed tab's session is kept for a reconnect, in the soak (Streamlit's default: 120 s)
 

@@ -32,12 +32,12 @@ def live_trainer(problem: state.Problem, config) -> tuple[Trainer, str, int]:
     """The object behind whatever the user did last with these settings: the Step page's trainer (the
     very object being stepped), or the last Train run's model; else a fresh trainer at its starting point."""
     rec = ss.get("stepper")
-    stepper = rec if rec is not None and rec["key"] == problem.key and rec["config"] == config else None
+    stepper = rec if rec is not None and rec.key == problem.key and rec.config == config else None
     run = ss.run if state.run_matches(problem) else None
     if run is not None and (run.config != config or run.running):
         run = None
-    if stepper is not None and (run is None or stepper["touched"] >= run.started):
-        tr = stepper["trainer"]
+    if stepper is not None and (run is None or stepper.touched >= run.started):
+        tr = stepper.trainer
         return tr, f"the Step page's trainer, after {tr.epoch:,} epoch(s)", tr.epoch
     if run is not None:
         # The last Train run's model: its parameters, loaded into a trainer with the same settings.

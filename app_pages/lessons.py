@@ -4,6 +4,7 @@ import streamlit as st
 
 from studio import presets, share, state
 from studio.lessons import LESSONS
+from studio.settings import Settings
 
 ss = st.session_state
 
@@ -12,13 +13,9 @@ def _open_on_train(index: int) -> None:
     """Load the lesson's data and settings into the session (the sidebar shows them), then go to Train."""
     lesson = LESSONS[index]
     p = presets.PRESETS[lesson.preset]
-    for name, default in state.DEFAULTS.items():
-        if name.startswith("cfg_"):
-            ss[name] = default
+    ss.settings = Settings(**lesson.settings)  # the lesson's, the defaults for the rest
     state.set_dataset(presets.load_preset(lesson.preset), p.name, p.target, list(p.features))
-    for name, value in lesson.settings.items():
-        ss[name] = value
-    ss.cfg_lr_slider = ss.cfg_lr
+    ss.sel_degree = lesson.degree
     ss._goto_train = True
 
 

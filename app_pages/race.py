@@ -1,6 +1,5 @@
 """Race: several optimizers and learning rates on the same data from the same start, side by side."""
 
-import threading
 from dataclasses import replace
 
 import pandas as pd
@@ -11,6 +10,7 @@ from studio import charts, numbers, state, stream, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 from studio.live_chart import figure_json, live_chart, revision
+from studio.run import RaceLane, RaceRecord, RunStatus, landscape_point
 from studio.text import md
 
 ss = st.session_state
@@ -30,8 +30,8 @@ c1, c2, c3, c4 = st.columns(4)
 c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **state.bind("race_n"))
 c2.number_input("Epochs", **state.bind("race_epochs"))
 c3.select_slider("Tolerance", options=state.RACE_TOLERANCES, **state.bind("race_tol"), format_func=lambda v: f"{v:g}")
-c4.toggle("Standardize features", **state.bind("cfg_standardize"))
-g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
+c4.toggle("Standardize features", **state.bind_setting("standardize"))
+g = state.guidance(problem, ss.settings.standardize, float(ss.settings.l2))
 st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_stable_lr:.3g}** and the fastest "
            f"fixed lr is **{g.optimal_lr:.3g}** (curvature ratio of the loss {g.condition_number:,.3g}).",
            help="Stable lr: above it plain gradient descent blows up. Curvature ratio: how many times more sharply "
@@ -60,14 +60,14 @@ landscape = design.fit_intercept and len(design.terms) == 1
 exact_fit = (exact.intercept, exact.coef)
 
 
-def lane_table(rec: dict) -> pd.DataFrame:
+def lane_table(rec: RaceRecord) -> pd.DataFrame:
     rows = []
-    for lane in rec["lanes"]:
-        h = lane["history"]
-        hit = epochs_to_tolerance(h, rec["min_loss"], rec["tol"]) if h else None
-        rows.append({"lane": lane["label"], "optimizer": OPTIMIZER_LABELS[lane["optimizer"]], "lr": lane["lr"],
-                     "status": lane["status"], "epochs to tolerance": hit, "final loss": h[-1] if h else None,
-                     "loss − minimum": (h[-1] - rec["min_loss"]) if h else None})
+    for lane in rec.lanes:
+        h = lane.history
+        hit = epochs_to_tolerance(h, rec.min_loss, rec.tol) if h else None
+        rows.append({"lane": lane.label, "optimizer": OPTIMIZER_LABELS[lane.optimizer], "lr": lane.lr,
+                     "status": lane.status, "epochs to tolerance": hit, "final loss": h[-1] if h else None,
+                     "loss − minimum": (h[-1] - rec.min_loss) if h else None})
     df = pd.DataFrame(rows)
     hits = pd.to_numeric(df["epochs to tolerance"], errors="coerce").astype(float)
     df["epochs to tolerance"] = hits.astype("Int64")
@@ -98,19 +98,19 @@ def race_chart(where, fig, chart: str, key: str, anim: dict | None = None) -> No
         live_chart(figure_json(fig), key=key, chart=chart, height=int(fig.layout.height or 440), anim=anim)
 
 
-def draw_live(rec: dict) -> None:
+def draw_live(rec: RaceRecord) -> None:
     """The race has started (its minimum and the lanes' start are known): the charts' fixed parts, once; the lanes
     move in the browser, from the race's stream (studio/live.py RaceStream)."""
-    lanes = [(ln["label"], ln["color"]) for ln in rec["lanes"]]
-    start_loss = rec["start_loss"]
-    url = stream.url(rec["stream"])
-    fig = charts.race_figure([(n, c, []) for n, c in lanes], rec["min_loss"], rec["tol"], rec["epochs"],
+    lanes = [(ln.label, ln.color) for ln in rec.lanes]
+    start_loss = rec.start_loss
+    url = stream.url(rec.stream)
+    fig = charts.race_figure([(n, c, []) for n, c in lanes], rec.min_loss, rec.tol, rec.epochs,
                              start_loss=start_loss)
     race_chart(loss_ph, fig, "race_loss", f"race_loss_live_{id(rec)}",
-               {"stream": url, "layers": charts.race_layers(lanes, rec["min_loss"], start_loss), "grow": True})
+               {"stream": url, "layers": charts.race_layers(lanes, rec.min_loss, start_loss), "grow": True})
     if landscape:  # framed on where the lanes will go: each lane's first epochs, computed exactly (as on Train)
-        start = rec["lanes"][0]["path"][0] if rec["lanes"][0]["path"] else None
-        box = [pt for cfg in rec["configs"] for pt in charts.path_box(
+        start = rec.lanes[0].path[0] if rec.lanes[0].path else None
+        box = [pt for cfg in rec.configs for pt in charts.path_box(
             (start[0], [start[1]]) if start else None, exact_fit, state.preview(problem, cfg))]
         fig = charts.landscape_figure(design, exact_fit, [], paths=[(n, c, []) for n, c in lanes], view=box,
                                       moving=True)
@@ -118,26 +118,26 @@ def draw_live(rec: dict) -> None:
                    {"stream": url, "layers": charts.race_landscape_layers(lanes)})
 
 
-def draw(rec: dict) -> None:
+def draw(rec: RaceRecord) -> None:
     """The round and the lane table (a few times a second while the race runs); the final charts once it has
     ended."""
-    n = rec.get("round", 0)
-    rec["draws"] = rec.get("draws", 0) + 1
-    status_ph.markdown(f"**Round {n:,} / {rec['epochs']:,}** · {len(rec['lanes'])} lanes · minimum loss "
-                       f"**{min_loss_text(rec['min_loss'])}**",
+    n = rec.round
+    rec.draws = rec.draws + 1
+    status_ph.markdown(f"**Round {n:,} / {rec.epochs:,}** · {len(rec.lanes)} lanes · minimum loss "
+                       f"**{min_loss_text(rec.min_loss)}**",
                        help="The lowest loss any run can reach on this data (the exact least-squares fit's); each "
                             "curve shows how far above it a lane is.")
-    running = rec["status"] == "running"
+    running = rec.running
     if not running:
-        race_chart(loss_ph, charts.race_figure([(ln["label"], ln["color"], ln["history"]) for ln in rec["lanes"]],
-                                               rec["min_loss"], rec["tol"]), "race_loss", f"race_loss_{id(rec)}")
+        race_chart(loss_ph, charts.race_figure([(ln.label, ln.color, ln.history) for ln in rec.lanes],
+                                               rec.min_loss, rec.tol), "race_loss", f"race_loss_{id(rec)}")
         if landscape:
-            paths = [(ln["label"], ln["color"], ln["path"] or []) for ln in rec["lanes"]]
-            frame = [ln["label"] for ln in rec["lanes"] if ln["status"] != "diverged"]
+            paths = [(ln.label, ln.color, ln.path or []) for ln in rec.lanes]
+            frame = [ln.label for ln in rec.lanes if ln.status != RunStatus.DIVERGED]
             race_chart(land_ph, charts.landscape_figure(design, exact_fit, [], paths=paths, frame=frame),
                        "race_land", f"race_land_{id(rec)}")
     # The table costs the browser most: about once a second while racing, always at the end.
-    heavy = not running or rec["draws"] % 5 == 1
+    heavy = not running or rec.draws % 5 == 1
     if heavy:
         table_ph.dataframe(shown_table(lane_table(rec)), hide_index=True, width="stretch",
                            column_config={"lr": st.column_config.NumberColumn(format="%.4g"),
@@ -148,12 +148,9 @@ def draw(rec: dict) -> None:
 if start:
     base = replace(state.train_config(), batch_size=0, epochs=int(ss.race_epochs), tol=None)
     configs = [replace(base, optimizer=o, lr=lr) for o, lr in lanes]
-    rec = {"key": problem.key, "status": "running", "epochs": int(ss.race_epochs), "tol": float(ss.race_tol),
-           "min_loss": 0.0, "round": 0, "lock": threading.Lock(),
-           "lanes": [{"label": f"{i + 1}: {OPTIMIZER_LABELS[o]} lr {lr:g}", "optimizer": o, "lr": lr,
-                      "color": charts.LANE_COLORS[i], "history": [], "path": None, "status": "running", "reason": None}
-                     for i, (o, lr) in enumerate(lanes)]}
-    rec["configs"] = configs
+    rec = RaceRecord(problem.key, int(ss.race_epochs), float(ss.race_tol),
+                     [RaceLane(f"{i + 1}: {OPTIMIZER_LABELS[o]} lr {lr:g}", o, lr, charts.LANE_COLORS[i])
+                      for i, (o, lr) in enumerate(lanes)], configs)
     ss.race = rec
     live = LiveRace(rec, draw, pace=5.0 if ss.race_watch else 0.0, started=draw_live)
     # Unwatched, the race trains as fast as it can: a long one takes turns with the other heavy work.
@@ -166,17 +163,17 @@ if start:
         ss.race = None
         st.error(f"The race could not start: {md(exc, 2000)}")
         st.stop()
-    with rec["lock"]:
-        if rec["status"] == "running":
-            rec["status"] = "finished"
-            rec["round"] = max(len(lane.result.loss_history) for lane in result.lanes)
-            for lane, res in zip(rec["lanes"], result.lanes):
-                lane["status"], lane["reason"] = res.result.status, res.result.reason
-                if lane["path"] is not None:
-                    lane["path"].append((res.result.intercept, float(res.result.coef[0])))
+    with rec.lock:
+        if rec.running:
+            rec.status = RunStatus.COMPLETED
+            rec.round = max(len(lane.result.loss_history) for lane in result.lanes)
+            for lane, res in zip(rec.lanes, result.lanes):
+                lane.status, lane.reason = RunStatus(res.result.status), res.result.reason
+                if lane.path is not None:
+                    lane.path.append(landscape_point(res.result.intercept, res.result.coef))
 
 rec = ss.get("race")
-if rec is None or rec["key"] != problem.key:
+if rec is None or rec.key != problem.key:
     status_ph.info("Choose the lanes and press **Start race**. Every lane starts from the same parameters.")
     race_chart(loss_ph, charts.race_figure([], 0.0, float(ss.race_tol), int(ss.race_epochs)), "race_loss",
                "race_loss_idle")
@@ -186,23 +183,23 @@ else:
     draw(rec)
     df = lane_table(rec)
     reached = df.dropna(subset=["epochs to tolerance"]).sort_values("epochs to tolerance")
-    if rec["status"] == "stopped":
-        how = "by you" if rec.get("stopped_why") == "by you" else "when you left the page or changed a setting"
-        st.warning(f"Stopped {how} at round {rec['round']:,}; the curves so far are kept.")
+    if rec.status == RunStatus.STOPPED:
+        how = "by you" if rec.stopped_why == "by you" else "when you left the page or changed a setting"
+        st.warning(f"Stopped {how} at round {rec.round:,}; the curves so far are kept.")
     if len(reached):
         win = reached.iloc[0]
         st.success(f"**{win['lane']}** reached the tolerance first, in {int(win['epochs to tolerance']):,} epochs.")
-    elif rec["status"] == "finished":
+    elif rec.status == RunStatus.COMPLETED:
         st.info("No lane reached the tolerance in time: add epochs, raise the learning rates or standardize.")
-    for lane in rec["lanes"]:
-        if lane["status"] == "diverged":
-            st.error(f"Lane **{lane['label']}** diverged: {lane['reason']}")
-        elif rec["status"] == "finished" and lane["optimizer"] in ("adam", "rmsprop") and len(lane["history"]) > 10:
-            h = lane["history"]
+    for lane in rec.lanes:
+        if lane.status == RunStatus.DIVERGED:
+            st.error(f"Lane **{lane.label}** diverged: {lane.reason}")
+        elif rec.status == RunStatus.COMPLETED and lane.optimizer in ("adam", "rmsprop") and len(lane.history) > 10:
+            h = lane.history
             low = min(h)
-            excess_low, excess_end = low - rec["min_loss"], h[-1] - rec["min_loss"]
+            excess_low, excess_end = low - rec.min_loss, h[-1] - rec.min_loss
             if excess_end > 100 * max(excess_low, problem.stats.loss_floor):
-                st.info(f"Lane **{md(lane['label'])}**: the loss came within {excess_low:.3g} of the minimum, then "
-                        f"rose again to {excess_end:.3g} above it. {OPTIMIZER_LABELS[lane['optimizer']]} with a "
+                st.info(f"Lane **{md(lane.label)}**: the loss came within {excess_low:.3g} of the minimum, then "
+                        f"rose again to {excess_end:.3g} above it. {OPTIMIZER_LABELS[lane.optimizer]} with a "
                         "fixed lr keeps taking steps of about lr even at the minimum, so it hovers around it; "
                         "a smaller lr settles closer.")

@@ -11,6 +11,7 @@ from studio import charts, state, stream
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import live_chart, live_status, revision
 from studio.pace import PACES, pace_of
+from studio.run import StepRecord, landscape_point
 from studio.text import md
 
 ss = st.session_state
@@ -35,16 +36,13 @@ EXPLAIN_MINIBATCH = ("With mini-batches an epoch takes several optimizer steps, 
 
 
 def _path_point(tr: Trainer) -> tuple[float, float] | None:
-    b, w = tr.params()
-    return (b, float(w[0])) if b is not None and len(w) == 1 else None
+    return landscape_point(*tr.params())
 
 
-def _new_stepper(problem: state.Problem, config) -> dict:
+def _new_stepper(problem: state.Problem, config) -> StepRecord:
     tr = Trainer(problem.design, config, problem.validation)
     pt = _path_point(tr)
-    return {"key": problem.key, "config": config, "trainer": tr, "last": None, "path": [pt] if pt else None,
-            "touched": 0.0,  # when last stepped (How it works shows the newer of this and the last run)
-            "playing": None}  # a paced Step k under way: its start epoch, k, target epoch and start time
+    return StepRecord(problem.key, config, tr, [pt] if pt else None)
 
 
 class _Heartbeat(Callback):
@@ -74,8 +72,8 @@ def _step(k: int, progress=None, record=None) -> None:
     rec = ss.get("stepper")
     if rec is None:
         return
-    tr = rec["trainer"]
-    rec["touched"] = time.time()
+    tr = rec.trainer
+    rec.touched = time.time()
     k = min(k, tr.config.epochs - tr.epoch)  # the last epoch that can run is the one shown up close
     start = tr.epoch
     show = None
@@ -96,12 +94,12 @@ def _step(k: int, progress=None, record=None) -> None:
                 if tr.status == "diverged" and last_before is not None and tr.epoch >= 2:
                     # The epoch that diverged made no update: the close-up is the last one that did.
                     loss, grad = tr.objective(last_before)
-                    rec["last"] = StepInfo(epoch=tr.epoch - 1, loss=loss, names=tr.param_names, before=last_before,
+                    rec.last = StepInfo(epoch=tr.epoch - 1, loss=loss, names=tr.param_names, before=last_before,
                                            gradient=grad, after=before, lr=tr.config.lr,
                                            standardized=tr.config.standardize)
                 break
-            if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
-                rec["path"].append(_path_point(tr))
+            if rec.path is not None and len(rec.path) < MAX_PATH:
+                rec.path.append(_path_point(tr))
             if record is not None:
                 record(tr)
             hb.beat()
@@ -117,9 +115,9 @@ def _step(k: int, progress=None, record=None) -> None:
     finally:
         tr.batch_hooks = []
     if info is not None:
-        rec["last"] = info
-        if rec["path"] is not None and len(rec["path"]) < MAX_PATH:
-            rec["path"].append(_path_point(tr))
+        rec.last = info
+        if rec.path is not None and len(rec.path) < MAX_PATH:
+            rec.path.append(_path_point(tr))
         if record is not None:
             record(tr)
 
@@ -127,13 +125,13 @@ def _step(k: int, progress=None, record=None) -> None:
 FILM_BUDGET = 0.4  # s of training per part of a played Step k: a click waits for a part at most (a fragment runs on)
 
 
-def _film(rec: dict) -> None:
-    """The next part of a played Step k (``rec["plan"]``): its epochs are trained now — as many as FILM_BUDGET
+def _film(rec: StepRecord) -> None:
+    """The next part of a played Step k (``rec.plan``): its epochs are trained now — as many as FILM_BUDGET
     allows, so that Stop, which waits for this fragment run, is heard within it — then the browser plays them at
     the pace, drawing every frame from their numbers as it draws a Train run (studio/stream.py ``Film``). The film's
     last frame reruns this fragment: for the next part, or the epoch up close."""
-    tr: Trainer = rec["trainer"]
-    plan = rec["plan"]
+    tr: Trainer = rec.trainer
+    plan = rec.plan
     first, target, pace = plan["start"], plan["target"], pace_of(ss.ui_pace)
     start = tr.epoch
     every = max(1, (target - first) // FILM_POINTS)
@@ -148,7 +146,7 @@ def _film(rec: dict) -> None:
 
     # The epochs before this part are on screen from its start (the path from the record, the loss from the history).
     b0, w0 = tr.params()
-    path = rec["path"] or []
+    path = rec.path or []
     for e in range(0, start, max(1, start // FILM_POINTS)):
         pt = path[e] if e < len(path) else None
         add(e, 0.0, pt[0] if pt else b0, [pt[1]] if pt else [float(v) for v in w0])
@@ -161,7 +159,7 @@ def _film(rec: dict) -> None:
             b, w = trainer.params()
             add(e, pace.seconds_to(e - first) - offset, b, [float(v) for v in w])
 
-    rec["film_from"] = (start, tr.checkpoint(), rec["last"])  # where Stop takes the trainer back to
+    rec.film_from = (start, tr.checkpoint(), rec.last)  # where Stop takes the trainer back to
     deadline, n = time.monotonic() + FILM_BUDGET, 8
     while tr.epoch < target and not tr.done:
         _step(min(n, target - tr.epoch), None, record)  # (a part is short: no progress line)
@@ -169,24 +167,24 @@ def _film(rec: dict) -> None:
             break
         n *= 2
     if tr.epoch >= target or tr.done:
-        rec["plan"] = None  # the last part: its last epoch is the one up close
+        rec.plan = None  # the last part: its last epoch is the one up close
     t0 = time.monotonic()  # the schedule starts once the epochs are computed
-    rec["playing"] = rec["film"] = stream.Film(cols["e"], [t0 + t for t in cols["t"]], cols["b"], cols["w"], cols["loss"],
+    rec.playing = rec.film = stream.Film(cols["e"], [t0 + t for t in cols["t"]], cols["b"], cols["w"], cols["loss"],
                                                cols["val"] if validation is not None else None, tr.config.epochs)
 
 
-def _rewind_to(rec: dict, shown: int) -> None:
+def _rewind_to(rec: StepRecord, shown: int) -> None:
     """Stop during a played Step k: the trainer goes back to the epoch the page showed (the same numbers again)."""
-    start, checkpoint, last_before = rec.get("film_from") or (None, None, None)
-    tr: Trainer = rec["trainer"]
+    start, checkpoint, last_before = rec.film_from or (None, None, None)
+    tr: Trainer = rec.trainer
     if start is None or not start <= shown < tr.epoch:
         return
     tr.rewind(checkpoint)
     for _ in range(shown - start - 1):
         tr.run_epoch()
-    rec["last"] = tr.step() if shown > start else last_before
-    if rec["path"] is not None:
-        del rec["path"][shown + 1:]
+    rec.last = tr.step() if shown > start else last_before
+    if rec.path is not None:
+        del rec.path[shown + 1:]
 
 
 def _restart() -> None:
@@ -205,7 +203,7 @@ st.caption(
 st.page_link("app_pages/train.py", label="Change the settings on the Train page", icon=":material/tune:")
 
 rec = ss.get("stepper")
-if rec is None or rec["key"] != problem.key or rec["config"] != config:
+if rec is None or rec.key != problem.key or rec.config != config:
     if rec is not None:
         st.info("The data or the settings changed, so stepping starts again from epoch 0.")
     try:
@@ -214,7 +212,7 @@ if rec is None or rec["key"] != problem.key or rec["config"] != config:
         ss.stepper = None
         st.error(f"Training can't start with these settings: {md(exc, 2000)}")
         st.stop()
-tr: Trainer = rec["trainer"]
+tr: Trainer = rec.trainer
 
 
 
@@ -223,11 +221,11 @@ def _stop_playing() -> None:
     rec = ss.get("stepper")
     if rec is None:
         return
-    film = rec.get("playing")
-    rec["playing"] = rec["plan"] = None
+    film = rec.playing
+    rec.playing = rec.plan = None
     if film is not None and film.status == "running":
         film.stopped = True
-        _rewind_to(rec, max(film.shown_epoch, rec["film_from"][0]))
+        _rewind_to(rec, max(film.shown_epoch, rec.film_from[0]))
 
 
 @st.fragment
@@ -236,7 +234,7 @@ def step_area() -> None:
     rec = ss.get("stepper")
     if rec is None:  # Restart was pressed (its callback ran before this fragment run)
         rec = ss.stepper = _new_stepper(problem, config)
-    tr: Trainer = rec["trainer"]
+    tr: Trainer = rec.trainer
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
     step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
     b2.number_input("Epochs per click (k)", **state.bind("step_k"))
@@ -251,34 +249,34 @@ def step_area() -> None:
     progress = st.empty()
     k = 1 if step1 else int(ss.step_k)
     if stepk and k > 1 and pace_of(ss.ui_pace).start_rate is not None:
-        rec["plan"] = {"start": tr.epoch, "target": min(tr.epoch + k, config.epochs)}
+        rec.plan = {"start": tr.epoch, "target": min(tr.epoch + k, config.epochs)}
         _film(rec)
     elif step1 or stepk:
         # Step in the fragment body, below the buttons (not in a callback): the heartbeat lets Stop, Restart or a
         # page switch cut a long Step k, and the buttons are live while it runs.
-        rec["playing"] = None
+        rec.playing = None
         _step(k, progress)
         progress.empty()
         if tr.done:
             st.rerun()  # draw the step buttons disabled
-    film = rec.get("playing")
+    film = rec.playing
     if film is not None and pace_of(ss.ui_pace).start_rate is None:
         film.end_now()  # switched to As fast as possible: the film's rest at once (and the plan's rest below)
     if film is not None and film.status != "running":
-        rec["playing"] = None  # the page has played it to its end
-        if rec.get("plan"):  # the next part of a long Step k
+        rec.playing = None  # the page has played it to its end
+        if rec.plan:  # the next part of a long Step k
             if pace_of(ss.ui_pace).start_rate is None:
-                _step(rec["plan"]["target"] - tr.epoch, progress)
-                rec["plan"] = None
+                _step(rec.plan["target"] - tr.epoch, progress)
+                rec.plan = None
                 progress.empty()
             else:
                 _film(rec)
     body(rec)
 
 
-def body(rec: dict) -> None:
-    tr: Trainer = rec["trainer"]
-    film = rec.get("playing")
+def body(rec: StepRecord) -> None:
+    tr: Trainer = rec.trainer
+    film = rec.playing
     if film is not None:  # a played Step k: the browser draws it, the status line too, and reruns this at its end
         played(rec, film)
         return
@@ -299,11 +297,11 @@ def body(rec: dict) -> None:
         st.success(" ".join(filter(None, [f"**{tr.status.capitalize()}** after {tr.epoch:,} epochs.", tr.reason,
                                           "Press Restart to step again."])))
 
-    info = rec["last"]
+    info = rec.last
     if info is None and tr.epoch == 0:
         st.info("Press **Step 1 epoch**: the table will show the parameters before the step, the gradient of the loss "
                 "there, the update the optimizer made, and the parameters after.")
-    elif info is not None and not rec.get("playing"):
+    elif info is not None and not rec.playing:
         space = "standardized units (what the optimizer works in)" if info.standardized else "the data's units"
         st.subheader(f"Epoch {info.epoch:,} up close")
         if info.epoch != tr.epoch:
@@ -331,12 +329,12 @@ def body(rec: dict) -> None:
                    key="step_loss")
     with right:
         live_chart(revision(charts.fit_figure(design, (b, w.tolist()), exact, validation), *view), key="step_fit")
-    if rec["path"] is not None:
-        live_chart(revision(charts.landscape_figure(design, (exact.intercept, exact.coef), rec["path"]), *view),
+    if rec.path is not None:
+        live_chart(revision(charts.landscape_figure(design, (exact.intercept, exact.coef), rec.path), *view),
                    key="step_land")
 
 
-def played(rec: dict, film: stream.Film) -> None:
+def played(rec: StepRecord, film: stream.Film) -> None:
     """A played Step k on the page: the charts' fixed parts, with the browser drawing the epochs over them at the
     pace from the film's numbers (the same layers and code as a Train run's)."""
     url = stream.url(film)
@@ -344,8 +342,8 @@ def played(rec: dict, film: stream.Film) -> None:
     live_status("step_status", {"stream": url, "seed": film.increment(-1, stream.MAX_FLOATS)}, {
         "terms": list(design.terms), "total": config.epochs, "rows": design.n_samples,
         "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]})
-    view = (problem.key, id(rec["trainer"]), "film", id(film))  # its own axes, fixed for the whole film
-    span = rec["plan"]["target"] if rec.get("plan") else film.total  # a long Step k's whole span, part after part
+    view = (problem.key, id(rec.trainer), "film", id(film))  # its own axes, fixed for the whole film
+    span = rec.plan["target"] if rec.plan else film.total  # a long Step k's whole span, part after part
     seen = [v for v in film.loss + (film.val or []) if v is not None and np.isfinite(v)]
     y_span = (min(seen), max(seen)) if seen else None
     left, right = st.columns(2)
@@ -357,7 +355,7 @@ def played(rec: dict, film: stream.Film) -> None:
     with right:
         live_chart(revision(charts.fit_figure(design, None, exact, validation, moving=True), *view), key="step_fit",
                    anim={"stream": url, "layers": charts.fit_layers(design, validation)})
-    if rec["path"] is not None:
+    if rec.path is not None:
         pts = [(b, w[0]) for b, w in zip(film.b, film.w) if b is not None and len(w) == 1 and np.isfinite([b, w[0]]).all()]
         box = [(min(p[0] for p in pts), min(p[1] for p in pts)), (max(p[0] for p in pts), max(p[1] for p in pts))] if pts else []
         fig = charts.landscape_figure(design, (exact.intercept, exact.coef), [], view=box, moving=True)

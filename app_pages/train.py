@@ -8,28 +8,20 @@ import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from linreg_core import OPTIMIZERS, LinregError, Trainer, available_devices
+from linreg_core import LinregError, Trainer, available_devices
 from studio import charts, explain, jobs, numbers, points, share, state, stream, workload
 from studio.animation import run_html
-from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import figure_json, live_chart, live_status, redraw_after, replay_slider, revision
 from studio.live_chart import preview as live_chart_preview
 from studio.pace import PACES
-from studio.run import RunRecord
+from studio.run import RunRecord, landscape_point
+from studio.settings import ADVANCED, MAIN, VALIDATION
 from studio.text import md
 
 ss = st.session_state
 log = get_logger(__name__)
 QUEUED_EVERY = 1.0  # seconds between redraws of a queued run's page, until its run is next
 QUEUED_SOON = 0.25  # and once it is next
-
-
-def _lr_from_slider() -> None:
-    ss.cfg_lr = ss.cfg_lr_slider
-
-
-def _lr_from_input() -> None:
-    ss.cfg_lr_slider = ss.cfg_lr  # the slider gets this exact rate as one of its steps
 
 
 def _stop() -> None:
@@ -90,8 +82,7 @@ def _reset() -> None:
 
 
 def _use_lr(value: float) -> None:
-    ss.cfg_lr = float(f"{value:.3g}")
-    _lr_from_input()
+    ss.settings.lr = float(f"{value:.3g}")
 
 
 def _lr_guidance_box() -> None:
@@ -100,20 +91,21 @@ def _lr_guidance_box() -> None:
         problem = state.current_problem()
     except LinregError:
         return  # the page body explains what is wrong with the data
-    g = state.guidance(problem, bool(ss.cfg_standardize), float(ss.cfg_l2))
-    other = state.guidance(problem, not ss.cfg_standardize, float(ss.cfg_l2))
-    momentum = ss.cfg_optimizer == "momentum"
-    limit = g.max_stable_lr * ((1 + ss.cfg_momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
+    cfg = ss.settings
+    g = state.guidance(problem, cfg.standardize, float(cfg.l2))
+    other = state.guidance(problem, not cfg.standardize, float(cfg.l2))
+    momentum = cfg.optimizer == "momentum"
+    limit = g.max_stable_lr * ((1 + cfg.momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
 
     ratio = explain.ratio_text
     st.caption(
-        explain.guidance_caption(g, float(ss.cfg_momentum) if momentum else None),  # true for these numbers
+        explain.guidance_caption(g, float(cfg.momentum) if momentum else None),  # true for these numbers
         help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
              "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's Hessian "
              "(XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
     st.caption(standardizing_note(problem, g, other, ratio))
-    if ss.cfg_optimizer in ("sgd", "momentum") and int(ss.cfg_batch) == 0 and ss.cfg_lr > limit:
-        st.warning(f"lr {ss.cfg_lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
+    if cfg.optimizer in ("sgd", "momentum") and int(cfg.batch_size) == 0 and cfg.lr > limit:
+        st.warning(f"lr {cfg.lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
         st.button(f"Use the fastest stable lr ({g.optimal_lr:.3g})", key="btn_lr_optimal", on_click=_use_lr,
                   args=(g.optimal_lr,))
 
@@ -121,7 +113,7 @@ def _lr_guidance_box() -> None:
 def standardizing_note(problem: state.Problem, g, other, ratio) -> str:
     """What standardizing does on this data, measured, not assumed: it evens out the features' scales, but powers
     of one feature (or correlated features) stay a narrow valley, and the stable lr can fall."""
-    with_, without = (g, other) if ss.cfg_standardize else (other, g)
+    with_, without = (g, other) if ss.settings.standardize else (other, g)
     text = (f"Standardizing (x − mean) / std changes the curvature ratio {ratio(without.condition_number)} → "
             f"{ratio(with_.condition_number)} and the stable lr {without.max_stable_lr:.3g} → {with_.max_stable_lr:.3g}")
     effects = []
@@ -155,39 +147,21 @@ def settings() -> None:
     of the page shows (data, model, epochs, the view of the landscape, a run in progress) reruns the whole page."""
     st.header("Settings")
     devices = dict(available_devices())
-    st.selectbox("Device", ["auto", *devices], **state.bind("cfg_device"),
-                 format_func=lambda d: "auto (best available)" if d == "auto" else devices[d],
-                 help="Only devices PyTorch can use on this server are listed.")
-    st.selectbox("Optimizer", OPTIMIZERS, **state.bind("cfg_optimizer"), format_func=OPTIMIZER_LABELS.get)
-    st.select_slider("Learning rate (log scale)", options=state.lr_slider_options(ss.cfg_lr), **state.bind("cfg_lr_slider", _lr_from_slider),
-                     format_func=lambda v: f"{v:g}")
-    st.number_input("Learning rate", **state.bind("cfg_lr", _lr_from_input),
-                    help="Type any value; the slider above shows it too.")
+    state.setting_widget("device", options=["auto", *devices],
+                         format_func=lambda d: "auto (best available)" if d == "auto" else devices[d])
+    state.setting_widget("optimizer")
+    st.select_slider("Learning rate (log scale)", options=state.lr_slider_options(ss.settings.lr),
+                     **state.bind_setting("lr", widget="lr_slider"), format_func=lambda v: f"{v:g}")
+    state.setting_widget("lr")  # the box and the slider show one setting: each is set from it on every run
     _lr_guidance_box()
-    st.number_input("Epochs", **state.bind("cfg_epochs"))
-    st.number_input("Batch size (0 = full batch)", **state.bind("cfg_batch"),
-                    help="Rows per step. 0 uses every row each step, as the tutorial does.")
-    st.toggle("Standardize features", **state.bind("cfg_standardize"),
-              help="Train on (x − mean) / std; coefficients are reported in the original units.")
-    st.number_input("Seed", **state.bind("cfg_seed"),
-                    help="Seeds the initial weights and the mini-batch shuffling.")
-    with st.expander("Advanced"):
-        st.selectbox("Precision", ["float32", "float64"], **state.bind("cfg_dtype"))
-        st.number_input("Momentum (SGD + momentum)", **state.bind("cfg_momentum"))
-        st.number_input("Stop when loss changes less than (relative, 0 = off)", **state.bind("cfg_tol"))
-    with st.expander("Validation and model", expanded=bool(ss.cfg_val)):
-        st.toggle("Hold out a validation set", **state.bind("cfg_val"),
-                  help="Train on part of the rows and draw the MSE on the rest each epoch: a validation curve "
-                       "that rises while the training loss falls is over-fitting.")
-        if ss.cfg_val:
-            st.slider("Validation share", **state.bind("cfg_val_frac"))
-            st.number_input("Split seed", **state.bind("cfg_val_seed"),
-                            help="Which rows are held out; the same seed gives the same split.")
+    state.settings_group(MAIN, after="lr")
+    with st.expander(ADVANCED):
+        state.settings_group(ADVANCED)
+    with st.expander(VALIDATION, expanded=ss.settings.validation):
+        state.settings_group(VALIDATION)
         if not ss.sel_formula.strip():
             st.number_input("Polynomial degree", **state.bind("sel_degree"),
                             help="Fit the target with x, x², …, x^degree of each numeric feature.")
-        st.number_input("L2 penalty", **state.bind("cfg_l2"),
-                        help="Adds l2·‖w‖² to the loss (ridge): smaller weights, a smoother fit.")
     st.toggle("Live charts", **state.bind("ui_live"),
               help="Animate the charts while training: your browser draws every frame from the numbers the server "
                    "streams. Off, the status line still moves and the charts show the run when it ends.")
@@ -306,7 +280,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         "exact_b": exact.intercept, "exact_w": [float(v) for v in exact.coef]}
     if run is None:
         head.info("Press **Train** to fit the line by gradient descent. The dashed line is the exact least-squares fit.")
-        history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.cfg_epochs), [], []
+        history, val, params, span, path, changes = [], [] if validation is not None else None, None, int(ss.settings.epochs), [], []
         shown = None
     elif streaming:
         seed = stream.increment(run, -1) if len(run.snapshots) <= SEED_SNAPSHOTS else None  # (takes the lock)
@@ -330,8 +304,9 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
                 live_status("train_status", replay_anim(run, count), status_info)
         # While running (or paused), the x axis spans every planned epoch so progress shows; afterwards, what ran.
         span = run.config.epochs if running or run.paused else None
-        if params is not None and landscape and (not path or path[-1] != (params[0], params[1][0])):
-            path.append((params[0], params[1][0]))
+        now = landscape_point(*params) if params is not None and landscape else None
+        if now is not None and (not path or path[-1] != now):
+            path.append(now)
     merged: dict[int, str] = {}
     for epoch, text in changes:  # several settings changed at one Resume: one mark
         merged[epoch] = f"{merged[epoch]}; {text}" if epoch in merged else text

@@ -300,7 +300,7 @@ class Tab:
             await self.finished.wait()
 
     def set(self, key: str, **value: Any) -> None:
-        """Give widget ``key`` a value for the next rerun, e.g. ``set("_w_cfg_epochs", int_value=2000)``."""
+        """Give widget ``key`` a value for the next rerun, e.g. ``set("_w_epochs", int_value=2000)``."""
         from streamlit.proto.WidgetStates_pb2 import WidgetState
 
         state = WidgetState(id=self.ids[key])
@@ -611,8 +611,8 @@ async def _heavy_setup(tab: Tab, rows: int, epochs: int) -> None:
     await tab.click("btn_generate")
     await tab.rerun(page="Train")
     tab.set("_w_ui_pace", string_array_value=["As fast as possible"])
-    tab.set("_w_cfg_epochs", int_value=epochs)
-    tab.set("_w_cfg_standardize", bool_value=True)
+    tab.set("_w_epochs", int_value=epochs)
+    tab.set("_w_standardize", bool_value=True)
     await tab.rerun()
 
 

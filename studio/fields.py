@@ -66,16 +66,8 @@ class Field:
         return f"a number from {self.lo:g} to {self.hi:g}"
 
 
+# The other number choices (the training settings' bounds are in their record, studio/settings.py).
 FIELDS: dict[str, Field] = {
-    "cfg_lr": Field("Learning rate", 1e-9, 1e3, fmt="%.6g"),
-    "cfg_epochs": Field("Epochs", 1, 1_000_000, integer=True, step=100),
-    "cfg_batch": Field("Batch size", 0, 10_000_000, integer=True),
-    "cfg_seed": Field("Seed", 0, 2**31 - 1, integer=True),
-    "cfg_momentum": Field("Momentum", 0.0, 0.999, fmt="%.3f", step=0.05),
-    "cfg_l2": Field("L2 penalty", 0.0, 1e6, fmt="%.6g", step=0.01),
-    "cfg_tol": Field("Stop when loss changes less than", 0.0, 1.0, fmt="%.2g"),
-    "cfg_val_frac": Field("Validation share", 0.05, 0.5, fmt="%.2f", step=0.05, on_steps=True),
-    "cfg_val_seed": Field("Split seed", 0, 2**31 - 1, integer=True),
     "sel_degree": Field("Polynomial degree", 1, MAX_DEGREE, integer=True),
     "race_epochs": Field("Race epochs", 1, 200_000, integer=True, step=100),
     "race_lr": Field("Race lane learning rate", 1e-9, 1e3, fmt="%.6g"),

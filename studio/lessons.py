@@ -39,11 +39,12 @@ class Lesson:
     title: str
     setup: str  # what the lesson loads, in words
     preset: str  # studio.presets key
-    settings: dict[str, Any]  # session keys the lesson sets (the sidebar shows them on the Train page)
+    settings: dict[str, Any]  # training settings it sets (studio/settings.py names; the rest are the defaults)
     question: str
     choices: tuple[str, ...]
     answer: int  # index into choices
     run: Callable[[], Outcome]
+    degree: int = 1  # the polynomial degree of the model it fits
 
 
 def _design(preset: str, target: str = "y", features: tuple[str, ...] = ("x",), degree: int = 1):
@@ -156,18 +157,19 @@ LESSONS: tuple[Lesson, ...] = (
            ("On the exact least-squares line", "Close to it, but not on it yet", "Far away: training fails"), 1,
            _tutorial),
     Lesson("A learning rate too large", "The same points and epochs, lr 0.2 instead of 0.01.", "tutorial",
-           {"cfg_lr": 0.2}, "What does a 20× larger learning rate do?",
+           {"lr": 0.2}, "What does a 20× larger learning rate do?",
            ("It converges about 20× faster", "It converges a little faster", "The loss blows up"), 2, _too_large),
     Lesson("Standardize the feature", "The tutorial with standardization on and lr 0.5.", "tutorial",
-           {"cfg_lr": 0.5, "cfg_standardize": True}, "With standardized x and lr 0.5, after 100 epochs the line is…",
+           {"lr": 0.5, "standardize": True}, "With standardized x and lr 0.5, after 100 epochs the line is…",
            ("Further from the exact fit than in lesson 1", "Much closer to it than in lesson 1", "Diverged"), 1,
            _standardize),
     Lesson("Momentum and Adam race plain SGD", "Three optimizers from the same start on the tutorial's points.",
            "tutorial", {}, f"Which one first gets its {RACE_CRITERION}?",
            ("Plain SGD, lr 0.01", "SGD + momentum, lr 0.01", "Adam, lr 0.1"), 1, _race),
     Lesson("Over-fitting", "30 noisy points of a sine wave, 30% held out; exact fits of degree 1, 3 and 9.", "wave",
-           {"cfg_val": True, "cfg_val_frac": 0.3, "sel_degree": 9}, "Which degree predicts the held-out points best?",
-           ("Degree 1: a straight line", "Degree 3", "Degree 9: it fits the training points best"), 1, _overfit),
+           {"validation": True, "val_frac": 0.3}, "Which degree predicts the held-out points best?",
+           ("Degree 1: a straight line", "Degree 3", "Degree 9: it fits the training points best"), 1, _overfit,
+           degree=9),
     Lesson("The exact answer and its statistics", "Restaurant tips: the tip from the total bill, solved exactly.",
            "tips", {}, "How much more do diners tip per extra dollar of bill?",
            ("About 1 cent", "About 10 cents", "About 50 cents"), 1, _statistics),

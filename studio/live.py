@@ -18,6 +18,7 @@ import streamlit as st
 from linreg_core import RaceCallback, Trainer
 
 from .jobs import EARLY_PATH
+from .run import RaceRecord, RunStatus, landscape_point
 from .stream import Streamed, picked
 
 
@@ -27,7 +28,7 @@ class RaceStream(Streamed):
     clock when the round was due (its pace). Read by the stream route (studio/stream.py) like a Train run's
     record: ``status``, ``released``, ``total``, ``increment``; the status is the race record's."""
 
-    record: dict[str, Any]
+    record: RaceRecord
     total: int
     rounds: list[int] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
@@ -36,11 +37,11 @@ class RaceStream(Streamed):
 
     @property
     def lock(self):
-        return self.record["lock"]
+        return self.record.lock
 
     @property
-    def status(self) -> str:
-        return {"running": "running", "finished": "completed"}.get(self.record["status"], "stopped")
+    def status(self) -> RunStatus:
+        return self.record.status
 
     def add(self, rnd: int, trainers: list[Trainer]) -> None:
         """Round ``rnd``'s numbers (0: the start), each lane's loss being that of epoch ``rnd`` (before its update)."""
@@ -60,7 +61,7 @@ class RaceStream(Streamed):
         sends every n-th; the browser interpolates)."""
         with self.lock:
             end = len(self.rounds)
-            if self.status == "running":  # a round its pace holds back is not on screen yet
+            if self.status == RunStatus.RUNNING:  # a round its pace holds back is not on screen yet
                 end = bisect.bisect_right(self.rounds, self.released)
             i = bisect.bisect_right(self.rounds, since, hi=end)
             p = len(self.lanes[0][1][0]) if self.lanes and self.lanes[0][1] else 1
@@ -81,28 +82,29 @@ class LiveRace(RaceCallback):
     several optimizers on small data finish in a blink, too fast to watch).
     """
 
-    def __init__(self, record: dict[str, Any], draw: Callable[[dict[str, Any]], None] | None, pace: float = 0.0,
+    def __init__(self, record: RaceRecord, draw: Callable[[dict[str, Any]], None] | None, pace: float = 0.0,
                  redraw_every: float = 0.2, yield_every: float = 0.02,
-                 started: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 started: Callable[[RaceRecord], None] | None = None) -> None:
         self.record, self.draw, self.pace, self.started = record, draw, pace, started
         self.redraw_every, self.yield_every = redraw_every, yield_every
         self._t0 = self._last_draw = self._last_yield = 0.0
         self._path_every = 1
-        self.stream = record["stream"] = RaceStream(record, int(record["epochs"]))
+        self.stream = record.stream = RaceStream(record, int(record.epochs))
 
     @property
     def should_stop(self) -> bool:
-        return self.record["status"] != "running"
+        return not self.record.running
 
     def on_race_start(self, trainers: list[Trainer], min_loss: float) -> None:
         rec = self.record
-        rec["min_loss"] = min_loss
-        self._path_every = max(1, rec["epochs"] // 1500)  # about 1,500 points per lane after the early ones
-        for lane, tr in zip(rec["lanes"], trainers):
-            lane["history"] = tr.history  # the trainer's own list: it grows in place, and survives a Stop
+        rec.min_loss = min_loss
+        self._path_every = max(1, rec.epochs // 1500)  # about 1,500 points per lane after the early ones
+        for lane, tr in zip(rec.lanes, trainers):
+            lane.history = tr.history  # the trainer's own list: it grows in place, and survives a Stop
             b, w = tr.params()
-            lane["path"] = [(b, float(w[0]))] if b is not None and len(w) == 1 else None
-        with rec["lock"]:
+            start = landscape_point(b, w)
+            lane.path = [start] if start is not None else None
+        with rec.lock:
             self.stream.add(0, trainers)
             self.stream.released = 0
         self._t0 = self._last_draw = self._last_yield = time.monotonic()
@@ -110,28 +112,28 @@ class LiveRace(RaceCallback):
     def on_round_end(self, epoch: int, trainers: list[Trainer]) -> None:
         rec = self.record
         path_every = self._path_every
-        with rec["lock"]:
-            if rec["status"] != "running":
+        with rec.lock:
+            if not rec.running:
                 return
-            rec["round"] = epoch
-            for lane, tr in zip(rec["lanes"], trainers):
-                lane["status"], lane["reason"] = tr.status or "running", tr.reason
-                if lane["path"] is not None and not tr.done and (epoch <= EARLY_PATH or epoch % path_every == 0):
+            rec.round = epoch
+            for lane, tr in zip(rec.lanes, trainers):
+                lane.status, lane.reason = RunStatus(tr.status or RunStatus.RUNNING), tr.reason
+                if lane.path is not None and not tr.done and (epoch <= EARLY_PATH or epoch % path_every == 0):
                     b, w = tr.params()
-                    lane["path"].append((b, float(w[0])))
-            last = epoch >= rec["epochs"] or all(tr.done for tr in trainers)
+                    lane.path.append(landscape_point(b, w))
+            last = epoch >= rec.epochs or all(tr.done for tr in trainers)
             if epoch <= EARLY_PATH or epoch % path_every == 0 or last:  # the browser's numbers: the same rounds
                 self.stream.add(epoch, trainers)
             if epoch == 1:  # the loss at the common start (every lane's first): the charts' scale
-                rec["start_loss"] = float(trainers[0].history[0])
+                rec.start_loss = float(trainers[0].history[0])
         if epoch == 1 and self.started is not None:
             self.started(rec)  # the page draws its live charts now, once
         if self.pace > 0:  # sleep until this round's share of the paced duration
-            due = self._t0 + self.pace * epoch / rec["epochs"]
+            due = self._t0 + self.pace * epoch / rec.epochs
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-        with rec["lock"]:  # the round is due now: the browser shows it from this moment
+        with rec.lock:  # the round is due now: the browser shows it from this moment
             stream = self.stream
             if stream.rounds and stream.rounds[-1] == epoch:
                 stream.times[-1] = time.monotonic()

@@ -7,8 +7,9 @@ size cap, numbers are parsed (never evaluated) and checked by TrainConfig.valida
 from __future__ import annotations
 
 import base64
+import dataclasses
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -16,34 +17,49 @@ import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, read_csv
 
-from . import fields, state
+from . import fields, settings, state
 from .lessons import LESSONS
+from .settings import Settings
 from .text import clip, md
 
 MAX_SHARED_ROWS = 500
 MAX_SHARED_BYTES = 64 * 1024  # decompressed CSV
-NUMBERS = {"lr": "cfg_lr", "epochs": "cfg_epochs", "batch": "cfg_batch", "seed": "cfg_seed", "mom": "cfg_momentum",
-           "l2": "cfg_l2", "vfrac": "cfg_val_frac", "vseed": "cfg_val_seed", "deg": "sel_degree"}
-SWITCHES = {"std": "cfg_standardize", "val": "cfg_val", "icpt": "sel_intercept", "na": "sel_na"}  # "1" or "0"
+# The data and model choice; the training settings' parameters are in their record (studio/settings.py, ``share``).
+NUMBERS = {"deg": "sel_degree"}
+SWITCHES = {"icpt": "sel_intercept", "na": "sel_na"}  # "1" or "0"
 MAX_FORMULA_CHARS = 500  # a typed model formula; checked like any typed one (linreg_core/_formula_limits.py) when used
-CHOICES = {"opt": ("cfg_optimizer", OPTIMIZERS), "dtype": ("cfg_dtype", ("float32", "float64"))}
 # The race: its lane count, epochs and tolerance, and each used lane's optimizer (r1o…) and learning rate (r1lr…).
 RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)}}
 RACE_CHOICES = {f"r{i + 1}o": (f"race_opt_{i}", OPTIMIZERS) for i in range(state.RACE_LANES)}
+
+
+def _shared_settings(current: Settings) -> dict[str, str]:
+    """The settings a link carries: each with a ``share`` parameter, unless the setting it depends on is off."""
+    q = {}
+    for name in settings.names():
+        spec = settings.spec(name)
+        if spec.share is None or (spec.shown_if and not getattr(current, spec.shown_if)):
+            continue
+        value = getattr(current, name)
+        if isinstance(value, bool):
+            if value or not any(settings.spec(n).shown_if == name for n in settings.names()):
+                q[spec.share] = "1" if value else "0"  # (a split that is off says nothing of its share and seed)
+        elif spec.field is not None:
+            q[spec.share] = str(int(value)) if spec.field.integer else repr(float(value))
+        else:
+            q[spec.share] = str(value)
+    return q
 
 
 def share_query() -> dict[str, str | list[str]]:
     """The current settings and column choice, plus the data if it has at most MAX_SHARED_ROWS rows.
     Features go as repeated ``x`` parameters: a column name may contain a comma."""
     ss = st.session_state
-    q: dict[str, str | list[str]] = {"opt": ss.cfg_optimizer, "dtype": ss.cfg_dtype}
+    q: dict[str, str | list[str]] = _shared_settings(ss.settings)
     for key, name in NUMBERS.items():
-        q[key] = str(int(ss[name])) if fields.FIELDS[name].integer else repr(float(ss[name]))
+        q[key] = str(int(ss[name]))
     for key, name in SWITCHES.items():
         q[key] = "1" if ss[name] else "0"
-    if not ss.cfg_val:
-        for key in ("val", "vfrac", "vseed"):
-            q.pop(key)
     q.update(y=ss.sel_target, x=list(ss.sel_features))
     formula = state.typed_formula()
     if formula:
@@ -140,7 +156,8 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
                 target, xs = None, []
             name = one("name") if "name" in params else "Shared data"
             state.set_dataset(df, clip(name, 80), target, xs or None)
-    for key, (name, options) in {**CHOICES, **RACE_CHOICES}.items():
+    ss.settings = _apply_settings(params, one, ss.settings, problems)
+    for key, (name, options) in RACE_CHOICES.items():
         if key in params:
             value = one(key)
             if value in options:
@@ -178,26 +195,55 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
     for key, name in {**NUMBERS, **RACE_NUMBERS}.items():
         if key not in params:
             continue
-        f, text = fields.field(name), one(key)
-        try:
-            value = f.parse(text)
-        except ValueError:
-            problems.append(_refused(key, text, f"{f.label} must be {f.describe()}"))
-            continue
-        why = f.problem(value)
-        if why is None:
+        value = _number(fields.field(name), key, one(key), problems)
+        if value is not None:
             ss[name] = value
-        else:
-            problems.append(_refused(key, text, f"{f.label}: {why}"))
     try:
         state.train_config().validate()
     except LinregError as exc:
         problems.append(f"The shared settings are not valid ({md(exc, 300)}); the defaults are restored.")
-        for name, default in state.DEFAULTS.items():
-            if name.startswith("cfg_"):
-                ss[name] = default
-    ss.cfg_lr_slider = ss.cfg_lr
+        ss.settings = Settings()
     return problems
+
+
+def _apply_settings(params: Mapping[str, str | list[str]], one: Callable[[str], str], current: Settings,
+                    problems: list[str]) -> Settings:
+    """``current`` with each training setting a link carries and the sidebar can show; a refusal for each other."""
+    values = {}
+    for name in settings.names():
+        spec = settings.spec(name)
+        if spec.share is None or spec.share not in params:
+            continue
+        key, text = spec.share, one(spec.share)
+        if isinstance(getattr(current, name), bool):
+            if text in ("0", "1"):
+                values[name] = text == "1"
+            else:
+                problems.append(_refused(key, text, "it must be 1 (on) or 0 (off)"))
+        elif spec.choices:
+            if text in spec.choices:
+                values[name] = text
+            else:
+                problems.append(_refused(key, text, f"choose one of {', '.join(spec.choices)}"))
+        elif spec.field is not None:
+            value = _number(spec.field, key, text, problems)
+            if value is not None:
+                values[name] = value
+    return dataclasses.replace(current, **values)
+
+
+def _number(f: fields.Field, key: str, text: str, problems: list[str]) -> int | float | None:
+    """The number a link gives for ``key`` if its widget can show it; else None, and why in ``problems``."""
+    try:
+        value = f.parse(text)
+    except ValueError:
+        problems.append(_refused(key, text, f"{f.label} must be {f.describe()}"))
+        return None
+    why = f.problem(value)
+    if why is not None:
+        problems.append(_refused(key, text, f"{f.label}: {why}"))
+        return None
+    return value
 
 
 def apply_once() -> None:

@@ -1,9 +1,10 @@
 """Session state: the current dataset, column choice, settings and runs, kept across pages and reruns.
 
-Settings live under plain keys (``sel_``, ``cfg_``, ``ui_``) that no widget owns; each widget gets a
-``_w_`` twin through :func:`bind`. Streamlit drops a widget's state when its page is not shown, so the
-twin is reloaded from the plain key before every render and copied back on change (Streamlit's
-documented pattern for keeping widget values across pages).
+The training settings are one record, ``settings`` (:class:`studio.settings.Settings`); the other choices live under
+plain keys (``sel_``, ``ui_``, ``race_``…). No widget owns either: each widget gets a ``_w_`` twin through
+:func:`bind` or :func:`bind_setting`. Streamlit drops a widget's state when its page is not shown, so the twin is
+reloaded from the record or the plain key before every render and copied back on change (Streamlit's documented
+pattern for keeping widget values across pages).
 """
 
 
@@ -46,23 +47,12 @@ from linreg_core import (
 )
 
 from . import fields, jobs, presets, workload
-from .run import RunRecord
+from . import settings as settings_
+from .run import RunRecord, RunStatus
+from .settings import Settings
 from .text import md, md_list
 
-DEFAULTS: dict[str, Any] = {
-    # The tutorial: SGD, lr 0.01, 100 full-batch epochs, float32.
-    "cfg_device": "auto",
-    "cfg_optimizer": "sgd",
-    "cfg_lr": 0.01,
-    "cfg_lr_slider": 0.01,
-    "cfg_epochs": 100,
-    "cfg_batch": 0,
-    "cfg_standardize": False,
-    "cfg_seed": 0,
-    "cfg_dtype": "float32",
-    "cfg_momentum": 0.9,
-    "cfg_l2": 0.0,
-    "cfg_tol": 0.0,
+DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's (studio/settings.py)
     "ui_live": True,
     "ui_pace": "watch",  # studio/pace.py: Watch, Fast or As fast as possible
     "ui_edit_points": False,  # Train: clicks on the fit chart add points, selections delete them
@@ -77,10 +67,6 @@ DEFAULTS: dict[str, Any] = {
     "gen_outliers": 0.0,
     "gen_seed": 0,
     "ui_logy": True,
-    # validation split (Train page, "Validation and model")
-    "cfg_val": False,
-    "cfg_val_frac": 0.2,
-    "cfg_val_seed": 0,
     # optimizer race: lanes 0..MAX_LANES-1, of which race_n are used
     "race_n": 4,
     "race_epochs": 500,  # plain SGD at lr 0.01 needs 426 on the tutorial: every default lane finishes
@@ -147,6 +133,7 @@ def init() -> None:
     ss = st.session_state
     for k, v in DEFAULTS.items():
         ss.setdefault(k, v)
+    ss.setdefault("settings", Settings())
     if "ds_df" not in ss:
         p = presets.PRESETS["tutorial"]
         set_dataset(presets.load_preset("tutorial"), p.name, p.target, list(p.features))
@@ -171,6 +158,58 @@ def bind(name: str, on_change: Callable[[], None] | None = None) -> dict[str, An
             on_change()
 
     return {"key": wkey, "on_change": store, **(spec.widget() if spec is not None else {})}
+
+
+def bind_setting(name: str, on_change: Callable[[], None] | None = None, widget: str | None = None) -> dict[str, Any]:
+    """Widget kwargs (key, on_change, a number's bounds, help) that keep the setting ``name`` of the session's
+    :class:`~studio.settings.Settings` as the persistent value. ``widget``: the widget's own name, when two widgets
+    show one setting (the learning rate's slider and box); its key is ``_w_`` + that name."""
+    ss = st.session_state
+    wkey = "_w_" + (widget or name)
+    ss[wkey] = getattr(ss.settings, name)
+    spec = settings_.spec(name)
+
+    def store() -> None:
+        value = ss[wkey]
+        setattr(ss.settings, name, spec.field.snap(value) if spec.field is not None else value)
+        if on_change is not None:
+            on_change()
+
+    kwargs: dict[str, Any] = {"key": wkey, "on_change": store}
+    if widget is None:  # the setting's own widget: its help and bounds (another view of it brings its own)
+        kwargs.update(help=spec.help, **(spec.field.widget() if spec.field is not None else {}))
+    return kwargs
+
+
+def setting_widget(name: str, on_change: Callable[[], None] | None = None, **more: Any) -> None:
+    """The widget of setting ``name`` as its :class:`~studio.settings.Spec` says: a toggle for on/off, a select box
+    for a choice, a number box (a slider when its values sit on steps) for a number. ``more``: the widget's other
+    arguments (the device's options, which the page knows)."""
+    spec = settings_.spec(name)
+    default = Settings.__dataclass_fields__[name].default
+    kwargs = {**bind_setting(name, on_change), **more}
+    if isinstance(default, bool):
+        st.toggle(spec.label, **kwargs)
+    elif spec.choices or "options" in more:
+        names = spec.names or {}
+        kwargs.setdefault("options", spec.choices)
+        kwargs.setdefault("format_func", lambda v: names.get(v, v))
+        st.selectbox(spec.label, **kwargs)
+    elif spec.field is not None and spec.field.on_steps:
+        st.slider(spec.label, **kwargs)
+    else:
+        st.number_input(spec.label, **kwargs)
+
+
+def settings_group(group: str, after: str | None = None) -> None:
+    """Every setting of ``group`` that is shown now, in the record's order (studio/settings.py); ``after``: only
+    those that come after this one (the page drew the ones before it itself)."""
+    current = st.session_state.settings
+    names = settings_.in_group(group)
+    for name in names[names.index(after) + 1:] if after else names:
+        shown_if = settings_.spec(name).shown_if
+        if shown_if is None or getattr(current, shown_if):
+            setting_widget(name)
 
 
 def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features: list[str] | None = None,
@@ -372,7 +411,7 @@ def picked_formula() -> str | None:
 
 def selection_key() -> tuple:
     ss = st.session_state
-    val = (float(ss.cfg_val_frac), int(ss.cfg_val_seed)) if ss.cfg_val else None
+    val = ss.settings.validation_split()
     return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept), val,
             typed_formula(), bool(ss.sel_na))
 
@@ -401,7 +440,7 @@ def _server_design() -> Design:
     from . import bigdata
 
     ss = st.session_state
-    if ss.cfg_val:
+    if ss.settings.validation:
         raise DataError("A validation split needs the rows in this session; a server dataset's rows stay on the "
                         "cluster. Turn the split off (Train → Validation and model).")
     formula = typed_formula() or picked_formula()
@@ -465,9 +504,10 @@ def _build_problem(key: tuple) -> Problem:
     ss = st.session_state
     design = _server_design() if ss.get("ds_server") else build_selected_design()
     validation = full = None
-    if ss.cfg_val:
+    split = ss.settings.validation_split()
+    if split is not None:
         full = design
-        design, validation = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
+        design, validation = train_val_split(full, *split)
     exact = fit_exact_design(design)  # a polynomial is solved in a well-conditioned basis
     return Problem(design, exact, fit_stats(design, exact), key, validation, full)
 
@@ -529,13 +569,8 @@ def problem_or_stop(context: str) -> Problem:
 
 
 def train_config() -> TrainConfig:
-    ss = st.session_state
-    return TrainConfig(
-        optimizer=ss.cfg_optimizer, lr=float(ss.cfg_lr), epochs=int(ss.cfg_epochs), batch_size=int(ss.cfg_batch),
-        momentum=float(ss.cfg_momentum), l2=float(ss.cfg_l2), standardize=bool(ss.cfg_standardize),
-        seed=int(ss.cfg_seed), dtype=ss.cfg_dtype, device=ss.cfg_device,
-        tol=float(ss.cfg_tol) if ss.cfg_tol and ss.cfg_tol > 0 else None,
-    )
+    """What the next run trains with: the session's settings (studio/settings.py)."""
+    return st.session_state.settings.to_config()
 
 
 def new_run(problem: Problem, config: TrainConfig, start: TrainStart) -> RunRecord:
@@ -572,12 +607,8 @@ def runs_table(problem: Problem | None) -> pd.DataFrame:
 
 def reopen_settings(index: int) -> None:
     """Put run ``index``'s (1-based) settings back into the sidebar."""
-    cfg = st.session_state.runs[index - 1].config
     ss = st.session_state
-    ss.cfg_optimizer, ss.cfg_lr, ss.cfg_epochs, ss.cfg_batch = cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size
-    ss.cfg_standardize, ss.cfg_seed, ss.cfg_dtype, ss.cfg_momentum = cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum
-    ss.cfg_l2, ss.cfg_tol, ss.cfg_device = cfg.l2, cfg.tol or 0.0, cfg.device
-    ss.cfg_lr_slider = cfg.lr
+    ss.settings = ss.settings.with_config(ss.runs[index - 1].config)
 
 
 def leave_pages(on_train_page: bool) -> None:
@@ -592,12 +623,12 @@ def stop_race(why: str = "by you") -> None:
     """Mark a running race stopped (its loop checks the record each round and ends); the curves stay.
     ``why``: "by you" (the Stop button) or "interrupted" (a page switch or new input)."""
     rec = st.session_state.get("race")
-    if rec and rec["status"] == "running":
-        with rec["lock"]:
-            rec["status"], rec["stopped_why"] = "stopped", why
-            for lane in rec["lanes"]:
-                if lane["status"] == "running":
-                    lane["status"] = "stopped"
+    if rec and rec.running:
+        with rec.lock:
+            rec.status, rec.stopped_why = RunStatus.STOPPED, why
+            for lane in rec.lanes:
+                if lane.status == RunStatus.RUNNING:
+                    lane.status = RunStatus.STOPPED
 
 
 def run_matches(problem: Problem) -> bool:
@@ -677,7 +708,7 @@ def degree_sweep(problem: Problem) -> pd.DataFrame | None:
     for degree in range(1, MAX_SWEEP_DEGREE + 1):
         try:
             full = build_selected_design(degree)
-            tr, va = train_val_split(full, float(ss.cfg_val_frac), int(ss.cfg_val_seed))
+            tr, va = train_val_split(full, *ss.settings.validation_split())
             ex = fit_exact_design(tr)
         except LinregError:
             break  # too few rows for this many terms: higher degrees cannot be fitted either

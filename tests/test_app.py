@@ -77,12 +77,12 @@ def test_app_opens_on_train_with_the_tutorial_and_its_settings():
     pd.testing.assert_frame_equal(ss.ds_df, TUTORIAL)
     assert (ss.sel_target, ss.sel_features, ss.sel_degree, ss.sel_intercept) == ("y", ["x"], 1, True)
     # The sidebar shows the tutorial's settings: SGD, lr 0.01, 100 epochs, full batch, no standardization.
-    assert at.selectbox(key="_w_cfg_optimizer").value == "sgd"
-    assert at.number_input(key="_w_cfg_lr").value == 0.01
-    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.01
-    assert at.number_input(key="_w_cfg_epochs").value == 100
-    assert at.number_input(key="_w_cfg_batch").value == 0
-    assert at.toggle(key="_w_cfg_standardize").value is False
+    assert at.selectbox(key="_w_optimizer").value == "sgd"
+    assert at.number_input(key="_w_lr").value == 0.01
+    assert at.select_slider(key="_w_lr_slider").value == 0.01
+    assert at.number_input(key="_w_epochs").value == 100
+    assert at.number_input(key="_w_batch_size").value == 0
+    assert at.toggle(key="_w_standardize").value is False
     assert "y ~ x" in plain(at.caption[0].value)
     # Before training: an invitation, an empty loss curve and the data with the exact line only.
     assert any("Press **Train**" in v for v in texts(at.info))
@@ -131,9 +131,9 @@ def test_train_reproduces_the_tutorial():
 
 def test_sidebar_settings_flow_into_training():
     at = start()
-    at.number_input(key="_w_cfg_epochs").set_value(300).run()
-    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
-    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.number_input(key="_w_epochs").set_value(300).run()
+    at.selectbox(key="_w_optimizer").set_value("adam").run()
+    at.number_input(key="_w_lr").set_value(0.05).run()
     assert not at.exception
     run = train_clicked(at)
     cfg = run.config
@@ -147,24 +147,24 @@ def test_sidebar_settings_flow_into_training():
 
 def test_learning_rate_slider_and_box_stay_in_step():
     at = start()
-    at.select_slider(key="_w_cfg_lr_slider").set_value(0.1).run()
-    assert at.session_state.cfg_lr == 0.1
-    assert at.number_input(key="_w_cfg_lr").value == 0.1
-    at.number_input(key="_w_cfg_lr").set_value(0.03).run()
-    assert at.session_state.cfg_lr == 0.03
+    at.select_slider(key="_w_lr_slider").set_value(0.1).run()
+    assert at.session_state.settings.lr == 0.1
+    assert at.number_input(key="_w_lr").value == 0.1
+    at.number_input(key="_w_lr").set_value(0.03).run()
+    assert at.session_state.settings.lr == 0.03
     # The slider shows the typed rate itself (it joins the log steps), never a nearby step that would not run.
-    slider = at.select_slider(key="_w_cfg_lr_slider")
+    slider = at.select_slider(key="_w_lr_slider")
     assert slider.value == 0.03 and slider.options[slider.options.index('0.03') - 1: ][:3] == ['0.02', '0.03', '0.05']
     assert train_clicked(at).config.lr == 0.03
 
 
 def test_the_fastest_stable_lr_button_sets_the_slider_and_the_box_alike():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(0.5).run()  # above the tutorial's stable limit 0.134
+    at.number_input(key="_w_lr").set_value(0.5).run()  # above the tutorial's stable limit 0.134
     at.button(key="btn_lr_optimal").click().run()
-    assert at.session_state.cfg_lr == 0.132
-    assert at.number_input(key="_w_cfg_lr").value == 0.132
-    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.132
+    assert at.session_state.settings.lr == 0.132
+    assert at.number_input(key="_w_lr").value == 0.132
+    assert at.select_slider(key="_w_lr_slider").value == 0.132
 
 
 def test_standardizing_is_explained_as_it_really_acts_on_polynomial_terms():
@@ -191,8 +191,8 @@ def test_a_run_far_from_the_exact_fit_says_why_and_what_to_try():
     assert "the loss curves 60× more sharply" in note
     assert "a larger lr (up to 0.132" in note and "more epochs than 100" in note
     assert "standardizing the features" in note and "Adam" in note
-    at.sidebar.number_input(key="_w_cfg_epochs").set_value(20000).run()
-    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.1).run()
+    at.sidebar.number_input(key="_w_epochs").set_value(20000).run()
+    at.sidebar.number_input(key="_w_lr").set_value(0.1).run()
     train_clicked(at)
     assert not any(t.startswith("**Still") for t in texts(at.info))  # converged: nothing to explain
 
@@ -203,21 +203,32 @@ def state_gap(run) -> float:
 
 def test_learning_rate_survives_a_trip_to_another_page():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.number_input(key="_w_lr").set_value(0.05).run()
     goto(at, "data")
     assert texts(at.title) == ["Data"]
     goto(at, "train")
-    assert at.number_input(key="_w_cfg_lr").value == 0.05
-    assert at.select_slider(key="_w_cfg_lr_slider").value == 0.05
-    assert at.session_state.cfg_lr == 0.05
+    assert at.number_input(key="_w_lr").value == 0.05
+    assert at.select_slider(key="_w_lr_slider").value == 0.05
+    assert at.session_state.settings.lr == 0.05
     assert train_clicked(at).config.lr == 0.05
 
 
-SIDEBAR_CHANGES = {
-    "cfg_optimizer": "momentum", "cfg_lr": 0.02, "cfg_epochs": 250, "cfg_batch": 2, "cfg_standardize": True,
-    "cfg_seed": 7, "cfg_dtype": "float64", "cfg_momentum": 0.5, "cfg_l2": 0.25, "cfg_tol": 0.001,
+SIDEBAR_CHANGES = {  # settings (studio/settings.py) and view choices (session keys)
+    "optimizer": "momentum", "lr": 0.02, "epochs": 250, "batch_size": 2, "standardize": True,
+    "seed": 7, "dtype": "float64", "momentum": 0.5, "l2": 0.25, "tol": 0.001,
     "ui_live": False, "ui_logy": True,
 }
+
+
+def sidebar_values(at) -> dict:
+    """Each of SIDEBAR_CHANGES's names' value in the session now ("<missing>" if it has none)."""
+    ss, out = at.session_state, {}
+    for name in SIDEBAR_CHANGES:
+        if name.startswith("ui_"):
+            out[name] = ss[name] if name in ss else "<missing>"
+        else:
+            out[name] = getattr(ss.settings, name) if "settings" in ss else "<missing>"
+    return out
 
 
 def test_every_sidebar_setting_survives_a_trip_to_another_page():
@@ -228,12 +239,11 @@ def test_every_sidebar_setting_survives_a_trip_to_another_page():
         widget.set_value(value).run()
         keyed = {getattr(w, "key", None): w for w in at.sidebar}
     assert not at.exception
-    assert {k: at.session_state[k] for k in SIDEBAR_CHANGES} == SIDEBAR_CHANGES
+    assert sidebar_values(at) == SIDEBAR_CHANGES
     goto(at, "data")
     goto(at, "results")
     goto(at, "train")
-    kept = {k: at.session_state[k] if k in at.session_state else "<missing>" for k in SIDEBAR_CHANGES}
-    assert kept == SIDEBAR_CHANGES
+    assert sidebar_values(at) == SIDEBAR_CHANGES
     cfg = train_clicked(at).config
     assert (cfg.optimizer, cfg.lr, cfg.epochs, cfg.batch_size, cfg.standardize, cfg.seed, cfg.dtype, cfg.momentum,
             cfg.l2, cfg.tol) == ("momentum", 0.02, 250, 2, True, 7, "float64", 0.5, 0.25, 0.001)
@@ -284,7 +294,7 @@ def test_train_on_tips():
     at.button(key="preset_tips").click().run()
     goto(at, "train")
     assert "tip ~ total_bill" in plain(at.caption[0].value)
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     run = train_clicked(at)
     tips = at.session_state.ds_df
     assert run.status == "completed"
@@ -489,7 +499,7 @@ def test_clearing_a_cell_in_the_editor_leads_to_the_drop_button():
 
 def test_too_large_a_learning_rate_diverges_with_advice():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(10.0).run()
+    at.number_input(key="_w_lr").set_value(10.0).run()
     run = train_clicked(at)
     assert run.status == "diverged"
     assert run.epochs_run < 100
@@ -616,9 +626,9 @@ def test_results_ignore_a_run_on_other_data():
 
 def test_how_it_works_page_renders_and_reflects_the_settings():
     at = start()
-    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
-    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
-    at.number_input(key="_w_cfg_epochs").set_value(300).run()
+    at.selectbox(key="_w_optimizer").set_value("adam").run()
+    at.number_input(key="_w_lr").set_value(0.05).run()
+    at.number_input(key="_w_epochs").set_value(300).run()
     goto(at, "how_it_works")
     assert texts(at.title) == ["How it works"]
     formulas = texts(at.latex)
@@ -639,14 +649,14 @@ def test_how_it_works_page_renders_and_reflects_the_settings():
 def test_device_choices_without_cuda(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     at = start()
-    device = at.selectbox(key="_w_cfg_device")
+    device = at.selectbox(key="_w_device")
     assert device.value == "auto"
     assert len(device.options) == 2
     assert device.options[0] == "auto (best available)"
     assert device.options[1].startswith("CPU")
     assert not any("CUDA" in o or "cuda" in o for o in device.options)
     device.set_value("cpu").run()
-    assert at.session_state.cfg_device == "cpu"
+    assert at.session_state.settings.device == "cpu"
     run = train_clicked(at)
     assert run.config.device == "cpu" and run.device == "cpu"
     assert "on cpu" in plain(at.success[0].value)
@@ -684,7 +694,7 @@ def test_polynomial_degree_three_shows_its_terms():
         "Ready: 150 rows, model petal_width ~ petal_length + petal_length^2 + petal_length^3."]
     goto(at, "train")
     assert "petal_width ~ petal_length + petal_length^2 + petal_length^3" in plain(at.caption[0].value)
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     run = train_clicked(at)
     assert len(run.coef) == 3
     fit = traces(figures(at)["Data and fitted line"])
@@ -702,10 +712,10 @@ def test_lr_guidance_warns_before_a_run_that_would_diverge_and_offers_the_optima
     assert "steep" not in caption  # curvature is how sharply the loss bends, not how steep it is
     assert "curvature ratio 60 → 1 and the stable lr 0.134 → 1: fewer epochs are needed at the best lr." in caption
     assert not at.sidebar.warning
-    at.number_input(key="_w_cfg_lr").set_value(0.5).run()
+    at.number_input(key="_w_lr").set_value(0.5).run()
     assert "this run will diverge" in at.sidebar.warning[0].value
     at.button(key="btn_lr_optimal").click().run()
-    assert at.session_state.cfg_lr == pytest.approx(g.optimal_lr, rel=1e-2)
+    assert at.session_state.settings.lr == pytest.approx(g.optimal_lr, rel=1e-2)
     assert not at.sidebar.warning
     run = train_clicked(at)
     assert run.status == "completed" and run.history[-1] < 1e-3 * run.history[0]
@@ -714,8 +724,8 @@ def test_lr_guidance_warns_before_a_run_that_would_diverge_and_offers_the_optima
 def test_runs_table_compares_this_sessions_runs_and_reopens_settings():
     at = start()
     first = train_clicked(at)
-    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
-    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.selectbox(key="_w_optimizer").set_value("adam").run()
+    at.number_input(key="_w_lr").set_value(0.05).run()
     second = train_clicked(at)
     goto(at, "results")
     table = at.dataframe[-1].value
@@ -725,9 +735,9 @@ def test_runs_table_compares_this_sessions_runs_and_reopens_settings():
     assert all(table["gap to exact"] > 0)
     at.selectbox(key="reopen_pick").set_value(1).run()
     at.button(key="btn_reopen").click().run()
-    assert (at.session_state.cfg_optimizer, at.session_state.cfg_lr) == ("sgd", 0.01)
+    assert (at.session_state.settings.optimizer, at.session_state.settings.lr) == ("sgd", 0.01)
     goto(at, "train")
-    assert at.selectbox(key="_w_cfg_optimizer").value == "sgd"
+    assert at.selectbox(key="_w_optimizer").value == "sgd"
 
 
 def test_share_link_restores_settings_and_data_in_a_new_session():
@@ -736,16 +746,16 @@ def test_share_link_restores_settings_and_data_in_a_new_session():
     at.number_input(key="_w_gen_seed").set_value(3)
     at.button(key="btn_generate").click().run()
     goto(at, "train")
-    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
-    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.selectbox(key="_w_optimizer").set_value("adam").run()
+    at.number_input(key="_w_lr").set_value(0.05).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     goto(at, "results")
     url = at.code[-1].value
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
     assert "data" in query and query["opt"] == "adam"
     shared = shared_app(query)  # a new session opened from the link
     ss = shared.session_state
-    assert (ss.cfg_optimizer, ss.cfg_lr, ss.cfg_standardize) == ("adam", 0.05, True)
+    assert (ss.settings.optimizer, ss.settings.lr, ss.settings.standardize) == ("adam", 0.05, True)
     pd.testing.assert_frame_equal(ss.ds_df, at.session_state.ds_df[["x", "y"]], check_dtype=False)
     assert any("Loaded the shared setup" in s for s in texts(shared.success))
     assert train_clicked(shared).status == "completed"
@@ -761,5 +771,5 @@ def test_share_link_restores_settings_and_data_in_a_new_session():
 def test_hostile_share_links_are_refused_with_a_message(query, phrase):
     at = shared_app(query)
     assert any(phrase in w for w in texts(at.warning)), texts(at.warning)
-    assert at.session_state.cfg_lr > 0 and at.session_state.ds_name == "Tutorial: 4 points"
+    assert at.session_state.settings.lr > 0 and at.session_state.ds_name == "Tutorial: 4 points"
     assert train_clicked(at).status == "completed"

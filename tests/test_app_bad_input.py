@@ -375,8 +375,8 @@ def test_incomplete_rows_are_counted_and_can_be_dropped(case):
 
 CRAFTED = {
     # lr is validated before epochs: the first invalid setting is reported.
-    "lr -0.1 and epochs 0": ({"cfg_lr": -0.1, "cfg_epochs": 0}, "The 'lr' parameter must be a float > 0. Got -0.1 instead."),
-    "epochs 0": ({"cfg_epochs": 0}, "The 'epochs' parameter must be an int in [1, 10000000]. Got 0 instead."),
+    "lr -0.1 and epochs 0": ({"lr": -0.1, "epochs": 0}, "The 'lr' parameter must be a float > 0. Got -0.1 instead."),
+    "epochs 0": ({"epochs": 0}, "The 'epochs' parameter must be an int in [1, 10000000]. Got 0 instead."),
 }
 
 
@@ -384,21 +384,21 @@ CRAFTED = {
 def test_invalid_training_settings_from_a_crafted_session_are_refused(case):
     settings, message = CRAFTED[case]
     with pytest.raises(LinregError) as info:
-        TrainConfig(**{"lr": settings.get("cfg_lr", 0.01), "epochs": settings.get("cfg_epochs", 100)}).validate()
+        TrainConfig(**{"lr": settings.get("lr", 0.01), "epochs": settings.get("epochs", 100)}).validate()
     assert str(info.value) == message
     at = start()
     for key, value in settings.items():
-        at.session_state[key] = value  # bypasses the widgets' limits, as a crafted session could
+        setattr(at.session_state.settings, key, value)  # bypasses the widgets' limits, as a crafted session could
     at.button(key="btn_train").click().run()
     assert not at.exception
     assert texts(at.error) == [message]
     assert not at.success
     assert at.session_state.run is None
     # Valid settings through the widgets, and it trains.
-    at.number_input(key="_w_cfg_lr").set_value(0.01).run()
-    at.number_input(key="_w_cfg_epochs").set_value(100).run()
+    at.number_input(key="_w_lr").set_value(0.01).run()
+    at.number_input(key="_w_epochs").set_value(100).run()
     assert not at.exception
-    assert (at.session_state.cfg_lr, at.session_state.cfg_epochs) == (0.01, 100)
+    assert (at.session_state.settings.lr, at.session_state.settings.epochs) == (0.01, 100)
     assert train_clicked(at).status == "completed"
     assert not at.error
     assert_still_usable(at)
@@ -406,7 +406,7 @@ def test_invalid_training_settings_from_a_crafted_session_are_refused(case):
 
 def test_a_learning_rate_that_diverges_keeps_finite_parameters():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(10.0).run()
+    at.number_input(key="_w_lr").set_value(10.0).run()
     assert not at.exception
     run = train_clicked(at)
     assert run.status == "diverged"
@@ -418,7 +418,7 @@ def test_a_learning_rate_that_diverges_keeps_finite_parameters():
     assert run.intercept is not None and math.isfinite(run.intercept)
     assert run.history and all(math.isfinite(v) for v in run.history)
     # A smaller learning rate trains.
-    at.number_input(key="_w_cfg_lr").set_value(0.01).run()
+    at.number_input(key="_w_lr").set_value(0.01).run()
     assert train_clicked(at).status == "completed"
     assert not at.error
     assert_still_usable(at)

@@ -43,7 +43,7 @@ def test_server_datasets_fit_every_row_and_send_only_a_sample(data_dir):
     ref = fit_exact_design(build_formula_design(df, "y ~ x + z + group"))
     np.testing.assert_allclose(exact.params, ref.params, rtol=1e-10)
     goto(at, "train")
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     run = train_clicked(at)
     assert run.status == "completed"
     for page in ("results", "step", "race", "how_it_works", "data"):

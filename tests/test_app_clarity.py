@@ -81,7 +81,7 @@ def test_step_says_which_loss_is_before_and_which_after_the_update():
     at.button(key="btn_stepk").click().run()
     status = next(m for m in texts(at.markdown) if m.startswith("**Epoch 3 / 100**"))
     assert "loss now (after epoch 3's update)" in status
-    tr = at.session_state.stepper["trainer"]
+    tr = at.session_state.stepper.trainer
     loss_now = tr.objective()[0]
     assert f"**{loss_now:.6g}**" in status and tr.history[-1] > loss_now  # the curve's last point is before it
 
@@ -93,7 +93,7 @@ def test_the_landscape_has_a_colour_scale_and_numbers_a_bouncing_path():
     heat = land["data"][0]
     assert heat["showscale"] and heat["colorbar"]["title"]["text"] == "log₁₀ MSE"
     assert not any(str(t.get("name", "")).endswith("epochs 0–11") for t in land["data"])  # a smooth path
-    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.2).run()  # diverges, bouncing across the valley
+    at.sidebar.number_input(key="_w_lr").set_value(0.2).run()  # diverges, bouncing across the valley
     train_clicked(at)
     land = figures(at)["Loss landscape (log₁₀ MSE)"]
     numbered = next(t for t in land["data"] if str(t.get("name", "")).endswith("epochs 0–11"))
@@ -155,7 +155,8 @@ def test_each_lesson_asks_runs_and_explains_with_its_own_numbers(index):
     at.button(key="btn_lesson_open").click().run()
     assert not at.exception and at.session_state.ds_name == presets.PRESETS[lesson.preset].name
     for name, value in lesson.settings.items():
-        assert at.session_state[name] == value
+        assert getattr(at.session_state.settings, name) == value
+    assert at.session_state.sel_degree == lesson.degree
 
 
 def test_a_lesson_link_opens_that_lesson():

@@ -44,15 +44,15 @@ def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
     at = _race([("sgd", 0.01), ("sgd", 0.1), ("adam", 0.1)], epochs=2000)
     assert not at.exception
     rec = at.session_state.race
-    assert rec["status"] == "finished" and [len(ln["history"]) for ln in rec["lanes"]] == [2000, 2000, 2000]
+    assert rec.status == "completed" and [len(ln.history) for ln in rec.lanes] == [2000, 2000, 2000]
     # The same race in the library gives the same curves: the page adds nothing of its own.
     design = build_design(tutorial_df, "y")
     cfgs = [TrainConfig(optimizer=o, lr=lr, epochs=2000) for o, lr in (("sgd", 0.01), ("sgd", 0.1), ("adam", 0.1))]
     ref = race(design, cfgs, tol=1e-3)
-    for lane, ref_lane in zip(rec["lanes"], ref.lanes):
-        assert lane["history"] == ref_lane.result.loss_history
+    for lane, ref_lane in zip(rec.lanes, ref.lanes):
+        assert lane.history == ref_lane.result.loss_history
     # Every lane's path starts at the same point.
-    starts = {tuple(np.round(ln["path"][0], 12)) for ln in rec["lanes"]}
+    starts = {tuple(np.round(ln.path[0], 12)) for ln in rec.lanes}
     assert len(starts) == 1
     table = at.dataframe[0].value
     assert list(table["epochs to tolerance"]) == [f"{ln.epochs_to_tol:,}" for ln in ref.lanes]
@@ -61,23 +61,23 @@ def test_race_trains_every_lane_from_the_same_start_and_ranks_them(tutorial_df):
     assert any("reached the tolerance first" in s and "2: SGD lr 0.1" in s for s in texts(at.success))
     figs = figures(at)
     race_fig = figs["Loss above the minimum, per epoch"]
-    assert [t["name"] for t in race_fig["data"]] == [ln["label"] for ln in rec["lanes"]]
+    assert [t["name"] for t in race_fig["data"]] == [ln.label for ln in rec.lanes]
     land = traces(figs["Loss landscape (log₁₀ MSE)"])
-    assert all(ln["label"] in land for ln in rec["lanes"])
+    assert all(ln.label in land for ln in rec.lanes)
 
 
 def test_the_race_streams_each_lanes_own_numbers_for_the_browser_to_draw():
     at = _race([("sgd", 0.01), ("momentum", 0.01), ("adam", 0.1)], epochs=2000)
     rec = at.session_state.race
-    news = rec["stream"].increment(-1, 10**9)  # what the live charts were sent, all of it
+    news = rec.stream.increment(-1, 10**9)  # what the live charts were sent, all of it
     assert news["status"] == "completed" and news["e"] == list(range(2001))  # the start and every round
-    for lane, sent in zip(rec["lanes"], news["lanes"]):
+    for lane, sent in zip(rec.lanes, news["lanes"]):
         assert sent["loss"][0] is None  # the start: no epoch has run
-        assert [sent["loss"][k] for k in range(1, len(news["e"]))] == [lane["history"][e - 1] for e in news["e"][1:]]
-        assert (sent["b"][-1], sent["w"][-1][0]) == pytest.approx(lane["path"][-1])  # it ends where the lane did
+        assert [sent["loss"][k] for k in range(1, len(news["e"]))] == [lane.history[e - 1] for e in news["e"][1:]]
+        assert (sent["b"][-1], sent["w"][-1][0]) == pytest.approx(lane.path[-1])  # it ends where the lane did
     assert len({(s["b"][0], s["w"][0][0]) for s in news["lanes"]}) == 1  # one start for all
     # A long race is thinned to fit an answer, its newest round kept.
-    short = rec["stream"].increment(-1, 600)
+    short = rec.stream.increment(-1, 600)
     assert len(short["e"]) < len(news["e"]) and short["e"][-1] == 2000
     # The live charts drawn at the start: the lanes' legend with no data, the lanes as layers the browser draws.
     live = [el for el in at.get("bidi_component") if '"race_loss"' in el.proto.json]
@@ -107,11 +107,11 @@ def _wave(at):
 
 def test_validation_split_draws_both_curves_and_matches_the_library():
     at = _wave(start())
-    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.toggle(key="_w_validation").set_value(True).run()
     at.number_input(key="_w_sel_degree").set_value(3).run()
-    at.toggle(key="_w_cfg_standardize").set_value(True)
-    at.number_input(key="_w_cfg_lr").set_value(0.1)
-    at.number_input(key="_w_cfg_epochs").set_value(500).run()
+    at.toggle(key="_w_standardize").set_value(True)
+    at.number_input(key="_w_lr").set_value(0.1)
+    at.number_input(key="_w_epochs").set_value(500).run()
     assert any("24 training rows + 6 validation rows" in c for c in texts(at.caption))
     run = train_clicked(at)
     assert len(run.val_history) == len(run.history) == 500
@@ -131,7 +131,7 @@ def test_validation_split_draws_both_curves_and_matches_the_library():
 
 def test_degree_sweep_shows_under_and_over_fitting():
     at = _wave(start())
-    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.toggle(key="_w_validation").set_value(True).run()
     sweep = figures(at)["Exact fit by polynomial degree (same split)"]
     t = traces(sweep)
     train_mse, val_mse = trace_values(t["training MSE"], "y"), trace_values(t["validation MSE"], "y")
@@ -144,13 +144,13 @@ def test_degree_sweep_shows_under_and_over_fitting():
 
 def test_no_degree_sweep_when_only_a_line_can_be_fitted():
     at = start()  # the tutorial with a split: 3 training rows fit degree 1 only
-    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.toggle(key="_w_validation").set_value(True).run()
     assert "Exact fit by polynomial degree (same split)" not in figures(at)
 
 
 def test_validation_split_refuses_too_few_rows_with_a_clear_message():
     at = start()  # the tutorial's 4 points: 2 parameters need 3 training rows, leaving 1 to hold out
-    at.toggle(key="_w_cfg_val").set_value(True).run()
+    at.toggle(key="_w_validation").set_value(True).run()
     assert any("3 training rows + 1 validation row" in c for c in texts(at.caption))
     at.number_input(key="_w_sel_degree").set_value(3).run()  # 4 parameters: no row is left to hold out
     assert not at.exception
@@ -175,22 +175,22 @@ def test_step_mode_shows_gradient_and_update_and_follows_the_trainer(tutorial_df
     at.button(key="btn_stepk").click().run()
     assert "Epoch 10 / 100" in _markdown(at)
     ref.run(9)
-    np.testing.assert_allclose(at.session_state.stepper["trainer"].history, ref.history, rtol=0)
-    assert len(at.session_state.stepper["path"]) == 11
+    np.testing.assert_allclose(at.session_state.stepper.trainer.history, ref.history, rtol=0)
+    assert len(at.session_state.stepper.path) == 11
     land = traces(figures(at)["Loss landscape (log₁₀ MSE)"])
     assert len(trace_values(land["optimizer path"], "x")) == 11
 
 
 def test_step_mode_explains_adam_and_restarts_when_settings_change():
     at = start()
-    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
+    at.selectbox(key="_w_optimizer").set_value("adam").run()
     goto(at, "step")
     at.button(key="btn_step1").click().run()
     assert "Adam: the update is lr" in _markdown(at)
     ratio = at.dataframe[0].value["update ÷ (−lr × gradient)"]
     assert not np.allclose(ratio, 1.0)  # Adam's first step is ±lr, not −lr·∇L
     goto(at, "train")
-    at.selectbox(key="_w_cfg_optimizer").set_value("sgd").run()
+    at.selectbox(key="_w_optimizer").set_value("sgd").run()
     goto(at, "step")
     assert any("starts again from epoch 0" in i for i in texts(at.info))
     assert "Epoch 0 / 100" in _markdown(at)
@@ -198,15 +198,15 @@ def test_step_mode_explains_adam_and_restarts_when_settings_change():
 
 def test_step_mode_divergence_keeps_the_last_real_update():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(5.0).run()
+    at.number_input(key="_w_lr").set_value(5.0).run()
     goto(at, "step")
     for _ in range(6):
         if at.button(key="btn_step1").disabled:
             break
         at.button(key="btn_step1").click().run()
     assert any("Training diverged" in e for e in texts(at.error))
-    tr = at.session_state.stepper["trainer"]
-    info = at.session_state.stepper["last"]
+    tr = at.session_state.stepper.trainer
+    info = at.session_state.stepper.last
     assert tr.status == "diverged" and info.epoch == tr.epoch - 1  # the diverging epoch made no update
     assert np.all(info.update != 0)
     assert any("ended training before updating" in c for c in texts(at.caption))
@@ -215,13 +215,13 @@ def test_step_mode_divergence_keeps_the_last_real_update():
 
 def test_step_mode_runs_to_the_end_and_disables_stepping():
     at = start()
-    at.number_input(key="_w_cfg_epochs").set_value(5).run()
+    at.number_input(key="_w_epochs").set_value(5).run()
     goto(at, "step")
     at.number_input(key="_w_step_k").set_value(50).run()
     at.button(key="btn_stepk").click().run()
     assert not at.exception
     assert any("Completed" in s and "after 5 epochs" in s for s in texts(at.success))
-    assert at.session_state.stepper["last"].epoch == 5  # the last epoch that ran is the one shown up close
+    assert at.session_state.stepper.last.epoch == 5  # the last epoch that ran is the one shown up close
     assert "  " not in texts(at.success)[0]
     assert at.button(key="btn_step1").disabled
     at.button(key="btn_step_restart").click().run()
@@ -236,8 +236,8 @@ def _codes(at) -> str:
 
 def test_how_it_works_shows_the_live_objects_with_your_settings(tutorial_df):
     at = start()
-    at.selectbox(key="_w_cfg_optimizer").set_value("momentum")
-    at.number_input(key="_w_cfg_lr").set_value(0.02).run()
+    at.selectbox(key="_w_optimizer").set_value("momentum")
+    at.number_input(key="_w_lr").set_value(0.02).run()
     goto(at, "how_it_works")
     assert [s.value for s in at.subheader] == ["1. Data as tensors", "2. The model: nn.Linear", "3. The loss: nn.MSELoss",
                                                "4. The optimizer", "5. Gradient: loss.backward()", "6. The training loop",
@@ -312,9 +312,9 @@ def test_how_it_works_prints_the_last_run_like_the_tutorial():
 
 def test_results_and_share_link_carry_the_validation_split():
     at = _wave(start())
-    at.toggle(key="_w_cfg_val").set_value(True).run()
-    at.slider(key="_w_cfg_val_frac").set_value(0.3)
-    at.number_input(key="_w_cfg_val_seed").set_value(4).run()
+    at.toggle(key="_w_validation").set_value(True).run()
+    at.slider(key="_w_val_frac").set_value(0.3)
+    at.number_input(key="_w_val_seed").set_value(4).run()
     train_clicked(at)
     run = at.session_state.run
     goto(at, "results")
@@ -342,16 +342,16 @@ def test_results_and_share_link_carry_the_validation_split():
     from urllib.parse import parse_qsl
 
     fresh = shared_app(dict(parse_qsl(link.split("?", 1)[1])))
-    assert fresh.session_state.cfg_val is True and fresh.session_state.cfg_val_frac == 0.3
-    assert fresh.session_state.cfg_val_seed == 4
+    assert fresh.session_state.settings.validation is True and fresh.session_state.settings.val_frac == 0.3
+    assert fresh.session_state.settings.val_seed == 4
 
 
 def test_several_features_mark_the_validation_rows_on_predicted_vs_actual(multi_df):
     at = goto(start(), "data")
     at.file_uploader(key="csv_upload").set_value(("multi.csv", multi_df.to_csv(index=False).encode(), "text/csv")).run()
     goto(at, "train")
-    at.toggle(key="_w_cfg_val").set_value(True).run()
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.toggle(key="_w_validation").set_value(True).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     train_clicked(at)
     assert not at.exception
     fig = traces(figures(at)["Predicted vs actual"])
@@ -363,12 +363,12 @@ def test_several_features_mark_the_validation_rows_on_predicted_vs_actual(multi_
 
 def test_a_step_k_that_diverges_keeps_a_close_up_of_the_last_real_update():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(5.0).run()
+    at.number_input(key="_w_lr").set_value(5.0).run()
     goto(at, "step")
     at.number_input(key="_w_step_k").set_value(10).run()
     at.button(key="btn_stepk").click().run()  # diverges within the first fast epochs
-    tr = at.session_state.stepper["trainer"]
-    info = at.session_state.stepper["last"]
+    tr = at.session_state.stepper.trainer
+    info = at.session_state.stepper.last
     assert tr.status == "diverged" and info is not None and info.epoch == tr.epoch - 1
     assert [s.value for s in at.subheader] == [f"Epoch {info.epoch} up close"] and len(at.dataframe) == 1
     np.testing.assert_allclose(info.update, info.sgd_update, rtol=1e-5)  # plain SGD: update = −lr × gradient

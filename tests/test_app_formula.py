@@ -40,7 +40,7 @@ def test_a_typed_formula_replaces_the_pickers_and_trains():
     assert "C(size)[T.2]" in texts(at.success)[0] and "smoker[T.Yes]" in texts(at.success)[0]
     assert at.multiselect(key="_w_sel_features").disabled
     goto(at, "train")
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()  # dummies and dollars on one scale: lr 0.01 is stable
+    at.toggle(key="_w_standardize").set_value(True).run()  # dummies and dollars on one scale: lr 0.01 is stable
     run = train_clicked(at)
     assert run.status == "completed" and len(run.coef) == 7
     goto(at, "results")
@@ -155,10 +155,10 @@ def test_train_says_how_standardizing_treats_category_columns_and_gd_reaches_the
     goto(at, "train")
     notes = [c.value for c in at.caption if "category column(s)" in c.value]
     assert notes and "3 category column(s) (0/1, e.g. day[T.Sat])" in plain(notes[0])
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
-    at.selectbox(key="_w_cfg_optimizer").set_value("adam").run()
-    at.number_input(key="_w_cfg_lr").set_value(0.1).run()
-    at.number_input(key="_w_cfg_epochs").set_value(2000).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
+    at.selectbox(key="_w_optimizer").set_value("adam").run()
+    at.number_input(key="_w_lr").set_value(0.1).run()
+    at.number_input(key="_w_epochs").set_value(2000).run()
     run = train_clicked(at)
     exact = at.session_state._problem[1].exact
     np.testing.assert_allclose(run.intercept, exact.intercept, atol=1e-3)

@@ -50,7 +50,7 @@ def test_pause_change_lr_resume_follows_a_library_run_that_changes_lr_at_that_ep
     assert 3 <= k < 100
     assert plain(at.info[0].value).startswith(f"Paused at epoch {k}. Resume goes on to the planned epochs")
     assert at.button(key="btn_pause").label == "Resume" and not at.button(key="btn_train").disabled
-    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.sidebar.number_input(key="_w_lr").set_value(0.05).run()
     assert "Resume will apply: lr 0.01 → 0.05." in [c.value for c in at.caption]
     assert run.status == "paused"  # a changed lr does not end a paused run
     at.button(key="btn_pause").click().run()
@@ -74,7 +74,7 @@ def test_pause_change_lr_resume_follows_a_library_run_that_changes_lr_at_that_ep
 def test_resume_refuses_a_setting_that_needs_a_new_run_and_keeps_the_pause():
     at = start(pace="watch")
     run = paused_run(at)
-    at.sidebar.number_input(key="_w_cfg_batch").set_value(2).run()
+    at.sidebar.number_input(key="_w_batch_size").set_value(2).run()
     assert any("Changed in the sidebar: batch_size" in c.value for c in at.caption)
     at.button(key="btn_pause").click().run()
     assert not at.exception
@@ -86,12 +86,12 @@ def test_resume_refuses_a_setting_that_needs_a_new_run_and_keeps_the_pause():
 
 def test_a_new_lr_during_a_run_is_taken_at_once_and_marked():
     at = start(pace="watch")
-    at.sidebar.number_input(key="_w_cfg_epochs").set_value(300).run()
+    at.sidebar.number_input(key="_w_epochs").set_value(300).run()
     at.button(key="btn_train").click().run()
     run = at.session_state.run
     while run.epochs_run < 3:
         time.sleep(0.02)
-    at.sidebar.number_input(key="_w_cfg_lr").set_value(0.02).run()  # mid-run: no "interrupted" any more
+    at.sidebar.number_input(key="_w_lr").set_value(0.02).run()  # mid-run: no "interrupted" any more
     assert run.running and run.changes and run.changes[0].describe() == "lr 0.01 → 0.02"
     k = run.changes[0].epoch
     at.button(key="btn_pause").click().run()
@@ -176,7 +176,7 @@ def test_replay_is_drawn_by_the_browser_from_the_runs_numbers():
 
 def test_the_exported_file_replays_the_run_from_its_own_numbers_with_the_pages_drawing_code():
     at = start()
-    at.sidebar.number_input(key="_w_cfg_epochs").set_value(5000).run()
+    at.sidebar.number_input(key="_w_epochs").set_value(5000).run()
     run = train_clicked(at)
     assert at.download_button(key="dl_run_html").label == "Download this run as an animated HTML file"
     design = build_design(TUTORIAL, "y", ["x"])
@@ -201,7 +201,7 @@ def test_a_paced_step_k_is_trained_at_once_then_played_by_the_browser_and_shown_
     at.number_input(key="_w_step_k").set_value(10).run()
     at.button(key="btn_stepk").click().run()
     rec = at.session_state.stepper
-    film, tr = rec["playing"], rec["trainer"]
+    film, tr = rec.playing, rec.trainer
     ref = library_trainer()
     ref.run(9)
     close_up = ref.step()
@@ -215,8 +215,8 @@ def test_a_paced_step_k_is_trained_at_once_then_played_by_the_browser_and_shown_
     assert "Epoch 10 up close" not in [s.value for s in at.subheader]  # while it plays, the film; then this
     time.sleep(max(0.0, film.times[-1] - time.monotonic()) + 0.05)
     at.run()  # what the page's last frame asks for (the status line's ``ended``): the epoch up close
-    assert rec["playing"] is None and "Epoch 10 up close" in [s.value for s in at.subheader]
-    np.testing.assert_array_equal(rec["last"].gradient, close_up.gradient)
+    assert rec.playing is None and "Epoch 10 up close" in [s.value for s in at.subheader]
+    np.testing.assert_array_equal(rec.last.gradient, close_up.gradient)
 
 
 def test_stop_during_a_played_step_k_stops_at_the_epoch_the_page_shows():
@@ -224,17 +224,17 @@ def test_stop_during_a_played_step_k_stops_at_the_epoch_the_page_shows():
     at.number_input(key="_w_step_k").set_value(50).run()
     at.button(key="btn_stepk").click().run()
     rec = at.session_state.stepper
-    rec["playing"].shown_epoch = 7  # what the browser says as it polls the film
+    rec.playing.shown_epoch = 7  # what the browser says as it polls the film
     at.button(key="btn_step_stop").click().run()
-    assert not at.exception and rec["playing"] is None
-    tr = rec["trainer"]
+    assert not at.exception and rec.playing is None
+    tr = rec.trainer
     ref = library_trainer()
     ref.run(6)
     close_up = ref.step()
     assert tr.epoch == 7 and tr.history == ref.history  # taken back to epoch 7: the same numbers as 7 steps
-    assert rec["last"].epoch == 7 and "Epoch 7 up close" in [s.value for s in at.subheader]
-    np.testing.assert_array_equal(rec["last"].gradient, close_up.gradient)
-    assert len(rec["path"]) == 8  # the start and one point per epoch shown
+    assert rec.last.epoch == 7 and "Epoch 7 up close" in [s.value for s in at.subheader]
+    np.testing.assert_array_equal(rec.last.gradient, close_up.gradient)
+    assert len(rec.path) == 8  # the start and one point per epoch shown
     at.button(key="btn_step1").click().run()  # and stepping goes on from there
     ref.step()
     assert tr.history == ref.history
@@ -261,13 +261,13 @@ def test_before_train_the_preview_shows_the_exact_path_of_the_settings_and_follo
     np.testing.assert_allclose(loss["y"], [history[x - 1] for x in loss["x"]], rtol=1e-4)
     assert len(land["x"]) == len(land["y"]) == 101
     assert "would reach loss 0.1088 after 100 epochs" in first["note"]
-    at.number_input(key="_w_cfg_lr").set_value(0.05).run()
+    at.number_input(key="_w_lr").set_value(0.05).run()
     faster = preview_data(at)
     assert faster["preview"]["train_loss"][0]["y"][-1] < loss["y"][-1]  # a larger stable lr gets lower sooner
     assert "lr 0.05" in faster["note"]
-    at.number_input(key="_w_cfg_lr").set_value(1.0).run()
+    at.number_input(key="_w_lr").set_value(1.0).run()
     assert "diverges at epoch" in preview_data(at)["note"]
     # While a run trains (and once it has run with these settings) there is no preview to show.
-    at.number_input(key="_w_cfg_lr").set_value(0.01).run()
+    at.number_input(key="_w_lr").set_value(0.01).run()
     train_clicked(at)
     assert preview_data(at)["preview"] == {"train_loss": [], "train_land": []} and preview_data(at)["note"] == ""

@@ -132,8 +132,8 @@ def test_a_share_link_may_only_set_what_the_sidebar_can_show(key, value, label):
     # What ran is what the sidebar shows.
     cfg, shown = run.config, {w.key: w.value for w in at.sidebar if getattr(w, "key", None)}
     assert (cfg.lr, cfg.epochs, cfg.seed, cfg.momentum, cfg.l2, cfg.batch_size) == (
-        shown["_w_cfg_lr"], shown["_w_cfg_epochs"], shown["_w_cfg_seed"], shown["_w_cfg_momentum"], shown["_w_cfg_l2"],
-        shown["_w_cfg_batch"])
+        shown["_w_lr"], shown["_w_epochs"], shown["_w_seed"], shown["_w_momentum"], shown["_w_l2"],
+        shown["_w_batch_size"])
     assert (cfg.epochs, cfg.lr) == (100, 0.01)  # the refused value did not run
 
 
@@ -146,13 +146,13 @@ def test_a_share_link_with_values_the_sidebar_can_show_is_applied_exactly():
     assert (cfg.epochs, cfg.lr, cfg.seed, cfg.momentum, cfg.l2, cfg.batch_size, cfg.optimizer, cfg.dtype,
             cfg.standardize) == (250, 0.05, 7, 0.85, 0.25, 2, "momentum", "float64", True)
     shown = {w.key: w.value for w in at.sidebar if getattr(w, "key", None)}
-    assert (shown["_w_cfg_epochs"], shown["_w_cfg_lr"], shown["_w_cfg_momentum"]) == (250, 0.05, 0.85)
+    assert (shown["_w_epochs"], shown["_w_lr"], shown["_w_momentum"]) == (250, 0.05, 0.85)
 
 
 def test_a_typed_learning_rate_runs_as_the_box_shows_it():
     at = start()
-    at.number_input(key="_w_cfg_lr").set_value(0.1234567891).run()
-    assert at.session_state.cfg_lr == 0.123457  # the box displays 6 significant digits
+    at.number_input(key="_w_lr").set_value(0.1234567891).run()
+    assert at.session_state.settings.lr == 0.123457  # the box displays 6 significant digits
     assert train_clicked(at).config.lr == 0.123457
 
 

@@ -36,7 +36,7 @@ def test_results_draw_a_perfect_fits_residuals_at_zero_beside_a_real_run():
 
 def test_the_sidebar_with_standardize_on_calls_the_loss_a_round_bowl():
     at = start()
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     caption = " ".join(texts(at.sidebar.caption))
     assert "round bowl" in caption and "curvature ratio is **1**" in caption
     assert "1×" not in caption and "flat one" not in caption and "steep" not in caption
@@ -47,7 +47,7 @@ def test_tips_with_two_features_blames_the_small_lr_after_the_run():
     at.button(key="preset_tips").click().run()
     at.multiselect(key="_w_sel_features").set_value(["total_bill", "size"]).run()
     goto(at, "train")
-    at.toggle(key="_w_cfg_standardize").set_value(True).run()
+    at.toggle(key="_w_standardize").set_value(True).run()
     run = train_clicked(at)
     assert (run.status, run.config.lr, run.config.standardize) == ("completed", 0.01, True)
     note = next(t for t in texts(at.info) if t.startswith("**Still "))

@@ -339,7 +339,7 @@ def test_a_crafted_widget_value_gets_one_sentence_not_an_error_box(server):
             seen(delta)
 
         tab._delta = spy
-        tab.set("_w_cfg_lr_slider", double_value=-1.0)
+        tab.set("_w_lr_slider", double_value=-1.0)
         await asyncio.wait_for(tab.rerun(), 60)
         await tab.close()
         return errors, [text for _, text in tab.texts]

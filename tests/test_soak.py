@@ -30,7 +30,7 @@ def test_thirty_runs_in_one_session_keep_memory_flat():
     at.number_input(key="_w_gen_n").set_value(200_000)
     at.button(key="btn_generate").click().run()
     goto(at, "train")
-    at.number_input(key="_w_cfg_epochs").set_value(200).run()
+    at.number_input(key="_w_epochs").set_value(200).run()
     me = psutil.Process()
 
     def settled() -> float:

@@ -108,8 +108,11 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
             f_p = float(sps.f.sf(f, df_model, df_resid)) if np.isfinite(f) else np.nan
         elif df_model > 0 and df_resid > 0:
             b, V = params[slopes], cov[slopes, slopes]
-            f = float(b @ np.linalg.solve(V, b)) / df_model
-            f_p = float(sps.f.sf(f, df_model, df_resid))
+            try:
+                f = float(b @ np.linalg.solve(V, b)) / df_model
+            except np.linalg.LinAlgError:  # no residual variance at all (every point on the fit): no test to make
+                f = float("nan")  # (reported as nan, like the log-likelihood of such a fit)
+            f_p = float(sps.f.sf(f, df_model, df_resid)) if not np.isnan(f) else float("nan")
         else:
             f, f_p = float("nan"), float("nan")
     llf = -n / 2.0 * (math.log(2 * math.pi) + math.log(ssr / n) + 1.0) if ssr > 0 else float("inf")

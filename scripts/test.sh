@@ -22,9 +22,9 @@ PY="${PYTHON:-python3}"
 
 .venv/bin/ruff check .
 set +e
-# Three workers (pytest-xdist): a browser test spends most of its time waiting on paced runs, not on a core; each
+# Two workers (pytest-xdist): a browser test spends much of its time waiting on paced runs, not on a core; each
 # module stays on one worker (tests/conftest.py groups them), so its server starts once.
-.venv/bin/python -m pytest -n 3 --dist loadgroup "$@"
+.venv/bin/python -m pytest -n 2 --dist loadgroup "$@"
 code=$?
 set -e
 # pytest's exit 5 means no test ran: that is a failure, not a pass.

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import server_log
 from playwright.sync_api import Page, expect
 
 from devtools.server import IDLE, ROOT, set_number
@@ -129,7 +130,7 @@ def test_tutorial_charts_move_during_training_and_stop_keeps_the_partial_model(p
     MEASURED["stop_click_to_message_seconds"] = round(time.monotonic() - stop_clicked, 3)
     wait_idle(page)
     # The server logs when the loop made its last progress: that is when training halted.
-    logged = re.findall(r"last epoch ended at ([\d.]+)", (ARTIFACTS / "streamlit-server.log").read_text())
+    logged = re.findall(r"last epoch ended at ([\d.]+)", server_log(__name__).read_text())
     assert logged, "the Stop handler should log when the loop halted"
     MEASURED["stop_click_to_loop_halt_seconds"] = round(float(logged[-1]) - clicked_wall, 3)
     stopped_at = epoch_shown(page)

@@ -88,6 +88,8 @@ def test_step_mode_shows_gradient_and_update(page: Page):
     set_number(page, "Epochs per click", "10")
     page.get_by_role("button", name="Step 10 epochs").click()
     page.wait_for_selector(IDLE)
+    # The browser plays the ten epochs (its own status line), then the page's status line takes its place: one line.
+    expect(page.get_by_test_id("liveStatus")).to_have_count(0)
     expect(page.get_by_text("Epoch 11 / 100")).to_be_visible()
     expect(page.get_by_text("Plain SGD: the update is exactly −lr × gradient.")).to_be_visible()
     # The start and one point per epoch (waited for: the chart is replaced just after the script ends).

@@ -94,3 +94,15 @@ def test_influence_matches_statsmodels(name):
     np.testing.assert_allclose(ours.leverage, ref.hat_matrix_diag, rtol=rtol)
     np.testing.assert_allclose(ours.std_resid, ref.resid_studentized_internal, rtol=rtol)
     np.testing.assert_allclose(ours.cooks_distance, ref.cooks_distance[0], rtol=rtol)
+
+
+def test_a_fit_with_no_residual_at_all_reports_no_f_test_instead_of_failing():
+    # Three of the tutorial's points lie exactly on y = 2x: the residuals are exactly 0, so is the covariance, and
+    # the F test's Wald form has nothing to invert (the Results page once showed a traceback for it). As for the
+    # log-likelihood of such a fit, the library reports nan: statsmodels' F there (~1e28) is rounding noise.
+    design = build_design(pd.DataFrame({"x": [2.0, 3.0, 3.5], "y": [4.0, 6.0, 7.0]}), "y", ["x"])
+    exact = fit_exact_design(design)
+    for cov_type in ("nonrobust", "HC1"):
+        s = fit_summary(design, exact, cov_type)
+        assert np.isnan(s.f_statistic) and np.isnan(s.f_pvalue), cov_type
+        np.testing.assert_allclose(s.params, [0.0, 2.0], atol=1e-12)

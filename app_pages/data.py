@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns
-from studio import bigdata, charts, points, presets, state, uploads
+from studio import bigdata, charts, controls, points, presets, state, table_edit, uploads
 from studio.text import md
 
 ss = st.session_state
@@ -26,7 +26,7 @@ def _generate() -> None:
 def _editor_changed() -> None:
     key = f"editor_{ss.ds_version}"
     try:
-        df = state.apply_editor_changes(ss.ds_df, ss[key])
+        df = table_edit.apply_editor_changes(ss.ds_df, ss[key])
     except LinregError as exc:  # a cell that is not a number: refuse the edit, keep the table as it was
         ss._edit_msg = str(exc)
         ss.ds_version += 1  # a fresh editor shows the data as it still is
@@ -97,13 +97,13 @@ with tab_upload:
 
 with tab_gen:
     g1, g2, g3 = st.columns(3)
-    g1.number_input("Points", min_value=2, max_value=1_000_000, step=50, **state.bind("gen_n"))
-    g2.number_input("Slope", step=0.5, **state.bind("gen_slope"))
-    g3.number_input("Intercept", step=0.5, **state.bind("gen_intercept"))
+    g1.number_input("Points", min_value=2, max_value=1_000_000, step=50, **controls.bind("gen_n"))
+    g2.number_input("Slope", step=0.5, **controls.bind("gen_slope"))
+    g3.number_input("Intercept", step=0.5, **controls.bind("gen_intercept"))
     g4, g5, g6 = st.columns(3)
-    g4.number_input("Noise (std)", min_value=0.0, step=0.25, **state.bind("gen_noise"))
-    g5.number_input("Outliers (%)", min_value=0.0, max_value=50.0, step=1.0, **state.bind("gen_outliers"))
-    g6.number_input("Seed", min_value=0, step=1, **state.bind("gen_seed"))
+    g4.number_input("Noise (std)", min_value=0.0, step=0.25, **controls.bind("gen_noise"))
+    g5.number_input("Outliers (%)", min_value=0.0, max_value=50.0, step=1.0, **controls.bind("gen_outliers"))
+    g6.number_input("Seed", min_value=0, step=1, **controls.bind("gen_seed"))
     st.button("Generate", key="btn_generate", on_click=_generate, type="primary")
 
 st.subheader("Columns")
@@ -120,24 +120,24 @@ def _target_changed() -> None:
 
 
 c1, c2 = st.columns([1, 2])
-c1.selectbox("Target (y)", cols, **state.bind("sel_target", _target_changed))
+c1.selectbox("Target (y)", cols, **controls.bind("sel_target", _target_changed))
 ss._target_shown = ss.sel_target
 candidates = [c for c in cols if c != ss.sel_target]
 ss.sel_features = [f for f in ss.sel_features if f in candidates]
 typed = state.typed_formula()
-c2.multiselect("Features (x)", candidates, **state.bind("sel_features"), disabled=bool(typed),
+c2.multiselect("Features (x)", candidates, **controls.bind("sel_features"), disabled=bool(typed),
                help="Columns to predict the target from. Numbers enter as they are; a text or true/false column "
                     "enters as categories: one coefficient per level, measured against the first level.")
 if ss.get("_column_note"):
     st.caption(ss._column_note)
 c3, c4, c5 = st.columns([1, 1, 1])
-c3.number_input("Polynomial degree", **state.bind("sel_degree"), disabled=bool(typed),
+c3.number_input("Polynomial degree", **controls.bind("sel_degree"), disabled=bool(typed),
                 help="Fit x, x², …, x^K of each numeric feature.")
-c4.toggle("Fit an intercept", **state.bind("sel_intercept"), disabled=bool(typed))
-c5.toggle("Leave out rows with blank cells", **state.bind("sel_na"),
+c4.toggle("Fit an intercept", **controls.bind("sel_intercept"), disabled=bool(typed))
+c5.toggle("Leave out rows with blank cells", **controls.bind("sel_na"),
           help="Rows with a blank cell in a column the model uses are left out, and counted. Off: the first such "
                "cell is named so you can fix it.")
-st.text_input("Model formula (advanced)", **state.bind("sel_formula"),
+st.text_input("Model formula (advanced)", **controls.bind("sel_formula"),
               placeholder="e.g. tip ~ total_bill + C(day) + np.log(size) + total_bill:smoker",
               help="A Wilkinson formula, as in R and statsmodels: `+` adds a term, `C(col)` makes a column of codes "
                    "categories, `a:b` is an interaction, `a*b` is a + b + a:b, `I(x**2)` computes a term, "
@@ -199,7 +199,7 @@ elif len(ss.ds_df) <= EDITABLE_ROWS:
     if "_edit_msg" in ss:
         st.error(ss.pop("_edit_msg"))  # already escaped: it quotes what was typed
     # Numbers are edited as text: the grid's number editor silently drops the "e" of 1e5 (storing 15).
-    st.data_editor(state.editable_table(), key=f"editor_{ss.ds_version}", num_rows="dynamic",
+    st.data_editor(table_edit.editable_table(), key=f"editor_{ss.ds_version}", num_rows="dynamic",
                    on_change=_editor_changed, width="stretch", height=min(420, 38 + 35 * (len(ss.ds_df) + 1)))
 else:
     st.caption(f"{len(ss.ds_df):,} rows are too many to edit here; showing the first 1,000.")

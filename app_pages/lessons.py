@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from studio import presets, share, state
+from studio import controls, presets, share, state
 from studio.lessons import LESSONS
 from studio.settings import Settings
 
@@ -35,7 +35,7 @@ if ss.pop("_goto_train", False):
     st.switch_page("app_pages/train.py")
 
 st.radio("Lesson", range(len(LESSONS)), format_func=lambda i: f"{i + 1}. {LESSONS[i].title}",
-         **state.bind("lesson", _picked), horizontal=True)
+         **controls.bind("lesson", _picked), horizontal=True)
 index = int(ss.lesson)
 lesson = LESSONS[index]
 st.subheader(f"{index + 1}. {lesson.title}")

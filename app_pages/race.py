@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
-from studio import charts, numbers, state, stream, workload
+from studio import charts, controls, numbers, state, stream, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 from studio.live_chart import figure_json, live_chart, revision
@@ -27,10 +27,10 @@ st.caption(
 )
 
 c1, c2, c3, c4 = st.columns(4)
-c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **state.bind("race_n"))
-c2.number_input("Epochs", **state.bind("race_epochs"))
-c3.select_slider("Tolerance", options=state.RACE_TOLERANCES, **state.bind("race_tol"), format_func=lambda v: f"{v:g}")
-c4.toggle("Standardize features", **state.bind_setting("standardize"))
+c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **controls.bind("race_n"))
+c2.number_input("Epochs", **controls.bind("race_epochs"))
+c3.select_slider("Tolerance", options=state.RACE_TOLERANCES, **controls.bind("race_tol"), format_func=lambda v: f"{v:g}")
+c4.toggle("Standardize features", **controls.bind_setting("standardize"))
 g = state.guidance(problem, ss.settings.standardize, float(ss.settings.l2))
 st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_stable_lr:.3g}** and the fastest "
            f"fixed lr is **{g.optimal_lr:.3g}** (curvature ratio of the loss {g.condition_number:,.3g}).",
@@ -42,14 +42,14 @@ st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_s
 lanes = []
 for i in range(int(ss.race_n)):
     a, b = st.columns([2, 3])
-    a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, **state.bind(f"race_opt_{i}"))
-    b.number_input(f"Lane {i + 1} learning rate", **state.bind(f"race_lr_{i}"))
+    a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, **controls.bind(f"race_opt_{i}"))
+    b.number_input(f"Lane {i + 1} learning rate", **controls.bind(f"race_lr_{i}"))
     lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
 
 b1, b2, b3 = st.columns([2, 2, 5])  # wide enough for "Start race" on a 1024 px screen
 start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
 b2.button("Stop", key="btn_race_stop", on_click=state.stop_race, args=("by you",), width="stretch")
-b3.toggle("Watch pace (about 5 s)", **state.bind("race_watch"),
+b3.toggle("Watch pace (about 5 s)", **controls.bind("race_watch"),
           help="Spread a fast race over about five seconds so the curves can be followed; off runs at full speed.")
 
 status_ph = st.empty()

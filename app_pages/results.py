@@ -14,7 +14,7 @@ from linreg_core import (
     predictions_csv,
     reproduction_script,
 )
-from studio import charts, diagnostics, explain, numbers, prediction, share, state
+from studio import charts, controls, diagnostics, explain, numbers, prediction, share, state
 from studio.tex import equation
 from studio.text import md
 
@@ -62,7 +62,7 @@ COV_LABELS = {"nonrobust": "classical (assume equal noise)", "HC0": "HC0 (robust
               "HC2": "HC2 (robust, leverage-weighted)", "HC3": "HC3 (robust, leverage-weighted²)"}
 summ = None
 if design.X is not None:
-    st.columns([1, 2])[0].selectbox("Standard errors", COV_TYPES, format_func=COV_LABELS.get, **state.bind("res_cov"),
+    st.columns([1, 2])[0].selectbox("Standard errors", COV_TYPES, format_func=COV_LABELS.get, **controls.bind("res_cov"),
                  help="Classical standard errors assume every row's noise has the same size. The robust (HC, "
                       "heteroskedasticity-consistent) ones do not; with them statsmodels reports z and the normal "
                       "distribution, and so does this table.")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import Callback, LinregError, StepInfo, Trainer
-from studio import charts, state, stream
+from studio import charts, controls, state, stream
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import live_chart, live_status, revision
 from studio.pace import PACES, pace_of
@@ -237,13 +237,13 @@ def step_area() -> None:
     tr: Trainer = rec.trainer
     b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
     step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
-    b2.number_input("Epochs per click (k)", **state.bind("step_k"))
+    b2.number_input("Epochs per click (k)", **controls.bind("step_k"))
     stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
     b4.button("Stop", key="btn_step_stop", width="stretch", on_click=_stop_playing,
               help="Stops a long Step k between epochs; stepping can go on from there.")
     b5.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
     st.segmented_control("Speed of Step k", list(PACES), format_func=lambda p: PACES[p].label, required=True,
-                         **state.bind("ui_pace"),
+                         **controls.bind("ui_pace"),
                          help="Watch and Fast play the k epochs so you see the line move; As fast as possible "
                               "jumps to the end. The numbers are the same at every speed (the Train page's setting).")
     progress = st.empty()

@@ -9,7 +9,7 @@ from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from linreg_core import LinregError, Trainer, available_devices
-from studio import charts, explain, jobs, numbers, points, share, state, stream, workload
+from studio import charts, controls, explain, jobs, numbers, points, share, state, stream, workload
 from studio.animation import run_html
 from studio.live_chart import figure_json, live_chart, live_status, redraw_after, replay_slider, revision
 from studio.live_chart import preview as live_chart_preview
@@ -147,25 +147,25 @@ def settings() -> None:
     of the page shows (data, model, epochs, the view of the landscape, a run in progress) reruns the whole page."""
     st.header("Settings")
     devices = dict(available_devices())
-    state.setting_widget("device", options=["auto", *devices],
+    controls.setting_widget("device", options=["auto", *devices],
                          format_func=lambda d: "auto (best available)" if d == "auto" else devices[d])
-    state.setting_widget("optimizer")
-    st.select_slider("Learning rate (log scale)", options=state.lr_slider_options(ss.settings.lr),
-                     **state.bind_setting("lr", widget="lr_slider"), format_func=lambda v: f"{v:g}")
-    state.setting_widget("lr")  # the box and the slider show one setting: each is set from it on every run
+    controls.setting_widget("optimizer")
+    st.select_slider("Learning rate (log scale)", options=controls.lr_slider_options(ss.settings.lr),
+                     **controls.bind_setting("lr", widget="lr_slider"), format_func=lambda v: f"{v:g}")
+    controls.setting_widget("lr")  # the box and the slider show one setting: each is set from it on every run
     _lr_guidance_box()
-    state.settings_group(MAIN, after="lr")
+    controls.settings_group(MAIN, after="lr")
     with st.expander(ADVANCED):
-        state.settings_group(ADVANCED)
+        controls.settings_group(ADVANCED)
     with st.expander(VALIDATION, expanded=ss.settings.validation):
-        state.settings_group(VALIDATION)
+        controls.settings_group(VALIDATION)
         if not ss.sel_formula.strip():
-            st.number_input("Polynomial degree", **state.bind("sel_degree"),
+            st.number_input("Polynomial degree", **controls.bind("sel_degree"),
                             help="Fit the target with x, x², …, x^degree of each numeric feature.")
-    st.toggle("Live charts", **state.bind("ui_live"),
+    st.toggle("Live charts", **controls.bind("ui_live"),
               help="Animate the charts while training: your browser draws every frame from the numbers the server "
                    "streams. Off, the status line still moves and the charts show the run when it ends.")
-    st.toggle("Log-scale loss", **state.bind("ui_logy"))
+    st.toggle("Log-scale loss", **controls.bind("ui_logy"))
     after_settings_change()
 
 
@@ -525,7 +525,7 @@ def live_area() -> None:
     b3.button("Stop", key="btn_stop", on_click=_stop_for_good, width="stretch")
     b4.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
     b5.segmented_control("Speed", list(PACES), format_func=lambda k: PACES[k].label, required=True,
-                         **state.bind("ui_pace"),
+                         **controls.bind("ui_pace"),
                          help="Watch and Fast wait between epochs so you see the early ones, where the line moves "
                               "most; the numbers are the same at every speed. You can change it during a run.")
     with workload.page_turn():  # (the run has started: its time does not wait for this turn)
@@ -559,11 +559,11 @@ def rest_of_live_area(current: RunRecord | None) -> None:
         shown = draw(current, running, edit, streaming)
     t1, t2 = st.columns(2)
     if design.line_feature is not None:
-        t1.toggle("Show residuals", **state.bind("ui_residuals"),
+        t1.toggle("Show residuals", **controls.bind("ui_residuals"),
                   help="Draw each point's residual — its vertical distance to the line — as a dotted segment: least "
                        "squares makes the sum of their squares as small as it can be.")
     if not running:
-        t2.toggle("Edit points on the chart", **state.bind("ui_edit_points"), disabled=why_not is not None,
+        t2.toggle("Edit points on the chart", **controls.bind("ui_edit_points"), disabled=why_not is not None,
                   help=why_not or "Click the fitted-line chart to add a point; drag a box (or choose Lasso in the "
                                   "chart's toolbar) around points to delete them. The exact fit follows at once; a "
                                   "paused run ends, since it trained on the old points.")

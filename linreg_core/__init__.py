@@ -15,10 +15,10 @@ __version__ = "0.1.0"
 _EXPORTS = {
     **dict.fromkeys(["Callback", "EpochEvent", "HistoryRecorder", "TrainStart"], "_callbacks"),
     **dict.fromkeys(["OPTIMIZERS", "TrainConfig"], "_config"),
-    **dict.fromkeys([
-        "Design", "build_design", "drop_incomplete_rows", "load_design", "numeric_columns", "polynomial_terms",
-        "read_csv", "stream_design", "train_val_split"
-    ], "_data"),
+    **dict.fromkeys(["read_csv"], "_csv"),
+    **dict.fromkeys(["Design", "build_design", "drop_incomplete_rows", "numeric_columns", "polynomial_terms",
+                     "train_val_split"], "_design"),
+    **dict.fromkeys(["load_design", "stream_design"], "_stream"),
     **dict.fromkeys(["available_devices", "resolve_device"], "_device"),
     **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term", "formula_variables",
                      "implied_formula"], "_formula"),
@@ -63,18 +63,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
     from ._config import OPTIMIZERS, TrainConfig
+    from ._csv import read_csv
     from ._dask import dask_design, dask_sample
-    from ._data import (
-        Design,
-        build_design,
-        drop_incomplete_rows,
-        load_design,
-        numeric_columns,
-        polynomial_terms,
-        read_csv,
-        stream_design,
-        train_val_split,
-    )
+    from ._design import Design, build_design, drop_incomplete_rows, numeric_columns, polynomial_terms, train_val_split
     from ._device import available_devices, resolve_device
     from ._estimator import LinearRegressor
     from ._export import (
@@ -102,6 +93,7 @@ if TYPE_CHECKING:
     from ._solver import ExactFit, fit_exact, fit_exact_design, fit_exact_moments
     from ._sources import load_sources, read_upload, resolve_sources, stream_sources
     from ._stats import FitStats, fit_stats
+    from ._stream import load_design, stream_design
     from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
     from ._trainer import Change, Checkpoint, StepInfo, Trainer, TrainResult, build_optimizer, train
     from .errors import (

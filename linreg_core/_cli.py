@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ._callbacks import Callback
-    from ._data import Design
+    from ._design import Design
     from ._solver import ExactFit
     from ._stats import FitStats
     from ._summary import FitSummary
@@ -207,10 +207,10 @@ def _fit(args: argparse.Namespace) -> int:
     # Imported here, inside main's Ctrl-C handling; torch (~2 s) only once gradient descent runs, so that an exact
     # fit, and any refusal of the data or the formula, comes without waiting for it.
     from ._config import TrainConfig
-    from ._data import load_design, stream_design
     from ._export import json_safe
     from ._solver import fit_exact_design
     from ._stats import fit_stats
+    from ._stream import load_design, stream_design
     from ._summary import fit_summary
 
     if args.log_every < 1:
@@ -263,7 +263,7 @@ def _fit(args: argparse.Namespace) -> int:
             raise ParameterError("--na drop needs the rows in memory; clean the file or drop --out-of-core.")
         design = stream_design(args.data, args.y, args.x, args.degree, not args.no_intercept, args.chunk_rows)
     elif args.formula is not None:
-        from ._data import read_csv
+        from ._csv import read_csv
         from ._formula import build_formula_design
 
         design = build_formula_design(read_csv(args.data), args.formula, na=args.na, dates=args.dates)
@@ -421,7 +421,7 @@ def _far_note(design: Design, exact: ExactFit, ex_stats: FitStats, result: Train
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ._data import read_csv
+    from ._csv import read_csv
     from ._predict import load_model
 
     try:

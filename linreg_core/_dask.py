@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from ._data import Design, _check_degree
+from ._design import Design, _check_degree
 from ._sources import (
     Partial,
     SourceSpec,

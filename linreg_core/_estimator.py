@@ -10,7 +10,7 @@ import pandas as pd
 
 from ._callbacks import Callback
 from ._config import TrainConfig
-from ._data import Design, build_design
+from ._design import Design, build_design
 from ._solver import ExactFit, fit_exact_design
 from ._trainer import TrainResult, train
 from .errors import LinregError, ParameterError

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import TrainConfig
-from ._data import Design
+from ._design import Design
 from ._solver import ExactFit
 from ._stats import FitStats
 from ._summary import FitSummary

@@ -19,15 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _data
-from ._data import (
-    _MAX_MAGNITUDE,
-    Design,
-    _quote_list,
-    _shown,
-    formula_term,
-    implied_formula,
-)
+from ._design import _MAX_MAGNITUDE, Design, formula_term, implied_formula
 from ._formula_limits import (  # the public limits below are re-exported (F401): importable from here as before
     MAX_CONSTANT_BITS,  # noqa: F401
     MAX_DESIGN_BYTES,  # noqa: F401
@@ -47,6 +39,7 @@ from ._formula_limits import (  # the public limits below are re-exported (F401)
     _several_parts,
     _too_many_columns,
 )
+from ._text import _quote_list, _shown
 from .errors import (
     DataError,
     FormulaError,
@@ -428,4 +421,3 @@ def partition_formula_rows(template: Design, df: pd.DataFrame,
             list(template.features), list(template.terms), dropped)
 
 
-_data.formula_matrix_hook = formula_matrix  # Design.matrix of a formula design (set here: _data never imports us)

@@ -23,8 +23,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import _data
-from ._data import MAX_DEGREE, _mb, _shown
+from . import _csv
+from ._design import MAX_DEGREE
+from ._text import _mb, _shown
 from .errors import FormulaError, InsufficientDataError
 
 # What a formula may cost. Each limit is checked before formulaic does the work it bounds; a formula over one is
@@ -474,7 +475,7 @@ def _check_cost(formula: str, rhs: Any, data: pd.DataFrame, kinds: dict[str, str
         raise _too_many_columns(formula, columns, biggest=alone)
     if rows * columns * 8 > MAX_DESIGN_BYTES:
         raise _too_many_bytes(formula, rows, columns)
-    free = _data._available_memory()
+    free = _csv._available_memory()
     if free is not None and rows * columns * 8 * _BUILD_FACTOR > free:
         raise FormulaError(f"The formula {_shown(formula)} makes a model matrix of {rows:,} rows × {columns:,} columns "
                            f"({_mb(rows * columns * 8)}): building it needs about "

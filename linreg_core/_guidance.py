@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._data import Design
+from ._design import Design
 
 __all__ = ["LrGuidance", "loss_grid", "loss_minimum", "lr_guidance"]
 

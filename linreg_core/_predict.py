@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from ._data import Design, _shown
+from ._design import Design
 from ._formula import MAX_MODEL_COLUMNS
+from ._text import _shown
 from .errors import DataError, FormulaError, ParameterError
 
 __all__ = ["INTERVALS", "SavedModel", "load_model", "spec_state"]

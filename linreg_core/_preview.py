@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ._config import TrainConfig, _int_in
-from ._data import Design
+from ._design import Design
 from ._moments import Moments
 from ._trainer import _check_init, _divergence, _Scaling, mse_from_R, scaled_R, warm_start
 from .errors import ParameterError

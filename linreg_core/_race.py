@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ._config import TrainConfig
-from ._data import Design
+from ._design import Design
 from ._guidance import loss_minimum
 from ._trainer import StopFlag, Trainer, TrainResult
 from .errors import ParameterError

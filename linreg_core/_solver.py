@@ -23,7 +23,7 @@ import numpy as np
 import scipy.linalg as sla
 from numpy.polynomial import chebyshev
 
-from ._data import Design
+from ._design import Design
 from ._moments import Moments
 from .errors import DataError, RankDeficientError
 

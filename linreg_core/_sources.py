@@ -14,26 +14,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._data import (
-    MAX_CELLS,
-    MAX_COLUMNS,
-    Design,
-    Progress,
-    _available_memory,
-    _check_cells,
-    _check_degree,
-    _check_width,
-    _checked_columns,
-    _constant_feature,
-    _expand,
-    _mb,
-    _quote_list,
-    _shown,
-    build_design,
-    polynomial_terms,
-    read_csv,
-)
+from ._csv import MAX_CELLS, MAX_COLUMNS, Progress, _available_memory, _check_cells, _check_width, read_csv
+from ._design import Design, _check_degree, _checked_columns, _constant_feature, _expand, build_design, polynomial_terms
 from ._moments import Moments, r_factor
+from ._text import _mb, _quote_list, _shown
 from .errors import DataError, EmptyDataError, InsufficientDataError, NonFiniteError, ParameterError
 
 __all__ = ["SourceSpec", "load_sources", "read_upload", "resolve_sources", "stream_sources"]
@@ -258,7 +242,7 @@ def _partition_design(df: pd.DataFrame, spec: SourceSpec) -> tuple[np.ndarray, n
         return partition_formula_rows(spec.template, df, spec.na)
     dropped = 0
     if spec.na == "drop":
-        from ._data import _drop_blank_rows
+        from ._design import _drop_blank_rows
 
         df, dropped, _ = _drop_blank_rows(df, spec.target, spec.features)
     features, raw, y = _checked_columns(df, spec.target, spec.features, 0)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from ._data import Design
+from ._design import Design
 from ._solver import ExactFit
 
 __all__ = ["FitStats", "fit_stats"]

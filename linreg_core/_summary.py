@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats as sps
 
-from ._data import Design
+from ._design import Design
 from ._solver import ExactFit
 from ._stats import has_constant
 from .errors import ParameterError

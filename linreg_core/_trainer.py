@@ -21,7 +21,7 @@ from torch import nn
 
 from ._callbacks import Callback, EpochEvent, TrainStart
 from ._config import TrainConfig
-from ._data import Design
+from ._design import Design
 from ._device import resolve_device
 from ._model import LinearModel
 from .errors import ParameterError, RankDeficientError

@@ -2,7 +2,7 @@
 
 A setting is one field of :class:`Settings`: its default (the library's, :class:`~linreg_core.TrainConfig`, where the
 library has the setting), its widget's label and help, a number's bounds and precision, its place in the sidebar and
-its share-link parameter. To add one, add a field here: the sidebar draws it (``studio.state.setting_widget``), share
+its share-link parameter. To add one, add a field here: the sidebar draws it (``studio.controls.setting_widget``), share
 links carry it, re-opening a run restores it, and :meth:`Settings.to_config` hands it to the trainer when
 :class:`~linreg_core.TrainConfig` has a field of that name.
 """
@@ -54,7 +54,7 @@ def setting(default: Any, label: str, *, short: str | None = None, lo: float | N
 @dataclass
 class Settings:
     """What the next run trains with. The session holds one (``st.session_state.settings``); each widget writes its
-    field as it changes (``studio.state.bind_setting``)."""
+    field as it changes (``studio.controls.bind_setting``)."""
 
     device: str = setting(_TUTORIAL.device, "Device", help="Only devices PyTorch can use on this server are listed.")
     optimizer: str = setting(_TUTORIAL.optimizer, "Optimizer", share="opt", choices=OPTIMIZERS, names=OPTIMIZER_LABELS)

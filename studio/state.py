@@ -1,20 +1,14 @@
 """Session state: the current dataset, column choice, settings and runs, kept across pages and reruns.
 
 The training settings are one record, ``settings`` (:class:`studio.settings.Settings`); the other choices live under
-plain keys (``sel_``, ``ui_``, ``race_``…). No widget owns either: each widget gets a ``_w_`` twin through
-:func:`bind` or :func:`bind_setting`. Streamlit drops a widget's state when its page is not shown, so the twin is
-reloaded from the record or the plain key before every render and copied back on change (Streamlit's documented
-pattern for keeping widget values across pages).
+plain keys (``sel_``, ``ui_``, ``race_``…); widgets are bound to both by studio/controls.py.
 """
 
 
 from __future__ import annotations
 
-import math
-import os
-import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -46,11 +40,11 @@ from linreg_core import (
     train_val_split,
 )
 
-from . import fields, jobs, presets, workload
-from . import settings as settings_
+from . import jobs, presets, workload
 from .run import RunRecord, RunStatus
 from .settings import Settings
 from .text import md, md_list
+from .warmup import warm_up
 
 DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's (studio/settings.py)
     "ui_live": True,
@@ -87,49 +81,12 @@ RACE_TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
 MAX_RUNS = 20  # runs kept per session (each holds its loss history)
 # A 10,000-column file would otherwise preselect 9,999 features (and render 9,999 chips).
 MAX_DEFAULT_FEATURES = 20
-LR_STEPS = [round(m * 10.0**e, 12) for e in range(-6, 2) for m in (1, 2, 5)] + [100.0]
 
-
-TORCH_THREADS = int(os.environ.get("LINREG_TORCH_THREADS", "1"))
-
-
-@st.cache_resource(show_spinner=False)
-def _warm_up() -> bool:
-    """Once per server process.
-
-    - Thread policy: every session trains in its own script thread, and torch's intra-op pool is shared
-      by the whole process. One intra-op thread per training (LINREG_TORCH_THREADS to change it) keeps
-      concurrent sessions from oversubscribing the cores, so one user cannot starve the rest.
-    - The first torch.optim optimizer imports torch._dynamo (~2 s here): pay it at start-up, not on a
-      user's first Train.
-    - Then the ~430,000 objects the imports made (torch, pandas, SciPy, plotly's figure classes) are frozen
-      out of the garbage collector's reach: each full collection walked them all, holding the GIL for 60–240 ms
-      while every page, websocket and health check waited (docs/capacity.md). What sessions make later is
-      collected as usual.
-    """
-    import gc
-
-    import plotly.io as pio
-    import torch
-
-    from . import charts
-
-    torch.set_num_threads(max(1, TORCH_THREADS))
-    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    pio.to_json(charts.go.Figure([{"type": t, "x": [0.0], "y": [0.0]} for t in ("scatter", "heatmap")]))
-    gc.collect()
-    gc.freeze()
-    return True
-
-
-def lr_slider_options(lr: float) -> list[float]:
-    """The log slider's steps with ``lr`` among them: the slider and the typed box always show the same rate."""
-    return sorted({*LR_STEPS, float(lr)})
 
 
 def init() -> None:
     """Set defaults once per session and keep widget values alive across pages."""
-    _warm_up()
+    warm_up()
     ss = st.session_state
     for k, v in DEFAULTS.items():
         ss.setdefault(k, v)
@@ -139,77 +96,6 @@ def init() -> None:
         set_dataset(presets.load_preset("tutorial"), p.name, p.target, list(p.features))
     ss.setdefault("run", None)
     ss.setdefault("runs", [])
-
-
-def bind(name: str, on_change: Callable[[], None] | None = None) -> dict[str, Any]:
-    """Widget kwargs (key, on_change) that keep ``st.session_state[name]`` as the persistent value.
-
-    A number setting with a :class:`~studio.fields.Field` also gets its bounds and format, and a typed value
-    is stored as the widget shows it (so what runs is what the sidebar shows).
-    """
-    ss = st.session_state
-    wkey = "_w_" + name
-    ss[wkey] = ss[name]
-    spec = fields.field(name)
-
-    def store() -> None:
-        ss[name] = spec.snap(ss[wkey]) if spec is not None else ss[wkey]
-        if on_change is not None:
-            on_change()
-
-    return {"key": wkey, "on_change": store, **(spec.widget() if spec is not None else {})}
-
-
-def bind_setting(name: str, on_change: Callable[[], None] | None = None, widget: str | None = None) -> dict[str, Any]:
-    """Widget kwargs (key, on_change, a number's bounds, help) that keep the setting ``name`` of the session's
-    :class:`~studio.settings.Settings` as the persistent value. ``widget``: the widget's own name, when two widgets
-    show one setting (the learning rate's slider and box); its key is ``_w_`` + that name."""
-    ss = st.session_state
-    wkey = "_w_" + (widget or name)
-    ss[wkey] = getattr(ss.settings, name)
-    spec = settings_.spec(name)
-
-    def store() -> None:
-        value = ss[wkey]
-        setattr(ss.settings, name, spec.field.snap(value) if spec.field is not None else value)
-        if on_change is not None:
-            on_change()
-
-    kwargs: dict[str, Any] = {"key": wkey, "on_change": store}
-    if widget is None:  # the setting's own widget: its help and bounds (another view of it brings its own)
-        kwargs.update(help=spec.help, **(spec.field.widget() if spec.field is not None else {}))
-    return kwargs
-
-
-def setting_widget(name: str, on_change: Callable[[], None] | None = None, **more: Any) -> None:
-    """The widget of setting ``name`` as its :class:`~studio.settings.Spec` says: a toggle for on/off, a select box
-    for a choice, a number box (a slider when its values sit on steps) for a number. ``more``: the widget's other
-    arguments (the device's options, which the page knows)."""
-    spec = settings_.spec(name)
-    default = Settings.__dataclass_fields__[name].default
-    kwargs = {**bind_setting(name, on_change), **more}
-    if isinstance(default, bool):
-        st.toggle(spec.label, **kwargs)
-    elif spec.choices or "options" in more:
-        names = spec.names or {}
-        kwargs.setdefault("options", spec.choices)
-        kwargs.setdefault("format_func", lambda v: names.get(v, v))
-        st.selectbox(spec.label, **kwargs)
-    elif spec.field is not None and spec.field.on_steps:
-        st.slider(spec.label, **kwargs)
-    else:
-        st.number_input(spec.label, **kwargs)
-
-
-def settings_group(group: str, after: str | None = None) -> None:
-    """Every setting of ``group`` that is shown now, in the record's order (studio/settings.py); ``after``: only
-    those that come after this one (the page drew the ones before it itself)."""
-    current = st.session_state.settings
-    names = settings_.in_group(group)
-    for name in names[names.index(after) + 1:] if after else names:
-        shown_if = settings_.spec(name).shown_if
-        if shown_if is None or getattr(current, shown_if):
-            setting_widget(name)
 
 
 def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features: list[str] | None = None,
@@ -279,85 +165,6 @@ def default_target(df: pd.DataFrame, numeric: list[str], ids: list[str]) -> tupl
     if measured:
         return measured[-1], "the last numeric column"
     return (cols[-1] if cols else None), "the last column"
-
-
-_TYPED_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-
-
-def _typed_number(value: Any, row: int, column: str) -> float:
-    """A number typed into a cell of a numeric column (text: the grid's own number editor drops the 'e'
-    of 1e5, so those columns are edited as text). Blank is a missing value; anything else is refused."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return float("nan")
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = float(value)
-    else:
-        text = str(value).strip()
-        if not text:
-            return float("nan")
-        if not _TYPED_NUMBER.fullmatch(text):
-            hint = " Use a dot as the decimal separator." if "," in text else ""
-            raise DataError(f"Row {row}, column {md(column)}: {md(repr(text), 60)} is not a number.{hint} "
-                            "The edit was not applied.")
-        number = float(text)
-    if not math.isfinite(number):
-        raise DataError(f"Row {row}, column {md(column)}: {md(repr(str(value)), 60)} is beyond double precision "
-                        "(about ±1.8e308). The edit was not applied.")
-    return number
-
-
-def _number_text(v: Any) -> str | None:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return None
-    text = repr(float(v)) if isinstance(v, (float, np.floating)) else str(v)
-    return text[:-2] if text.endswith(".0") else text
-
-
-def editable_table() -> pd.DataFrame:
-    """The dataset as the Data page's editor shows it: numeric columns as text (cached per dataset version).
-
-    The grid's own number editor drops the 'e' of a typed 1e5 and stores 15; as text, what is typed arrives
-    whole and :func:`apply_editor_changes` parses it (or refuses it with a message).
-    """
-    ss = st.session_state
-    cached = ss.get("_editor_table")
-    if cached is None or cached[0] != ss.ds_version:
-        df = ss.ds_df.copy()
-        for col in numeric_columns(df):
-            df[col] = [_number_text(v) for v in df[col].tolist()]
-        cached = ss._editor_table = (ss.ds_version, df)
-    return cached[1]
-
-
-def apply_editor_changes(df: pd.DataFrame, changes: dict[str, Any]) -> pd.DataFrame:
-    """Apply ``st.data_editor`` deltas (edited/added/deleted rows, positional) to ``df``.
-
-    Cells of numeric columns must hold numbers (see :func:`_typed_number`): a bad one raises DataError and
-    nothing is applied. Row numbers in messages are the table's, counted from 1.
-    """
-    out = df.copy()
-    numeric = set(numeric_columns(df))
-
-    def value(v: Any, row: int, col: str) -> Any:
-        return _typed_number(v, row, col) if col in numeric else v
-
-    for pos, cols in (changes.get("edited_rows") or {}).items():
-        for col, val in cols.items():
-            out.iloc[int(pos), out.columns.get_loc(col)] = value(val, int(pos) + 1, col)
-    deleted = sorted(int(i) for i in changes.get("deleted_rows") or [])
-    if deleted:
-        out = out.drop(index=out.index[deleted])
-    added = [r for r in (changes.get("added_rows") or []) if r]
-    if added:
-        first = len(out) + 1
-        rows = [{c: value(v, first + i, c) for c, v in r.items()} for i, r in enumerate(added)]
-        out = pd.concat([out, pd.DataFrame(rows, columns=list(out.columns))], ignore_index=True)
-    for col in out.columns:  # keep numbers numeric after edits
-        if col in numeric or out[col].dtype == object:
-            conv = pd.to_numeric(out[col], errors="coerce")
-            if conv.notna().sum() == out[col].notna().sum():
-                out[col] = conv
-    return out.reset_index(drop=True)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Tests for linreg_core._data: CSV reading, validation and design construction."""
+"""Tests for reading CSV (linreg_core._csv) and building designs (linreg_core._design): validation, messages, limits."""
 
 from __future__ import annotations
 
@@ -708,7 +708,7 @@ def test_sparse_hole_is_refused_before_it_is_read(tmp_path):
 
 
 def test_file_clearly_too_big_for_free_memory_is_refused(tmp_path, monkeypatch):
-    import linreg_core._data as data
+    import linreg_core._csv as data
 
     path = tmp_path / "big.csv"
     path.write_bytes(b"x,y\n" + b"1,2\n" * 300_000)

@@ -171,9 +171,9 @@ def test_a_design_over_the_byte_limit_is_refused_from_rows_times_columns(unevalu
 
 
 def test_a_design_that_would_not_fit_in_free_memory_is_refused_before_it_is_built(shop, unevaluated, monkeypatch):
-    from linreg_core import _data
+    from linreg_core import _csv
 
-    monkeypatch.setattr(_data, "_available_memory", lambda: 200_000)  # 3,000 rows × 3 columns × 8 × 4 = 288,000
+    monkeypatch.setattr(_csv, "_available_memory", lambda: 200_000)  # 3,000 rows × 3 columns × 8 × 4 = 288,000
     with pytest.raises(FormulaError) as info:
         build_formula_design(shop, "y ~ x + I(x**2)")
     assert "building it needs about" in str(info.value) and "is free" in str(info.value)

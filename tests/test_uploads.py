@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_data import SIZE_CASES, _big
 
-from linreg_core import DataError, LinregError, _data, _sources, load_sources, read_csv, read_upload, stream_design
+from linreg_core import DataError, LinregError, _csv, _sources, load_sources, read_csv, read_upload, stream_design
 from linreg_core._cli import main
-from linreg_core._data import MAX_CELLS, MAX_COLUMNS
+from linreg_core._csv import MAX_CELLS, MAX_COLUMNS
 
 
 def wide_csv(columns: int, rows: int = 2) -> bytes:
@@ -52,7 +52,7 @@ def unread(monkeypatch):
         raise AssertionError("the data was read")
 
     monkeypatch.setattr(_sources.pd, "read_parquet", fail)
-    monkeypatch.setattr(_data, "_parse", fail)
+    monkeypatch.setattr(_csv, "_parse", fail)
 
 
 def width_message(columns: int, fmt: str, what: str = "This file") -> str:
@@ -172,7 +172,7 @@ def test_a_parquet_file_bigger_than_the_free_memory_is_refused_unread(tmp_path, 
 
 def reads(data: bytes, monkeypatch, block: int) -> tuple[object, list[tuple[int, int]]]:
     """read_csv(data) with progress told every ``block`` bytes: the frame or (error type, message), and the reports."""
-    monkeypatch.setattr(_data, "_PROGRESS_BLOCK", block)
+    monkeypatch.setattr(_csv, "_PROGRESS_BLOCK", block)
     told: list[tuple[int, int]] = []
     try:
         return read_csv(data, progress=lambda done, total: told.append((done, total))), told

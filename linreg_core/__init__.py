@@ -13,7 +13,7 @@ __version__ = "0.1.0"
 # Public names are imported on first use (PEP 562): `import linreg_core` then costs nothing, so the
 # command line can take over Ctrl-C before torch loads (~2 s), and `from linreg_core import X` is unchanged.
 _EXPORTS = {
-    **dict.fromkeys(["Callback", "EpochEvent", "HistoryRecorder", "TrainStart"], "_callbacks"),
+    **dict.fromkeys(["Callback", "EpochEvent", "HistoryRecorder", "TrainResult", "TrainStart"], "_callbacks"),
     **dict.fromkeys(["OPTIMIZERS", "TrainConfig"], "_config"),
     **dict.fromkeys(["read_csv"], "_csv"),
     **dict.fromkeys(["Design", "build_design", "drop_incomplete_rows", "numeric_columns", "polynomial_terms",
@@ -38,7 +38,7 @@ _EXPORTS = {
     **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
     **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
     **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"], "_summary"),
-    **dict.fromkeys(["Change", "Checkpoint", "StepInfo", "Trainer", "TrainResult", "build_optimizer", "train"], "_trainer"),
+    **dict.fromkeys(["Change", "Checkpoint", "StepInfo", "Trainer", "build_optimizer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError", "FormulaError",
         "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "ParameterError",
@@ -61,7 +61,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainStart
+    from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainResult, TrainStart
     from ._config import OPTIMIZERS, TrainConfig
     from ._csv import read_csv
     from ._dask import dask_design, dask_sample
@@ -95,7 +95,7 @@ if TYPE_CHECKING:
     from ._stats import FitStats, fit_stats
     from ._stream import load_design, stream_design
     from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
-    from ._trainer import Change, Checkpoint, StepInfo, Trainer, TrainResult, build_optimizer, train
+    from ._trainer import Change, Checkpoint, StepInfo, Trainer, build_optimizer, train
     from .errors import (
         ColumnNotFoundError,
         ConstantFeatureError,

@@ -1,17 +1,43 @@
-"""Plain-Python training events and Lightning-style no-op callback hooks."""
+"""Plain-Python training events, the result a run ends with, and Lightning-style no-op callback hooks."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from ._trainer import TrainResult
+from ._config import TrainConfig
 
-__all__ = ["Callback", "EpochEvent", "HistoryRecorder", "TrainStart"]
+__all__ = ["Callback", "EpochEvent", "HistoryRecorder", "TrainResult", "TrainStart"]
+
+
+@dataclass
+class TrainResult:
+    """What a run produced. Parameters are in the original units of the data."""
+
+    intercept: float | None
+    coef: np.ndarray
+    loss_history: list[float]
+    status: str  # completed | converged | stopped | diverged
+    reason: str | None  # plain-words explanation for diverged / stopped / converged
+    epochs_run: int
+    device: str
+    dtype: str
+    train_seconds: float  # the training loop alone
+    terms: list[str]
+    config: TrainConfig = field(repr=False)
+    engine: str = "autograd"  # "stats" (full batch, O(p²) per epoch) or "autograd"
+    val_loss_history: list[float] | None = None  # validation MSE per epoch, when a validation set was given
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(X, dtype=np.float64) @ self.coef + (self.intercept or 0.0)
+
+    @property
+    def params(self) -> np.ndarray:
+        if self.intercept is None:
+            return self.coef.copy()
+        return np.concatenate([[self.intercept], self.coef])
 
 
 @dataclass(frozen=True)

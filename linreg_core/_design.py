@@ -3,6 +3,7 @@ polynomial terms, and split into training and validation rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,9 @@ class Design:
     extra: dict = field(default_factory=dict, compare=False)  # caches (the moments), rows dropped, column kinds
     formula: str | None = None  # "tip ~ 1 + total_bill + C(day)" when built from a formula (see _formula.py)
     spec: Any = field(default=None, compare=False, repr=False)  # formulaic's ModelSpec of the terms, with its levels
+    # A formula design's terms computed on new rows (_formula.formula_matrix), given by whoever builds one: the design
+    # does not import the formula module, which builds on it.
+    terms_of: Callable[[Design, pd.DataFrame, int], np.ndarray] | None = field(default=None, compare=False, repr=False)
 
     @property
     def model_formula(self) -> str:
@@ -122,10 +126,11 @@ class Design:
         Missing columns, blank cells, text in a numeric column and, for formulas, category levels the fit never
         saw are refused with a message naming them.
         """
-        if self.formula is not None:  # its formula says how to make the columns (imported here: _formula builds on us)
-            from ._formula import formula_matrix
-
-            return formula_matrix(self, df, row_offset)
+        if self.formula is not None:  # its formula says how to make the columns
+            if self.terms_of is None:
+                raise DataError("This design was built from a formula but does not carry how to apply it; build it "
+                                "with build_formula_design.")
+            return self.terms_of(self, df, row_offset)
         _check_columns(df, self.features)
         raw = np.column_stack([_numeric_column(df, f, row_offset) for f in self.features])
         finite = np.isfinite(raw).all(axis=1)
@@ -363,6 +368,6 @@ def train_val_split(design: Design, val_fraction: float = 0.2, seed: int = 0) ->
     def part(idx: np.ndarray) -> Design:
         return Design(design.X[idx], design.y[idx], list(design.terms), design.target, list(design.features),
                       design.degree, design.fit_intercept, extra={"rows": idx, "kinds": design.extra.get("kinds", {})},
-                      formula=design.formula, spec=design.spec)
+                      formula=design.formula, spec=design.spec, terms_of=design.terms_of)
 
     return part(train_idx), part(val_idx)

@@ -325,7 +325,8 @@ def build_formula_design(
     return Design(X=X, y=y, terms=terms, target=target, features=features, degree=1, fit_intercept=fit_intercept,
                   extra={"dropped_rows": dropped, "kept_rows": kept, "kinds": {v: kinds[v] for v in features},
                          "lhs_spec": lhs.model_spec, "variables": variables},
-                  formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec)
+                  formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec,
+                  terms_of=formula_matrix)
 
 
 def _rhs_variables(parsed: Any) -> set[str]:

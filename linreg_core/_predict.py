@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from ._design import Design
-from ._formula import MAX_MODEL_COLUMNS
+from ._formula import MAX_MODEL_COLUMNS, formula_matrix
 from ._text import _shown
 from .errors import DataError, FormulaError, ParameterError
 
@@ -159,7 +159,8 @@ def load_model(text: str | bytes) -> SavedModel:
         design = Design(X=None, y=None, terms=terms, target=str(doc["target"]), features=features,
                         degree=int(doc.get("degree", 1)), fit_intercept=fit_intercept,
                         extra={"kinds": dict(state.get("kinds", {})) if state else {}},
-                        formula=str(doc["formula"]) if state else None, spec=spec)
+                        formula=str(doc["formula"]) if state else None, spec=spec,
+                        terms_of=formula_matrix if state else None)
         sigma2 = float(inf["sigma2"]) if inf.get("sigma2") is not None else math.nan
         model = SavedModel(design, params, cov, str(inf.get("cov_type", "nonrobust")), bool(inf.get("use_t", True)),
                            sigma2, int(inf["df_resid"]))

@@ -297,7 +297,8 @@ def design_from_partial(total: Partial, spec: SourceSpec) -> Design:
                   fit_intercept=spec.fit_intercept,
                   extra={"moments": moments, "dropped_rows": total.dropped, **extra_poly,
                          **({k: t.extra[k] for k in ("kinds", "lhs_spec", "variables")} if t else {})},
-                  formula=t.formula if t else None, spec=t.spec if t else None)
+                  formula=t.formula if t else None, spec=t.spec if t else None,
+                  terms_of=t.terms_of if t else None)
 
 
 def feature_ranges(df: pd.DataFrame, spec: SourceSpec) -> tuple[np.ndarray, np.ndarray]:
@@ -394,4 +395,4 @@ def rows_design(design: Design, df: pd.DataFrame) -> Design:
         X, y, features, terms, _ = _partition_design(df, spec)
     return Design(X=X, y=y, terms=list(terms), target=design.target, features=list(features), degree=design.degree,
                   fit_intercept=design.fit_intercept, extra={"kinds": design.extra.get("kinds", {})},
-                  formula=design.formula, spec=design.spec)
+                  formula=design.formula, spec=design.spec, terms_of=design.terms_of)

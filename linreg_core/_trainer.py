@@ -11,7 +11,7 @@ import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -19,7 +19,7 @@ import scipy.linalg as sla
 import torch
 from torch import nn
 
-from ._callbacks import Callback, EpochEvent, TrainStart
+from ._callbacks import Callback, EpochEvent, TrainResult, TrainStart
 from ._config import TrainConfig
 from ._design import Design
 from ._device import resolve_device
@@ -33,34 +33,6 @@ STATUSES = ("completed", "converged", "stopped", "diverged")
 
 class StopFlag(Protocol):
     def is_set(self) -> bool: ...
-
-
-@dataclass
-class TrainResult:
-    """What a run produced. Parameters are in the original units of the data."""
-
-    intercept: float | None
-    coef: np.ndarray
-    loss_history: list[float]
-    status: str  # completed | converged | stopped | diverged
-    reason: str | None  # plain-words explanation for diverged / stopped / converged
-    epochs_run: int
-    device: str
-    dtype: str
-    train_seconds: float  # the training loop alone
-    terms: list[str]
-    config: TrainConfig = field(repr=False)
-    engine: str = "autograd"  # "stats" (full batch, O(p²) per epoch) or "autograd"
-    val_loss_history: list[float] | None = None  # validation MSE per epoch, when a validation set was given
-
-    def predict(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X, dtype=np.float64) @ self.coef + (self.intercept or 0.0)
-
-    @property
-    def params(self) -> np.ndarray:
-        if self.intercept is None:
-            return self.coef.copy()
-        return np.concatenate([[self.intercept], self.coef])
 
 
 # Settings a run may change between epochs (Trainer.change); the rest define the problem or the model.

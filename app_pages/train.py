@@ -9,7 +9,7 @@ from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from linreg_core import LinregError, Trainer, available_devices
-from studio import charts, controls, explain, jobs, numbers, points, share, state, stream, workload
+from studio import charts, controls, explain, jobs, numbers, points, share, state, status, stream, workload
 from studio.animation import run_html
 from studio.live_chart import figure_json, live_chart, live_status, redraw_after, replay_slider, revision
 from studio.live_chart import preview as live_chart_preview
@@ -97,46 +97,17 @@ def _lr_guidance_box() -> None:
     momentum = cfg.optimizer == "momentum"
     limit = g.max_stable_lr * ((1 + cfg.momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
 
-    ratio = explain.ratio_text
     st.caption(
         explain.guidance_caption(g, float(cfg.momentum) if momentum else None),  # true for these numbers
         help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
              "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's Hessian "
              "(XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
-    st.caption(standardizing_note(problem, g, other, ratio))
+    with_, without = (g, other) if cfg.standardize else (other, g)
+    st.caption(explain.standardizing_note(problem.design, with_, without))
     if cfg.optimizer in ("sgd", "momentum") and int(cfg.batch_size) == 0 and cfg.lr > limit:
         st.warning(f"lr {cfg.lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
         st.button(f"Use the fastest stable lr ({g.optimal_lr:.3g})", key="btn_lr_optimal", on_click=_use_lr,
                   args=(g.optimal_lr,))
-
-
-def standardizing_note(problem: state.Problem, g, other, ratio) -> str:
-    """What standardizing does on this data, measured, not assumed: it evens out the features' scales, but powers
-    of one feature (or correlated features) stay a narrow valley, and the stable lr can fall."""
-    with_, without = (g, other) if ss.settings.standardize else (other, g)
-    text = (f"Standardizing (x − mean) / std changes the curvature ratio {ratio(without.condition_number)} → "
-            f"{ratio(with_.condition_number)} and the stable lr {without.max_stable_lr:.3g} → {with_.max_stable_lr:.3g}")
-    effects = []
-    if with_.condition_number < 0.9 * without.condition_number:
-        effects.append("fewer epochs are needed at the best lr")
-    else:
-        effects.append("no fewer epochs are needed")
-    if with_.max_stable_lr < 0.9 * without.max_stable_lr:
-        effects.append("but the lr must be smaller (the scaled columns are larger than the raw ones)")
-    text += ": " + ", ".join(effects) + "."
-    terms = problem.design.terms
-    if len(terms) > 1 and with_.condition_number > 100:
-        poly = len(problem.design.features) == 1
-        why = ("x, x², x³, … of one feature stay strongly correlated after scaling"
-               if poly else "correlated features stay correlated after scaling")
-        text += (f" Even so it stays a narrow valley — {why}. What helps more: Adam or RMSprop (a step size per "
-                 f"parameter), more epochs{', or a lower degree' if poly else ''}.")
-    dummies = [t for t in terms if "[" in t]  # a formula's category columns: 0/1 indicators such as day[T.Sat]
-    if dummies:
-        text += (f" The {len(dummies)} category column(s) (0/1, e.g. {md(dummies[0])}) are standardized like the others "
-                 "— only to train faster; the coefficients shown are converted back, so each still reads as the "
-                 "difference from the reference level.")
-    return text
 
 
 # --- Settings (sidebar) ---------------------------------------------------------------------------
@@ -245,24 +216,6 @@ landscape = design.fit_intercept and len(design.terms) == 1
 exact_fit = (exact.intercept, exact.coef)
 
 
-STATUS_HELP = ("Loss: the mean squared error in that epoch, before its update (the loss curve's last point). "
-               f"Gap to exact: {explain.GAP} (the dashed line is the exact fit).")
-
-
-def status_line(run: RunRecord) -> str:
-    """Where the run is (the browser draws the replay's line itself, studio/live_chart.js)."""
-    n, total = run.epochs_run, run.config.epochs
-    b, coef = run.params
-    loss = f"{run.final_loss:.6g}" if run.history else "—"
-    word = "Paused at epoch" if run.paused else "Epoch"
-    inside = f" (epoch {n + 1:,}: {run.rows_done:,} / {design.n_samples:,} rows)" if run.rows_done and run.running else ""
-    head = f"**{word} {n:,} / {total:,}**{inside}"
-    params = ", ".join(f"{md(t)} {c:.4g}" for t, c in zip(design.terms, coef or []))
-    icpt = f"intercept {b:.4g}, " if b is not None else ""
-    return (f"{head} &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {icpt}{params} "
-            f"&nbsp;·&nbsp; gap to exact **{state.gap((b, list(coef or [])), exact):.3g}**")
-
-
 def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> tuple | None:
     """The status line and the charts, from the record. ``streaming``: the run
     trains and the browser draws it, every frame, from the numbers it streams (studio/stream.py); the server
@@ -293,7 +246,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         history, val, params, span, shown = [], [] if validation is not None else None, None, run.config.epochs, None
     else:
         with run.lock:  # one consistent snapshot of what the job has recorded
-            head.markdown(status_line(run), help=STATUS_HELP)
+            head.markdown(status.status_line(run, design, exact), help=status.STATUS_HELP)
             shown = (run.started, run.epochs_run)
             history, val = list(run.history), list(run.val_history) if validation is not None else None
             changes = [(c.epoch, c.describe()) for c in run.changes]

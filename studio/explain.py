@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 
-from linreg_core import LrGuidance, TrainConfig
+from linreg_core import Design, LrGuidance, TrainConfig
 
 from .labels import OPTIMIZER_LABELS
+from .text import md
 
 CUT = 1000  # the pace is quoted as the epochs that cut the distance to the minimum 1,000-fold
 ROUND = 1.1  # below this curvature ratio the loss is a round bowl: every direction curves about the same
@@ -196,3 +197,33 @@ def preview_note(preview, config: TrainConfig) -> str:
     return (f"Preview (dotted): {what} would reach loss {preview.losses[-1]:.4g} after {n:,} epochs{more} — computed "
             "exactly from the data's sums of squares, before any training. Change a setting to see its path; press "
             "Train to watch it.")
+
+
+def standardizing_note(design: Design, with_: LrGuidance, without: LrGuidance) -> str:
+    """What standardizing does on this data (``with_`` it and ``without``), measured, not assumed: it evens out the
+    features' scales, but powers of one feature (or correlated features) stay a narrow valley, and the stable lr can
+    fall."""
+    text = (f"Standardizing (x − mean) / std changes the curvature ratio {ratio_text(without.condition_number)} → "
+            f"{ratio_text(with_.condition_number)} and the stable lr {without.max_stable_lr:.3g} → "
+            f"{with_.max_stable_lr:.3g}")
+    effects = []
+    if with_.condition_number < 0.9 * without.condition_number:
+        effects.append("fewer epochs are needed at the best lr")
+    else:
+        effects.append("no fewer epochs are needed")
+    if with_.max_stable_lr < 0.9 * without.max_stable_lr:
+        effects.append("but the lr must be smaller (the scaled columns are larger than the raw ones)")
+    text += ": " + ", ".join(effects) + "."
+    terms = design.terms
+    if len(terms) > 1 and with_.condition_number > 100:
+        poly = len(design.features) == 1
+        why = ("x, x², x³, … of one feature stay strongly correlated after scaling"
+               if poly else "correlated features stay correlated after scaling")
+        text += (f" Even so it stays a narrow valley — {why}. What helps more: Adam or RMSprop (a step size per "
+                 f"parameter), more epochs{', or a lower degree' if poly else ''}.")
+    dummies = [t for t in terms if "[" in t]  # a formula's category columns: 0/1 indicators such as day[T.Sat]
+    if dummies:
+        text += (f" The {len(dummies)} category column(s) (0/1, e.g. {md(dummies[0])}) are standardized like the "
+                 "others — only to train faster; the coefficients shown are converted back, so each still reads as "
+                 "the difference from the reference level.")
+    return text

@@ -140,3 +140,39 @@ def test_the_exact_fit_of_a_perfect_line_reads_as_zero_in_every_format(tutorial)
     ns = fit_stats(noisy, fit_exact_design(noisy))
     assert numbers.loss(ns, ns.mse) == ns.mse and not numbers.residuals_all_zero(ns)
     assert "0.105" in numbers.exact_equation(noisy, ns) and "0.92" in numbers.exact_equation(noisy, ns)
+
+
+def test_the_standardizing_note_says_what_scaling_does_to_this_datas_curvature_and_stable_lr():
+    # The tutorial's one feature: scaling evens nothing out that matters much, and the stable lr changes with it.
+    design = build_design(presets.load_preset("tutorial"), "y", ["x"])
+    raw, scaled = lr_guidance(design, standardize=False), lr_guidance(design, standardize=True)
+    text = explain.standardizing_note(design, scaled, raw)
+    assert text.startswith(f"Standardizing (x − mean) / std changes the curvature ratio "
+                           f"{explain.ratio_text(raw.condition_number)} → {explain.ratio_text(scaled.condition_number)}"
+                           f" and the stable lr {raw.max_stable_lr:.3g} → {scaled.max_stable_lr:.3g}")
+    assert ("fewer epochs are needed at the best lr" in text) == (scaled.condition_number < 0.9 * raw.condition_number)
+    # Degree 5 of one feature: still a narrow valley after scaling, and the note says why and what helps.
+    wave = build_design(presets.load_preset("wave"), "y", ["x"], degree=5)
+    text = explain.standardizing_note(wave, lr_guidance(wave, standardize=True), lr_guidance(wave, standardize=False))
+    assert "x, x², x³, … of one feature stay strongly correlated after scaling" in text and "a lower degree" in text
+
+
+def test_the_status_line_names_the_epoch_loss_parameters_and_gap_of_the_record():
+    from studio.run import PAUSED, RunRecord
+    from studio.status import status_line
+
+    design = build_design(presets.load_preset("tutorial"), "y", ["x"])
+    exact = fit_exact_design(design)
+    tr = Trainer(design, TrainConfig(device="cpu"))
+    tr.run(40)
+    b, (w,) = tr.params()
+    run = RunRecord(("k",), TrainConfig(device="cpu"), "Tutorial", history=list(tr.history), intercept=b, coef=[w],
+                    epochs_run=40)
+    gap = max(abs(b - exact.intercept), abs(w - exact.coef[0]))
+    assert status_line(run, design, exact) == (
+        f"**Epoch 40 / 100** &nbsp;·&nbsp; loss **{tr.history[-1]:.6g}** &nbsp;·&nbsp; intercept {b:.4g}, x {w:.4g} "
+        f"&nbsp;·&nbsp; gap to exact **{gap:.3g}**")
+    run.status = PAUSED
+    assert status_line(run, design, exact).startswith("**Paused at epoch 40 / 100**")
+    fresh = RunRecord(("k",), TrainConfig(device="cpu"), "Tutorial")
+    assert "loss **—**" in status_line(fresh, design, exact)

@@ -72,11 +72,10 @@ class Settings:
     momentum: float = setting(_TUTORIAL.momentum, "Momentum (SGD + momentum)", short="Momentum", group=ADVANCED,
                               share="mom", lo=0.0, hi=0.999, fmt="%.3f", step=0.05)
     engine: str = setting(_TUTORIAL.engine, "Engine", group=ADVANCED, share="engine", choices=("auto", "stats", "autograd"),
-                          names={"auto": "auto (statistics for full batch)", "stats": "sufficient statistics (XᵀX, Xᵀy)",
-                                 "autograd": "autograd (nn.Module, loss.backward())"},
-                          help="How each epoch's gradient is computed. Full batch, the sufficient statistics give the "
-                               "same steps as autograd at a cost that does not grow with the rows; autograd is the "
-                               "tutorial's loop. Mini-batches always use autograd.")
+                          names={"auto": "auto", "stats": "sufficient statistics", "autograd": "autograd"},
+                          help="How each epoch's gradient is computed. Full batch, the sufficient statistics (XᵀX, Xᵀy) "
+                               "give the same steps as autograd (nn.Module, loss.backward()) at a cost that does not "
+                               "grow with the rows; auto uses them for full batch. Mini-batches always use autograd.")
     tol: float = setting(0.0, "Stop when loss changes less than (relative, 0 = off)",  # 0 here is TrainConfig's None
                          short="Stop when loss changes less than", group=ADVANCED, lo=0.0, hi=1.0, fmt="%.2g")
     validation: bool = setting(False, "Hold out a validation set", group=VALIDATION, share="val",

@@ -102,7 +102,12 @@ def test_page_switch_during_training_pauses_the_run_and_resume_goes_on(page: Pag
     MEASURED["page_switch_to_run_paused_seconds"] = round(wait_all_runs_ended(), 3)
     expect(page.get_by_text(re.compile(r"Gradient descent \(paused"))).to_be_visible()
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
-    expect(page.get_by_text(re.compile(r"Paused at epoch [\d,]+ when you left the Train page"))).to_be_visible()
+    try:
+        expect(page.get_by_text(re.compile(r"Paused at epoch [\d,]+ when you left the Train page"))).to_be_visible()
+    except AssertionError:  # seen twice in parallel runs on a loaded machine: keep what the page showed
+        page.screenshot(path=str(ARTIFACTS / "failed-page-switch.png"))
+        (ARTIFACTS / "failed-page-switch.txt").write_text(page.inner_text("body"))
+        raise
     page.get_by_role("button", name="Resume").click()
     expect(page.get_by_role("button", name="Pause")).to_be_enabled()  # running again, from where it was
     page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()

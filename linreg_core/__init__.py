@@ -41,7 +41,7 @@ _EXPORTS = {
     **dict.fromkeys(["Change", "Checkpoint", "StepInfo", "Trainer", "build_optimizer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError", "FormulaError",
-        "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "ParameterError",
+        "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "NotFittedError", "ParameterError",
         "RankDeficientError"
     ], "errors"),
 }
@@ -107,6 +107,7 @@ if TYPE_CHECKING:
         LinregError,
         NonFiniteError,
         NonNumericError,
+        NotFittedError,
         ParameterError,
         RankDeficientError,
     )
@@ -143,6 +144,7 @@ __all__ = [
     "MomentsAccumulator",
     "NonFiniteError",
     "NonNumericError",
+    "NotFittedError",
     "ParameterError",
     "Preview",
     "RaceCallback",

@@ -17,6 +17,7 @@ __all__ = [
     "LinregError",
     "NonFiniteError",
     "NonNumericError",
+    "NotFittedError",
     "ParameterError",
     "RankDeficientError",
 ]
@@ -84,3 +85,7 @@ class ParameterError(LinregError, ValueError):
 
 class DeviceError(LinregError, RuntimeError):
     """The requested compute device does not exist on this machine."""
+
+
+class NotFittedError(LinregError, ValueError, AttributeError):
+    """An estimator was asked to predict before it was fitted (scikit-learn's NotFittedError is both too)."""

@@ -14,7 +14,7 @@ from linreg_core import (
     predictions_csv,
     reproduction_script,
 )
-from studio import charts, controls, diagnostics, explain, numbers, prediction, share, state
+from studio import cache, charts, controls, diagnostics, explain, numbers, prediction, share, state
 from studio.tex import equation
 from studio.text import md
 
@@ -66,12 +66,7 @@ if design.X is not None:
                  help="Classical standard errors assume every row's noise has the same size. The robust (HC, "
                       "heteroskedasticity-consistent) ones do not; with them statsmodels reports z and the normal "
                       "distribution, and so does this table.")
-    cache = ss.setdefault("_summary", {})
-    key = (problem.key, ss.res_cov)
-    if key not in cache:
-        cache.clear()  # one problem's summaries at a time
-        cache[key] = fit_summary(design, exact, ss.res_cov)
-    summ = cache[key]
+    summ = cache.session_cached("_summary", (problem.key, ss.res_cov), lambda: fit_summary(design, exact, ss.res_cov))
 stat = "t" if summ is None or summ.use_t else "z"
 rows = ex_stats.table() if summ is None else [
     {"name": n, "coef": c, "std_err": se, "t": z, "p": pv, "ci_low": lo, "ci_high": hi}
@@ -148,12 +143,8 @@ if summ is not None and not ex_stats.perfect_fit and ex_stats.df_resid > 0:
     st.subheader("Diagnostics of the exact fit")
     st.caption("R's four plot.lm panels. The rows with the largest Cook's distance (how much the fit moves without "
                "them) are named by their row number in the data.")
-    cache = ss.setdefault("_influence", {})  # computed once per fit, not on every visit (500k rows: 0.3 s)
-    if problem.key not in cache:
-        cache.clear()
-        infl = fit_influence(design, exact)
-        cache[problem.key] = diagnostics.panels(infl, summ.jb_pvalue, state.data_row_numbers(problem))
-    figs = cache[problem.key]
+    figs = cache.session_cached("_influence", problem.key, lambda: diagnostics.panels(  # once per fit (500k rows: 0.3 s)
+        fit_influence(design, exact), summ.jb_pvalue, state.data_row_numbers(problem)))
     for pair in (figs[:2], figs[2:]):
         cols = st.columns(2)
         for col, (fig, reading) in zip(cols, pair):

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from linreg_core import Callback, LinregError, StepInfo, Trainer
+from linreg_core import Callback, LinregError, Trainer
 from studio import charts, controls, state, stream
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import live_chart, live_status, revision
@@ -45,14 +45,15 @@ def _new_stepper(problem: state.Problem, config) -> StepRecord:
     return StepRecord(problem.key, config, tr, [pt] if pt else None)
 
 
-class _Heartbeat(Callback):
-    """Touches session state every 20 ms while stepping: a point where a click (Stop, Restart, a page switch)
-    interrupts a long Step k, as on the Train page."""
+class _Recorder(Callback):
+    """Hears each fast epoch of a Step k (Trainer.step): puts its point on the path, hands the trainer to ``record``,
+    and touches session state every 20 ms — a point where a click (Stop, Restart, a page switch) interrupts a long
+    Step k, as on the Train page — also inside long mini-batch epochs. ``show`` draws the progress a few times a
+    second."""
 
-    def __init__(self, show=None) -> None:
+    def __init__(self, rec: StepRecord, record=None, show=None) -> None:
+        self.rec, self.record, self.show = rec, record, show
         self.last = self.shown = 0.0
-        self.inside_epoch = False
-        self.show = show  # called a few times a second with nothing; it draws the progress
 
     def beat(self) -> None:
         now = time.monotonic()
@@ -63,12 +64,25 @@ class _Heartbeat(Callback):
             self.show()
             self.shown = now
 
+    def on_epoch_end(self, event) -> None:
+        if not self.rec.trainer.done:  # an epoch that ended training (it diverged) adds no point
+            recorded(self.rec, self.record)
+        self.beat()
+
     def on_batch_end(self, epoch: int, rows_done: int, params) -> None:
-        self.beat()  # mini-batch epochs over many rows: keep clicks working inside an epoch
+        self.beat()
+
+
+def recorded(rec: StepRecord, record=None) -> None:
+    """The trainer's epoch just ended: its point on the path, and ``record(trainer)`` if given."""
+    if rec.path is not None and len(rec.path) < MAX_PATH:
+        rec.path.append(_path_point(rec.trainer))
+    if record is not None:
+        record(rec.trainer)
 
 
 def _step(k: int, progress=None, record=None) -> None:
-    """``k`` epochs now, the last one up close; ``record(trainer)``, if given, after each of them."""
+    """``k`` epochs now (Trainer.step), the last one up close; ``record(trainer)``, if given, after each of them."""
     rec = ss.get("stepper")
     if rec is None:
         return
@@ -81,45 +95,16 @@ def _step(k: int, progress=None, record=None) -> None:
         def show() -> None:
             progress.caption(f"Stepping: epoch {tr.epoch:,} ({tr.epoch - start:,} of {k:,}) · loss "
                              f"{tr.history[-1] if tr.history else float('nan'):.6g} · press Stop to pause here")
-    hb = _Heartbeat(show)
-    tr.batch_hooks = [hb]
-    before = last_before = None  # parameters at the start of the last two fast epochs (a cheap copy of p numbers)
     try:
-        for _ in range(max(0, k - 1)):  # the first k − 1 epochs fast, with their points on the path
-            last_before, before = before, tr.trained_params()
-            hb.inside_epoch = True
-            going = tr.run_epoch()
-            hb.inside_epoch = False
-            if not going:
-                if tr.status == "diverged" and last_before is not None and tr.epoch >= 2:
-                    # The epoch that diverged made no update: the close-up is the last one that did.
-                    loss, grad = tr.objective(last_before)
-                    rec.last = StepInfo(epoch=tr.epoch - 1, loss=loss, names=tr.param_names, before=last_before,
-                                           gradient=grad, after=before, lr=tr.config.lr,
-                                           standardized=tr.config.standardize)
-                break
-            if rec.path is not None and len(rec.path) < MAX_PATH:
-                rec.path.append(_path_point(tr))
-            if record is not None:
-                record(tr)
-            hb.beat()
-        hb.inside_epoch = True
-        info = tr.step()
-        hb.inside_epoch = False
-    except BaseException:
-        if hb.inside_epoch:  # cut inside a mini-batch epoch: the parameters moved but the epoch never finished
-            tr.status = "stopped"
-            tr.reason = (f"Interrupted during epoch {tr.epoch + 1:,}; the partial model is kept. "
-                         "Press Restart to step again.")
-        raise
+        info = tr.step(k, [_Recorder(rec, record, show)])
     finally:
-        tr.batch_hooks = []
+        again = " Press Restart to step again."
+        if tr.status == "stopped" and (tr.reason or "").startswith("Interrupted") and not tr.reason.endswith(again):
+            tr.reason += again
     if info is not None:
         rec.last = info
-        if rec.path is not None and len(rec.path) < MAX_PATH:
-            rec.path.append(_path_point(tr))
-        if record is not None:
-            record(tr)
+        if info.epoch == tr.epoch:  # the last epoch ran up close (not a close-up of an earlier one)
+            recorded(rec, record)
 
 
 FILM_BUDGET = 0.4  # s of training per part of a played Step k: a click waits for a part at most (a fragment runs on)
@@ -180,9 +165,7 @@ def _rewind_to(rec: StepRecord, shown: int) -> None:
     if start is None or not start <= shown < tr.epoch:
         return
     tr.rewind(checkpoint)
-    for _ in range(shown - start - 1):
-        tr.run_epoch()
-    rec.last = tr.step() if shown > start else last_before
+    rec.last = tr.step(shown - start) if shown > start else last_before
     if rec.path is not None:
         del rec.path[shown + 1:]
 

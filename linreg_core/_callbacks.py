@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -89,8 +90,9 @@ class EpochEvent:
 
 
 class Callback:
-    """Override the hooks you need. Set ``should_stop = True`` to stop cooperatively:
-    the trainer checks it after every step and ends with status "stopped"."""
+    """Override the hooks you need: one family for a run (``train``, ``Trainer.fit``, ``Trainer.step``) and a race.
+    Set ``should_stop = True`` to stop cooperatively: the trainer checks it after every step and ends with status
+    "stopped" (a race, after the current round)."""
 
     should_stop: bool = False
 
@@ -107,6 +109,13 @@ class Callback:
 
     def on_train_end(self, result: TrainResult) -> None:
         """Called once with the final result, whatever the status."""
+
+    # A race (linreg_core.race) trains several lanes one epoch each per round and calls these instead.
+    def on_race_start(self, trainers: list[Any], min_loss: float) -> None:
+        """Called once, before the first round; every lane's ``Trainer`` is at the same starting parameters."""
+
+    def on_round_end(self, epoch: int, trainers: list[Any]) -> None:
+        """Called after each round, in which every lane still running trained one epoch."""
 
 
 class HistoryRecorder(Callback):

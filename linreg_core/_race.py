@@ -7,6 +7,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from ._callbacks import Callback
 from ._config import TrainConfig
 from ._design import Design
 from ._guidance import loss_minimum
@@ -33,16 +34,7 @@ class RaceResult:
     seconds: float
 
 
-class RaceCallback:
-    """Override what you need; set ``should_stop = True`` to end the race after the current round."""
-
-    should_stop: bool = False
-
-    def on_race_start(self, trainers: list[Trainer], min_loss: float) -> None:
-        """Called once, before the first round; every lane is at the same starting parameters."""
-
-    def on_round_end(self, epoch: int, trainers: list[Trainer]) -> None:
-        """Called after each round, in which every lane still running trained one epoch."""
+RaceCallback = Callback  # one callback family: a race calls Callback's on_race_start and on_round_end
 
 
 def epochs_to_tolerance(history: Sequence[float], min_loss: float, tol: float) -> int | None:
@@ -57,7 +49,7 @@ def epochs_to_tolerance(history: Sequence[float], min_loss: float, tol: float) -
     return None
 
 
-def race(design: Design, configs: Sequence[TrainConfig], tol: float = 1e-3, callback: RaceCallback | None = None,
+def race(design: Design, configs: Sequence[TrainConfig], tol: float = 1e-3, callback: Callback | None = None,
          stop: StopFlag | None = None) -> RaceResult:
     """Train every config on ``design`` from lane 0's initial parameters, round-robin one epoch at a time.
 

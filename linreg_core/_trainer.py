@@ -391,26 +391,70 @@ class Trainer:
         self.train_seconds += time.perf_counter() - t0
         return self.result()
 
-    def step(self, epochs: int = 1) -> StepInfo | None:
-        """Run up to ``epochs`` epochs (no more than remain) and return the last one up close; None if
-        training had already ended or the last epoch ended it before its update (divergence, stop)."""
+    def step(self, epochs: int = 1, callbacks: Sequence[Callback] = ()) -> StepInfo | None:
+        """Run up to ``epochs`` epochs (no more than remain) and return the last one up close.
+
+        The epochs before the last are announced to ``callbacks`` (``on_epoch_end``, ``on_batch_end`` and
+        ``should_stop``, as :meth:`fit` does), so a UI can record them and stay responsive. None if training had
+        already ended, or ended before any update of this call; if an earlier epoch of this call diverged, the close-up
+        is of the last epoch that made an update. An exception raised inside an epoch (a callback interrupting a
+        mini-batch epoch) ends training with status "stopped": the parameters moved, but the epoch never finished.
+        """
         epochs = min(epochs, self.config.epochs - self.epoch)
-        if epochs > 1:
-            self.run(epochs - 1)
         if self.done or epochs < 1:
             return None
-        before = self.trained_params()
-        loss, grad = self.objective(before)
-        val = self._val_loss() if self._val_R is not None else None
-        epoch = self.epoch + 1
+        self._listen(callbacks)
+        history, announced = self.history, len(self.history)
+        before = last_before = None  # the parameters at the start of the last two epochs (p numbers each)
         t0 = time.perf_counter()
-        self.run_epoch()
-        self.train_seconds += time.perf_counter() - t0
+        inside = False
+        try:
+            for _ in range(epochs - 1):  # the first epochs − 1 as fast as fit runs them
+                last_before, before = before, self.trained_params()
+                inside = True
+                going = self.run_epoch()
+                inside = False
+                if callbacks and len(history) > announced:
+                    announced = len(history)
+                    event = EpochEvent(len(history), history[-1], self.train_seconds + time.perf_counter() - t0,
+                                       self.params, self.val_history[-1] if self.val_history else None)
+                    for cb in callbacks:
+                        cb.on_epoch_end(event)
+                if not going:
+                    if self.status == "diverged" and last_before is not None and self.epoch >= 2:
+                        # The epoch that diverged made no update: the close-up is the last one that did.
+                        loss, grad = self.objective(last_before)
+                        return StepInfo(epoch=self.epoch - 1, loss=loss, names=self.param_names, before=last_before,
+                                        gradient=grad, after=before, lr=self.config.lr,
+                                        standardized=self.config.standardize)
+                    return None
+            before = self.trained_params()
+            loss, grad = self.objective(before)
+            val = self._val_loss() if self._val_R is not None else None
+            epoch = self.epoch + 1
+            inside = True
+            self.run_epoch()
+            inside = False
+        except BaseException:
+            if inside:
+                self.status, self.reason = "stopped", (f"Interrupted during epoch {self.epoch + 1:,}; the partial "
+                                                       "model is kept.")
+            raise
+        finally:
+            self.train_seconds += time.perf_counter() - t0
+            self.should_stop, self.batch_hooks = None, []
         if self.epoch < epoch or self.status in ("diverged", "stopped"):  # no update was applied
             return None
         return StepInfo(epoch=epoch, loss=loss, names=self.param_names, before=before, gradient=grad,
                         after=self.trained_params(), lr=self.config.lr, standardized=self.config.standardize,
                         val_loss=val)
+
+    def _listen(self, callbacks: Sequence[Callback], stop: StopFlag | None = None) -> None:
+        """Let ``callbacks`` (and ``stop``) end the run between steps, and hear every mini-batch if they want to."""
+        if stop is not None or callbacks:
+            self.should_stop = lambda: (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
+        # Only callbacks that override on_batch_end are called per step: a no-op call per batch is not free.
+        self.batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
 
     def result(self) -> TrainResult:
         """The model and history so far, in the original units; final once ``done``."""
@@ -436,10 +480,7 @@ class Trainer:
         "stopped"; :meth:`resume` lets ``fit`` go on from there with the same model and optimizer state.
         ``between(epoch)`` runs after each announced epoch (a UI paces a run with it); it changes no number.
         """
-        if stop is not None or callbacks:
-            self.should_stop = lambda: (stop is not None and stop.is_set()) or any(cb.should_stop for cb in callbacks)
-        # Only callbacks that override on_batch_end are called per step: a no-op call per batch is not free.
-        self.batch_hooks = [cb for cb in callbacks if type(cb).on_batch_end is not Callback.on_batch_end]
+        self._listen(callbacks, stop)
         if self.epoch == 0:
             info = self.start_info()
             for cb in callbacks:

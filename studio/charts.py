@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from linreg_core import Design
 
+from .cache import derived, known
 from .text import plot
 
 MAX_HISTORY_POINTS = 1500
@@ -224,14 +225,11 @@ def _markers(x: np.ndarray, y: np.ndarray, name: str, color: str, size: int, opa
 def drawn(design: Design) -> Design:
     """The rows a chart can draw: the design itself, or for a design whose rows stay on a cluster (a server dataset,
     studio/bigdata.py) the in-memory design of its uniform sample, with the same terms."""
-    return design if design.X is not None else design.extra.get("sample", design)
+    return design if design.X is not None else known(design, "sample", design)
 
 
 def _design_rows(design: Design) -> np.ndarray:
-    rows = design.extra.get("chart_rows")
-    if rows is None:  # sampled once per design: live redraws of a 1M-row dataset reuse it
-        rows = design.extra["chart_rows"] = sample_rows(design.n_samples)
-    return rows
+    return derived(design, "chart_rows", lambda: sample_rows(design.n_samples))  # once per design (1M rows)
 
 
 MAX_RESIDUAL_SEGMENTS = 500
@@ -246,23 +244,19 @@ def _svg_style(line: dict[str, Any], fill: str = "none") -> dict[str, Any]:
 
 
 def _x_range(design: Design, validation: Design | None) -> tuple[float, float]:
-    if "x_range" not in design.extra:
+    def make() -> tuple[float, float]:
         x = design.X[:, 0]
         xs = x if validation is None else np.concatenate([x, validation.X[:, 0]])
-        design.extra["x_range"] = (float(xs.min()), float(xs.max()))
-    return design.extra["x_range"]
+        return float(xs.min()), float(xs.max())
+
+    return derived(design, f"x_range {id(validation)}", make)
 
 
 def fit_layers(design: Design, validation: Design | None = None) -> list[dict[str, Any]]:
     """What the browser draws over :func:`fit_figure` (``moving``) while a run trains, from the run's parameters
     (studio/live_chart.js): the fitted curve as ``b + M·w`` on the figure's x grid (M: the grid's terms), the
     residual segments, or the predicted-vs-actual points of the drawn rows."""
-    cached = design.extra.get("fit_layers")
-    if cached is not None and cached[0] is validation:
-        return cached[1]
-    layers = _fit_layers(drawn(design), validation)
-    design.extra["fit_layers"] = (validation, layers)
-    return layers
+    return derived(design, f"fit_layers {id(validation)}", lambda: _fit_layers(drawn(design), validation))
 
 
 def _fit_layers(design: Design, validation: Design | None) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from linreg_core import RaceCallback, Trainer
+from linreg_core import Callback, Trainer
 
 from .jobs import EARLY_PATH
 from .run import RaceRecord, RunStatus, landscape_point
@@ -75,7 +75,7 @@ class RaceStream(Streamed):
                     "lanes": lanes}
 
 
-class LiveRace(RaceCallback):
+class LiveRace(Callback):
     """Keeps the race record current each round and redraws a few times a second; Stop marks the record.
 
     ``pace`` spreads the race over at least that many seconds (rounds are cheap: a few hundred epochs of

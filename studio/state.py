@@ -41,6 +41,7 @@ from linreg_core import (
 )
 
 from . import jobs, presets, workload
+from .cache import derived, session_cached
 from .run import RunRecord, RunStatus
 from .settings import Settings
 from .text import md, md_list
@@ -255,7 +256,7 @@ def _server_design() -> Design:
         design = dask_design(bigdata.files_of(ss.ds_server), ss.sel_target, list(ss.sel_features), degree_of(ss),
                              bool(ss.sel_intercept), formula=formula, na="drop" if ss.sel_na else "error",
                              client=bigdata.client())
-    design.extra["sample"] = rows_design(design, ss.ds_df)
+    derived(design, "sample", lambda: rows_design(design, ss.ds_df))  # the rows the charts draw
     return design
 
 
@@ -321,13 +322,8 @@ def _build_problem(key: tuple) -> Problem:
 
 def guidance(problem: Problem, standardize: bool, l2: float) -> LrGuidance:
     """lr_guidance for the current problem, cached per (problem, scaling, l2) in the session."""
-    cache = st.session_state.setdefault("_guidance", {})
-    key = (problem.key, standardize, l2)
-    if key not in cache:
-        if len(cache) > 16:
-            cache.clear()
-        cache[key] = lr_guidance(problem.design, standardize, l2)
-    return cache[key]
+    return session_cached("_guidance", (problem.key, standardize, l2),
+                          lambda: lr_guidance(problem.design, standardize, l2), keep=16)
 
 
 PREVIEW_EPOCHS = 2000  # a preview shows at most this many epochs (10,000 epochs cost ~0.1 s)
@@ -338,30 +334,26 @@ def preview(problem: Problem, config: TrainConfig, epochs: int | None = None) ->
     exact, from the data's sufficient statistics), cached per problem and settings in the session; None for
     mini-batch runs and for data whose rows are not in memory."""
     n = min(int(epochs if epochs is not None else config.epochs), PREVIEW_EPOCHS)
-    cache = st.session_state.setdefault("_previews", {})
-    key = (problem.key, repr(config), n)
-    if key not in cache:
-        if len(cache) > 32:
-            cache.clear()
+    def make() -> Preview | None:
         try:
-            cache[key] = preview_path(problem.design, config, n) if problem.design.X is not None else None
+            return preview_path(problem.design, config, n) if problem.design.X is not None else None
         except LinregError:  # settings the trainer would refuse: Train says why
-            cache[key] = None
-    return cache[key]
+            return None
+
+    return session_cached("_previews", (problem.key, repr(config), n), make, keep=32)
 
 
 def start_params(problem: Problem, config: TrainConfig, pv: Preview | None = None) -> tuple[float | None, list[float]]:
     """Where a run with ``config`` starts: the preview's first row, or the trainer's initial weights."""
     if pv is not None and len(pv.coefs):
         return (float(pv.intercepts[0]) if pv.intercepts is not None else None), [float(v) for v in pv.coefs[0]]
-    cache = st.session_state.setdefault("_starts", {})
-    key = (problem.key, config.seed, config.dtype, config.standardize)
-    if key not in cache:
+    def make() -> tuple[float | None, list[float]] | None:
         try:
-            cache[key] = initial_params(problem.design, config) if problem.design.X is not None else None
+            return initial_params(problem.design, config) if problem.design.X is not None else None
         except LinregError:
-            cache[key] = None
-    return cache[key]
+            return None
+
+    return session_cached("_starts", (problem.key, config.seed, config.dtype, config.standardize), make, keep=8)
 
 
 def problem_or_stop(context: str) -> Problem:
@@ -508,21 +500,20 @@ def degree_sweep(problem: Problem) -> pd.DataFrame | None:
     if (problem.validation is None or len(ss.sel_features) != 1 or len(ss.ds_df) > MAX_SWEEP_ROWS
             or problem.design.formula is not None):
         return None
-    cache = ss.get("_sweep")
-    if cache is not None and cache[0] == problem.key:
-        return cache[1]
-    rows = []
-    for degree in range(1, MAX_SWEEP_DEGREE + 1):
-        try:
-            full = build_selected_design(degree)
-            tr, va = train_val_split(full, *ss.settings.validation_split())
-            ex = fit_exact_design(tr)
-        except LinregError:
-            break  # too few rows for this many terms: higher degrees cannot be fitted either
-        rows.append({"degree": degree, "training MSE": validation_mse(tr, ex), "validation MSE": validation_mse(va, ex)})
-    out = pd.DataFrame(rows) if len(rows) >= 2 else None  # one degree alone is no curve
-    ss._sweep = (problem.key, out)
-    return out
+    def make() -> pd.DataFrame | None:
+        rows = []
+        for degree in range(1, MAX_SWEEP_DEGREE + 1):
+            try:
+                full = build_selected_design(degree)
+                tr, va = train_val_split(full, *ss.settings.validation_split())
+                ex = fit_exact_design(tr)
+            except LinregError:
+                break  # too few rows for this many terms: higher degrees cannot be fitted either
+            rows.append({"degree": degree, "training MSE": validation_mse(tr, ex),
+                         "validation MSE": validation_mse(va, ex)})
+        return pd.DataFrame(rows) if len(rows) >= 2 else None  # one degree alone is no curve
+
+    return session_cached("_sweep", problem.key, make)
 
 
 def sweep_verdict(sweep: pd.DataFrame) -> str:

@@ -13,6 +13,7 @@ import streamlit as st
 
 from linreg_core import DataError, numeric_columns
 
+from .cache import session_cached
 from .text import md
 
 _TYPED_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -54,13 +55,14 @@ def editable_table() -> pd.DataFrame:
     whole and :func:`apply_editor_changes` parses it (or refuses it with a message).
     """
     ss = st.session_state
-    cached = ss.get("_editor_table")
-    if cached is None or cached[0] != ss.ds_version:
+
+    def make() -> pd.DataFrame:
         df = ss.ds_df.copy()
         for col in numeric_columns(df):
             df[col] = [_number_text(v) for v in df[col].tolist()]
-        cached = ss._editor_table = (ss.ds_version, df)
-    return cached[1]
+        return df
+
+    return session_cached("_editor_table", ss.ds_version, make)
 
 
 def apply_editor_changes(df: pd.DataFrame, changes: dict[str, Any]) -> pd.DataFrame:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from linreg_core import (
+    Callback,
     ParameterError,
     RaceCallback,
     TrainConfig,
@@ -25,7 +27,7 @@ def test_lanes_start_from_the_same_parameters_and_match_solo_runs(multi_df):
     design = build_design(multi_df, "y")
     configs = [_cfg(optimizer="sgd", lr=0.1), _cfg(optimizer="adam", lr=0.1, seed=9), _cfg(optimizer="momentum", lr=0.05)]
 
-    class Spy(RaceCallback):
+    class Spy(Callback):  # one callback family: a race calls its race hooks
         rounds = 0
 
         def on_race_start(self, trainers, min_loss):
@@ -67,7 +69,7 @@ def test_a_diverging_lane_stops_while_the_others_finish(tutorial_df):
 
 
 def test_callback_can_stop_the_race(tutorial_df):
-    class StopAt(RaceCallback):
+    class StopAt(Callback):
         def on_round_end(self, epoch, trainers):
             self.should_stop = epoch == 7
 
@@ -90,3 +92,20 @@ def test_epochs_to_tolerance_is_relative_to_the_first_excess():
     assert epochs_to_tolerance([10.0, 5.5, 1.9, 1.0], 1.0, 0.1) == 3
     assert epochs_to_tolerance([10.0, 9.0], 1.0, 0.1) is None
     assert epochs_to_tolerance([], 0.0, 0.1) is None
+
+
+def test_a_race_and_a_run_take_the_same_callbacks():
+    assert RaceCallback is Callback  # the old name stays, for code written against it
+    heard = []
+
+    class Both(Callback):
+        def on_epoch_end(self, event):
+            heard.append(("epoch", event.epoch))
+
+        def on_round_end(self, epoch, trainers):
+            heard.append(("round", epoch))
+
+    design = build_design(pd.DataFrame({"x": [1.0, 2.0, 3.0, 3.5], "y": [2.0, 4.0, 6.0, 7.0]}), "y")
+    train(design, _cfg(epochs=3, standardize=False), [Both()])
+    race(design, [_cfg(epochs=2, standardize=False)], callback=Both())
+    assert heard == [("epoch", 1), ("epoch", 2), ("epoch", 3), ("round", 1), ("round", 2)]

@@ -309,6 +309,45 @@ def test_stepping_one_epoch_at_a_time_follows_train_exactly(multi_df, optimizer)
     assert rest.status == "completed" and tr.done and tr.step() is None
 
 
+def test_a_step_of_k_tells_its_callbacks_each_fast_epoch_and_changes_no_number(multi_df):
+    design = build_design(multi_df, "y")
+    cfg = TrainConfig(device="cpu", dtype="float64", lr=0.05, epochs=40, standardize=True)
+    whole = train(design, cfg)
+    heard = []
+
+    class Listen(Callback):
+        def on_epoch_end(self, event):
+            heard.append((event.epoch, event.loss))
+
+    tr = Trainer(design, cfg)
+    tr.step(3)
+    info = tr.step(7, [Listen()])
+    assert [e for e, _ in heard] == [4, 5, 6, 7, 8, 9] and info.epoch == 10  # the last one is shown up close
+    assert [v for _, v in heard] == whole.loss_history[3:9]
+    assert tr.run().loss_history == whole.loss_history
+
+
+def test_a_step_whose_fast_epochs_diverge_shows_the_last_epoch_that_made_an_update(tutorial_df):
+    tr = Trainer(build_design(tutorial_df, "y"), TrainConfig(device="cpu", dtype="float64", lr=0.5, epochs=100))
+    info = tr.step(100)
+    assert tr.status == "diverged" and info is not None and info.epoch == tr.epoch - 1
+    assert info.loss == tr.history[info.epoch - 1]  # that epoch's loss, before its update
+    np.testing.assert_allclose(info.update, info.sgd_update, rtol=1e-12)
+
+
+def test_an_exception_inside_a_minibatch_epoch_of_a_step_stops_the_run_and_says_where(multi_df):
+    class Interrupt(Callback):
+        def on_batch_end(self, epoch, rows_done, params):
+            if epoch == 3 and rows_done >= 100:
+                raise KeyboardInterrupt  # what a UI's interruption looks like from inside the loop
+
+    tr = Trainer(build_design(multi_df, "y"), TrainConfig(device="cpu", batch_size=20, epochs=10, standardize=True))
+    with pytest.raises(KeyboardInterrupt):
+        tr.step(5, [Interrupt()])
+    assert tr.status == "stopped" and tr.reason == "Interrupted during epoch 3; the partial model is kept."
+    assert tr.done and tr.step() is None
+
+
 def test_step_reports_the_autograd_gradient_and_the_sgd_update(tutorial_df):
     design = build_design(tutorial_df, "y")
     tr = Trainer(design, TrainConfig(device="cpu", dtype="float64", lr=0.01, seed=3))

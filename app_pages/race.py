@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
-from studio import charts, controls, numbers, state, stream, workload
+from studio import charts, controls, layers, numbers, state, stream, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 from studio.live_chart import figure_json, live_chart, revision
@@ -107,15 +107,15 @@ def draw_live(rec: RaceRecord) -> None:
     fig = charts.race_figure([(n, c, []) for n, c in lanes], rec.min_loss, rec.tol, rec.epochs,
                              start_loss=start_loss)
     race_chart(loss_ph, fig, "race_loss", f"race_loss_live_{id(rec)}",
-               {"stream": url, "layers": charts.race_layers(lanes, rec.min_loss, start_loss), "grow": True})
+               {"stream": url, "layers": layers.race_layers(lanes, rec.min_loss, start_loss), "grow": True})
     if landscape:  # framed on where the lanes will go: each lane's first epochs, computed exactly (as on Train)
         start = rec.lanes[0].path[0] if rec.lanes[0].path else None
-        box = [pt for cfg in rec.configs for pt in charts.path_box(
+        box = [pt for cfg in rec.configs for pt in layers.path_box(
             (start[0], [start[1]]) if start else None, exact_fit, state.preview(problem, cfg))]
         fig = charts.landscape_figure(design, exact_fit, [], paths=[(n, c, []) for n, c in lanes], view=box,
                                       moving=True)
         race_chart(land_ph, fig, "race_land", f"race_land_live_{id(rec)}",
-                   {"stream": url, "layers": charts.race_landscape_layers(lanes)})
+                   {"stream": url, "layers": layers.race_landscape_layers(lanes)})
 
 
 def draw(rec: RaceRecord) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import Callback, LinregError, Trainer
-from studio import charts, controls, state, stream
+from studio import charts, controls, layers, state, stream
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import live_chart, live_status, revision
 from studio.pace import PACES, pace_of
@@ -334,15 +334,15 @@ def played(rec: StepRecord, film: stream.Film) -> None:
         fig = charts.loss_figure([], ss.ui_logy, problem.stats.mse, span, [] if validation is not None else None,
                                  y_span=y_span)
         live_chart(revision(fig, *view), key="step_loss",
-                   anim={"stream": url, "layers": charts.loss_layers(validation is not None, span), "grow": True})
+                   anim={"stream": url, "layers": layers.loss_layers(validation is not None, span), "grow": True})
     with right:
         live_chart(revision(charts.fit_figure(design, None, exact, validation, moving=True), *view), key="step_fit",
-                   anim={"stream": url, "layers": charts.fit_layers(design, validation)})
+                   anim={"stream": url, "layers": layers.fit_layers(design, validation)})
     if rec.path is not None:
         pts = [(b, w[0]) for b, w in zip(film.b, film.w) if b is not None and len(w) == 1 and np.isfinite([b, w[0]]).all()]
         box = [(min(p[0] for p in pts), min(p[1] for p in pts)), (max(p[0] for p in pts), max(p[1] for p in pts))] if pts else []
         fig = charts.landscape_figure(design, (exact.intercept, exact.coef), [], view=box, moving=True)
-        live_chart(revision(fig, *view), key="step_land", anim={"stream": url, "layers": charts.landscape_layers()})
+        live_chart(revision(fig, *view), key="step_land", anim={"stream": url, "layers": layers.landscape_layers()})
 
 
 step_area()

@@ -3,13 +3,26 @@
 import json
 import time
 
-import numpy as np
 import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from linreg_core import LinregError, Trainer, available_devices
-from studio import charts, controls, explain, jobs, numbers, points, share, state, status, stream, workload
+from studio import (
+    charts,
+    controls,
+    explain,
+    jobs,
+    layers,
+    points,
+    share,
+    state,
+    status,
+    stream,
+    sweep,
+    view,
+    workload,
+)
 from studio.animation import run_html
 from studio.live_chart import figure_json, live_chart, live_status, redraw_after, replay_slider, revision
 from studio.live_chart import preview as live_chart_preview
@@ -149,38 +162,16 @@ def after_settings_change() -> None:
         return  # the page body says what is wrong with the data
     run = ss.run if state.run_matches(problem) else None
     config = state.train_config()
-    pv = next_run_preview(problem, run, config)
+    pv = view.next_run_preview(problem, run, config)
     ctx = get_script_run_ctx()
     alone = ctx is not None and bool(ctx.fragment_ids_this_run)  # this fragment rerun on its own
-    if alone and (ss.get("_drawn_view") != page_view(problem, run, config, pv) or
+    if alone and (ss.get("_drawn_view") != view.page_view(problem, run, config, pv) or
                   (run is not None and (run.running or run.paused))):
         st.rerun()  # the whole page: it shows something that changed (or a run takes the new setting)
     landscape_here = problem.design.fit_intercept and len(problem.design.terms) == 1
-    loss_layers, land_layers = charts.preview_layers(pv, landscape_here)
+    loss_layers, land_layers = layers.preview_layers(pv, landscape_here)
     live_chart_preview("train_preview", {"train_loss": loss_layers, "train_land": land_layers},
                        explain.preview_note(pv, config) if pv is not None else "")
-
-
-def next_run_preview(problem: state.Problem, run: RunRecord | None, config) -> object | None:
-    """Where the next run would go (full batch, computed exactly): shown before Train, or with new settings after
-    a run; not while a run trains or is paused."""
-    if run is not None and (run.running or run.paused or run.config == config):
-        return None
-    return state.preview(problem, config)
-
-
-def page_view(problem: state.Problem, run: RunRecord | None, config, pv) -> tuple:
-    """What the page's charts are drawn for, besides the preview: (problem, epochs, run, the loss axis's decades
-    before a run, the landscape's view). When it changes, the whole page reruns."""
-    # Before a run, three decades below the starting loss (the same for every lr; a preview below it widens the axis).
-    y_span = charts.decades([pv.losses[0], 1e-3 * pv.losses[0]]) if pv is not None and len(pv.losses) and run is None else None
-    box: list = []
-    d = problem.design
-    if d.fit_intercept and len(d.terms) == 1:
-        start = run.snapshots[0][1:] if run is not None and run.snapshots else state.start_params(problem, config, pv)
-        box = charts.path_box(start, (problem.exact.intercept, problem.exact.coef),
-                              state.preview(problem, run.config) if run is not None else pv)
-    return (problem.key, int(config.epochs), run.started if run is not None else None, y_span, tuple(box))
 
 
 with st.sidebar:
@@ -266,28 +257,28 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
     moving = streaming and bool(ss.ui_live)  # live charts off: the status line moves, the charts show the end
     config = state.train_config()
     # Before Train, or with new settings after a run: where the next run would go (the settings draw it on the charts).
-    pv = next_run_preview(problem, run, config)
-    ss._drawn_view = view = page_view(problem, run, config, pv)
+    pv = view.next_run_preview(problem, run, config)
+    ss._drawn_view = shown_view = view.page_view(problem, run, config, pv)
     live = {"stream": stream.url(run)} if moving else replay_anim(run, count) if replaying else None
 
-    def anim(layers, hide: list[str] = (), **more) -> dict | None:
+    def anim(drawn_over, hide: list[str] = (), **more) -> dict | None:
         if moving:
-            return {**live, "layers": layers(), **more}
+            return {**live, "layers": drawn_over(), **more}
         if replaying:  # the moving layers at the replayed epoch, over the figure with its own such traces hidden
-            return {**live, "layers": layers(), "hide": list(hide), **more}
+            return {**live, "layers": drawn_over(), "hide": list(hide), **more}
         return None
 
     state_key = (len(run.history), run.status) if run is not None and not streaming else None
     # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see.
     left, right = st.columns(2)
     with right:
-        y_span = start_loss_span(run) if streaming else view[3]
+        y_span = view.start_loss_span(problem, run) if streaming else shown_view[3]
 
         def loss(log_y: bool):
             return charts.loss_figure(history, log_y, problem.stats.mse, span, val, sorted(merged.items()),
                                       y_span=y_span)
 
-        loss_layers = charts.replay_loss_layers if replaying else lambda: charts.loss_layers(validation is not None, span)
+        loss_layers = layers.replay_loss_layers if replaying else lambda: layers.loss_layers(validation is not None, span)
         chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
               anim=anim(loss_layers, grow=True))
     with left:
@@ -297,7 +288,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
 
         events = chart("train_fit", fit, run, (state_key, edit, moving), edit=edit,
                        views=[("ui_residuals", "layer" if moving else "traces")],
-                       anim=anim(lambda: charts.fit_layers(design, validation), hide=charts.FIT_MOVING_TRACES[
+                       anim=anim(lambda: layers.fit_layers(design, validation), hide=layers.FIT_MOVING_TRACES[
                            design.line_feature is not None]))
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
@@ -305,31 +296,17 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
                 ss._points_msg = msg
                 st.rerun()  # the whole page: the exact fit, the guidance and the landscape follow the new points
     if landscape:
-        box = list(view[4])
+        box = list(shown_view[4])
 
         def land(_):
             return charts.landscape_figure(design, exact_fit, [] if moving else path, view=box, moving=moving)
 
         chart("train_land", land, run, (state_key, moving, tuple(box)),
-              anim=anim(charts.landscape_layers, hide=["optimizer path", "now"]))
+              anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))
     return shown
 
 
 SEED_SNAPSHOTS = 64  # a run this young comes with its numbers, so that its first frame needs no request
-
-
-def start_loss_span(run: RunRecord) -> tuple[float, float]:
-    """The losses a run's loss axis shows from its start: from the exact minimum to the first epoch's loss (the
-    browser widens the axis if the run goes outside)."""
-    pv = state.preview(problem, run.config)
-    if pv is not None and pv.diverged_at is None and len(pv.losses) and run.config.epochs <= len(pv.losses):
-        return float(np.min(pv.losses)), float(np.max(pv.losses))  # exactly the run's losses: its final axis
-    top = run.history[0] if run.history else charts.mse_at(design, run.snapshots[0][1:] if run.snapshots else None)
-    floor = problem.stats.mse
-    if not (top and top > 0 and top == top and top < float("inf")):
-        top = max(1.0, 10 * floor)
-    bottom = floor if floor > 1e-8 * top else 1e-6 * top
-    return bottom, top
 
 
 def chart(key: str, make, run: RunRecord | None, of: tuple, views: list[tuple[str, str]] = (), anim: dict | None = None,
@@ -373,41 +350,20 @@ def chart(key: str, make, run: RunRecord | None, of: tuple, views: list[tuple[st
 
 def outcome(run: RunRecord) -> None:
     """How the run ended (or that it is paused, and what Resume will change), the validation MSE, the cost of
-    watching, replay and export, and where to go next."""
+    watching, replay and export, and where to go next (the words: studio/status.py)."""
     if run.paused:
         st.info(run.reason or "Paused.")
-        settings, fixed = jobs.changes_between(run.config, state.train_config())
-        if settings:
-            st.caption("Resume will apply: " + "; ".join(
-                f"{k} {getattr(run.config, k)!s} → {v!s}" for k, v in settings.items()) + ".")
-        if fixed:
-            st.caption(f"Changed in the sidebar: {', '.join(fixed)}. Resume keeps what the run started with; "
-                       "press **Train** to start a new run with them.")
-    elif run.status == "diverged":
-        st.error(f"**Training diverged.** {run.reason}")
-    elif run.status == "stopped":
-        st.warning(run.reason)
+        for note in status.resume_notes(run, state.train_config()):
+            st.caption(note)
     else:
-        msg = f"**{run.status.capitalize()}** after {run.epochs_run:,} epochs in {run.train_seconds:.3f} s on {run.device}."
-        if run.reason:
-            msg += f" {run.reason}"
-        st.success(msg)
-    if run.status == "completed":
-        far_from_exact(run)
-    if validation is not None and run.val_history and not run.paused:
-        gd_val = state.validation_mse(validation, run.params)
-        ex_val = state.validation_mse(validation, exact)
-        best = min(range(len(run.val_history)), key=run.val_history.__getitem__) + 1
-        st.markdown(
-            f"**Validation MSE** on {state.plural(validation.n_samples, 'held-out row')}: gradient descent **{gd_val:.4g}**, "
-            f"exact fit **{ex_val:.4g}** (training MSE of the exact fit: {numbers.loss(problem.stats, problem.stats.mse):.4g}). "
-            f"The validation curve was lowest at epoch {best:,}."
-        )
-    if run.draws and not run.paused and run.wall_seconds > 0:
-        st.caption(f"Live charts: your browser drew this run every frame from {state.plural(run.draws, 'answer')} of the "
-                   f"server ({run.streamed_bytes / 1000:,.1f} kB of numbers, {1000 * run.draw_seconds:.0f} ms of its time; "
-                   f"no figure was built while it trained). Training itself took {run.train_seconds:.3f} s"
-                   + ("." if run.pace == "asap" else f" (the rest was the {PACES[run.pace].label} pace's waits)."))
+        kind, text = status.ending(run)
+        getattr(st, kind)(text)
+    if note := status.far_from_exact(problem, run):
+        st.info(note)
+    if note := status.validation_note(problem, run):
+        st.markdown(note)
+    if note := status.watching_note(run):
+        st.caption(note)
     if len(run.snapshots) > 1 and not run.paused:
         st.download_button("Download this run as an animated HTML file", data=lambda: run_html(design, exact, run, validation),
                            file_name="linreg-run.html", mime="text/html", key="dl_run_html", on_click="ignore",
@@ -415,17 +371,6 @@ def outcome(run: RunRecord) -> None:
                            help="The line and the loss, epoch by epoch, with play/pause and a slider. One file that "
                                 "opens in any browser, offline.")
     st.page_link("app_pages/results.py", label="See the full results, statistics and downloads", icon=":material/analytics:")
-
-
-def far_from_exact(run: RunRecord) -> None:
-    """A run that used all its epochs and is still far from the exact fit: say why and what to try."""
-    gap = state.gap(run.params, exact)
-    size = float(max(1.0, abs(exact.params).max()))
-    if gap <= 1e-3 * size:
-        return
-    g = state.guidance(problem, run.config.standardize, run.config.l2)
-    other = None if run.config.standardize else state.guidance(problem, True, run.config.l2)
-    st.info(explain.far_from_exact_note(gap, run.epochs_run, run.config, g, other))  # why, from these numbers
 
 
 def start_training() -> None:
@@ -529,11 +474,11 @@ def rest_of_live_area(current: RunRecord | None) -> None:
 
 live_area()
 
-sweep = state.degree_sweep(problem)
-if sweep is not None:
+swept = sweep.degree_sweep(problem)
+if swept is not None:
     with st.expander("Validation curve by polynomial degree", expanded=True):
-        st.plotly_chart(charts.degree_figure(sweep, state.degree_of(ss)), key="degree_sweep", width="stretch")
+        st.plotly_chart(charts.degree_figure(swept, state.degree_of(ss)), key="degree_sweep", width="stretch")
         st.caption("Exact least-squares fits on the same training rows. Training MSE can only fall as the degree "
-                   f"grows; {state.sweep_verdict(sweep)}")
+                   f"grows; {sweep.sweep_verdict(swept)}")
 st.page_link("app_pages/step.py", label="Step through training one epoch at a time", icon=":material/step:")
 st.page_link("app_pages/race.py", label="Race optimizers on this data", icon=":material/sports_score:")

@@ -13,7 +13,9 @@ __version__ = "0.1.0"
 # Public names are imported on first use (PEP 562): `import linreg_core` then costs nothing, so the
 # command line can take over Ctrl-C before torch loads (~2 s), and `from linreg_core import X` is unchanged.
 _EXPORTS = {
-    **dict.fromkeys(["Callback", "EpochEvent", "HistoryRecorder", "TrainResult", "TrainStart"], "_callbacks"),
+    **dict.fromkeys(["Callback", "Change", "EpochEvent", "HistoryRecorder", "StepInfo", "TrainResult", "TrainStart"],
+                    "_callbacks"),
+    **dict.fromkeys(["build_optimizer"], "_engines"),
     **dict.fromkeys(["OPTIMIZERS", "TrainConfig"], "_config"),
     **dict.fromkeys(["read_csv"], "_csv"),
     **dict.fromkeys(["Design", "build_design", "drop_incomplete_rows", "numeric_columns", "polynomial_terms",
@@ -38,7 +40,7 @@ _EXPORTS = {
     **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
     **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
     **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"], "_summary"),
-    **dict.fromkeys(["Change", "Checkpoint", "StepInfo", "Trainer", "build_optimizer", "train"], "_trainer"),
+    **dict.fromkeys(["Checkpoint", "Trainer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError", "FormulaError",
         "InsufficientDataError", "LinregError", "NonFiniteError", "NonNumericError", "NotFittedError", "ParameterError",
@@ -61,12 +63,13 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from ._callbacks import Callback, EpochEvent, HistoryRecorder, TrainResult, TrainStart
+    from ._callbacks import Callback, Change, EpochEvent, HistoryRecorder, StepInfo, TrainResult, TrainStart
     from ._config import OPTIMIZERS, TrainConfig
     from ._csv import read_csv
     from ._dask import dask_design, dask_sample
     from ._design import Design, build_design, drop_incomplete_rows, numeric_columns, polynomial_terms, train_val_split
     from ._device import available_devices, resolve_device
+    from ._engines import build_optimizer
     from ._estimator import LinearRegressor
     from ._export import (
         loss_history_csv,
@@ -95,7 +98,7 @@ if TYPE_CHECKING:
     from ._stats import FitStats, fit_stats
     from ._stream import load_design, stream_design
     from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
-    from ._trainer import Change, Checkpoint, StepInfo, Trainer, build_optimizer, train
+    from ._trainer import Checkpoint, Trainer, train
     from .errors import (
         ColumnNotFoundError,
         ConstantFeatureError,

@@ -10,7 +10,7 @@ import numpy as np
 
 from ._config import TrainConfig
 
-__all__ = ["Callback", "EpochEvent", "HistoryRecorder", "TrainResult", "TrainStart"]
+__all__ = ["Callback", "Change", "EpochEvent", "HistoryRecorder", "StepInfo", "TrainResult", "TrainStart"]
 
 
 @dataclass
@@ -39,6 +39,48 @@ class TrainResult:
         if self.intercept is None:
             return self.coef.copy()
         return np.concatenate([[self.intercept], self.coef])
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change of course: from epoch ``epoch + 1`` on, ``setting`` was ``new`` instead of ``old``."""
+
+    epoch: int  # epochs completed when the change took effect
+    setting: str  # one of CHANGEABLE
+    old: object
+    new: object
+
+    def describe(self) -> str:
+        def show(v: object) -> str:
+            return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
+
+        text = f"{self.setting} {show(self.old)} → {show(self.new)}"
+        return text + " (optimizer state reset)" if self.setting == "optimizer" else text
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """One epoch seen up close, in the space the optimizer works in (standardized units when
+    ``standardize`` is on): the parameters before, the full-batch gradient there, and after."""
+
+    epoch: int
+    loss: float  # the training objective before the update (MSE, plus the L2 term when l2 > 0)
+    names: list[str]  # "intercept" (when fitted) then one weight per term
+    before: np.ndarray
+    gradient: np.ndarray  # ∂loss/∂θ at ``before``, over all rows
+    after: np.ndarray
+    lr: float
+    standardized: bool
+    val_loss: float | None = None
+
+    @property
+    def update(self) -> np.ndarray:
+        return self.after - self.before
+
+    @property
+    def sgd_update(self) -> np.ndarray:
+        """What one plain full-batch SGD step would do: −lr · gradient."""
+        return -self.lr * self.gradient
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._design import _MAX_MAGNITUDE, Design, formula_term, implied_formula
-from ._formula_limits import (  # the public limits below are re-exported (F401): importable from here as before
+from ._formula_bounds import (  # the public limits below are re-exported (F401): importable from here as before
     MAX_CONSTANT_BITS,  # noqa: F401
     MAX_DESIGN_BYTES,  # noqa: F401
     MAX_EXPANSION,  # noqa: F401
@@ -28,16 +28,20 @@ from ._formula_limits import (  # the public limits below are re-exported (F401)
     MAX_INTERACTION,
     MAX_MODEL_COLUMNS,
     MAX_SPLINE_DF,  # noqa: F401
-    SAFE_CONTRASTS,  # noqa: F401
-    SAFE_FUNCTIONS,  # noqa: F401
-    SAFE_NUMPY,  # noqa: F401
+)
+from ._formula_limits import (
     _bounded_materializer,
     _check_cost,
-    _check_safe,
     _check_structure,
     _MatrixLimit,
     _several_parts,
     _too_many_columns,
+)
+from ._formula_safety import (  # the whitelists are re-exported (F401) as well
+    SAFE_CONTRASTS,  # noqa: F401
+    SAFE_FUNCTIONS,  # noqa: F401
+    SAFE_NUMPY,  # noqa: F401
+    _check_safe,
 )
 from ._text import _quote_list, _shown
 from .errors import (

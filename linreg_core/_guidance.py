@@ -27,7 +27,7 @@ class LrGuidance:
 
 
 def _training_Rz(design: Design, standardize: bool) -> np.ndarray:
-    from ._trainer import _Scaling, scaled_R  # one definition of the scaling the trainer uses
+    from ._scaling import _Scaling, scaled_R  # one definition of the scaling the trainer uses
 
     return scaled_R(design, _Scaling.for_design(design, standardize))
 
@@ -39,7 +39,7 @@ def _training_R(design: Design, standardize: bool) -> np.ndarray:
 def loss_minimum(design: Design, standardize: bool = False, l2: float = 0.0) -> float:
     """The smallest value the training objective MSE (+ l2‖w‖² in the trained space) can reach:
     the exact least-squares MSE when l2 = 0, the ridge optimum otherwise."""
-    from ._trainer import mse_from_R
+    from ._scaling import mse_from_R
 
     Rz = _training_Rz(design, standardize)
     R, r_y = Rz[:-1, :-1], Rz[:-1, -1]

@@ -26,7 +26,8 @@ import scipy.linalg as sla
 from ._config import TrainConfig, _int_in
 from ._design import Design
 from ._moments import Moments
-from ._trainer import _check_init, _divergence, _Scaling, mse_from_R, scaled_R, warm_start
+from ._scaling import _Scaling, mse_from_R, scaled_R, warm_start
+from ._trainer import _check_init, _divergence
 from .errors import ParameterError
 
 __all__ = ["MAX_PREVIEW_EPOCHS", "Preview", "initial_params", "preview_path"]
@@ -146,7 +147,7 @@ def _initial_theta(design: Design, scaling: _Scaling, config: TrainConfig) -> np
     import torch
 
     from ._model import LinearModel
-    from ._trainer import _params
+    from ._scaling import _params
 
     _check_init(design, config)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32

@@ -7,11 +7,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from ._callbacks import Callback
+from ._callbacks import Callback, TrainResult
 from ._config import TrainConfig
 from ._design import Design
 from ._guidance import loss_minimum
-from ._trainer import StopFlag, Trainer, TrainResult
+from ._trainer import StopFlag, Trainer
 from .errors import ParameterError
 
 __all__ = ["RaceCallback", "RaceLane", "RaceResult", "epochs_to_tolerance", "race"]

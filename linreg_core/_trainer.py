@@ -10,23 +10,24 @@ from __future__ import annotations
 import copy
 import math
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
-import scipy.linalg as sla
 import torch
 from torch import nn
 
-from ._callbacks import Callback, EpochEvent, TrainResult, TrainStart
+from ._callbacks import Callback, Change, EpochEvent, StepInfo, TrainResult, TrainStart
 from ._config import TrainConfig
 from ._design import Design
 from ._device import resolve_device
+from ._engines import _AutogradStep, _DirectMinibatch, _Engine, _finite_params, _StatsStep, build_optimizer
 from ._model import LinearModel
+from ._scaling import _params, _Scaling, mse_from_R, scaled_R, warm_start
 from .errors import ParameterError, RankDeficientError
 
-__all__ = ["StepInfo", "TrainResult", "Trainer", "build_optimizer", "train"]
+__all__ = ["Checkpoint", "Trainer", "train"]
 
 STATUSES = ("completed", "converged", "stopped", "diverged")
 
@@ -37,107 +38,6 @@ class StopFlag(Protocol):
 
 # Settings a run may change between epochs (Trainer.change); the rest define the problem or the model.
 CHANGEABLE = ("lr", "optimizer", "momentum", "epochs", "tol")
-
-
-@dataclass(frozen=True)
-class Change:
-    """A change of course: from epoch ``epoch + 1`` on, ``setting`` was ``new`` instead of ``old``."""
-
-    epoch: int  # epochs completed when the change took effect
-    setting: str  # one of CHANGEABLE
-    old: object
-    new: object
-
-    def describe(self) -> str:
-        def show(v: object) -> str:
-            return f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
-
-        text = f"{self.setting} {show(self.old)} → {show(self.new)}"
-        return text + " (optimizer state reset)" if self.setting == "optimizer" else text
-
-
-def build_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float, momentum: float = 0.9,
-                    foreach: bool | None = None) -> torch.optim.Optimizer:
-    """The torch.optim optimizer for one of :data:`OPTIMIZERS` (``foreach=False`` suits tiny CPU tensors)."""
-    kw = {"lr": lr, "foreach": foreach}
-    if name == "sgd":
-        return torch.optim.SGD(params, **kw)
-    if name == "momentum":
-        return torch.optim.SGD(params, momentum=momentum, **kw)
-    if name == "adam":
-        return torch.optim.Adam(params, **kw)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, **kw)
-    if name == "adagrad":
-        return torch.optim.Adagrad(params, **kw)
-    raise ParameterError(f"Unknown optimizer {name!r}.")
-
-
-@dataclass(frozen=True)
-class _Scaling:
-    """z = (x - mean) / scale; identity when standardization is off."""
-
-    mean: np.ndarray
-    scale: np.ndarray
-
-    @classmethod
-    def for_design(cls, design: Design, standardize: bool) -> _Scaling:
-        k = len(design.terms)
-        if not standardize:
-            return cls(np.zeros(k), np.ones(k))
-        if design.X is not None:
-            X = design.X
-            # Without an intercept, centering would change the model; scale by RMS instead.
-            mean = X.mean(axis=0) if design.fit_intercept else np.zeros(k)
-            scale = np.sqrt(((X - mean) ** 2).mean(axis=0))
-        else:  # streamed from disk: the moments carry the column means and deviations
-            m = design.moments()
-            mean = m.x_mean.copy() if design.fit_intercept else np.zeros(k)
-            scale = m.x_std.copy() if design.fit_intercept else np.sqrt(m.x_std**2 + m.x_mean**2)
-        scale[~(scale > 0)] = 1.0
-        return cls(mean, scale)
-
-    def to_original(self, w: np.ndarray, b: float | None) -> tuple[float | None, np.ndarray]:
-        coef = w / self.scale
-        if b is None:
-            return None, coef
-        return float(b - np.dot(coef, self.mean)), coef
-
-    def to_trained(self, coef: np.ndarray, intercept: float | None) -> tuple[np.ndarray, float | None]:
-        w = coef * self.scale
-        if intercept is None:
-            return w, None
-        return w, float(intercept + np.dot(coef, self.mean))
-
-
-def scaled_R(design: Design, scaling: _Scaling) -> np.ndarray:
-    """R̃ of [1, Z | y] for the trained features Z = (X − mean)/scale, from the moments of [1, X | y].
-
-    [1, Z] = [1, X] T with T upper triangular, so R̃ T̃ is again an R factor: no pass over the data.
-    """
-    m = design.moments()
-    p = m.p
-    T = np.eye(p + 1)
-    off = 1 if design.fit_intercept else 0
-    T[off:p, off:p] = np.diag(1.0 / scaling.scale)
-    if design.fit_intercept:
-        T[0, 1:p] = -scaling.mean / scaling.scale
-    return m.R @ T
-
-
-def mse_from_R(Rz: np.ndarray, theta: np.ndarray, n: int) -> tuple[float, np.ndarray]:
-    """MSE at θ from the R factor of [A | y] (see scaled_R): (‖R_A θ − r_y‖² + ρ²)/n, and R_A θ − r_y."""
-    r = Rz[:-1, :-1] @ theta - Rz[:-1, -1]
-    return (float(r @ r) + float(Rz[-1, -1]) ** 2) / n, r
-
-
-def _params(model: LinearModel) -> tuple[np.ndarray, float | None]:
-    w_t, b_t = model.linear.weight.detach(), model.linear.bias
-    if w_t.device.type == "cpu":  # a numpy view costs ~1 µs; .to() ~5 µs, and events may ask every epoch
-        w = w_t.numpy().reshape(-1).astype(np.float64)
-        return w, (None if b_t is None else float(b_t.detach().numpy()[0]))
-    w = w_t.to("cpu", torch.float64).numpy().ravel().copy()
-    return w, (None if b_t is None else float(b_t.detach().to("cpu", torch.float64).item()))
 
 
 def _check_init(design: Design, config: TrainConfig) -> None:
@@ -162,46 +62,6 @@ class Checkpoint:
     rng: torch.Tensor
     changes: int
     config: TrainConfig
-
-
-@dataclass(frozen=True)
-class StepInfo:
-    """One epoch seen up close, in the space the optimizer works in (standardized units when
-    ``standardize`` is on): the parameters before, the full-batch gradient there, and after."""
-
-    epoch: int
-    loss: float  # the training objective before the update (MSE, plus the L2 term when l2 > 0)
-    names: list[str]  # "intercept" (when fitted) then one weight per term
-    before: np.ndarray
-    gradient: np.ndarray  # ∂loss/∂θ at ``before``, over all rows
-    after: np.ndarray
-    lr: float
-    standardized: bool
-    val_loss: float | None = None
-
-    @property
-    def update(self) -> np.ndarray:
-        return self.after - self.before
-
-    @property
-    def sgd_update(self) -> np.ndarray:
-        """What one plain full-batch SGD step would do: −lr · gradient."""
-        return -self.lr * self.gradient
-
-
-def warm_start(model: LinearModel, config: TrainConfig, scaling: _Scaling, dtype: torch.dtype) -> None:
-    """Set ``model``'s parameters to the config's initial weight and bias (in the data's units), if it names any;
-    the seeded initialisation stays for what it leaves out. Shared with linreg_core.preview_path's start."""
-    if config.init_weight is None and config.init_bias is None:
-        return
-    w0, b0 = _params(model)
-    coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
-    icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
-    w_t, b_t = scaling.to_trained(coef0, icpt0)
-    with torch.no_grad():
-        model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
-        if model.linear.bias is not None and b_t is not None:
-            model.linear.bias.fill_(b_t)
 
 
 class Trainer:
@@ -613,209 +473,6 @@ def _check_float32_range(design: Design, scaling: _Scaling) -> None:
             f"The data has values as large as {big:.3g}, beyond what float32 training can square. "
             "Choose float64 precision, turn on standardization, or rescale the columns."
         )
-
-
-def _finite_params(model: nn.Module) -> bool:
-    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
-
-
-class _Engine:
-    """One way of computing the loss and stepping the optimizer; the loop around it is shared."""
-
-    name = ""
-    model: LinearModel
-
-    def snapshot(self) -> list[torch.Tensor]:
-        return [p.detach().clone() for p in self.model.parameters()]
-
-    def restore(self, state: list[torch.Tensor]) -> None:
-        with torch.no_grad():
-            for p, saved in zip(self.model.parameters(), state):
-                p.copy_(saved)
-
-    def loss(self) -> float:  # full batch: the loss before this epoch's update
-        raise NotImplementedError
-
-    def step(self, optimizer: torch.optim.Optimizer) -> None:  # full batch: apply the update
-        raise NotImplementedError
-
-    def start_epoch(self, perm: torch.Tensor) -> None:  # mini-batch: this epoch's row order
-        raise NotImplementedError
-
-    def batch_step(self, optimizer: torch.optim.Optimizer, start: int, stop: int) -> torch.Tensor:
-        raise NotImplementedError
-
-
-class _AutogradStep(_Engine):
-    """The tutorial's loop, kept as the reference: forward, nn.MSELoss, backward, step."""
-
-    name = "autograd"
-
-    def __init__(self, design: Design, scaling: _Scaling, model: LinearModel, l2: float, dtype: torch.dtype,
-                 device: torch.device) -> None:
-        Z = (design.X - scaling.mean) / scaling.scale
-        self.X = torch.as_tensor(Z, dtype=dtype, device=device)  # resident on the device for the whole run
-        self.y = torch.as_tensor(design.y, dtype=dtype, device=device).reshape(-1, 1)
-        self.model, self.l2 = model, l2
-        self.loss_fn = nn.MSELoss()
-        self._pending: torch.Tensor | None = None
-        self._perm: torch.Tensor | None = None
-
-    def _objective(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        loss = self.loss_fn(self.model(X), y)
-        if self.l2 > 0:
-            loss = loss + self.l2 * self.model.linear.weight.pow(2).sum()
-        return loss
-
-    def loss(self) -> float:
-        self._pending = self._objective(self.X, self.y)
-        return self._pending.item()
-
-    def step(self, optimizer: torch.optim.Optimizer) -> None:
-        optimizer.zero_grad()
-        self._pending.backward()
-        optimizer.step()
-
-    def start_epoch(self, perm: torch.Tensor) -> None:
-        self._perm = perm
-
-    def batch_step(self, optimizer: torch.optim.Optimizer, start: int, stop: int) -> torch.Tensor:
-        idx = self._perm[start:stop]
-        loss = self._objective(self.X[idx], self.y[idx])
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.detach().to(torch.float64)
-
-
-class _DirectMinibatch(_AutogradStep):
-    """Mini-batches without autograd's graph: the MSE gradient in closed form on contiguous slices.
-
-    Each epoch gathers the rows once in permuted order, so a batch is a view, not a gather; the
-    gradient 2·Xbᵀ(Xb·w + b − yb)/B is the one autograd computes, in the parameters' dtype.
-    """
-
-    name = "direct"
-
-    def start_epoch(self, perm: torch.Tensor) -> None:
-        self._Xp = self.X.index_select(0, perm)
-        self._yp = self.y.index_select(0, perm)
-
-    def batch_step(self, optimizer: torch.optim.Optimizer, start: int, stop: int) -> torch.Tensor:
-        lin = self.model.linear
-        Xb, yb = self._Xp[start:stop], self._yp[start:stop]
-        with torch.no_grad():
-            r = torch.addmm(lin.bias, Xb, lin.weight.t()) if lin.bias is not None else Xb @ lin.weight.t()
-            r -= yb
-            loss = (r * r).mean()
-            scale = 2.0 / (stop - start)
-            gw = (r.t() @ Xb).mul_(scale)
-            if self.l2 > 0:
-                loss = loss + self.l2 * lin.weight.pow(2).sum()
-                gw += 2.0 * self.l2 * lin.weight
-            lin.weight.grad = gw
-            if lin.bias is not None:
-                lin.bias.grad = r.sum(0).mul_(scale)
-        optimizer.step()
-        return loss.to(torch.float64)
-
-
-class _StatsStep(_Engine):
-    """Full-batch loss and gradient from the R factor of [A | y] (see _moments): O(p²) per epoch.
-
-    With d = θ − θ*, loss = (ρ² + ‖R d‖²)/N and ∇ = 2 Rᵀ R d / N, in float64. The optimizer still steps
-    the nn.Linear parameters, so any torch.optim optimizer behaves as in the autograd loop. On the CPU
-    the p-sized arithmetic runs in numpy on views of the parameters (a torch op costs ~5 µs here,
-    a numpy one ~1 µs); elsewhere it runs in torch on the device.
-    """
-
-    name = "stats"
-
-    def __init__(self, R: np.ndarray, theta_star: np.ndarray, rho2: float, n: int, model: LinearModel, l2: float,
-                 device: torch.device) -> None:
-        self.model, self.l2, self.n, self.rho2 = model, l2, n, rho2
-        self.weight, self.bias = model.linear.weight, model.linear.bias
-        self.params = [self.bias, self.weight] if self.bias is not None else [self.weight]
-        self.off = 1 if self.bias is not None else 0
-        self.cpu = device.type == "cpu"
-        for p in self.params:
-            p.grad = torch.zeros_like(p)
-        if self.cpu:
-            self.R, self.theta_star = R, theta_star
-            self._views = [p.detach().numpy().reshape(-1) for p in self.params]  # live views of the parameters
-            self._grads = [p.grad.numpy().reshape(-1) for p in self.params]
-            self.RT = np.ascontiguousarray(R.T)
-            self._buf = tuple(np.empty(R.shape[0]) for _ in range(4))  # theta, d, r, grad
-        else:
-            f64 = dict(dtype=torch.float64, device=device)
-            self.R, self.theta_star = torch.as_tensor(R, **f64), torch.as_tensor(theta_star, **f64)
-        self._grad = None
-
-    @classmethod
-    def create(cls, design: Design, scaling: _Scaling, model: LinearModel, l2: float,
-               device: torch.device) -> _StatsStep | None:
-        """None when the design is rank deficient (θ* is not unique): the caller falls back to autograd."""
-        m = design.moments()
-        p = m.p
-        Rz = scaled_R(design, scaling)
-        R = Rz[:-1, :-1]
-        diag = np.abs(np.diag(R))
-        if p == 0 or not np.all(np.isfinite(Rz)) or diag.min() <= max(m.n, p) * np.finfo(float).eps * diag.max():
-            return None
-        theta = sla.solve_triangular(R, Rz[:-1, -1])
-        return cls(np.ascontiguousarray(R), theta, float(Rz[-1, -1] ** 2), m.n, model, l2, device)
-
-    def snapshot(self) -> list:
-        if self.cpu:
-            return [v.copy() for v in self._views]
-        return super().snapshot()
-
-    def restore(self, state: list) -> None:
-        if self.cpu:
-            for v, saved in zip(self._views, state):
-                v[...] = saved
-        else:
-            super().restore(state)
-
-    def loss(self) -> float:
-        if self.cpu:  # preallocated buffers: at p = 2 each numpy call is ~1 µs of overhead, so count them
-            theta, d, r, grad = self._buf
-            if self.off:
-                theta[0] = self._views[0][0]
-            theta[self.off:] = self._views[-1]
-            np.subtract(theta, self.theta_star, out=d)
-            np.dot(self.R, d, out=r)
-            np.dot(self.RT, r, out=grad)
-            grad *= 2.0 / self.n
-            loss = (self.rho2 + float(r.dot(r))) / self.n
-            if self.l2 > 0:
-                w = theta[self.off:]
-                loss += self.l2 * float(w @ w)
-                grad[self.off:] += 2.0 * self.l2 * w
-            self._grad = grad
-            return loss
-        w = self.weight.detach().reshape(-1).to(torch.float64)
-        theta = torch.cat([self.bias.detach().to(torch.float64), w]) if self.bias is not None else w
-        r = self.R @ (theta - self.theta_star)
-        grad = self.R.T @ r * (2.0 / self.n)
-        loss = (self.rho2 + r @ r) / self.n
-        if self.l2 > 0:
-            loss = loss + self.l2 * (w @ w)
-            grad[self.off:] += 2.0 * self.l2 * w
-        self._grad = grad
-        return loss.item()
-
-    def step(self, optimizer: torch.optim.Optimizer) -> None:
-        g = self._grad
-        if self.cpu:
-            if self.bias is not None:
-                self._grads[0][0] = g[0]
-            self._grads[-1][:] = g[self.off:]
-        else:
-            if self.bias is not None:
-                self.bias.grad.copy_(g[:1])
-            self.weight.grad.copy_(g[self.off:].reshape(1, -1))
-        optimizer.step()
 
 
 def _divergence(value: float, history: list[float], factor: float) -> str | None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from linreg_core import Design, ExactFit
 
-from . import charts, stream
+from . import charts, layers, stream
 from .labels import OPTIMIZER_LABELS
 from .live_chart import figure_json
 from .plotly_js import CHART_JS, PLOTLY_JS
@@ -69,13 +69,13 @@ def run_specs(design: Design, exact: ExactFit, run: RunRecord, validation: Desig
             "help": "Play, or drag: the line, the loss marker and the landscape point show the model after that epoch."}}),
     ]
     fit = charts.fit_figure(design, params, exact, validation)
-    specs.append(("fit", _chart("fit", fit, {**replay, "layers": charts.fit_layers(design, validation),
-                                              "hide": charts.FIT_MOVING_TRACES[one]})))
+    specs.append(("fit", _chart("fit", fit, {**replay, "layers": layers.fit_layers(design, validation),
+                                              "hide": layers.FIT_MOVING_TRACES[one]})))
     loss = charts.loss_figure(run.history, False, None, None, run.val_history if validation is not None else None)
-    specs.append(("loss", _chart("loss", loss, {**replay, "layers": charts.replay_loss_layers()})))
+    specs.append(("loss", _chart("loss", loss, {**replay, "layers": layers.replay_loss_layers()})))
     if design.fit_intercept and len(design.terms) == 1:
         land = charts.landscape_figure(design, (exact.intercept, exact.coef), run.path())
-        specs.append(("land", _chart("land", land, {**replay, "layers": charts.landscape_layers(),
+        specs.append(("land", _chart("land", land, {**replay, "layers": layers.landscape_layers(),
                                                     "hide": ["optimizer path", "now"]})))
     return specs
 

@@ -21,7 +21,7 @@ from app_support import (
 )
 
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
-from studio import charts
+from studio import layers
 from studio.animation import run_html, run_specs
 from studio.pace import PACES
 
@@ -157,9 +157,9 @@ def test_replay_is_drawn_by_the_browser_from_the_runs_numbers():
     assert comps["train_status"]["anim"]["replay"] and not comps["train_status"]["anim"]["trigger"]
     assert plain(at.markdown[0].value).startswith("**Epoch 100 / 100**")  # the page's own status line, at the end
     figs = {data["key"]: json.loads(data["figure"]) for data in comps.values() if data.get("figure")}
-    for key, layers in (("train_fit", {"gd", "residuals"}), ("train_loss", {"marker"}), ("train_land", {"path", "now"})):
+    for key, names in (("train_fit", {"gd", "residuals"}), ("train_loss", {"marker"}), ("train_land", {"path", "now"})):
         anim = comps[key]["anim"]
-        assert anim["stream"] == url and anim["replay"] and {L["name"] for L in anim["layers"]} == layers, key
+        assert anim["stream"] == url and anim["replay"] and {L["name"] for L in anim["layers"]} == names, key
         names = {t.get("name") for t in figs[key]["data"]}
         assert set(anim["hide"]) <= names, (key, anim["hide"], names)
     # The numbers the browser replays (the stream route, from=-1): epoch 10 is the library's model after 10 epochs
@@ -193,7 +193,7 @@ def test_the_exported_file_replays_the_run_from_its_own_numbers_with_the_pages_d
     line = next(t for t in fit["data"] if t["name"] == "gradient descent")  # the final look: the figure's own line, the layers draw the others
     np.testing.assert_allclose(trace_values(line, "y"), run.intercept + run.coef[0] * trace_values(line, "x"), rtol=1e-9)
     assert specs["fit"]["anim"] == {"stream": "inline:run", "replay": True, "count": len(run.snapshots),
-                                    "layers": charts.fit_layers(design), "hide": charts.FIT_MOVING_TRACES[True]}
+                                    "layers": layers.fit_layers(design), "hide": layers.FIT_MOVING_TRACES[True]}
 
 
 def test_a_paced_step_k_is_trained_at_once_then_played_by_the_browser_and_shown_up_close():

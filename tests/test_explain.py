@@ -155,24 +155,3 @@ def test_the_standardizing_note_says_what_scaling_does_to_this_datas_curvature_a
     wave = build_design(presets.load_preset("wave"), "y", ["x"], degree=5)
     text = explain.standardizing_note(wave, lr_guidance(wave, standardize=True), lr_guidance(wave, standardize=False))
     assert "x, x², x³, … of one feature stay strongly correlated after scaling" in text and "a lower degree" in text
-
-
-def test_the_status_line_names_the_epoch_loss_parameters_and_gap_of_the_record():
-    from studio.run import PAUSED, RunRecord
-    from studio.status import status_line
-
-    design = build_design(presets.load_preset("tutorial"), "y", ["x"])
-    exact = fit_exact_design(design)
-    tr = Trainer(design, TrainConfig(device="cpu"))
-    tr.run(40)
-    b, (w,) = tr.params()
-    run = RunRecord(("k",), TrainConfig(device="cpu"), "Tutorial", history=list(tr.history), intercept=b, coef=[w],
-                    epochs_run=40)
-    gap = max(abs(b - exact.intercept), abs(w - exact.coef[0]))
-    assert status_line(run, design, exact) == (
-        f"**Epoch 40 / 100** &nbsp;·&nbsp; loss **{tr.history[-1]:.6g}** &nbsp;·&nbsp; intercept {b:.4g}, x {w:.4g} "
-        f"&nbsp;·&nbsp; gap to exact **{gap:.3g}**")
-    run.status = PAUSED
-    assert status_line(run, design, exact).startswith("**Paused at epoch 40 / 100**")
-    fresh = RunRecord(("k",), TrainConfig(device="cpu"), "Tutorial")
-    assert "loss **—**" in status_line(fresh, design, exact)

@@ -95,12 +95,7 @@ def _step(k: int, progress=None, record=None) -> None:
         def show() -> None:
             progress.caption(f"Stepping: epoch {tr.epoch:,} ({tr.epoch - start:,} of {k:,}) · loss "
                              f"{tr.history[-1] if tr.history else float('nan'):.6g} · press Stop to pause here")
-    try:
-        info = tr.step(k, [_Recorder(rec, record, show)])
-    finally:
-        again = " Press Restart to step again."
-        if tr.status == "stopped" and (tr.reason or "").startswith("Interrupted") and not tr.reason.endswith(again):
-            tr.reason += again
+    info = tr.step(k, [_Recorder(rec, record, show)])  # (a run it ends says "Press Restart" below its reason: body())
     if info is not None:
         rec.last = info
         if info.epoch == tr.epoch:  # the last epoch ran up close (not a close-up of an earlier one)

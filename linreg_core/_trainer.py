@@ -264,7 +264,7 @@ class Trainer:
         if self.done or epochs < 1:
             return None
         self._listen(callbacks)
-        history, announced = self.history, len(self.history)
+        announced = len(self.history)
         before = last_before = None  # the parameters at the start of the last two epochs (p numbers each)
         t0 = time.perf_counter()
         inside = False
@@ -274,12 +274,8 @@ class Trainer:
                 inside = True
                 going = self.run_epoch()
                 inside = False
-                if callbacks and len(history) > announced:
-                    announced = len(history)
-                    event = EpochEvent(len(history), history[-1], self.train_seconds + time.perf_counter() - t0,
-                                       self.params, self.val_history[-1] if self.val_history else None)
-                    for cb in callbacks:
-                        cb.on_epoch_end(event)
+                if callbacks:
+                    announced = self._announce(callbacks, announced, t0)
                 if not going:
                     if self.status == "diverged" and last_before is not None and self.epoch >= 2:
                         # The epoch that diverged made no update: the close-up is the last one that did.
@@ -308,6 +304,17 @@ class Trainer:
         return StepInfo(epoch=epoch, loss=loss, names=self.param_names, before=before, gradient=grad,
                         after=self.trained_params(), lr=self.config.lr, standardized=self.config.standardize,
                         val_loss=val)
+
+    def _announce(self, callbacks: Sequence[Callback], announced: int, t0: float) -> int:
+        """Tell ``callbacks`` of the epoch just recorded, unless ``announced`` (the epochs told so far) already covers
+        it; ``t0``: when this call's loop started. Returns the epochs told now."""
+        history = self.history
+        if len(history) > announced:
+            event = EpochEvent(len(history), history[-1], self.train_seconds + time.perf_counter() - t0, self.params,
+                               self.val_history[-1] if self.val_history else None)
+            for cb in callbacks:
+                cb.on_epoch_end(event)
+        return len(history)
 
     def _listen(self, callbacks: Sequence[Callback], stop: StopFlag | None = None) -> None:
         """Let ``callbacks`` (and ``stop``) end the run between steps, and hear every mini-batch if they want to."""
@@ -345,18 +352,13 @@ class Trainer:
             info = self.start_info()
             for cb in callbacks:
                 cb.on_train_start(info)
-        history, val_history, params = self.history, self.val_history, self.params
-        run_epoch, announced = self.run_epoch, len(history)
+        history, run_epoch, announced = self.history, self.run_epoch, len(self.history)
         t0 = time.perf_counter()
         try:
             while True:
                 going = run_epoch()
-                if callbacks and len(history) > announced:  # every recorded epoch is announced, the last one too
-                    announced = len(history)
-                    event = EpochEvent(len(history), history[-1], self.train_seconds + time.perf_counter() - t0,
-                                       params, val_history[-1] if val_history else None)
-                    for cb in callbacks:
-                        cb.on_epoch_end(event)
+                if callbacks:  # every recorded epoch is announced, the last one too
+                    announced = self._announce(callbacks, announced, t0)
                 if not going:
                     break
                 if between is not None:

@@ -7,7 +7,6 @@ from linreg_core import Design, ExactFit, TrainConfig
 from . import explain, jobs, numbers, state
 from .pace import PACES
 from .run import RunRecord, RunStatus
-from .state import gap
 from .text import md
 
 STATUS_HELP = ("Loss: the mean squared error in that epoch, before its update (the loss curve's last point). "
@@ -26,7 +25,7 @@ def status_line(run: RunRecord, design: Design, exact: ExactFit) -> str:
     params = ", ".join(f"{md(t)} {c:.4g}" for t, c in zip(design.terms, coef or []))
     icpt = f"intercept {b:.4g}, " if b is not None else ""
     return (f"{head} &nbsp;·&nbsp; loss **{loss}** &nbsp;·&nbsp; {icpt}{params} "
-            f"&nbsp;·&nbsp; gap to exact **{gap((b, list(coef or [])), exact):.3g}**")
+            f"&nbsp;·&nbsp; gap to exact **{state.gap((b, list(coef or [])), exact):.3g}**")
 
 
 def resume_notes(run: RunRecord, config: TrainConfig) -> list[str]:
@@ -57,7 +56,7 @@ def far_from_exact(problem: state.Problem, run: RunRecord) -> str | None:
     if run.status != RunStatus.COMPLETED:
         return None
     exact = problem.exact
-    distance = gap(run.params, exact)
+    distance = state.gap(run.params, exact)
     if distance <= 1e-3 * float(max(1.0, abs(exact.params).max())):
         return None
     g = state.guidance(problem, run.config.standardize, run.config.l2)

@@ -67,9 +67,14 @@ def browser():
         b.close()
 
 
+def _short(module: str) -> str:
+    """A test module's name without its package: ``test_browser_live``."""
+    return module.rpartition(".")[2]
+
+
 def server_log(module: str) -> Path:
     """Where the ``server`` fixture writes the log of test module ``module`` (its ``__name__``)."""
-    return ARTIFACTS / f"{module.rpartition('.')[2].removeprefix('test_')}-server.log"
+    return ARTIFACTS / f"{_short(module).removeprefix('test_')}-server.log"
 
 
 @pytest.fixture(scope="module")
@@ -93,8 +98,7 @@ def server(request):
             pytest.fail(f"{exc}; see {log_path}")
     measured = getattr(module, "MEASURED", None)
     if measured:
-        stem = module.__name__.rpartition(".")[2].removeprefix("test_")
-        (ARTIFACTS / f"{stem}_measurements.json").write_text(json.dumps(measured, indent=2))
+        (ARTIFACTS / f"{_short(module.__name__).removeprefix('test_')}_measurements.json").write_text(json.dumps(measured, indent=2))
     if getattr(module, "CLEAN_LOG", False):
         assert "Traceback" not in log_path.read_text(), f"the server logged a traceback: {log_path}"
 
@@ -111,7 +115,7 @@ FIRST = ["test_load", "test_soak", "test_browser_load", "test_browser_formula_li
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
-        module = item.module.__name__.rpartition(".")[2]
+        module = _short(item.module.__name__)
         item.add_marker(pytest.mark.xdist_group("crowd" if module in CROWD else module))
     rank = {name: i for i, name in enumerate(FIRST)}
-    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(FIRST)))  # stable
+    items.sort(key=lambda item: rank.get(_short(item.module.__name__), len(FIRST)))  # stable

@@ -154,7 +154,7 @@ except LinregError as exc:
     st.error(md(exc, 2000))
 else:
     d = problem.design
-    dropped = int((problem.full or d).extra.get("dropped_rows", 0))
+    dropped = (problem.full or d).dropped_rows
     left_out = f" ({dropped:,} with blank cells left out)" if dropped else ""
     st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}.")
     st.caption(f"Formula: {md(d.model_formula, 500)}" + ("" if typed else " — built from the choices above; "

@@ -177,7 +177,7 @@ def _fit(args: argparse.Namespace) -> int:
         design = build_formula_design(read_csv(args.data), args.formula, na=args.na, dates=args.dates)
     else:
         design = load_design(args.data, args.y, args.x, args.degree, not args.no_intercept, na=args.na)
-    dropped = int(design.extra.get("dropped_rows", 0))
+    dropped = design.dropped_rows
     if dropped and not args.json:
         print(f"Left out {dropped:,} row(s) with a blank cell in the model's columns (--na drop); "
               f"{design.n_samples:,} remain.", file=sys.stderr)

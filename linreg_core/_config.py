@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from .errors import ParameterError
 
@@ -47,12 +47,9 @@ class TrainConfig:
     # "auto": full batch uses the sufficient-statistics engine (O(p²) per epoch, same trajectory),
     # mini-batch the autograd loop; "stats" or "autograd" force one (autograd is the reference)
     engine: str = "auto"
-    extra: dict = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("extra")
-        return d
+        return asdict(self)
 
     def validate(self) -> TrainConfig:
         """Raise :class:`ParameterError` for the first invalid setting; return self."""

@@ -62,12 +62,29 @@ class Design:
     features: list[str]  # raw feature columns the terms were built from
     degree: int = 1
     fit_intercept: bool = True
-    extra: dict = field(default_factory=dict, compare=False)  # caches (the moments), rows dropped, column kinds
+    # Rows left out for a blank, NaN or infinite cell (na="drop"), and the table positions of the rows kept (None:
+    # every row).
+    dropped_rows: int = field(default=0, compare=False)
+    kept_rows: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # A training or validation part's positions in the design it was split from (train_val_split).
+    rows: np.ndarray | None = field(default=None, compare=False, repr=False)
+    # A formula's columns as fitted: each feature's kind ("number", "category", ...), every variable it reads and its
+    # target side's ModelSpec — what computing its terms on new rows needs (prediction, streamed partitions).
+    kinds: dict[str, str] = field(default_factory=dict, compare=False)
+    variables: tuple[str, ...] = field(default=(), compare=False)
+    lhs_spec: Any = field(default=None, compare=False, repr=False)
+    # The sufficient statistics of a design without rows in memory (streamed, previewed); see moments().
+    given_moments: Moments | None = field(default=None, compare=False, repr=False)
+    # A streamed polynomial's statistics in its centred basis: (R of [B | y], centres, half-widths) (_sources.py).
+    basis_moments: tuple | None = field(default=None, compare=False, repr=False)
     formula: str | None = None  # "tip ~ 1 + total_bill + C(day)" when built from a formula (see _formula.py)
     spec: Any = field(default=None, compare=False, repr=False)  # formulaic's ModelSpec of the terms, with its levels
     # A formula design's terms computed on new rows (_formula.formula_matrix), given by whoever builds one: the design
     # does not import the formula module, which builds on it.
     terms_of: Callable[[Design, pd.DataFrame, int], np.ndarray] | None = field(default=None, compare=False, repr=False)
+    # What is derived from the rows once and kept (their moments, whether the columns span the constant): a cache, not
+    # part of the problem, so the only mutable part of a frozen design.
+    _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def model_formula(self) -> str:
@@ -81,7 +98,7 @@ class Design:
         """The one numeric column the terms are built from, when there is one (the fit is then a curve in it)."""
         if len(self.features) != 1:
             return None
-        if self.formula is not None and self.extra.get("kinds", {}).get(self.features[0]) != "number":
+        if self.formula is not None and self.kinds.get(self.features[0]) != "number":
             return None
         if self.formula is not None and (not self.terms or self.terms[0] != self.features[0]):
             return None  # the charts put the first term on the x axis: it must be the column itself
@@ -97,12 +114,12 @@ class Design:
 
     def moments(self) -> Moments:
         """The sufficient statistics (R of [A | y]), computed once in row blocks and cached."""
-        m = self.extra.get("moments")
+        m = self.given_moments if self.given_moments is not None else self._cache.get("moments")
         if m is None:
             acc = MomentsAccumulator(self.X.shape[1], self.fit_intercept)
             for start in range(0, self.X.shape[0], _MOMENT_BLOCK):
                 acc.add(self.X[start:start + _MOMENT_BLOCK], self.y[start:start + _MOMENT_BLOCK])
-            m = self.extra["moments"] = acc.result()
+            m = self._cache["moments"] = acc.result()
         return m
 
     @property
@@ -282,7 +299,7 @@ def build_design(
     """Validate ``df`` and build the design for ``target ~ features`` (polynomial in each feature).
 
     ``features=None`` takes every numeric column but the target. ``na='drop'`` leaves out rows with a
-    blank, NaN or infinite cell in those columns (``design.extra['dropped_rows']`` says how many);
+    blank, NaN or infinite cell in those columns (``design.dropped_rows`` says how many);
     ``'error'`` names the first. Raises a :class:`~linreg_core.errors.DataError` subclass naming the problem.
     """
     _check_degree(degree)
@@ -320,7 +337,7 @@ def build_design(
                 raise DataError(f"Term {_shown(term)} reaches {big:.3g}; its square overflows double precision. "
                                 "Use a lower degree or rescale the column first.")
     return Design(X=X, y=np.ascontiguousarray(y), terms=terms, target=target, features=features,
-                  degree=degree, fit_intercept=fit_intercept, extra={"dropped_rows": dropped, "kept_rows": kept})
+                  degree=degree, fit_intercept=fit_intercept, dropped_rows=dropped, kept_rows=kept)
 
 
 def _drop_blank_rows(df: pd.DataFrame, target: str,
@@ -367,7 +384,7 @@ def train_val_split(design: Design, val_fraction: float = 0.2, seed: int = 0) ->
 
     def part(idx: np.ndarray) -> Design:
         return Design(design.X[idx], design.y[idx], list(design.terms), design.target, list(design.features),
-                      design.degree, design.fit_intercept, extra={"rows": idx, "kinds": design.extra.get("kinds", {})},
-                      formula=design.formula, spec=design.spec, terms_of=design.terms_of)
+                      design.degree, design.fit_intercept, rows=idx, kinds=design.kinds, variables=design.variables,
+                      lhs_spec=design.lhs_spec, formula=design.formula, spec=design.spec, terms_of=design.terms_of)
 
     return part(train_idx), part(val_idx)

@@ -275,7 +275,7 @@ def build_formula_design(
 
     Text and boolean columns are categorical (treatment coding, first sorted level as reference);
     integer codes are categorical when wrapped in ``C()``. ``na='drop'`` leaves out rows with a blank
-    cell in a column the formula uses (``design.extra['dropped_rows']`` says how many); ``'error'``
+    cell in a column the formula uses (``design.dropped_rows`` says how many); ``'error'``
     names the first. ``dates='days'`` turns ISO dates into days since 1970-01-01.
     """
     _check_choice("na", na, NA_ACTIONS)
@@ -327,8 +327,8 @@ def build_formula_design(
     target = str(lhs.columns[0])
     features = [v for v in variables if v != target and v in _rhs_variables(parsed)]
     return Design(X=X, y=y, terms=terms, target=target, features=features, degree=1, fit_intercept=fit_intercept,
-                  extra={"dropped_rows": dropped, "kept_rows": kept, "kinds": {v: kinds[v] for v in features},
-                         "lhs_spec": lhs.model_spec, "variables": variables},
+                  dropped_rows=dropped, kept_rows=kept, kinds={v: kinds[v] for v in features},
+                  lhs_spec=lhs.model_spec, variables=tuple(variables),
                   formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec,
                   terms_of=formula_matrix)
 
@@ -352,7 +352,7 @@ def _named_columns(formula: str, columns: list[str] | None) -> set[str]:
 def formula_matrix(design: Design, df: pd.DataFrame, row_offset: int = 0) -> np.ndarray:
     """The design's terms (no intercept column) computed on new rows, with the fit's levels and transform state."""
     _missing_columns(design.formula or "", set(design.features), df)
-    kinds = design.extra.get("kinds", {})
+    kinds = design.kinds
     data, new_kinds = _prepare(df, list(design.features), design.formula or "", "days")
     for v, kind in kinds.items():
         if new_kinds[v] != kind and not (kind == "category" and new_kinds[v] == "number"):
@@ -399,7 +399,7 @@ def partition_formula_rows(template: Design, df: pd.DataFrame,
                            na: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
     """One partition's (X, y) under a formula fitted elsewhere (``template``: its levels and terms), for the
     streamed and Dask paths. Returns X, y, raw features, terms and the rows dropped."""
-    variables = list(template.extra["variables"])
+    variables = list(template.variables)
     _missing_columns(template.formula or "", set(variables), df)
     data = df[variables].copy()
     for factor, levels in _categories(template.spec).items():  # the whole data's levels, in the fitted order
@@ -416,8 +416,8 @@ def partition_formula_rows(template: Design, df: pd.DataFrame,
         if na == "error":
             raise _na_error(bad, data, 0)
         dropped, data = int(bad.sum()), data.loc[~bad].reset_index(drop=True)
-    _check_cost(template.formula or "", template.spec.formula, data, kinds, lhs=template.extra["lhs_spec"].formula)
-    lhs = _materialize(template.extra["lhs_spec"], data, template.formula or "")
+    _check_cost(template.formula or "", template.spec.formula, data, kinds, lhs=template.lhs_spec.formula)
+    lhs = _materialize(template.lhs_spec, data, template.formula or "")
     rhs = _materialize(template.spec, data, template.formula or "")
     _check_finite(lhs, 0)
     out = rhs[list(template.terms)]

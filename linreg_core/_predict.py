@@ -63,7 +63,7 @@ def spec_state(design: Design) -> dict[str, Any] | None:
         factors[str(name)] = entry
     rhs = str(spec.formula) + ("" if design.fit_intercept else " - 1")
     return {"rhs": rhs, "factors": factors, "transform_state": _tag(dict(spec.transform_state)),
-            "kinds": dict(design.extra.get("kinds", {}))}
+            "kinds": dict(design.kinds)}
 
 
 def _spec_from_state(state: dict[str, Any]) -> Any:
@@ -158,7 +158,7 @@ def load_model(text: str | bytes) -> SavedModel:
         spec = _spec_from_state(state) if state else None
         design = Design(X=None, y=None, terms=terms, target=str(doc["target"]), features=features,
                         degree=int(doc.get("degree", 1)), fit_intercept=fit_intercept,
-                        extra={"kinds": dict(state.get("kinds", {})) if state else {}},
+                        kinds=dict(state.get("kinds", {})) if state else {},
                         formula=str(doc["formula"]) if state else None, spec=spec,
                         terms_of=formula_matrix if state else None)
         sigma2 = float(inf["sigma2"]) if inf.get("sigma2") is not None else math.nan

@@ -139,7 +139,7 @@ def _moments_design(data: Design | Moments) -> Design:
     else:
         raise ParameterError(f"The 'data' parameter must be a Design or Moments. Got {type(data).__name__} instead.")
     return Design(X=None, y=None, terms=terms, target="y", features=[], fit_intercept=m.fit_intercept,
-                  extra={"moments": m})
+                  given_moments=m)
 
 
 def _initial_theta(design: Design, scaling: _Scaling, config: TrainConfig) -> np.ndarray:

@@ -97,7 +97,7 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
     show = min(design.n_samples, 10)
     lines.append(f"\nPredictions (first {show} of {design.n_samples} rows):")
     pred = params.predict(design.X[:show])
-    kept = design.extra.get("kept_rows")  # with --na drop: each row's number in the file's data rows
+    kept = design.kept_rows  # with --na drop: each row's number in the file's data rows
     for i in range(show):
         row = i + 1 if kept is None else int(kept[i]) + 1
         lines.append(f"  row {row}: actual {design.y[i]:.6g}, predicted {pred[i]:.6g}")

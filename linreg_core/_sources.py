@@ -289,14 +289,12 @@ def design_from_partial(total: Partial, spec: SourceSpec) -> Design:
     moments = Moments(total.R.copy(), total.n, spec.fit_intercept, total.mean[:-1], np.sqrt(var[:-1]),
                       float(total.mean[-1]), float(total.m2[-1]))
     t = spec.template
-    extra_poly = {}
-    if total.basis_R is not None:
-        extra_poly["basis_moments"] = (total.basis_R.copy(), spec.centres, spec.half_widths)
+    basis = None if total.basis_R is None else (total.basis_R.copy(), spec.centres, spec.half_widths)
     return Design(X=None, y=None, terms=list(total.terms), target=t.target if t else spec.target,
                   features=list(t.features if t else total.features), degree=1 if t else spec.degree,
-                  fit_intercept=spec.fit_intercept,
-                  extra={"moments": moments, "dropped_rows": total.dropped, **extra_poly,
-                         **({k: t.extra[k] for k in ("kinds", "lhs_spec", "variables")} if t else {})},
+                  fit_intercept=spec.fit_intercept, given_moments=moments, dropped_rows=total.dropped,
+                  basis_moments=basis, kinds=t.kinds if t else {}, variables=t.variables if t else (),
+                  lhs_spec=t.lhs_spec if t else None,
                   formula=t.formula if t else None, spec=t.spec if t else None,
                   terms_of=t.terms_of if t else None)
 
@@ -394,5 +392,5 @@ def rows_design(design: Design, df: pd.DataFrame) -> Design:
         spec = SourceSpec(design.target, list(design.features), design.degree, design.fit_intercept, "drop")
         X, y, features, terms, _ = _partition_design(df, spec)
     return Design(X=X, y=y, terms=list(terms), target=design.target, features=list(features), degree=design.degree,
-                  fit_intercept=design.fit_intercept, extra={"kinds": design.extra.get("kinds", {})},
+                  fit_intercept=design.fit_intercept, kinds=design.kinds,
                   formula=design.formula, spec=design.spec, terms_of=design.terms_of)

@@ -90,11 +90,11 @@ def has_constant(design: Design) -> bool:
         return True
     if design.X is None or design.formula is None:
         return False
-    c = design.extra.get("implicit_constant")
+    c = design._cache.get("implicit_constant")
     if c is None:
         ones = np.ones(design.n_samples)
         b = np.linalg.lstsq(design.X, ones, rcond=None)[0]
-        c = design.extra["implicit_constant"] = bool(np.linalg.norm(design.X @ b - ones) <= 1e-8 * np.sqrt(len(ones)))
+        c = design._cache["implicit_constant"] = bool(np.linalg.norm(design.X @ b - ones) <= 1e-8 * np.sqrt(len(ones)))
     return c
 
 

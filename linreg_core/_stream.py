@@ -81,7 +81,7 @@ def stream_design(
     if fit_intercept and acc.n > 1 and constant:
         raise _constant_feature(*constant)
     return Design(X=None, y=None, terms=terms, target=target, features=list(features), degree=degree,
-                  fit_intercept=fit_intercept, extra={"moments": acc.result()})
+                  fit_intercept=fit_intercept, given_moments=acc.result())
 
 
 class _Stream(io.RawIOBase):

@@ -3,7 +3,7 @@
 - :func:`session_cached`: per session, for one key or a few (the current dataset and settings): guidance, previews,
   summaries, the editor's table. It replaces the hand-rolled ``(key, value)`` pairs pages kept in session state.
 - :func:`derived`: per object (a design), while the object lives: chart samples, ranges and layers, which the UI
-  once wrote into the library's frozen ``Design.extra``.
+  once wrote into the library's frozen design.
 """
 
 from __future__ import annotations

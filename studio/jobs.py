@@ -91,7 +91,7 @@ class Recorder(Callback):
 def changes_between(old: TrainConfig, new: TrainConfig) -> tuple[dict, list[str]]:
     """(the settings a paused run can take from ``new``, the names of those that need a new run)."""
     fields = TrainConfig.__dataclass_fields__
-    changed = [k for k in fields if k != "extra" and getattr(old, k) != getattr(new, k)]
+    changed = [k for k in fields if getattr(old, k) != getattr(new, k)]
     return {k: getattr(new, k) for k in changed if k in Trainer.CHANGEABLE}, [k for k in changed if k not in Trainer.CHANGEABLE]
 
 

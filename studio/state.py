@@ -184,7 +184,7 @@ class Problem:
         if self.full is None:
             return None
         labels = ["train"] * self.full.n_samples
-        for i in self.validation.extra["rows"]:
+        for i in self.validation.rows:
             labels[int(i)] = "validation"
         return labels
 
@@ -447,7 +447,7 @@ def used_rows(problem: Problem) -> pd.DataFrame:
     """The dataset's rows the model uses (rows left out for blank cells removed), in its columns (target last)."""
     ss = st.session_state
     design = problem.full or problem.design
-    kept = design.extra.get("kept_rows")
+    kept = design.kept_rows
     df = ss.ds_df if kept is None else ss.ds_df.iloc[kept].reset_index(drop=True)
     return df.loc[:, [c for c in [*design.features, design.target] if c in df.columns]]
 
@@ -455,9 +455,9 @@ def used_rows(problem: Problem) -> pd.DataFrame:
 def data_row_numbers(problem: Problem) -> np.ndarray:
     """Each fitted row's number in the dataset as the Data page counts it (1 = first data row), through a held-out
     split and rows left out for blank cells: one row-number convention everywhere."""
-    idx = problem.design.extra.get("rows")  # a training split: positions in the full design
+    idx = problem.design.rows  # a training split: positions in the full design
     idx = np.arange(problem.design.n_samples) if idx is None else np.asarray(idx)
-    kept = (problem.full or problem.design).extra.get("kept_rows")
+    kept = (problem.full or problem.design).kept_rows
     return (idx if kept is None else np.asarray(kept)[idx]) + 1
 
 

@@ -103,7 +103,7 @@ def test_a_formula_with_categories_and_blank_rows_under_dask(cluster, tmp_path):
     design = dask_design(str(tmp_path / "*.csv"), formula=formula, na="drop", scheduler=cluster.scheduler_address)
     reference = build_formula_design(tips, formula, na="drop")
     assert design.terms == reference.terms and "C(day)[T.Thur]" in design.terms
-    assert design.extra["dropped_rows"] == reference.extra["dropped_rows"] == 15
+    assert design.dropped_rows == reference.dropped_rows == 15
     _close(fit_exact_design(design).params, fit_exact_design(reference).params)
 
 

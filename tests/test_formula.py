@@ -67,7 +67,7 @@ def test_formula_fit_matches_statsmodels(name, cov_type):
     ours, stats = fit_summary(design, exact, cov_type), fit_stats(design, exact)
     ref = smf.ols(formula, df).fit(cov_type=cov_type)  # patsy drops incomplete rows by default
     assert design.n_samples == int(ref.nobs)
-    assert design.extra["dropped_rows"] == len(df) - int(ref.nobs)
+    assert design.dropped_rows == len(df) - int(ref.nobs)
     names = ["Intercept" if n == "intercept" else n for n in ours.names]
     assert sorted(names) == sorted(ref.params.index)  # statsmodels' term names: day[T.Sat], C(size)[T.2]…
     rtol = RTOL if ref.condition_number < 1e8 else 1e-5
@@ -118,11 +118,11 @@ def test_na_error_names_the_first_blank_cell_and_drop_says_how_many():
     with pytest.raises(NonFiniteError, match=r"5 row\(s\).*first: row 1, column 'day'.*na='drop'"):
         build_formula_design(df, "tip ~ total_bill + day")
     design = build_formula_design(df, "tip ~ total_bill + day", na="drop")
-    assert design.extra["dropped_rows"] == 5 and design.n_samples == 239
+    assert design.dropped_rows == 5 and design.n_samples == 239
     # columns the model does not use do not cost rows
-    assert build_formula_design(df, "tip ~ total_bill", na="drop").extra["dropped_rows"] == 0
+    assert build_formula_design(df, "tip ~ total_bill", na="drop").dropped_rows == 0
     plain = build_design(_blanked(px.data.tips(), "size", 61), "tip", ["total_bill", "size"], na="drop")
-    assert plain.extra["dropped_rows"] == 4
+    assert plain.dropped_rows == 4
 
 
 def test_dates_are_refused_with_a_way_out_or_turned_into_days():

@@ -203,7 +203,7 @@ def test_a_stable_lr_does_not_diverge(tutorial):
 @pytest.mark.parametrize("standardize", [False, True])
 def test_identical_moments_give_identical_previews(three_features, standardize):
     design = build_design(three_features, "y")
-    moments_only = dataclasses.replace(design, X=None, y=None, extra={"moments": design.moments()})
+    moments_only = dataclasses.replace(design, X=None, y=None, given_moments=design.moments())
     config = TrainConfig(optimizer="adam", lr=0.05, standardize=standardize, l2=0.01)
     a = preview_path(design, config, EPOCHS)
     for other in (preview_path(moments_only, config, EPOCHS), preview_path(design.moments(), config, EPOCHS)):

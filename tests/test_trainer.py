@@ -379,7 +379,7 @@ def test_validation_loss_is_the_mse_on_the_held_out_rows(multi_df):
     design = build_design(multi_df, "y")
     tr_d, va_d = train_val_split(design, 0.25, seed=1)
     assert tr_d.n_samples + va_d.n_samples == design.n_samples and va_d.n_samples == 50
-    assert not set(tr_d.extra["rows"]) & set(va_d.extra["rows"])
+    assert not set(tr_d.rows) & set(va_d.rows)
     rec = HistoryRecorder()
     res = train(tr_d, TrainConfig(device="cpu", dtype="float64", lr=0.1, epochs=30, standardize=True), [rec],
                 validation=va_d)
@@ -390,8 +390,8 @@ def test_validation_loss_is_the_mse_on_the_held_out_rows(multi_df):
     prev = train(tr_d, TrainConfig(device="cpu", dtype="float64", lr=0.1, epochs=29, standardize=True))
     mse = float(np.mean((va_d.y - prev.predict(va_d.X)) ** 2))
     assert res.val_loss_history[-1] == pytest.approx(mse, rel=1e-9)
-    assert train_val_split(design, 0.25, seed=1)[1].extra["rows"].tolist() == va_d.extra["rows"].tolist()
-    assert train_val_split(design, 0.25, seed=2)[1].extra["rows"].tolist() != va_d.extra["rows"].tolist()
+    assert train_val_split(design, 0.25, seed=1)[1].rows.tolist() == va_d.rows.tolist()
+    assert train_val_split(design, 0.25, seed=2)[1].rows.tolist() != va_d.rows.tolist()
 
 
 @pytest.mark.parametrize("frac", [0, 1, -0.1, "0.2", True])

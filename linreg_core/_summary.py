@@ -12,7 +12,7 @@ from scipy import stats as sps
 
 from ._design import Design
 from ._solver import ExactFit
-from ._stats import has_constant
+from ._stats import _floors, has_constant
 from .errors import ParameterError
 
 __all__ = ["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"]
@@ -102,7 +102,9 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
             pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(0.975)
         # F: all slopes zero (a Wald test with the chosen covariance; the classical ratio of mean squares when nonrobust)
         slopes = slice(int(design.fit_intercept), p)
-        if k_const and not design.fit_intercept:  # a constant implied by the columns: F of the centred sums of squares
+        if ssr / n <= _floors(design, params)[0]:  # every point on the fit: the residuals are rounding noise, and an F
+            f, f_p = float("nan"), float("nan")    # of them would be too (~1e28 in statsmodels): no test to make
+        elif k_const and not design.fit_intercept:  # a constant implied by the columns: F of the centred sums of squares
             tss = float(((design.y - design.y.mean()) ** 2).sum())
             f = ((tss - ssr) / df_model) / sigma2 if df_model > 0 and df_resid > 0 and cov_type == "nonrobust" else np.nan
             f_p = float(sps.f.sf(f, df_model, df_resid)) if np.isfinite(f) else np.nan

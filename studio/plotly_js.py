@@ -19,10 +19,16 @@ PLOTLY_JS = Path(__file__).with_name("vendor") / f"plotly-cartesian-{PLOTLY_JS_V
 PLOTLY_JS_ROUTE = f"/vendor/plotly-cartesian-{PLOTLY_JS_VERSION}.min.js"  # versioned, so browsers may cache it
 
 
+# The live charts' module, in parts joined in this order (names at the top level are shared across them).
+CHART_JS_PARTS = ("live_chart.js", "live_layers.js", "live_component.js")
+
+
 def _chart_js() -> str:
     from .theme import with_theme_js
 
-    return with_theme_js((Path(__file__).with_name("live_chart.js")).read_text().replace("__ROUTE__", PLOTLY_JS_ROUTE))
+    here = Path(__file__).parent
+    js = "\n".join((here / name).read_text() for name in CHART_JS_PARTS)
+    return with_theme_js(js.replace("__ROUTE__", PLOTLY_JS_ROUTE))
 
 
 # The live charts' own code (studio/live_chart.js, with the theme's), served from a route of its own like plotly.js:

@@ -1,0 +1,152 @@
+// Part of the live charts' module (studio/live_chart.js says how it is joined): the component's entry.
+
+// ---- the component ----------------------------------------------------------------------------------------------
+export default function (component) {
+  const { data, parentElement } = component;
+  let c = charts.get(data.key);
+  if (!c) {
+    const div = document.createElement("div");
+    div.className = "live-chart";
+    div.dataset.testid = "liveChart";
+    div.dataset.key = data.key;
+    div.style.position = "relative";
+    c = { div, figure: null, owner: null, edit: false, listening: false, send: () => {}, on: {}, views: [] };
+    charts.set(data.key, c);
+  }
+  if (c.owner !== parentElement) {
+    parentElement.appendChild(c.div);  // moves it here if an older mount still holds it
+    c.owner = parentElement;
+  }
+  c.send = (name, value) => component.setTriggerValue(name, value);  // the newest mount's channel
+  c.views = data.views || [];
+
+  // A run streaming its numbers: join (or start) its stream; the first numbers come with the data.
+  const url = data.anim && data.anim.stream;
+  if (c.stream && c.stream.url !== url) { c.stream.views.delete(c); c.stream = null; }
+  if (url) {
+    let s = streams.get(url);
+    if (!s) { s = new Stream(url); streams.set(url, s); }
+    if (data.anim.seed) s.merge(data.anim.seed);
+    s.views.add(c);
+    c.stream = s;
+    if (data.anim.trigger) s.trigger = () => component.setTriggerValue("ended", url);
+    if (data.anim.replay) s.enterReplay(data.anim.count);
+    c.draw = (stream, pos) => drawLayers(c, stream, pos);
+    s.poll();
+    ensureLoop();
+  }
+  for (const [u, s] of streams) if (!s.views.size && !s.running) streams.delete(u);
+  c.anim = data.anim || null;
+
+  if (data.preview !== undefined) {  // the next run's preview: drawn over the page's charts, and said in words
+    window.__linregPreview = data.preview;
+    c.div.className = "live-preview";
+    c.div.dataset.testid = "livePreview";
+    c.div.style.cssText = "font-size:0.875rem;opacity:0.75;line-height:1.4";
+    c.div.textContent = data.note || "";
+    for (const other of charts.values()) {
+      if (other !== c && other.drawn && !other.status) {
+        drawLayers(other, other.lastPos && other.lastPos.stream, other.lastPos && other.lastPos.pos);
+      }
+    }
+    return cleanup(c, parentElement, data.key);
+  }
+
+  if (data.status !== undefined) {  // a status line, not a chart
+    c.div.className = "live-status";
+    c.div.dataset.testid = "liveStatus";
+    if (!c.status) {
+      c.status = document.createElement("p");
+      // The same words and emphasis as the status line the page shows once the run has ended (train.py).
+      c.status.innerHTML = '<strong class="head"></strong> &nbsp;·&nbsp; loss <strong class="loss"></strong> &nbsp;·&nbsp; ' +
+        '<span class="params"></span> &nbsp;·&nbsp; gap to exact <strong class="gap"></strong>';
+      c.status.style.margin = "0 0 0.5rem 0";
+      c.div.appendChild(c.status);
+    }
+    c.anim = {layers: [], status: {...data.status, replay: !!(data.anim && data.anim.replay)}};
+    c.drawn = true;
+    c.draw = (stream, pos) => drawStatus(c, stream, pos);
+    c.statusKey = null;  // a rerun may have drawn the page's own status line afresh: say again which one shows
+    if (c.anim.status.replay) {  // drawn now; hidden until the replay's numbers are here
+      const pos = c.stream && c.stream.at(performance.now());
+      if (pos) c.draw(c.stream, pos); else replayStatus(c, false);
+    }
+    return cleanup(c, parentElement, data.key);
+  }
+  if (data.slider !== undefined) {  // the Replay slider, not a chart
+    replaySlider(c, data.slider);
+    if (c.stream) { const pos = c.stream.at(performance.now()); if (pos) c.draw(c.stream, pos); }
+    return cleanup(c, parentElement, data.key);
+  }
+
+  c.div.style.height = data.height + "px";
+  c.edit = !!data.edit;
+  // An unchanged figure costs the browser nothing; Streamlit calls again with the same one when the theme changes.
+  const theme = themeKey(c.div);
+  if (data.figure !== c.figure || data.edit !== c.drawnEdit || theme !== c.theme) {
+    c.figure = data.figure;
+    c.drawnEdit = data.edit;
+    c.theme = theme;
+    c.drawn = false;
+    for (const v of c.views) c.on[v.key] = v.on;
+    const fig = withTheme(viewPatch(c, JSON.parse(data.figure)), c.div);
+    for (const t of fig.data) if (t.type === "scattergl") t.type = "scatter";  // the cartesian bundle has no WebGL
+    loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, data.edit ? EDIT_CONFIG : CONFIG)).then(() => {
+      if (data.edit && !c.listening) { c.listening = true; listen(c); }
+      if (!c.afterplot) {  // zoom, resize, a toggled axis: the moving parts follow the new axes
+        c.afterplot = true;
+        c.div.on("plotly_afterplot", () => { if (c.anim) drawLayers(c, c.lastPos && c.lastPos.stream, c.lastPos && c.lastPos.pos); });
+      }
+      c.drawn = true;
+      c.replayHidden = null;  // the new figure's traces are as it says
+      c.div.dataset.edit = data.edit ? "on" : "off";  // drawn in this mode: what a test waits for before clicking
+      if (!c.anim && c.svg) { for (const p of c.paths.values()) p.remove(); c.paths.clear(); }  // Plotly draws it all now
+      drawLayers(c, c.stream, c.stream ? c.stream.at(performance.now(), true) : null);
+    }).catch(() => {
+      c.div.textContent = "This chart could not load plotly.js from the studio's server. Start the studio with: streamlit run app.py";
+    });
+  } else if (c.drawn) {
+    for (const v of c.views) setView(c, v.key, v.on);  // the server's word is the latest: it follows the same toggles
+    if (!c.anim && c.svg) { for (const p of c.paths.values()) p.remove(); c.paths.clear(); }
+    drawLayers(c, c.stream, c.stream ? c.stream.at(performance.now(), true) : null);
+  }
+  return cleanup(c, parentElement, data.key);
+}
+
+function cleanup(c, parentElement, key) {
+  return () => {
+    if (c.owner !== parentElement) return;  // a newer mount has adopted the chart
+    c.owner = null;
+    setTimeout(() => {  // not adopted by a new mount soon: the chart is gone for good
+      if (c.owner === null && charts.get(key) === c) {
+        if (c.stream) c.stream.views.delete(c);
+        if (window.Plotly && !c.status) window.Plotly.purge(c.div);
+        c.div.remove();
+        charts.delete(key);
+      }
+    }, 2000);
+  };
+}
+
+// Point editing (studio/points.py): a click on the plot area (not a drag, not the toolbar) sends its data
+// coordinates; a box or lasso selection sends the indices of the selected points of trace 0.
+function listen(c) {
+  const div = c.div;
+  let down = null;
+  div.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);
+  div.addEventListener("click", (e) => {
+    if (!c.edit || !down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
+    if (e.target.closest && e.target.closest(".modebar, .legend, .updatemenu-container")) return;
+    const fl = div._fullLayout;
+    if (!fl || !fl.xaxis || !fl.yaxis) return;
+    const box = div.getBoundingClientRect(), size = fl._size;
+    const px = e.clientX - box.left - size.l, py = e.clientY - box.top - size.t;
+    if (px < 0 || py < 0 || px > size.w || py > size.h) return;
+    c.send("click", {x: fl.xaxis.p2d(px), y: fl.yaxis.p2d(py), at: Date.now()});
+  });
+  div.on("plotly_selected", (ev) => {
+    if (!c.edit || !ev || !ev.points) return;
+    const rows = ev.points.filter((p) => p.curveNumber === 0).map((p) => p.pointIndex);
+    if (rows.length) c.send("select", {rows, at: Date.now()});
+  });
+}

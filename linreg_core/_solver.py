@@ -16,6 +16,7 @@ the two bases (about 14 significant digits on Filip).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import comb, floor, log10
 
@@ -124,7 +125,7 @@ def fit_exact_design(design: Design) -> ExactFit:
     (moments only) uses :func:`fit_exact_moments` on the raw powers.
     """
     if design.X is None:
-        poly = design.extra.get("basis_moments")  # (R of [B | y], centres, half-widths): see _sources.py
+        poly = design.basis_moments  # (R of [B | y], centres, half-widths): see _sources.py
         if design.degree > 1 and poly is not None:
             basis_R, centres, half_widths = poly
             m = design.moments()
@@ -302,9 +303,7 @@ def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: li
         raise _rank_error(min(qr.rank, p - len(dependent)), p, dependent, "; ".join(why))
     if qr.rank < p:
         raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
-    theta, L = qr.solve(y)
-    cond_basis = qr.condition_number()
-    T, beta, TL, cov = _to_raw_powers(theta, L, fit_intercept, centres, half_widths, K)
+    basis, T, beta, TL, cov = _solve_in_basis(qr, y, K, fit_intercept, centres, half_widths)
     off = int(fit_intercept)
 
     # Condition number of the column-scaled raw design A/D: ‖A/D‖₂ · ‖(A/D)⁺‖₂, where (A/D)⁺ = D·T·L·Qᵀ.
@@ -313,19 +312,36 @@ def _fit_polynomial(X: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: li
         D = np.concatenate([[np.sqrt(n)], D])
     with np.errstate(over="ignore", invalid="ignore"):
         cond = _scaled_norm(X, D, fit_intercept) * float(np.linalg.norm(D[:, None] * TL, 2))
-    if not np.isfinite(cond):
-        cond = float("inf")
 
-    basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, cond_basis)
-    notes = ()
-    if cond >= ILL_CONDITIONED:
-        coef_digits = _coef_digits(T, theta, beta, cond_basis)
+    def raw_eval_digits() -> int:  # what summing the raw powers on these rows keeps
         with np.errstate(over="ignore", invalid="ignore"):
             size = np.abs(X) @ np.abs(beta[off:]) + (abs(beta[0]) if fit_intercept else 0.0)
-            pred = B @ theta
-        raw_eval_digits = _digits(_EPS * float(size.max()) / max(float(np.abs(pred).max()), np.finfo(float).tiny))
-        notes = (_polynomial_note(cond, basis, features, terms, coef_digits, raw_eval_digits),)
-    return ExactFit.from_params(beta, fit_intercept, cov, p, cond, notes, basis)
+            pred = B @ basis.theta
+        return _digits(_EPS * float(size.max()) / max(float(np.abs(pred).max()), np.finfo(float).tiny))
+
+    return _polynomial_fit(basis, T, beta, cov, cond, features, terms, raw_eval_digits)
+
+
+def _solve_in_basis(qr: _QR, rhs: np.ndarray, K: int, fit_intercept: bool, centres,
+                    half_widths) -> tuple[PolyBasis, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(basis, T, beta, T·L, cov): the least-squares solution in the Chebyshev basis factored by ``qr`` and what
+    :func:`_to_raw_powers` maps it to."""
+    theta, L = qr.solve(rhs)
+    T, beta, TL, cov = _to_raw_powers(theta, L, fit_intercept, centres, half_widths, K)
+    basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, qr.condition_number())
+    return basis, T, beta, TL, cov
+
+
+def _polynomial_fit(basis: PolyBasis, T: np.ndarray, beta: np.ndarray, cov: np.ndarray, cond: float,
+                    features: list[str], terms: list[str], eval_digits: Callable[[], int] | None = None) -> ExactFit:
+    """The fit in raw powers, with a note when the raw design's condition number ``cond`` makes them lose digits
+    (``eval_digits``: the digits evaluating them keeps, where known apart from the coefficients')."""
+    cond = cond if np.isfinite(cond) else float("inf")
+    notes = ()
+    if cond >= ILL_CONDITIONED:
+        digits = _coef_digits(T, basis.theta, beta, basis.condition_number)
+        notes = (_polynomial_note(cond, basis, features, terms, digits, eval_digits() if eval_digits else digits),)
+    return ExactFit.from_params(beta, basis.fit_intercept, cov, len(beta), cond, notes, basis)
 
 
 def _to_raw_powers(theta: np.ndarray, L: np.ndarray, fit_intercept: bool, centres, half_widths,
@@ -377,22 +393,13 @@ def fit_polynomial_moments(basis_R: np.ndarray, raw_R: np.ndarray, n: int, fit_i
     qr = _factor(basis_R[:-1, :-1], n)
     if qr.rank < p:
         raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
-    theta, L = qr.solve(basis_R[:-1, -1])
-    cond_basis = qr.condition_number()
-    T, beta, TL, cov = _to_raw_powers(theta, L, fit_intercept, centres, half_widths, K)
+    basis, T, beta, TL, cov = _solve_in_basis(qr, basis_R[:-1, -1], K, fit_intercept, centres, half_widths)
     # ‖A e_j‖ = ‖R e_j‖: the column-scaled raw design's condition number from its R factor alone.
     Rr = raw_R[:-1, :-1]
     D = _column_norms(Rr)
     with np.errstate(over="ignore", invalid="ignore"):
         cond = float(np.linalg.norm(Rr / D, 2) * np.linalg.norm(D[:, None] * TL, 2))
-    if not np.isfinite(cond):
-        cond = float("inf")
-    basis = PolyBasis(K, fit_intercept, tuple(centres), tuple(half_widths), theta, cond_basis)
-    notes = ()
-    if cond >= ILL_CONDITIONED:
-        digits = _coef_digits(T, theta, beta, cond_basis)
-        notes = (_polynomial_note(cond, basis, features, terms, digits, digits),)
-    return ExactFit.from_params(beta, fit_intercept, cov, p, cond, notes, basis)
+    return _polynomial_fit(basis, T, beta, cov, cond, features, terms)
 
 
 def _scaled_norm(X: np.ndarray, D: np.ndarray, fit_intercept: bool, block: int = 1 << 16) -> float:

@@ -54,17 +54,32 @@ HEADERS = [
 ]
 
 
-class SecurityHeaders:
-    """Pure ASGI middleware: adds HEADERS to every HTTP response (websocket traffic passes untouched)."""
+class _Middleware:
+    """A pure ASGI middleware that acts on the connections ``wants`` picks (``handle``) and passes the rest through."""
 
     def __init__(self, app) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    def wants(self, scope) -> bool:
+        raise NotImplementedError
 
+    async def handle(self, scope, receive, send) -> None:
+        raise NotImplementedError
+
+    async def __call__(self, scope, receive, send) -> None:
+        if self.wants(scope):
+            await self.handle(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+
+class SecurityHeaders(_Middleware):
+    """Adds HEADERS to every HTTP response (websocket traffic passes untouched)."""
+
+    def wants(self, scope) -> bool:
+        return scope["type"] == "http"
+
+    async def handle(self, scope, receive, send) -> None:
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 names = {k.lower() for k, _ in message.get("headers", [])}
@@ -74,22 +89,20 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class EarlyPlotly:
-    """Pure ASGI middleware: the page that opens on Train or Step starts fetching and parsing the live charts'
+class EarlyPlotly(_Middleware):
+    """The page that opens on Train or Step starts fetching and parsing the live charts'
     plotly.js with Streamlit's own scripts (a ``<script async>`` in index.html's head), not when its first chart
     arrives: parsing it is about a second of a small machine's CPU, and the page's first full run takes as long.
     Other pages (and every page after the first: navigation does not load index.html again) are left alone."""
 
     PATHS = ("/", "/step")
 
-    def __init__(self, app) -> None:
-        self.app = app
-        self.tag = f'<script src="{PLOTLY_JS_ROUTE}" async></script></head>'.encode()
+    TAG = f'<script src="{PLOTLY_JS_ROUTE}" async></script></head>'.encode()
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http" or scope.get("method") != "GET" or scope.get("path") not in self.PATHS:
-            await self.app(scope, receive, send)
-            return
+    def wants(self, scope) -> bool:
+        return scope["type"] == "http" and scope.get("method") == "GET" and scope.get("path") in self.PATHS
+
+    async def handle(self, scope, receive, send) -> None:
         start: dict | None = None
         body = b""
 
@@ -110,7 +123,7 @@ class EarlyPlotly:
             body += message.get("body", b"")
             if message.get("more_body"):
                 return
-            body = body.replace(b"</head>", self.tag, 1)
+            body = body.replace(b"</head>", self.TAG, 1)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
@@ -118,21 +131,17 @@ class EarlyPlotly:
         await self.app(scope, receive, send_with_script)
 
 
-class NoGlobalCacheClear:
-    """Pure ASGI middleware: drops the ``clear_cache`` message that any browser may send on its websocket.
+class NoGlobalCacheClear(_Middleware):
+    """Drops the ``clear_cache`` message that any browser may send on its websocket.
 
     Streamlit answers it by clearing every cache of the process (its docstring: "it will be cleared for all
     users"), session-scoped resources included, and the studio's training jobs live in those: one client
     could end every other session's run. A session's runs end only by its own actions or its tab closing."""
 
-    def __init__(self, app) -> None:
-        self.app = app
+    def wants(self, scope) -> bool:
+        return scope["type"] == "websocket"
 
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "websocket":
-            await self.app(scope, receive, send)
-            return
-
+    async def handle(self, scope, receive, send) -> None:
         async def receive_without_clear_cache():
             while True:
                 message = await receive()

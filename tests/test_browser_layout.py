@@ -141,6 +141,9 @@ def test_long_formula_equations_scroll_and_every_coefficient_shows(server, brows
     context, page = open_page(browser, server, width, height)
     go(page, "Data")
     page.get_by_role("button", name="Restaurant tips (Plotly)").click()
+    # The data on screen before the formula is typed, as a person sees it: on a loaded machine the page can still
+    # be idle when the click has not reached the server yet, and the formula would meet the tutorial's columns.
+    expect(page.get_by_text(re.compile(r"Ready: 244 rows"))).to_be_visible()
     page.wait_for_selector(IDLE)
     box = page.get_by_label("Model formula (advanced)", exact=True)
     box.fill("tip ~ total_bill + C(day) + smoker + C(size) + time")

@@ -24,6 +24,13 @@ MEASURED: dict[str, float] = {}
 def open_page(browser, url: str) -> Page:
     pg = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
     pg.set_default_timeout(60_000)
+    # What the page's scripts reported, kept for a failure's artifact (a blank page has nothing else to say).
+    pg.reports = []
+    pg.on("pageerror", lambda e: pg.reports.append(f"{time.time():.3f} pageerror: {e}"))
+    pg.on("console", lambda m: m.type in ("error", "warning") and pg.reports.append(
+        f"{time.time():.3f} console.{m.type}: {m.text}"))
+    pg.on("crash", lambda _: pg.reports.append(f"{time.time():.3f} the page's renderer crashed"))
+    pg.on("framenavigated", lambda f: f == pg.main_frame and pg.reports.append(f"{time.time():.3f} navigated: {f.url}"))
     pg.goto(url)
     pg.wait_for_selector(IDLE)
     expect(pg.get_by_role("button", name="Train", exact=True)).to_be_visible()
@@ -106,7 +113,10 @@ def test_page_switch_during_training_pauses_the_run_and_resume_goes_on(page: Pag
         expect(page.get_by_text(re.compile(r"Paused at epoch [\d,]+ when you left the Train page"))).to_be_visible()
     except AssertionError:  # seen twice in parallel runs on a loaded machine: keep what the page showed
         page.screenshot(path=str(ARTIFACTS / "failed-page-switch.png"))
-        (ARTIFACTS / "failed-page-switch.txt").write_text(page.inner_text("body"))
+        state = page.evaluate("""() => ({url: location.href, html: document.body.innerHTML.length,
+            app: document.querySelector("[data-testid='stApp']")?.getAttribute("data-test-script-state")})""")
+        (ARTIFACTS / "failed-page-switch.txt").write_text(
+            f"{state}\n{time.time():.3f} body text:\n{page.inner_text('body')}\n\nreports:\n" + "\n".join(page.reports))
         raise
     page.get_by_role("button", name="Resume").click()
     expect(page.get_by_role("button", name="Pause")).to_be_enabled()  # running again, from where it was

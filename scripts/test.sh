@@ -22,10 +22,10 @@ PY="${PYTHON:-python3}"
 
 .venv/bin/ruff check .
 set +e
-# One process: on a 2-core machine two pytest-xdist workers (-n 2 --dist loadgroup, which tests/conftest.py groups
-# for) finish in ~14 min instead of ~19, but in 4 of 6 such runs one browser test found the Train page blank after a
-# page switch; pass -n 2 --dist loadgroup yourself where you have the cores.
-.venv/bin/python -m pytest "$@"
+# Three pytest-xdist workers on this 2-core machine: the browser tests wait on paced runs and servers more than they
+# compute (a serial run keeps the cores ~50% busy), so three finish in ~11 min where one takes ~20. Modules stay whole
+# on a worker (tests/conftest.py's groups). Pass -n 0 to run in one process.
+.venv/bin/python -m pytest -n 3 --dist loadgroup "$@"
 code=$?
 set -e
 # pytest's exit 5 means no test ran: that is a failure, not a pass.

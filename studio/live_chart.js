@@ -253,13 +253,13 @@ function frame(now) {
   else looping = false;
 }
 
-// Pause stops where the page is: the moment the button is pressed, the picture holds still and the server hears
-// which epoch it shows (before the click reaches it).
+// Pause (Train) and Stop during a played Step k stop where the page is: the moment the button is pressed, the
+// picture holds still and the server hears which epoch it shows (before the click reaches it).
 function onPausePress(e) {
   if (e.type === "keydown" && e.key !== "Enter" && e.key !== " ") return;
   const now = performance.now();
-  const btn = e.target.closest && e.target.closest(".st-key-btn_pause button");
-  if (!btn || !/Pause/.test(btn.textContent)) return;
+  const btn = e.target.closest && e.target.closest(".st-key-btn_pause button, .st-key-btn_step_stop button");
+  if (!btn || !/Pause|Stop/.test(btn.textContent)) return;
   for (const s of streams.values()) {
     if (!s.views.size || !s.running) continue;
     if (s.frozen && now < s.frozenUntil) continue;  // the press before this click has told the server already

@@ -49,9 +49,10 @@ def multi_df() -> pd.DataFrame:
 pytest.register_assert_rewrite("app_support")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One Debian Chromium, driven by Playwright, for every browser test module."""
+    """A Debian Chromium, driven by Playwright, for each browser test module: started in about a second, and what a
+    module leaves behind in it (8 tabs of a load test, waves of uploads) cannot reach the next module."""
     from playwright.sync_api import expect, sync_playwright
 
     from devtools.server import CHROMIUM, CHROMIUM_ARGS
@@ -103,14 +104,19 @@ def server(request):
         assert "Traceback" not in log_path.read_text(), f"the server logged a traceback: {log_path}"
 
 
-# Parallel runs (pytest-xdist, ``--dist loadgroup``): each module's tests stay on one worker, so a module's server
-# starts once; the modules that crowd the machine with browser sessions (8 tabs, waves of tabs) share one group, so
-# they never run at the same time as each other. The files keep their order: with the longest (load, soak) moved
-# first, the page-switch test in test_browser_reliability found the Train page blank in a serial run too.
+# Parallel runs (pytest-xdist, ``--dist loadgroup``, as scripts/test.sh runs them): each module's tests stay on one
+# worker, so a module's server starts once; the modules that crowd the machine with browser sessions (8 tabs, waves
+# of tabs) share one group, so they never run at the same time as each other, and it goes first: it is the longest,
+# and started last it would run alone at the end.
+# The modules whose tests each start a server of their own (a fresh server per page opened first) need no shared
+# worker: each test is a group of its own.
 CROWD = {"test_load", "test_soak"}
+OWN_SERVER_EACH = {"test_browser_first_visit"}
 
 
 def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         module = _short(item.module.__name__)
-        item.add_marker(pytest.mark.xdist_group("crowd" if module in CROWD else module))
+        group = "crowd" if module in CROWD else item.nodeid if module in OWN_SERVER_EACH else module
+        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=lambda item: _short(item.module.__name__) not in CROWD)  # stable: the rest keep their order

@@ -205,8 +205,17 @@ def test_numbers_typed_into_the_table_are_stored_as_typed(server, browser):
     page.wait_for_selector(IDLE)
     type_into_first_y_cell(page, "1e5")
     page.wait_for_function(Y_CELLS + ".join('|').startsWith('100000|4|6|7')")
-    type_into_first_y_cell(page, "1e400")
-    expect(page.get_by_text(re.compile(r"Row 1, column y: '1e400' is beyond double precision"))).to_be_visible()
+    refused = page.get_by_text(re.compile(r"Row 1, column y: '1e400' is beyond double precision"))
+    for attempt in range(3):
+        # The stored edit remounts the table; on a loaded machine that can land after the next edit was typed into
+        # the old one, which then never reaches the server: type it again into the table on screen.
+        type_into_first_y_cell(page, "1e400")
+        try:
+            expect(refused).to_be_visible(timeout=20_000)
+            break
+        except AssertionError:
+            if attempt == 2:
+                raise
     page.wait_for_function(Y_CELLS + ".join('|').startsWith('100000|4|6|7')")  # the refused edit changed nothing
     page.screenshot(path=str(ARTIFACTS / "71-table-1e400-refused.png"), full_page=True)
     page.close()

@@ -9,8 +9,9 @@ charts' plotly.js (studio/server.py). Then every browser session runs it as its 
 import streamlit as st
 
 if __name__ != "__main__":  # imported by `streamlit run` (or an ASGI server) to find the app
-    from studio import server
+    from studio import server, warmup
 
+    warmup.preload_in_background()  # the first page need not wait for torch's import
     app = st.App(__file__, routes=server.routes(), middleware=server.middleware(), on_script_error=server.on_script_error)
 else:
     from studio import layout, memory, share, state

@@ -171,11 +171,11 @@ async def run_numbers(request: Request) -> JSONResponse:
     if run is None:
         return JSONResponse({"status": "gone"}, status_code=404, headers=headers)
     since = _int(request.query_params.get("from"), -1)
-    shown = request.query_params.get("shown")
-    if shown is not None:
-        run.shown_epoch = _int(shown, -1)
+    shown = _int(request.query_params.get("shown"), -1)
+    if shown >= 0:  # (-1: the page has not said; a poll sent before a press must not undo what the press said)
+        run.shown_epoch = shown
         if request.query_params.get("press"):  # Pause pressed: its click follows on the websocket
-            run.pressed = (run.shown_epoch, time.monotonic())
+            run.pressed = (shown, time.monotonic())
     if request.query_params.get("wait") != "0":
         deadline = time.monotonic() + LONG_POLL
         # News is a new epoch, or the run's end; the last planned epoch is answered with the end (its status comes a

@@ -4,10 +4,29 @@ frozen out of the garbage collector's way."""
 from __future__ import annotations
 
 import os
+import threading
 
 import streamlit as st
 
 TORCH_THREADS = int(os.environ.get("LINREG_TORCH_THREADS", "1"))
+
+
+def _preload() -> None:
+    import plotly.io as pio
+    import torch
+
+    from . import charts
+
+    torch.set_num_threads(max(1, TORCH_THREADS))
+    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    pio.to_json(charts.go.Figure([{"type": t, "x": [0.0], "y": [0.0]} for t in ("scatter", "heatmap")]))
+
+
+def preload_in_background() -> None:
+    """Start the imports :func:`warm_up` pays (torch, torch._dynamo, plotly's figure classes: ~4 s on a small
+    machine) when the server starts, in a thread of their own, so that the first visitor's page does not wait for
+    them. The first page's :func:`warm_up` then finds them done (or waits for the rest on the import lock)."""
+    threading.Thread(target=_preload, name="linreg-preload", daemon=True).start()
 
 
 @st.cache_resource(show_spinner=False)
@@ -26,14 +45,7 @@ def warm_up() -> bool:
     """
     import gc
 
-    import plotly.io as pio
-    import torch
-
-    from . import charts
-
-    torch.set_num_threads(max(1, TORCH_THREADS))
-    torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
-    pio.to_json(charts.go.Figure([{"type": t, "x": [0.0], "y": [0.0]} for t in ("scatter", "heatmap")]))
+    _preload()
     gc.collect()
     gc.freeze()
     return True

@@ -20,7 +20,7 @@ RUNS_MARGIN_MIB = 20
 
 
 def test_waves_of_sessions_give_their_memory_back(browser):
-    report = soak(waves=3, sessions=3, rows=50_000, epochs=2000, browser=browser)
+    report = soak(waves=2, sessions=3, rows=50_000, epochs=2000, browser=browser)
     assert report.waves[0] > report.cold  # the sessions did load data and torch
     assert report.growth <= SOAK_MARGIN_MIB, report
 

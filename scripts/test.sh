@@ -22,10 +22,10 @@ PY="${PYTHON:-python3}"
 
 .venv/bin/ruff check .
 set +e
-# Three pytest-xdist workers on this 2-core machine: the browser tests wait on paced runs and servers more than they
-# compute (a serial run keeps the cores ~50% busy), so three finish in ~11 min where one takes ~20. Modules stay whole
-# on a worker (tests/conftest.py's groups). Pass -n 0 to run in one process.
-.venv/bin/python -m pytest -n 3 --dist loadgroup "$@"
+# Three pytest-xdist workers on this 2-core machine: the browser tests wait on paced runs, pages and servers more than
+# they compute, so the cores have room for a third. Each test module stays whole on one worker (tests/conftest.py's
+# scheduler). Pass -n 0 to run in one process.
+.venv/bin/python -m pytest -n 3 "$@"
 code=$?
 set -e
 # pytest's exit 5 means no test ran: that is a failure, not a pass.

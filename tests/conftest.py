@@ -128,8 +128,17 @@ def pytest_xdist_make_scheduler(config, log):
         def _split_scope(self, nodeid: str) -> str:
             return group_of(nodeid)
 
+    config.option.loadscopereorder = False  # the order below, not the most tests first
     return ByGroup(config, log)
 
 
 def pytest_collection_modifyitems(config, items) -> None:
-    items.sort(key=lambda item: _short(item.module.__name__) not in CROWD)  # stable: the rest keep their order
+    """The longest work first, so that no long module is left to run alone at the end: the crowd, then the modules
+    with browser or load tests, then the rest (library and AppTest modules: many short tests that fill the gaps)."""
+    slow = {_short(i.module.__name__) for i in items if i.get_closest_marker("e2e") or i.get_closest_marker("perf")}
+
+    def rank(item) -> int:
+        module = _short(item.module.__name__)
+        return 0 if module in CROWD else 1 if module in slow else 2
+
+    items.sort(key=rank)  # stable: within a rank the files keep their order

@@ -203,7 +203,8 @@ def _stop_playing() -> None:
     rec.playing = rec.plan = None
     if film is not None and film.status == "running":
         film.stopped = True
-        _rewind_to(rec, max(film.shown_epoch, rec.film_from[0]))
+        shown = stream.pressed_epoch(film) if film.draws else None  # the browser draws it: the epoch it showed
+        _rewind_to(rec, max(shown if shown is not None else film.shown_epoch, rec.film_from[0]))
 
 
 @st.fragment

@@ -59,26 +59,10 @@ def _pause_or_resume(resume: bool) -> None:
             ss._resume_msg = str(exc)
         return
     shown = ss.get("_shown_epoch")
-    if ss.run.draws or ss.run.shown_epoch >= 0:  # the browser draws the run: it says which epoch it shows, on its
-        job.pause(at=pressed_epoch(ss.run))       # own request, which can reach the server after this click
+    if ss.run.draws or ss.run.shown_epoch >= 0:  # the browser draws the run: it says which epoch it shows
+        job.pause(at=stream.pressed_epoch(ss.run))
     else:
         job.pause(at=shown[1] if shown and shown[0] == ss.run.started else None)
-
-
-PRESS_WAIT = 1.0  # seconds Pause's click waits for the browser's word on the epoch it showed when pressed
-
-
-def pressed_epoch(run: RunRecord) -> int | None:
-    """The epoch the page showed when Pause was pressed. The browser says it on its own request as the button goes
-    down, before the click reaches the server on the websocket; if that request is late, wait a moment for it, then
-    take the epoch the page last said it showed (None: it has said none; the run pauses where it is)."""
-    clicked = time.monotonic()
-    while time.monotonic() - clicked < PRESS_WAIT:
-        pressed = run.pressed
-        if pressed is not None and clicked - pressed[1] < 2.0:
-            return pressed[0]
-        time.sleep(0.01)
-    return run.shown_epoch if run.shown_epoch >= 0 else None
 
 
 def _stop_for_good() -> None:

@@ -54,6 +54,23 @@ class Streamed:
     streamed_bytes: int = field(default=0, kw_only=True)
 
 
+PRESS_WAIT = 1.0  # seconds a click waits for the browser's word on the epoch it showed when the button went down
+
+
+def pressed_epoch(watched: Any, wait: float = PRESS_WAIT) -> int | None:
+    """The epoch the page showed when Pause (or Stop during a played Step k) was pressed, for a run or film the
+    browser draws. The browser says it on its own request as the button goes down, which can reach the server after
+    the click on the websocket: wait a moment for it, then take the epoch the page last said it showed (None: it has
+    said none)."""
+    clicked = time.monotonic()
+    while time.monotonic() - clicked < wait:
+        pressed = watched.pressed
+        if pressed is not None and clicked - pressed[1] < 2.0:
+            return pressed[0]
+        time.sleep(0.01)
+    return watched.shown_epoch if watched.shown_epoch >= 0 else None
+
+
 def register(run: Any) -> str:
     """Give ``run`` a token its session's page can stream it with; the entry goes when the record does."""
     if not run.token:

@@ -140,6 +140,10 @@ def test_train_pressed_twice_runs_once_to_the_end(page: Page):
     page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
     page.wait_for_selector(IDLE)
     set_number(page, "Epochs", "20000")
+    # The page has taken the new epochs (its preview says so) before the two clicks: on a loaded machine the wait for
+    # an idle page can end before the settings' rerun has begun, and a click into that rerun was lost once.
+    expect(page.get_by_text(re.compile(r"of 20,000 epochs\)"))).to_be_visible()
+    page.wait_for_selector(IDLE)
     train = page.get_by_role("button", name="Train", exact=True)
     train.click()
     train.click()  # the second click restarts the run; the first must not linger or clash

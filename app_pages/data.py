@@ -157,6 +157,15 @@ else:
     dropped = (problem.full or d).dropped_rows
     left_out = f" ({dropped:,} with blank cells left out)" if dropped else ""
     st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}.")
+    aliased = state.aliased_terms(problem)
+    if aliased:  # R's lm fits it and reports NA; so does Results (the training pages ask to remove them first)
+        one = len(aliased) == 1
+        st.warning(f"{'Aliased term' if one else 'Aliased terms'} {md(', '.join(repr(a) for a in aliased), 500)}: "
+                   f"{'it is a combination' if one else 'each is a combination'} of the terms before it (a duplicate "
+                   "column, or categories that never occur together), so the data cannot tell "
+                   f"{'its coefficient' if one else 'their coefficients'} apart from the others. Results shows the "
+                   f"exact fit without {'it' if one else 'them'}, marked aliased, as R's lm does; to train by "
+                   f"gradient descent, remove {'it' if one else 'them'} from the model.", icon=":material/join:")
     st.caption(f"Formula: {md(d.model_formula, 500)}" + ("" if typed else " — built from the choices above; "
                "type your own in the advanced box."))
     st.page_link("app_pages/train.py", label="Go train it", icon=":material/model_training:")

@@ -68,7 +68,7 @@ st.write("The studio runs the classic PyTorch linear-regression tutorial — wit
          "the studio is using for it right now.")
 
 try:
-    problem = state.current_problem()
+    problem = state.current_problem(trainable=True)
     config = state.train_config()
     trainer, which, epochs_done = live_trainer(problem, config)
 except LinregError as exc:

@@ -22,7 +22,7 @@ ss = st.session_state
 
 
 st.title("Results")
-problem = state.problem_or_stop("fitted")
+problem = state.problem_or_stop("fitted", trainable=False)
 
 design, exact, ex_stats = problem.design, problem.exact, problem.stats
 run = ss.run if state.run_matches(problem) else None
@@ -84,6 +84,10 @@ if run:
 if ex_stats.perfect_fit:  # not defined: the table says so in words (a blank NaN reads as "None")
     coef[stat] = coef[f"P>|{stat}|"] = "not defined"
     coef["95% CI low"], coef["95% CI high"] = coef["exact coef"], coef["exact coef"]
+if exact.aliased:  # R's NA: no estimate, no standard error (the table says which, in words)
+    coef = coef.astype(object)
+    coef.iloc[list(exact.aliased), [coef.columns.get_loc(c) for c in coef.columns if c != "gradient descent"]] = \
+        "aliased"
 # Every row in view up to 25 terms (a formula's dummies make long tables; a hidden row is a missed coefficient).
 st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch",
              height=min(38 + 35 * len(coef), 38 + 35 * 25),
@@ -119,7 +123,7 @@ if summ is not None:
         st.caption(f"Standard errors: {COV_LABELS[summ.cov_type]}. With the robust ones F is a Wald test. The first "
                    "condition number is the raw design's (large when columns have very different scales); the second "
                    "is of the columns scaled to unit length, which the solver works with.")
-for note in exact.warnings:  # ill-conditioned but full rank: how far the coefficients can be trusted
+for note in exact.warnings:  # aliased terms, or ill-conditioned: how far the coefficients can be trusted
     st.warning(md(note, 2000))
 
 fits = {"exact least squares": exact}

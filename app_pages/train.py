@@ -86,7 +86,7 @@ def _use_lr(value: float) -> None:
 def _lr_guidance_box() -> None:
     """Stable and optimal lr for full-batch (momentum) SGD on this data, and a warning before a doomed run."""
     try:
-        problem = state.current_problem()
+        problem = state.current_problem(trainable=True)
     except LinregError:
         return  # the page body explains what is wrong with the data
     cfg = ss.settings
@@ -142,7 +142,7 @@ def after_settings_change() -> None:
     """At the end of the settings: the next run's preview, and on a rerun of the settings alone, a whole-page rerun
     when the rest of the page must follow."""
     try:
-        problem = state.current_problem()
+        problem = state.current_problem(trainable=True)
     except LinregError:
         return  # the page body says what is wrong with the data
     run = ss.run if state.run_matches(problem) else None

@@ -96,7 +96,8 @@ class LinearRegressor:
         config = self.config.validate()
         self.design_ = self._design(X, y)
         self.n_features_in_ = len(self.design_.features)
-        self.exact_: ExactFit = fit_exact_design(self.design_)  # polynomials: a well-conditioned basis
+        # polynomials: a well-conditioned basis; dependent columns refused (a scikit-learn coef_ has no NaN)
+        self.exact_: ExactFit = fit_exact_design(self.design_, singular_ok=False)
         self.result_: TrainResult | None = None
         if self.method == "exact":
             self.intercept_, self.coef_ = self.exact_.intercept, self.exact_.coef

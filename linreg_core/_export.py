@@ -121,7 +121,8 @@ def model_json(design: Design, gd: dict[str, Any] | None, exact: ExactFit, stats
         "exact": {"intercept": exact.intercept, "coef": exact.coef, "condition_number": exact.condition_number,
                   "warnings": list(exact.warnings)},
         "inference": {"params": exact.params, "cov": cov, "cov_type": cov_type, "use_t": use_t,
-                      "sigma2": stats.sigma2, "df_resid": design.n_samples - design.n_params},
+                      "sigma2": stats.sigma2, "df_resid": design.n_samples - exact.rank,
+                      "aliased": list(exact.aliased)},  # positions in params of terms R reports as NA (null here)
     }
     state = spec_state(design)
     if state is not None:

@@ -315,10 +315,11 @@ def build_formula_design(
     names = [str(c) for c in rhs.columns]
     fit_intercept = "Intercept" in names
     terms = [n for n in names if n != "Intercept"]
-    if not terms:
-        raise FormulaError(f"The formula {_shown(formula)} has no terms besides the intercept. Add at least one "
-                           "column after '~'.")
-    X = np.ascontiguousarray(rhs[terms].to_numpy(dtype=np.float64))
+    if not terms and not fit_intercept:
+        raise FormulaError(f"The formula {_shown(formula)} has no terms: '- 1' removed the intercept and nothing is "
+                           "left to fit. Add a column after '~', or write 'y ~ 1' for the mean alone.")
+    # y ~ 1 (the null model, R's lm(y ~ 1)) has no columns: the intercept alone is the mean.
+    X = np.ascontiguousarray(rhs[terms].to_numpy(dtype=np.float64)).reshape(len(rhs), len(terms))
     y = np.ascontiguousarray(lhs.iloc[:, 0].to_numpy(dtype=np.float64))
     n, p = X.shape[0], len(terms) + int(fit_intercept)
     if n < p:

@@ -110,7 +110,7 @@ class SavedModel:
             raise ParameterError(f"The 'alpha' parameter must be a float in (0, 1). Got {alpha!r} instead.")
         X = self.design.matrix(rows)
         A = np.column_stack([np.ones(len(X)), X]) if self.design.fit_intercept else X
-        mean = A @ self.params
+        mean = A @ self.params  # an aliased term's weight is 0 here (load_model): it takes no part, as in R
         out = pd.DataFrame({"prediction": mean})
         if interval is None:
             return out
@@ -162,6 +162,13 @@ def load_model(text: str | bytes) -> SavedModel:
                         formula=str(doc["formula"]) if state else None, spec=spec,
                         terms_of=formula_matrix if state else None)
         sigma2 = float(inf["sigma2"]) if inf.get("sigma2") is not None else math.nan
+        aliased = [int(j) for j in inf.get("aliased", [])]
+        if any(not 0 <= j < p for j in aliased):
+            raise ValueError(f"an aliased position is outside the {p} parameters")
+        # An aliased term (R's NA, null in the file) has no coefficient and no variance: it takes no part.
+        params[aliased] = 0.0
+        cov[aliased, :] = 0.0
+        cov[:, aliased] = 0.0
         model = SavedModel(design, params, cov, str(inf.get("cov_type", "nonrobust")), bool(inf.get("use_t", True)),
                            sigma2, int(inf["df_resid"]))
     except FormulaError:

@@ -38,6 +38,8 @@ def _printer(every: int) -> Callback:
 def _equation(target: str, intercept: float | None, coef: np.ndarray, terms: list[str]) -> str:
     parts = [f"{intercept:.6g}"] if intercept is not None else []
     for c, t in zip(coef, terms):
+        if c != c:  # an aliased term (NaN): not part of the fit
+            continue
         sign = "-" if c < 0 else "+"
         parts.append(f"{sign} {abs(c):.6g}·{t}" if parts else f"{c:.6g}·{t}")
     return f"{target} = " + " ".join(parts)
@@ -60,7 +62,10 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
         lines.append(f"\n{'':<{width}}  {'gradient descent':>18}  {'exact (least sq.)':>18}  {'gap':>12}")
         for i, n in enumerate(names):
             g, e = result.params[i], exact.params[i]
-            lines.append(f"{n:<{width}}  {g:>18.8g}  {e:>18.8g}  {g - e:>12.3g}")
+            if e != e:  # aliased: the exact fit has no coefficient to compare with
+                lines.append(f"{n:<{width}}  {g:>18.8g}  {'NA (aliased)':>18}  {'':>12}")
+            else:
+                lines.append(f"{n:<{width}}  {g:>18.8g}  {e:>18.8g}  {g - e:>12.3g}")
         for label, key in (("MSE", "mse"), ("RMSE", "rmse"), ("MAE", "mae"), ("R²", "r2"), ("adj. R²", "adj_r2")):
             lines.append(f"{label:<{width}}  {gd_stats.metrics()[key]:>18.8g}  {ex_stats.metrics()[key]:>18.8g}")
         lines.append("\nGradient descent: " + _equation(design.target, result.intercept, result.coef, design.terms))
@@ -74,7 +79,12 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
         {"name": n, "coef": c, "std_err": se, "t": z, "p": pv, "ci_low": lo, "ci_high": hi}
         for n, c, se, z, pv, lo, hi in zip(full.names, full.params, full.std_err, full.stat, full.p_values,
                                            full.ci_low, full.ci_high)]
+    if exact.aliased:  # R's words for the same thing
+        lines.append(f"Coefficients: ({len(exact.aliased)} not defined because of singularities)")
     for row in rows:
+        if row["coef"] != row["coef"]:
+            lines.append(f"{row['name']:<{width}}  {'NA':>14}  {'NA':>11}  {'NA':>9}  {'NA':>9}  {'NA':>12}  {'NA':>12}")
+            continue
         lines.append(
             f"{row['name']:<{width}}  {row['coef']:>14.8g}  {row['std_err']:>11.4g}  {row['t']:>9.4g}  "
             f"{row['p']:>9.3g}  {row['ci_low']:>12.6g}  {row['ci_high']:>12.6g}"
@@ -157,7 +167,7 @@ def _far_note(design: Design, exact: ExactFit, ex_stats: FitStats, result: Train
         pass
     if cfg.optimizer != "adam":
         tips.append("--optimizer adam")
-    gap = float(np.max(np.abs(result.params - exact.params)))
+    gap = float(np.nanmax(np.abs(result.params - exact.params)))  # aliased terms (NaN) have no exact value
     return (f"gradient descent {result.status} but is still far from the exact optimum: its loss is "
             f"{100 * excess:.3g}% above the least-squares minimum (R² {gd_stats.r2:.4g} vs {ex_stats.r2:.4g}; largest "
             f"parameter gap {gap:.3g}). Try {', '.join(tips[:-1]) + ' or ' + tips[-1] if len(tips) > 1 else tips[0]}.")

@@ -73,14 +73,26 @@ class ExactFit:
     condition_number: float  # 2-norm condition number of the column-scaled design (raw terms, intercept included)
     warnings: tuple[str, ...] = ()  # plain-language notes, e.g. that the design is ill-conditioned
     basis: PolyBasis | None = field(default=None, repr=False)  # set when the fit was computed in a polynomial basis
+    # Positions in ``params`` (intercept first) of the aliased terms: linear combinations of the terms before them, so
+    # not estimable. As R's lm, their coefficients are NaN (NA) and their rows and columns of cov_unscaled NaN; the
+    # other terms are the least-squares fit of the design without them, and ``rank`` counts those.
+    aliased: tuple[int, ...] = ()
 
     @classmethod
     def from_params(cls, params: np.ndarray, fit_intercept: bool, cov: np.ndarray, rank: int, cond: float,
-                    notes: tuple[str, ...] = (), basis: PolyBasis | None = None) -> ExactFit:
+                    notes: tuple[str, ...] = (), basis: PolyBasis | None = None,
+                    aliased: tuple[int, ...] = ()) -> ExactFit:
         """The fit from its parameter vector (intercept first when fitted): the inverse of ``params``."""
         if fit_intercept:
-            return cls(float(params[0]), params[1:].copy(), cov, rank, cond, notes, basis)
-        return cls(None, params, cov, rank, cond, notes, basis)
+            return cls(float(params[0]), params[1:].copy(), cov, rank, cond, notes, basis, aliased)
+        return cls(None, params, cov, rank, cond, notes, basis, aliased)
+
+    @property
+    def estimable(self) -> np.ndarray:
+        """A mask over ``params``: True for each term that is not aliased."""
+        mask = np.ones(len(self.coef) + (self.intercept is not None), dtype=bool)
+        mask[list(self.aliased)] = False
+        return mask
 
     @property
     def params(self) -> np.ndarray:
@@ -94,35 +106,41 @@ class ExactFit:
         the raw-power polynomial cancels catastrophically in float64)."""
         X = np.asarray(X, dtype=np.float64)
         if self.basis is None:
-            return X @ self.coef + (self.intercept or 0.0)
+            # An aliased term takes no part in the fit (R's predict.lm leaves it out): weight 0, not NaN.
+            coef = np.nan_to_num(self.coef, nan=0.0) if self.aliased else self.coef
+            return X @ coef + (self.intercept or 0.0)
         pred = self.basis.matrix(np.atleast_2d(X)) @ self.basis.theta
         return pred[0] if X.ndim == 1 else pred
 
 
 def fit_exact(
-    X: np.ndarray, y: np.ndarray, fit_intercept: bool = True, terms: list[str] | None = None
+    X: np.ndarray, y: np.ndarray, fit_intercept: bool = True, terms: list[str] | None = None,
+    singular_ok: bool = True,
 ) -> ExactFit:
     """Solve min ‖y − intercept − X·coef‖² in float64, in the basis of the columns given.
 
-    Raises :class:`RankDeficientError` naming the dependent columns when the
-    design does not determine a unique solution. For a polynomial design prefer
+    When the design does not determine a unique solution, the terms that are linear combinations of the terms before
+    them are aliased, as in R's ``lm``: their coefficients are NaN, the others are the fit without them, and a note
+    in ``warnings`` names them. With ``singular_ok=False`` (R's ``singular.ok``) that raises
+    :class:`RankDeficientError` naming the dependent columns instead. For a polynomial design prefer
     :func:`fit_exact_design`, which fits raw powers in a well-conditioned basis.
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
     n, k = X.shape
     A = np.column_stack([np.ones(n), X]) if fit_intercept else X
-    return _solve(A, y, fit_intercept, terms or [f"x{j}" for j in range(k)])
+    return _solve(A, y, fit_intercept, terms or [f"x{j}" for j in range(k)], singular_ok=singular_ok)
 
 
-def fit_exact_design(design: Design) -> ExactFit:
+def fit_exact_design(design: Design, singular_ok: bool = True) -> ExactFit:
     """The exact fit of a design.
 
     Rows in memory: :func:`fit_exact`, except that a polynomial design (degree > 1) is fitted
     in Chebyshev polynomials of each centred and scaled feature (see :class:`PolyBasis`), its
     rank decided there, and the result mapped back to the raw-power coefficients, their
     covariance and the condition number of the column-scaled raw design. A streamed design
-    (moments only) uses :func:`fit_exact_moments` on the raw powers.
+    (moments only) uses :func:`fit_exact_moments` on the raw powers. Aliased terms: see :func:`fit_exact`; a
+    polynomial whose feature has too few distinct values for its degree is refused, as R's ``poly()`` refuses it.
     """
     if design.X is None:
         poly = design.basis_moments  # (R of [B | y], centres, half-widths): see _sources.py
@@ -131,21 +149,21 @@ def fit_exact_design(design: Design) -> ExactFit:
             m = design.moments()
             return fit_polynomial_moments(basis_R, m.R, m.n, design.fit_intercept, list(design.terms),
                                           list(design.features), design.degree, centres, half_widths)
-        return fit_exact_moments(design.moments(), design.terms)
+        return fit_exact_moments(design.moments(), design.terms, singular_ok)
     if design.degree > 1:
         return _fit_polynomial(design.X, design.y, design.fit_intercept, list(design.terms),
                                list(design.features), design.degree)
-    return fit_exact(design.X, design.y, design.fit_intercept, design.terms)
+    return fit_exact(design.X, design.y, design.fit_intercept, design.terms, singular_ok)
 
 
-def fit_exact_moments(moments: Moments, terms: list[str]) -> ExactFit:
+def fit_exact_moments(moments: Moments, terms: list[str], singular_ok: bool = True) -> ExactFit:
     """The same solution from the R factor of [A | y] alone (for data streamed from disk).
 
     ‖Aθ − y‖² = ‖Rθ − z‖² + ρ², so solving the small system R θ ≈ z with the same pivoted,
     column-scaled QR gives the least-squares solution and (AᵀA)⁻¹ = (RᵀR)⁻¹.
     """
     R = moments.R
-    return _solve(R[:-1, :-1], R[:-1, -1], moments.fit_intercept, terms, n_rows=moments.n)
+    return _solve(R[:-1, :-1], R[:-1, -1], moments.fit_intercept, terms, n_rows=moments.n, singular_ok=singular_ok)
 
 
 # --------------------------------------------------------------------------- shared QR
@@ -214,17 +232,74 @@ def _rank_error(rank: int, p: int, dependent: list[str], why: str = "") -> RankD
     )
 
 
-def _solve(A: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str], n_rows: int | None = None) -> ExactFit:
+def _solve(A: np.ndarray, y: np.ndarray, fit_intercept: bool, terms: list[str], n_rows: int | None = None,
+           singular_ok: bool = False) -> ExactFit:
     n = A.shape[0] if n_rows is None else n_rows
     names = (["intercept"] if fit_intercept else []) + list(terms)
     p = A.shape[1]
     qr = _factor(A, n)
     if qr.rank < p:
-        raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
+        if not singular_ok:
+            raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
+        return _solve_aliased(A, y, fit_intercept, names, n, qr)
     beta, L = qr.solve(y)
     cond = qr.condition_number()
     notes = (_general_note(cond, names[qr.perm[-1]], fit_intercept),) if cond >= ILL_CONDITIONED else ()
     return ExactFit.from_params(beta, fit_intercept, L @ L.T, qr.rank, cond, notes)
+
+
+def _aliased_columns(qr: _QR, n: int) -> list[int]:
+    """The columns that lie in the span of the columns before them, in A's order — which ones R's ``lm`` reports as
+    NA (its QR moves each such column to the end and keeps the order of the rest), not the ones pivoting would."""
+    p = qr.R.shape[1]
+    M = np.empty_like(qr.R)  # A / scale = Q R Pᵀ: the columns of R Pᵀ span what A's do, in p dimensions not n
+    M[:, qr.perm] = qr.R
+    tol = max(n, p) * _EPS * float(np.abs(qr.R[0, 0]))
+    basis = np.zeros((p, 0))
+    aliased = []
+    for j in range(p):
+        r = M[:, j] - basis @ (basis.T @ M[:, j])
+        r -= basis @ (basis.T @ r)  # twice is enough (Kahan–Parlett): r is then orthogonal to the basis to rounding
+        size = float(np.linalg.norm(r))
+        if size <= max(tol, 1e-7 * float(np.linalg.norm(M[:, j]))):  # R's lm: tol = 1e-7, relative to the column
+            aliased.append(j)
+        else:
+            basis = np.column_stack([basis, r / size])
+    return aliased
+
+
+def _solve_aliased(A: np.ndarray, y: np.ndarray, fit_intercept: bool, names: list[str], n: int, qr: _QR) -> ExactFit:
+    """R's fit of a rank-deficient design: the least-squares fit of the columns that are not aliased, NaN for the
+    rest, and a note naming them."""
+    p = A.shape[1]
+    aliased = _aliased_columns(qr, n)
+    keep = [j for j in range(p) if j not in set(aliased)]
+    if not keep:  # every column is zero: there is nothing to fit
+        raise _rank_error(0, p, names)
+    qr_kept = _factor(A[:, keep], n)
+    if qr_kept.rank < len(keep):  # near-dependence the column test let through: say which, as before
+        raise _rank_error(qr.rank, p, [names[j] for j in qr.perm[qr.rank:]])
+    b, L = qr_kept.solve(y)
+    beta = np.full(p, np.nan)
+    beta[keep] = b
+    cov = np.full((p, p), np.nan)
+    cov[np.ix_(keep, keep)] = L @ L.T
+    cond = qr_kept.condition_number()
+    kept_names = [names[j] for j in keep]
+    notes = [_aliased_note([names[j] for j in aliased], len(keep), p)]
+    if cond >= ILL_CONDITIONED:
+        notes.append(_general_note(cond, kept_names[qr_kept.perm[-1]], fit_intercept))
+    return ExactFit.from_params(beta, fit_intercept, cov, len(keep), cond, tuple(notes), aliased=tuple(aliased))
+
+
+def _aliased_note(aliased: list[str], rank: int, p: int) -> str:
+    one = len(aliased) == 1
+    it, its = ("it", "its coefficient is") if one else ("them", "their coefficients are")
+    return (f"Aliased term{'' if one else 's'} {', '.join(repr(a) for a in aliased)}: "
+            f"{'it is' if one else 'each is'} a linear combination of the terms before it (a duplicate column, or a "
+            f"combination of categories with no rows), so {its} not estimable: reported as aliased (NA in R's lm, "
+            f"null in JSON). The other terms are fitted without {it}; the degrees of freedom use the rank, {rank} of "
+            f"{p} parameters. Remove {it} from the model to silence this note.")
 
 
 # --------------------------------------------------------------------------- polynomial designs

@@ -111,12 +111,12 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
         intercept, coef = exact.intercept, exact.coef
     coef = np.asarray(coef, dtype=np.float64)
     n, p = design.n_samples, design.n_params
-    df = n - p
+    df = n - exact.rank  # aliased terms are not parameters of the fit (R's lm)
     params = np.concatenate([[intercept], coef]) if design.fit_intercept else coef.copy()
     if design.X is not None:
         y = design.y
-        if own and getattr(exact, "basis", None) is not None:  # a polynomial fitted in a centred basis: evaluate it there
-            resid = y - exact.predict(design.X)
+        if own and (exact.basis is not None or exact.aliased):  # a polynomial fitted in a centred basis, or aliased
+            resid = y - exact.predict(design.X)                  # terms: the fit's own prediction
         else:
             resid = y - (design.X @ coef + (intercept if design.fit_intercept else 0.0))
         ssr = float(resid @ resid)
@@ -124,9 +124,9 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
         mae = float(np.abs(resid).mean())
     else:  # streamed from disk: everything but the MAE follows from the moments
         m = design.moments()
-        theta_star, rho2 = m.solve()
-        r = m.R[:-1, :-1] @ (params - theta_star)
-        ssr = rho2 + float(r @ r)
+        # ‖Aθ − y‖² = ‖Rθ − z‖² + ρ² for the R factor of [A | y]; an aliased term's NaN takes no part in the fit
+        r = m.R[:-1, :-1] @ np.nan_to_num(params) - m.R[:-1, -1]
+        ssr = float(m.R[-1, -1] ** 2) + float(r @ r)
         tss = m.y_ss if design.fit_intercept else m.y_ss + n * m.y_mean**2
         resid, mae = np.empty(0), float("nan")
     r2 = 1.0 - ssr / tss if tss > 0 else float("nan")

@@ -73,14 +73,17 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
     if design.X is None:
         raise ParameterError("The full summary needs the rows in memory (residual tests, leverage); this design was "
                              "streamed from disk. Load the file without --out-of-core.")
-    n, p = design.n_samples, design.n_params
-    k_const = int(has_constant(design))
-    A = np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X
-    params = exact.params
+    n, k_const = design.n_samples, int(has_constant(design))
+    # Aliased terms (R's NA) are not parameters of the fit: everything below is the fit of the design without them,
+    # as statsmodels computes it on the reduced design; their rows are NaN.
+    keep = exact.estimable
+    p = int(keep.sum())
+    A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
+    params = exact.params[keep]
     resid = design.y - exact.predict(design.X)
     ssr = float(resid @ resid)
     df_resid, df_model = n - p, p - k_const
-    bread = exact.cov_unscaled  # (AᵀA)⁻¹, from the solver's QR
+    bread = exact.cov_unscaled[np.ix_(keep, keep)]  # (AᵀA)⁻¹, from the solver's QR
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma2 = ssr / df_resid if df_resid > 0 else float("nan")
         if cov_type == "nonrobust":
@@ -102,7 +105,7 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
             pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(0.975)
         # F: all slopes zero (a Wald test with the chosen covariance; the classical ratio of mean squares when nonrobust)
         slopes = slice(int(design.fit_intercept), p)
-        if ssr / n <= _floors(design, params)[0]:  # every point on the fit: the residuals are rounding noise, and an F
+        if ssr / n <= _floors(design, exact.params)[0]:  # every point on the fit: the residuals are rounding noise, and an F
             f, f_p = float("nan"), float("nan")    # of them would be too (~1e28 in statsmodels): no test to make
         elif k_const and not design.fit_intercept:  # a constant implied by the columns: F of the centred sums of squares
             tss = float(((design.y - design.y.mean()) ** 2).sum())
@@ -126,10 +129,20 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
     else:
         omni = omni_p = float("nan")
     sv = np.linalg.svd(A, compute_uv=False)  # √ of AᵀA's eigenvalues, without squaring A's condition first
+    full = len(keep)
+
+    def every(v: np.ndarray) -> np.ndarray:  # one value per term of the design, NaN where aliased
+        out = np.full(full, np.nan)
+        out[keep] = v
+        return out
+
+    cov_all = np.full((full, full), np.nan)
+    cov_all[np.ix_(keep, keep)] = cov
     return FitSummary(
         cov_type=cov_type, names=(["intercept"] if design.fit_intercept else []) + list(design.terms),
-        params=params, cov=cov, std_err=se, stat=stat, p_values=np.asarray(pv, dtype=np.float64),
-        ci_low=params - q * se, ci_high=params + q * se, use_t=use_t, df_model=df_model, df_resid=df_resid,
+        params=exact.params, cov=cov_all, std_err=every(se), stat=every(stat),
+        p_values=every(np.asarray(pv, dtype=np.float64)), ci_low=every(params - q * se),
+        ci_high=every(params + q * se), use_t=use_t, df_model=df_model, df_resid=df_resid,
         f_statistic=_nan(f), f_pvalue=_nan(f_p), llf=_nan(llf), aic=_nan(-2 * llf + 2 * p),
         bic=_nan(-2 * llf + math.log(n) * p), omnibus=_nan(omni), omnibus_pvalue=_nan(omni_p), jarque_bera=_nan(jb),
         jb_pvalue=_nan(sps.chi2.sf(jb, 2)), skew=_nan(skew), kurtosis=_nan(kurt),
@@ -155,11 +168,12 @@ def fit_influence(design: Design, exact: ExactFit) -> Influence:
     """Leverage, studentized residuals and Cook's distance of every row (rows in memory)."""
     if design.X is None:
         raise ParameterError("Diagnostics need the rows in memory; this design was streamed from disk.")
-    n, p = design.n_samples, design.n_params
-    A = np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X
+    keep = exact.estimable  # aliased terms take no part (R's lm.influence)
+    n, p = design.n_samples, int(keep.sum())
+    A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     fitted = exact.predict(design.X)
     resid = design.y - fitted
-    h = np.einsum("ij,jk,ik->i", A, exact.cov_unscaled, A)
+    h = np.einsum("ij,jk,ik->i", A, exact.cov_unscaled[np.ix_(keep, keep)], A)
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = math.sqrt(float(resid @ resid) / (n - p)) if n > p else float("nan")
         r = resid / (sigma * np.sqrt(1.0 - h))

@@ -28,7 +28,7 @@ def _zero(y: float = 0.0) -> dict:
 
 def _spread_trend(infl: Influence) -> tuple[float, float]:
     """Spearman correlation of |residual| with the fitted value, and its p: a funnel shows as a clear trend."""
-    if len(infl.resid) < 5:
+    if len(infl.resid) < 5 or np.ptp(infl.fitted) == 0:  # one fitted value (y ~ 1): no trend to look for
         return 0.0, 1.0
     rho, p = sps.spearmanr(infl.fitted, np.abs(infl.resid))
     return float(rho), float(p)

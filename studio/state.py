@@ -25,6 +25,7 @@ from linreg_core import (
     LinregError,
     LrGuidance,
     Preview,
+    RankDeficientError,
     TrainConfig,
     TrainStart,
     build_design,
@@ -271,14 +272,17 @@ def build_selected_design(degree: int | None = None) -> Design:
     return build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept), na=na)
 
 
-def current_problem() -> Problem:
-    """Build (or reuse) the design and exact fit; raises LinregError with a user-facing message."""
+def current_problem(trainable: bool = False) -> Problem:
+    """Build (or reuse) the design and exact fit; raises LinregError with a user-facing message. ``trainable``: also
+    refuse a model with aliased terms, which gradient descent has no single answer for."""
     ss = st.session_state
     key = selection_key()
     cached = ss.get("_problem")
     if cached is not None and cached[0] == key:
         if isinstance(cached[1], LinregError):
             raise cached[1]
+        if trainable:
+            _refuse_aliased(cached[1])
         return cached[1]
     try:
         big = bool(ss.get("ds_server")) or len(ss.ds_df) >= workload.HEAVY_ROWS
@@ -288,7 +292,28 @@ def current_problem() -> Problem:
         ss._problem = (key, exc)
         raise
     ss._problem = (key, problem)
+    if trainable:
+        _refuse_aliased(problem)
     return problem
+
+
+def aliased_terms(problem: Problem) -> list[str]:
+    """The model's aliased terms (R's NA): linear combinations of the terms before them."""
+    names = (["intercept"] if problem.design.fit_intercept else []) + list(problem.design.terms)
+    return [names[j] for j in problem.exact.aliased]
+
+
+def _refuse_aliased(problem: Problem) -> None:
+    aliased = aliased_terms(problem)
+    if aliased:
+        one = len(aliased) == 1
+        raise RankDeficientError(
+            f"the model has {'an aliased term' if one else 'aliased terms'}, {', '.join(repr(a) for a in aliased)}: "
+            f"{'it is a combination' if one else 'each is a combination'} of the terms before it, so many parameter "
+            "values fit equally well and gradient descent has no single answer to converge to. Remove "
+            f"{'it' if one else 'them'} from the model to train; Results shows the exact fit with "
+            f"{'it' if one else 'them'} marked aliased, as R's lm does.",
+            rank=problem.exact.rank, n_params=problem.design.n_params, dependent=aliased)
 
 
 @contextmanager
@@ -356,10 +381,11 @@ def start_params(problem: Problem, config: TrainConfig, pv: Preview | None = Non
     return session_cached("_starts", (problem.key, config.seed, config.dtype, config.standardize), make, keep=8)
 
 
-def problem_or_stop(context: str) -> Problem:
-    """The current problem, or the data's error with a link to the Data page, and the page stops there."""
+def problem_or_stop(context: str, trainable: bool = True) -> Problem:
+    """The current problem, or the data's error with a link to the Data page, and the page stops there.
+    ``trainable``: see :func:`current_problem`."""
     try:
-        return current_problem()
+        return current_problem(trainable)
     except LinregError as exc:
         st.error(f"The current data can't be {context}: {md(exc, 2000)}")
         st.page_link("app_pages/data.py", label="Fix the data or the column choice on the Data page",
@@ -463,7 +489,7 @@ def data_row_numbers(problem: Problem) -> np.ndarray:
 
 def model_note(design: Design) -> str:
     """'y ~ x + x^2' (Markdown-escaped names), with '(no intercept)' when fitted through the origin."""
-    terms = " + ".join(md(t) for t in design.terms)
+    terms = " + ".join(md(t) for t in design.terms) or "1 (the mean alone)"  # y ~ 1, the null model
     return f"{md(design.target)} ~ {terms}" + ("" if design.fit_intercept else " (no intercept)")
 
 

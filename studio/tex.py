@@ -25,6 +25,8 @@ def equation(target: str, intercept: float | None, coef: Sequence[float], terms:
     """target-hat = b + w1·t1 + ..., with the original column names."""
     parts = [num(intercept, digits)] if intercept is not None else []
     for c, t in zip(coef, terms):
+        if c != c:  # an aliased term (NaN): not part of the fit
+            continue
         sign = "-" if c < 0 else "+"
         parts.append(f"{sign} {num(abs(c), digits)}\\,{name(t)}" if parts else f"{num(c, digits)}\\,{name(t)}")
     return r"\widehat{" + name(target) + "} = " + " ".join(parts)

@@ -143,30 +143,48 @@ def test_constant_feature_is_named():
     assert_still_usable(at)
 
 
+# each: the data, and the column R's lm reports as NA (the later of the dependent ones)
 DEPENDENT = {
-    "duplicate column": pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 6.0], "b": [1.0, 2.0, 3.0, 4.0, 6.0],
-                                      "y": [1.0, 3.0, 2.0, 5.0, 4.0]}),
-    "c = 2a + b": pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 6.0, 7.0], "b": [0.0, 1.0, 5.0, 2.0, 2.0, 9.0],
-                                "c": [2.0, 5.0, 11.0, 10.0, 14.0, 23.0], "y": [1.0, 3.0, 2.0, 5.0, 4.0, 8.0]}),
+    "duplicate column": (pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 6.0], "b": [1.0, 2.0, 3.0, 4.0, 6.0],
+                                       "y": [1.0, 3.0, 2.0, 5.0, 4.0]}), "b"),
+    "c = 2a + b": (pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0, 6.0, 7.0], "b": [0.0, 1.0, 5.0, 2.0, 2.0, 9.0],
+                                 "c": [2.0, 5.0, 11.0, 10.0, 14.0, 23.0], "y": [1.0, 3.0, 2.0, 5.0, 4.0, 8.0]}), "c"),
 }
 
 
 @pytest.mark.parametrize("case", list(DEPENDENT))
-def test_linearly_dependent_columns_are_named(case):
-    df = DEPENDENT[case]
+def test_linearly_dependent_columns_are_fitted_as_r_does_and_named(case):
+    """The Data page accepts the model and names the aliased column; Results shows the exact fit with that row
+    marked aliased; the training pages ask to remove it first (gradient descent has no single answer)."""
+    df, aliased = DEPENDENT[case]
     features = [c for c in df.columns if c != "y"]
     at = goto(start(), "data")
-    message = upload_and_only_error(at, "dependent.csv", csv_bytes(df))
+    upload(at, "dependent.csv", csv_bytes(df))
     assert at.session_state.sel_features == features
-    assert message == design_error(df, "y", features)
-    assert "rank deficient" in message
-    named = [c for c in features if repr(c) + " is a linear combination" in message]
-    assert len(named) == 1, message  # exactly one dependent column, named
-    assert "Remove the dependent column(s)" in message
-    # Removing the named column fixes it.
-    at.multiselect(key="_w_sel_features").set_value([c for c in features if c not in named]).run()
-    assert not at.exception and not at.error
+    assert not at.error
     assert texts(at.success)[-1].startswith(f"Ready: {len(df)} rows")
+    warning = texts(at.warning)[-1]
+    assert warning.startswith(f"Aliased term '{aliased}': it is a combination of the terms before it")
+    assert "remove it from the model" in warning
+    goto(at, "results")
+    assert not at.error
+    coef = next(d.value for d in at.dataframe if aliased in list(d.value.index))
+    assert list(coef.loc[aliased]) == ["aliased"] * len(coef.columns)
+    expected = fit_exact_design(build_design(df, "y", [c for c in features if c != aliased]))
+    assert float(coef.loc["a", "exact coef"]) == pytest.approx(expected.coef[0], rel=1e-9)  # (the column mixes text)
+    for page in ("train", "step", "race"):
+        goto(at, page)
+        assert texts(at.error) == [
+            f"The current data can't be trained on: the model has an aliased term, '{aliased}': it is a combination "
+            "of the terms before it, so many parameter values fit equally well and gradient descent has no single "
+            "answer to converge to. Remove it from the model to train; Results shows the exact fit with it marked "
+            "aliased, as R's lm does."]
+    # Removing the named column fixes it.
+    goto(at, "data")
+    at.multiselect(key="_w_sel_features").set_value([c for c in features if c != aliased]).run()
+    assert not at.exception and not at.error and not at.warning
+    goto(at, "train")
+    assert not at.error
     assert_still_usable(at)
 
 

@@ -163,3 +163,19 @@ def test_train_says_how_standardizing_treats_category_columns_and_gd_reaches_the
     exact = at.session_state._problem[1].exact
     np.testing.assert_allclose(run.intercept, exact.intercept, atol=1e-3)
     np.testing.assert_allclose(run.coef, exact.coef, atol=1e-3)  # in original 0/1 units, like the exact fit
+
+
+def test_the_null_model_fits_the_mean_on_every_page():
+    """R's lm(tip ~ 1): the intercept alone, which is the mean; every page opens and gradient descent reaches it."""
+    at = tips_loaded()
+    at.text_input(key="_w_sel_formula").input("tip ~ 1").run()
+    assert not at.exception and not at.error
+    assert texts(at.success) == ["Ready: 244 rows, model tip ~ 1 (the mean alone)."]
+    for page in ("results", "step", "race", "how_it_works"):
+        goto(at, page)
+        assert not at.error, page
+    goto(at, "train")
+    at.number_input(key="_w_lr").set_value(0.5).run()
+    run = train_clicked(at)
+    assert run.status == "completed" and run.coef == []
+    assert run.intercept == pytest.approx(TIPS["tip"].mean(), rel=1e-4)

@@ -140,7 +140,7 @@ def test_dates_are_refused_with_a_way_out_or_turned_into_days():
     ("tip ~ wage + day", ColumnNotFoundError, r"uses 'wage', which is not a column.*Available columns: 'total_bill'"),
     ("tip ~ total_bill + one", FormulaError, r"'one' has one level \('a'\).*at least two"),
     ("day ~ total_bill", FormulaError, r"target 'day' must be one numeric column"),
-    ("tip ~ 1", FormulaError, r"no terms besides the intercept"),
+    ("tip ~ 1 - 1", FormulaError, r"no terms: .- 1. removed the intercept"),
     ("tip ~ np.log(total_bill - 10)", NonFiniteError, r"np.log\(total_bill - 10\)' is not a finite number in 17 row"),
     ("tip ~ typo", NonNumericError, r"'typo' is mostly numbers but has the text 'n/a' at row 3 .*C\(typo\)"),
     ("tip ~ total_bill + bogus(size)", FormulaError, r"function 'bogus'"),

@@ -10,7 +10,7 @@ import pytest
 import statsmodels.api as sm
 from statsmodels.datasets import longley
 
-from linreg_core import ExactFit, build_design, fit_exact, fit_exact_design, fit_stats, read_csv
+from linreg_core import ExactFit, build_design, fit_exact, fit_exact_design, fit_exact_moments, fit_stats, read_csv
 from linreg_core._solver import ILL_CONDITIONED
 from linreg_core.errors import RankDeficientError
 
@@ -198,45 +198,73 @@ def _check_rank_error(err: RankDeficientError, *, rank: int, n_params: int, allo
         assert repr(name) in msg
 
 
-def test_duplicate_column_is_rank_deficient(rng):
+# Each case: columns, names, fit_intercept, what R's lm reports as NA (the later of the dependent columns), the rank
+# the pivoted QR finds, and the terms it may name when singular_ok=False refuses the design.
+def _x(rng, make):
     x1, x2 = rng.normal(size=(2, 30))
-    X = np.column_stack([x1, x2, x1])
-    y = rng.normal(size=30)
+    return make(x1, x2)
+
+
+DEPENDENT = {
+    "duplicate": (lambda a, b: np.column_stack([a, b, a]), ["a", "b", "a_copy"], True, ["a_copy"], 3, {"a", "a_copy"}),
+    "combination": (lambda a, b: np.column_stack([a, b, 2 * a + b]), ["x1", "x2", "combo"], True, ["combo"], 3,
+                    {"x1", "x2", "combo"}),
+    "combination, no intercept": (lambda a, b: np.column_stack([a, b, 2 * a + b]), ["x0", "x1", "x2"], False, ["x2"],
+                                  2, {"x0", "x1", "x2"}),
+    "constant": (lambda a, b: np.column_stack([a, np.full(30, 3.0)]), ["x", "k"], True, ["k"], 2, {"intercept", "k"}),
+    "zero": (lambda a, b: np.column_stack([a, np.zeros(30)]), ["x", "z"], True, ["z"], 2, {"z"}),
+}
+
+
+@pytest.mark.parametrize("case", list(DEPENDENT))
+def test_dependent_columns_are_aliased_as_r_does(rng, case):
+    """R's lm: the column that is a combination of the columns before it gets NA; the rest are the least-squares
+    fit without it, with the rank as the number of parameters; a note names it."""
+    make, names, icpt, na, _, _ = DEPENDENT[case]
+    X, y = _x(rng, make), rng.normal(size=30)
+    fit = fit_exact(X, y, fit_intercept=icpt, terms=names)
+    full = (["intercept"] if icpt else []) + names
+    assert [full[j] for j in fit.aliased] == na
+    assert np.isnan(fit.params[list(fit.aliased)]).all() and np.isfinite(fit.params[fit.estimable]).all()
+    assert fit.rank == len(full) - len(na)
+    keep = [j for j, n in enumerate(names) if n not in na]
+    reduced = fit_exact(X[:, keep], y, fit_intercept=icpt, terms=[names[j] for j in keep], singular_ok=False)
+    np.testing.assert_allclose(fit.params[fit.estimable], reduced.params, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(fit.cov_unscaled[np.ix_(fit.estimable, fit.estimable)], reduced.cov_unscaled,
+                               rtol=1e-12, atol=1e-14)
+    assert np.isnan(fit.cov_unscaled[list(fit.aliased)]).all()
+    np.testing.assert_allclose(fit.predict(X), reduced.predict(X[:, keep]), rtol=1e-12, atol=1e-12)
+    note = fit.warnings[0]
+    assert note.startswith("Aliased term") and all(repr(n) in note for n in na)
+    assert f"rank, {fit.rank} of {len(full)} parameters" in note
+
+
+@pytest.mark.parametrize("case", list(DEPENDENT))
+def test_singular_ok_false_refuses_and_names_the_dependent_columns(rng, case):
+    make, names, icpt, _, rank, allowed = DEPENDENT[case]
     with pytest.raises(RankDeficientError) as exc:
-        fit_exact(X, y, terms=["a", "b", "a_copy"])
-    _check_rank_error(exc.value, rank=3, n_params=4, allowed={"a", "a_copy"})
+        fit_exact(_x(rng, make), rng.normal(size=30), fit_intercept=icpt, terms=names, singular_ok=False)
+    _check_rank_error(exc.value, rank=rank, n_params=len(names) + icpt, allowed=allowed)
 
 
-def test_linear_combination_column_is_rank_deficient(rng):
-    x1, x2 = rng.normal(size=(2, 30))
-    X = np.column_stack([x1, x2, 2 * x1 + x2])
-    y = rng.normal(size=30)
-    with pytest.raises(RankDeficientError) as exc:
-        fit_exact(X, y, terms=["x1", "x2", "combo"])
-    _check_rank_error(exc.value, rank=3, n_params=4, allowed={"x1", "x2", "combo"})
+def test_all_zero_columns_leave_nothing_to_fit(rng):
+    with pytest.raises(RankDeficientError, match="rank 0 < 2"):
+        fit_exact(np.zeros((30, 2)), rng.normal(size=30), fit_intercept=False, terms=["z1", "z2"])
 
 
-def test_linear_combination_without_intercept_is_rank_deficient(rng):
-    x1, x2 = rng.normal(size=(2, 30))
-    X = np.column_stack([x1, x2, 2 * x1 + x2])
-    with pytest.raises(RankDeficientError) as exc:
-        fit_exact(X, rng.normal(size=30), fit_intercept=False)
-    _check_rank_error(exc.value, rank=2, n_params=3, allowed={"x0", "x1", "x2"})
+def test_aliased_fit_from_streamed_moments_equals_the_in_memory_one(rng):
+    from linreg_core import MomentsAccumulator
 
-
-def test_constant_feature_passed_to_fit_exact_is_rank_deficient(rng):
-    x1 = rng.normal(size=30)
-    X = np.column_stack([x1, np.full(30, 3.0)])
-    with pytest.raises(RankDeficientError) as exc:
-        fit_exact(X, rng.normal(size=30), terms=["x", "k"])
-    _check_rank_error(exc.value, rank=2, n_params=3, allowed={"intercept", "k"})
-
-
-def test_zero_column_is_rank_deficient(rng):
-    X = np.column_stack([rng.normal(size=30), np.zeros(30)])
-    with pytest.raises(RankDeficientError) as exc:
-        fit_exact(X, rng.normal(size=30), terms=["x", "z"])
-    _check_rank_error(exc.value, rank=2, n_params=3, allowed={"z"})
+    a, b = rng.normal(size=(2, 50))
+    X = np.column_stack([a, b, a - b])
+    y = rng.normal(size=50)
+    acc = MomentsAccumulator(3)
+    acc.add(X[:20], y[:20])
+    acc.add(X[20:], y[20:])
+    streamed = fit_exact_moments(acc.result(), ["a", "b", "a_minus_b"])
+    memory = fit_exact(X, y, terms=["a", "b", "a_minus_b"])
+    assert streamed.aliased == memory.aliased == (3,)
+    np.testing.assert_allclose(streamed.params[:3], memory.params[:3], rtol=1e-10)
 
 
 # --------------------------------------------------------------------------- well-conditioned problems
@@ -318,9 +346,13 @@ def _well_posed(X: np.ndarray) -> bool:
 def test_property_residuals_are_orthogonal_to_every_column(problem):
     X, y = problem
     A = np.column_stack([np.ones(len(X)), X])
-    if np.linalg.matrix_rank(A) < A.shape[1]:  # exactly dependent columns (e.g. a constant one): must be named
+    if np.linalg.matrix_rank(A) < A.shape[1]:  # exactly dependent columns (e.g. a constant one): named, or aliased
         with pytest.raises(RankDeficientError):
-            fit_exact(X, y)
+            fit_exact(X, y, singular_ok=False)
+        fit = fit_exact(X, y)
+        assert fit.aliased and fit.rank == A.shape[1] - len(fit.aliased)
+        ref = np.linalg.lstsq(A, y, rcond=None)[0]  # the fitted values are unique even where the parameters are not
+        np.testing.assert_allclose(fit.predict(X), A @ ref, rtol=1e-6, atol=1e-8 * (1 + np.abs(y).max()))
         return
     if not _well_posed(X):
         return

@@ -137,6 +137,16 @@ c4.toggle("Fit an intercept", **controls.bind("sel_intercept"), disabled=bool(ty
 c5.toggle("Leave out rows with blank cells", **controls.bind("sel_na"),
           help="Rows with a blank cell in a column the model uses are left out, and counted. Off: the first such "
                "cell is named so you can fix it.")
+if not ss.get("ds_server"):  # (a server dataset is fitted on the cluster, unweighted)
+    weight_columns = [""] + [c for c in numeric if c != ss.sel_target]
+    if ss.sel_weights not in weight_columns:
+        ss.sel_weights = ""
+    st.columns([1, 2])[0].selectbox(
+        "Weights (weighted least squares)", weight_columns, **controls.bind("sel_weights"),
+        format_func=lambda c: c or "none: every row counts once",
+        help="A column of positive numbers: each row's squared residual counts that many times (statsmodels' WLS, "
+             "R's lm(weights=)) — e.g. how many observations a row averages, or 1/variance. Results shows the "
+             "weighted fit; gradient descent trains unweighted, so the training pages ask to set it to none.")
 st.text_input("Model formula (advanced)", **controls.bind("sel_formula"),
               placeholder="e.g. tip ~ total_bill + C(day) + np.log(size) + total_bill:smoker",
               help="A Wilkinson formula, as in R and statsmodels: `+` adds a term, `C(col)` makes a column of codes "
@@ -156,7 +166,8 @@ else:
     d = problem.design
     dropped = (problem.full or d).dropped_rows
     left_out = f" ({dropped:,} with blank cells left out)" if dropped else ""
-    st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}.")
+    weighted = f", weighted by {md(ss.sel_weights)}" if d.weights is not None else ""
+    st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}{weighted}.")
     aliased = state.aliased_terms(problem)
     if aliased:  # R's lm fits it and reports NA; so does Results (the training pages ask to remove them first)
         one = len(aliased) == 1

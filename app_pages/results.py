@@ -6,6 +6,8 @@ import streamlit as st
 
 from linreg_core import (
     COV_TYPES,
+    LinregError,
+    cluster_groups,
     fit_influence,
     fit_stats,
     fit_summary,
@@ -40,6 +42,9 @@ if run:
 st.markdown("**Exact least squares**")
 # Below the data's rounding level a number is float64 noise, not a result: it reads as 0 (studio/numbers.py).
 st.latex(numbers.exact_equation(design, ex_stats))
+if design.weights is not None:
+    st.caption(f"Weighted least squares: each row's squared residual counts **{md(ss.sel_weights)}** times (statsmodels' "
+               "WLS, R's lm(weights=)); the MSE, R² and tests below are the weighted ones.")
 
 st.subheader("Metrics")
 metrics = ["mse", "rmse", "mae", "r2", "adj_r2"]
@@ -59,14 +64,42 @@ st.dataframe(pd.DataFrame(table, index=index).style.format("{:.6g}"), width="str
 
 st.subheader("Coefficients")
 COV_LABELS = {"nonrobust": "classical (assume equal noise)", "HC0": "HC0 (robust)", "HC1": "HC1 (robust, df-corrected)",
-              "HC2": "HC2 (robust, leverage-weighted)", "HC3": "HC3 (robust, leverage-weighted²)"}
+              "HC2": "HC2 (robust, leverage-weighted)", "HC3": "HC3 (robust, leverage-weighted²)",
+              "cluster": "cluster-robust (rows in groups)", "HAC": "HAC, Newey–West (rows in time order)"}
 summ = None
 if design.X is not None:
-    st.columns([1, 2])[0].selectbox("Standard errors", COV_TYPES, format_func=COV_LABELS.get, **controls.bind("res_cov"),
-                 help="Classical standard errors assume every row's noise has the same size. The robust (HC, "
-                      "heteroskedasticity-consistent) ones do not; with them statsmodels reports z and the normal "
-                      "distribution, and so does this table.")
-    summ = cache.session_cached("_summary", (problem.key, ss.res_cov), lambda: fit_summary(design, exact, ss.res_cov))
+    c_cov, c_opt = st.columns([1, 2])
+    c_cov.selectbox("Standard errors", COV_TYPES, format_func=COV_LABELS.get, **controls.bind("res_cov"),
+                    help="Classical standard errors assume every row's noise has the same size and is independent. "
+                         "The robust (HC, heteroskedasticity-consistent) ones allow each row its own noise; "
+                         "cluster-robust ones also let rows of one group (a firm, a school) share it; HAC ones let "
+                         "neighbouring rows of a time series share it. With them statsmodels reports z and the normal "
+                         "distribution, and so does this table.")
+    cov_kwargs, cov_key = {}, (ss.res_cov,)
+    if ss.res_cov == "cluster":
+        group_columns = [c for c in map(str, ss.ds_df.columns) if c != design.target]
+        if ss.res_groups not in group_columns:
+            ss.res_groups = group_columns[0] if group_columns else ""
+        c_opt.selectbox("Groups (clusters)", group_columns, **controls.bind("res_groups"),
+                        help="The column that names each row's group: rows of one group may share their noise.")
+        try:
+            # the table the design's rows come from: a training split's rows are picked out first
+            table = ss.ds_df if design.rows is None else ss.ds_df.iloc[state.data_row_numbers(problem) - 1]
+            cov_kwargs = {"groups": cluster_groups(design, table, ss.res_groups)}
+        except LinregError as exc:
+            st.error(md(exc, 1000))
+            st.stop()
+        cov_key += (ss.res_groups,)
+    elif ss.res_cov == "HAC":
+        if ss.res_maxlags is None:  # Newey and West's (1994) rule of thumb for the data's length
+            ss.res_maxlags = int(4 * (design.n_samples / 100) ** (2 / 9))
+        c_opt.number_input("Lags", min_value=0, max_value=max(design.n_samples - 1, 0), step=1,
+                           **controls.bind("res_maxlags"),
+                           help="How many neighbouring rows may share their noise (Bartlett weights, as statsmodels' "
+                                "cov_type='HAC'). The first value is Newey and West's rule, ⌊4 (n/100)^(2/9)⌋.")
+        cov_kwargs, cov_key = {"maxlags": int(ss.res_maxlags)}, cov_key + (int(ss.res_maxlags),)
+    summ = cache.session_cached("_summary", (problem.key, *cov_key),
+                                lambda: fit_summary(design, exact, ss.res_cov, **cov_kwargs))
 stat = "t" if summ is None or summ.use_t else "z"
 rows = ex_stats.table() if summ is None else [
     {"name": n, "coef": c, "std_err": se, "t": z, "p": pv, "ci_low": lo, "ci_high": hi}

@@ -19,7 +19,7 @@ _EXPORTS = {
     **dict.fromkeys(["OPTIMIZERS", "TrainConfig"], "_config"),
     **dict.fromkeys(["read_csv"], "_csv"),
     **dict.fromkeys(["Design", "build_design", "drop_incomplete_rows", "numeric_columns", "polynomial_terms",
-                     "train_val_split"], "_design"),
+                     "train_val_split", "with_weights", "cluster_groups"], "_design"),
     **dict.fromkeys(["load_design", "stream_design"], "_stream"),
     **dict.fromkeys(["available_devices", "resolve_device"], "_device"),
     **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term", "formula_variables",
@@ -67,7 +67,16 @@ if TYPE_CHECKING:
     from ._config import OPTIMIZERS, TrainConfig
     from ._csv import read_csv
     from ._dask import dask_design, dask_sample
-    from ._design import Design, build_design, drop_incomplete_rows, numeric_columns, polynomial_terms, train_val_split
+    from ._design import (
+        Design,
+        build_design,
+        cluster_groups,
+        drop_incomplete_rows,
+        numeric_columns,
+        polynomial_terms,
+        train_val_split,
+        with_weights,
+    )
     from ._device import available_devices, resolve_device
     from ._engines import build_optimizer
     from ._estimator import LinearRegressor
@@ -164,6 +173,7 @@ __all__ = [
     "build_design",
     "build_formula_design",
     "build_optimizer",
+    "cluster_groups",
     "dask_design",
     "dask_sample",
     "drop_incomplete_rows",
@@ -202,4 +212,5 @@ __all__ = [
     "stream_sources",
     "train",
     "train_val_split",
+    "with_weights",
 ]

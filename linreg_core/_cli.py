@@ -79,8 +79,14 @@ def _parser() -> _Parser:
     p.add_argument("--engine", choices=("auto", "stats", "autograd"), default="auto",
                    help="full batch: sufficient statistics (auto) or the reference autograd loop")
     p.add_argument("--log-every", type=int, default=1, metavar="K", help="print every K-th epoch (default 1)")
-    p.add_argument("--cov", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3"), default="nonrobust",
-                   help="standard errors of the exact fit: classical (default) or heteroskedasticity-robust HC0-HC3")
+    p.add_argument("--cov", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"), default="nonrobust",
+                   help="standard errors of the exact fit: classical (default), heteroskedasticity-robust HC0-HC3, "
+                        "cluster-robust by --groups COL, or HAC (Newey-West) with --maxlags K, as statsmodels")
+    p.add_argument("--groups", metavar="COL", help="with --cov cluster: the column that names each row's cluster")
+    p.add_argument("--maxlags", type=int, metavar="K", help="with --cov HAC: the number of lags (rows in time order)")
+    p.add_argument("--weights", metavar="COL",
+                   help="weighted least squares, as statsmodels' WLS(weights=COL) and R's lm(weights=): each row's "
+                        "squared residual counts COL times (positive numbers; exact fit only)")
     p.add_argument("--na", choices=("error", "drop"), default="error",
                    help="rows with a blank cell in the model's columns: name the first (error, default) or leave them "
                         "out and say how many (drop)")
@@ -134,6 +140,20 @@ def _fit(args: argparse.Namespace) -> int:
                                  "or use --y/--x.")
     elif args.y is None:
         raise ParameterError("Name the model: --y COL (with --x COL ...) or --formula 'y ~ x1 + x2'.")
+    if (args.cov == "cluster") != (args.groups is not None):
+        raise ParameterError("--cov cluster and --groups COL go together: give both (e.g. --cov cluster --groups firm) "
+                             "or neither.")
+    if (args.cov == "HAC") != (args.maxlags is not None):
+        raise ParameterError("--cov HAC and --maxlags K go together: give both (e.g. --cov HAC --maxlags 4) or neither.")
+    if args.maxlags is not None and args.maxlags < 0:
+        raise ParameterError(f"The 'maxlags' parameter must be an int >= 0. Got {args.maxlags} instead.")
+    table_columns = [c for c in (args.weights, args.groups) if c is not None]  # read beside the model's columns
+    if table_columns:
+        if args.method == "gd" and args.weights is not None:
+            raise ParameterError("--weights fits by weighted least squares, which the exact solver does; gradient "
+                                 "descent here minimises the plain mean squared error. Add --method exact.")
+        if args.out_of_core or args.backend == "dask":
+            raise ParameterError("--weights and --groups need the rows in memory; drop --out-of-core / --backend dask.")
     if args.scheduler and args.backend != "dask":
         raise ParameterError("--scheduler is for --backend dask; add --backend dask or leave --scheduler out.")
     if args.backend == "dask":
@@ -159,6 +179,8 @@ def _fit(args: argparse.Namespace) -> int:
             raise ParameterError("--formula with --out-of-core needs the category levels first; use --backend dask "
                                  "(a local cluster is started for you) or load the files in memory.")
         design = stream_sources(files, SourceSpec(args.y, args.x, args.degree, not args.no_intercept, args.na))
+    elif several and table_columns:
+        raise ParameterError("--weights and --groups read one CSV file; combine the files into one first.")
     elif several:
         from ._sources import build_in_memory
 
@@ -170,13 +192,27 @@ def _fit(args: argparse.Namespace) -> int:
         if args.na != "error":
             raise ParameterError("--na drop needs the rows in memory; clean the file or drop --out-of-core.")
         design = stream_design(args.data, args.y, args.x, args.degree, not args.no_intercept, args.chunk_rows)
-    elif args.formula is not None:
+    elif args.formula is not None or table_columns:
         from ._csv import read_csv
-        from ._formula import build_formula_design
+        from ._design import build_design
 
-        design = build_formula_design(read_csv(args.data), args.formula, na=args.na, dates=args.dates)
+        table = read_csv(args.data)
+        if args.formula is not None:
+            from ._formula import build_formula_design
+
+            design = build_formula_design(table, args.formula, na=args.na, dates=args.dates)
+        else:
+            design = build_design(table, args.y, args.x, args.degree, not args.no_intercept, na=args.na)
     else:
         design = load_design(args.data, args.y, args.x, args.degree, not args.no_intercept, na=args.na)
+    groups = None
+    if table_columns:
+        from ._design import cluster_groups, with_weights
+
+        if args.weights is not None:
+            design = with_weights(design, table, args.weights)
+        if args.groups is not None:
+            groups = cluster_groups(design, table, args.groups)
     dropped = design.dropped_rows
     if dropped and not args.json:
         print(f"Left out {dropped:,} row(s) with a blank cell in the model's columns (--na drop); "
@@ -186,7 +222,7 @@ def _fit(args: argparse.Namespace) -> int:
     if design.X is None and args.cov != "nonrobust":
         raise ParameterError(f"--cov {args.cov} needs the rows in memory (each row's residual and leverage); "
                              "load the file without --out-of-core.")
-    summary = fit_summary(design, exact, args.cov) if design.X is not None else None
+    summary = fit_summary(design, exact, args.cov, groups=groups, maxlags=args.maxlags) if design.X is not None else None
     result = gd_stats = None
     if args.method == "gd":
         from ._trainer import train
@@ -226,6 +262,7 @@ def _fit(args: argparse.Namespace) -> int:
             "formula": design.model_formula,
             "target": design.target,
             "rows_dropped": dropped,
+            "weights": args.weights,
             "far_from_exact": far,
             "terms": design.terms,
             "n_samples": design.n_samples,
@@ -248,6 +285,8 @@ def _fit(args: argparse.Namespace) -> int:
             "metrics": None if diverged else _metrics(gd_stats if gd_stats is not None else ex_stats),
             "summary": None if summary is None else {
                 **summary.as_dict(),
+                **({"groups": args.groups, "n_groups": int(groups.max()) + 1} if groups is not None else {}),
+                **({"maxlags": args.maxlags} if args.maxlags is not None else {}),
                 "table": [{"name": n, "coef": c, "std_err": se, ("t" if summary.use_t else "z"): z, "p": pv,
                            "ci_low": lo, "ci_high": hi}
                           for n, c, se, z, pv, lo, hi in zip(summary.names, summary.params, summary.std_err,

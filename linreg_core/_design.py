@@ -22,7 +22,8 @@ from .errors import (
     ParameterError,
 )
 
-__all__ = ["Design", "build_design", "drop_incomplete_rows", "numeric_columns", "polynomial_terms", "train_val_split"]
+__all__ = ["Design", "aligned_column", "build_design", "cluster_groups", "drop_incomplete_rows", "numeric_columns",
+           "polynomial_terms", "train_val_split", "with_weights"]
 
 MAX_DEGREE = 20
 _MOMENT_BLOCK = 262_144  # rows per QR block when computing moments: bounds the temporary copy
@@ -82,6 +83,9 @@ class Design:
     # A formula design's terms computed on new rows (_formula.formula_matrix), given by whoever builds one: the design
     # does not import the formula module, which builds on it.
     terms_of: Callable[[Design, pd.DataFrame, int], np.ndarray] | None = field(default=None, compare=False, repr=False)
+    # Case weights of a weighted least-squares fit (statsmodels' WLS(weights=w), R's lm(weights=w)): one positive
+    # number per row, each row's squared residual counted w times; None for ordinary least squares. See with_weights.
+    weights: np.ndarray | None = field(default=None, compare=False, repr=False)
     # What is derived from the rows once and kept (their moments, whether the columns span the constant): a cache, not
     # part of the problem, so the only mutable part of a frozen design.
     _cache: dict = field(default_factory=dict, init=False, compare=False, repr=False)
@@ -385,6 +389,56 @@ def train_val_split(design: Design, val_fraction: float = 0.2, seed: int = 0) ->
     def part(idx: np.ndarray) -> Design:
         return Design(design.X[idx], design.y[idx], list(design.terms), design.target, list(design.features),
                       design.degree, design.fit_intercept, rows=idx, kinds=design.kinds, variables=design.variables,
-                      lhs_spec=design.lhs_spec, formula=design.formula, spec=design.spec, terms_of=design.terms_of)
+                      lhs_spec=design.lhs_spec, formula=design.formula, spec=design.spec, terms_of=design.terms_of,
+                      weights=None if design.weights is None else design.weights[idx])
 
     return part(train_idx), part(val_idx)
+
+
+def aligned_column(design: Design, df: pd.DataFrame, column: str, what: str) -> pd.Series:
+    """``df[column]`` on the design's rows (those ``na='drop'`` kept), for weights or cluster groups (``what``)."""
+    if column not in df.columns:
+        raise ColumnNotFoundError(f"The {what} column {_shown(column)} is not a column. Available columns: "
+                                  f"{_quote_list(list(map(str, df.columns)))}.")
+    values = df[column].reset_index(drop=True)
+    if design.kept_rows is not None:
+        values = values.iloc[design.kept_rows].reset_index(drop=True)
+    if len(values) != design.n_samples:
+        raise DataError(f"The {what} column {_shown(column)} has {len(values):,} rows for a design of "
+                        f"{design.n_samples:,}; it needs the table the design was built from.")
+    return values
+
+
+def _row_number(design: Design, i: int) -> int:
+    return int(design.kept_rows[i]) + 1 if design.kept_rows is not None else i + 1
+
+
+def with_weights(design: Design, df: pd.DataFrame, column: str) -> Design:
+    """``design`` weighted by ``df[column]`` (the table it was built from; rows left out by ``na='drop'`` are left
+    out of the weights too). Each weight must be a finite number > 0; every problem is one sentence naming the row."""
+    from dataclasses import replace
+
+    values = aligned_column(design, df, column, "weights")
+    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~(np.isfinite(numbers) & (numbers > 0))
+    if bad.any():
+        i = int(np.argmax(bad))
+        cell = values.iloc[i]
+        what = "is blank" if pd.isna(cell) else f"is {_shown(str(cell))}"
+        raise DataError(f"The weights column {_shown(column)} {what} at row {_row_number(design, i)} "
+                        f"({int(bad.sum()):,} such row(s)): every weight must be a number greater than 0. Fix those "
+                        "cells or leave the rows out.")
+    return replace(design, weights=np.ascontiguousarray(numbers))
+
+
+def cluster_groups(design: Design, df: pd.DataFrame, column: str) -> np.ndarray:
+    """Each design row's cluster, from ``df[column]`` (any labels: numbers or text), as integer codes for
+    cluster-robust standard errors. A blank label is refused, naming the row."""
+    values = aligned_column(design, df, column, "groups")
+    blank = values.isna().to_numpy()
+    if blank.any():
+        i = int(np.argmax(blank))
+        raise DataError(f"The groups column {_shown(column)} is blank at row {_row_number(design, i)} "
+                        f"({int(blank.sum()):,} such row(s)): every row needs its cluster. Fill those cells or leave "
+                        "the rows out.")
+    return pd.factorize(values, sort=True)[0]

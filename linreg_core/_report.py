@@ -90,9 +90,13 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
             f"{row['p']:>9.3g}  {row['ci_low']:>12.6g}  {row['ci_high']:>12.6g}"
         )
     if full is not None:
-        robust = "" if full.cov_type == "nonrobust" else f" (standard errors {full.cov_type}, heteroskedasticity-robust)"
+        robust = {"nonrobust": "", "cluster": " (standard errors cluster-robust)",
+                  "HAC": " (standard errors HAC, Newey-West)"}.get(full.cov_type,
+                                                                 f" (standard errors {full.cov_type}, heteroskedasticity-robust)")
+        if design.weights is not None:
+            robust += "; weighted least squares"
         lines.append(f"Residual standard error {full.residual_std_error:.6g} on {full.df_resid} degrees of freedom{robust}")
-        lines.append(f"F({full.df_model}, {full.df_resid}) = {full.f_statistic:.6g}, p = {full.f_pvalue:.3g}   "
+        lines.append(f"F({full.df_model}, {full.f_df_denom}) = {full.f_statistic:.6g}, p = {full.f_pvalue:.3g}   "
                      f"log-likelihood {full.llf:.6g}   AIC {full.aic:.6g}   BIC {full.bic:.6g}")
         lines.append(f"Omnibus {full.omnibus:.4g} (p {full.omnibus_pvalue:.3g})   Jarque-Bera {full.jarque_bera:.4g} "
                      f"(p {full.jb_pvalue:.3g})   skew {full.skew:.4g}   kurtosis {full.kurtosis:.4g}   "

@@ -139,7 +139,8 @@ def fit_exact_design(design: Design, singular_ok: bool = True) -> ExactFit:
     in Chebyshev polynomials of each centred and scaled feature (see :class:`PolyBasis`), its
     rank decided there, and the result mapped back to the raw-power coefficients, their
     covariance and the condition number of the column-scaled raw design. A streamed design
-    (moments only) uses :func:`fit_exact_moments` on the raw powers. Aliased terms: see :func:`fit_exact`; a
+    (moments only) uses :func:`fit_exact_moments` on the raw powers. A weighted design (``design.weights``) is the
+    least-squares fit of its rows scaled by √w (weighted least squares; a polynomial in raw powers). Aliased terms: see :func:`fit_exact`; a
     polynomial whose feature has too few distinct values for its degree is refused, as R's ``poly()`` refuses it.
     """
     if design.X is None:
@@ -150,6 +151,11 @@ def fit_exact_design(design: Design, singular_ok: bool = True) -> ExactFit:
             return fit_polynomial_moments(basis_R, m.R, m.n, design.fit_intercept, list(design.terms),
                                           list(design.features), design.degree, centres, half_widths)
         return fit_exact_moments(design.moments(), design.terms, singular_ok)
+    if design.weights is not None:  # weighted least squares: ordinary least squares of the rows scaled by √w
+        sw = np.sqrt(design.weights)
+        A = design.X * sw[:, None]
+        A = np.column_stack([sw, A]) if design.fit_intercept else A
+        return _solve(A, design.y * sw, design.fit_intercept, list(design.terms), singular_ok=singular_ok)
     if design.degree > 1:
         return _fit_polynomial(design.X, design.y, design.fit_intercept, list(design.terms),
                                list(design.features), design.degree)

@@ -30,7 +30,7 @@ class FitStats:
     residuals: np.ndarray  # y - prediction
     n: int
     df_resid: int
-    mse: float  # mean squared error, as nn.MSELoss computes it
+    mse: float  # mean squared error, as nn.MSELoss computes it (weighted: Σ w·e² / n)
     rmse: float
     mae: float
     r2: float  # centered with an intercept, uncentered without (as statsmodels)
@@ -119,8 +119,13 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
             resid = y - exact.predict(design.X)                  # terms: the fit's own prediction
         else:
             resid = y - (design.X @ coef + (intercept if design.fit_intercept else 0.0))
-        ssr = float(resid @ resid)
-        tss = float(((y - y.mean()) ** 2).sum()) if has_constant(design) else float(y @ y)
+        w = design.weights
+        if w is None:
+            ssr = float(resid @ resid)
+            tss = float(((y - y.mean()) ** 2).sum()) if has_constant(design) else float(y @ y)
+        else:  # weighted least squares: sums of squares weighted, about the weighted mean (statsmodels' WLS)
+            ssr = float(w @ resid**2)
+            tss = float(w @ (y - np.average(y, weights=w)) ** 2) if has_constant(design) else float(w @ y**2)
         mae = float(np.abs(resid).mean())
     else:  # streamed from disk: everything but the MAE follows from the moments
         m = design.moments()

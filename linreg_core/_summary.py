@@ -17,7 +17,7 @@ from .errors import ParameterError
 
 __all__ = ["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"]
 
-COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,13 @@ class FitSummary:
     condition_number: float  # of the raw design matrix [1, X], as statsmodels reports it
     scaled_condition_number: float  # of the column-scaled design, which the solver works with
     residual_std_error: float  # √(SSR / df_resid), R's headline figure
+    f_df_denom: int | None = None  # the F test's denominator df: df_resid, or clusters − 1 with cluster-robust errors
 
     def as_dict(self) -> dict[str, float | str]:
         """The summary's scalars, under the keys of the command line's JSON."""
         keys = ("f_statistic", "f_pvalue", "llf", "aic", "bic", "omnibus", "omnibus_pvalue", "jarque_bera",
                 "jb_pvalue", "skew", "kurtosis", "durbin_watson", "condition_number", "scaled_condition_number",
-                "residual_std_error", "cov_type", "df_model", "df_resid")
+                "residual_std_error", "cov_type", "df_model", "df_resid", "f_df_denom")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -65,11 +66,23 @@ def _nan(x: float) -> float:
     return float(x) if np.isfinite(x) else float("nan")
 
 
-def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") -> FitSummary:
-    """The summary of the exact least-squares fit of ``design`` (rows in memory), with ``cov_type`` standard errors."""
+def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *, groups: np.ndarray | None = None,
+                maxlags: int | None = None) -> FitSummary:
+    """The summary of the exact least-squares fit of ``design`` (rows in memory), with ``cov_type`` standard errors:
+    classical, HC0–HC3, ``"cluster"`` (one-way cluster-robust by ``groups``, one label per row, with statsmodels'
+    default small-sample correction) or ``"HAC"`` (Newey–West with Bartlett weights up to ``maxlags``, rows in time
+    order), each as statsmodels' ``OLS``/``WLS(...).fit(cov_type=...)`` computes it. A weighted design
+    (``design.weights``) is summarised as statsmodels' WLS: everything on the rows scaled by √w."""
     if cov_type not in COV_TYPES:
         raise ParameterError(f"The 'cov_type' parameter must be one of {', '.join(map(repr, COV_TYPES))}. "
                              f"Got {cov_type!r} instead.")
+    if cov_type == "cluster" and groups is None:
+        raise ParameterError("Cluster-robust standard errors need each row's cluster: pass groups (the command "
+                             "line's --groups COL).")
+    if cov_type == "HAC" and not (isinstance(maxlags, (int, np.integer)) and not isinstance(maxlags, bool)
+                                  and maxlags >= 0):
+        raise ParameterError(f"The 'maxlags' parameter must be an int >= 0 for HAC standard errors. Got {maxlags!r} "
+                             "instead.")
     if design.X is None:
         raise ParameterError("The full summary needs the rows in memory (residual tests, leverage); this design was "
                              "streamed from disk. Load the file without --out-of-core.")
@@ -81,13 +94,38 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
     A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     params = exact.params[keep]
     resid = design.y - exact.predict(design.X)
+    log_w = 0.0
+    if design.weights is not None:  # WLS is OLS of the rows scaled by √w (statsmodels' wexog, wresid)
+        sw = np.sqrt(design.weights)
+        A, resid, log_w = A * sw[:, None], resid * sw, float(np.log(design.weights).sum())
     ssr = float(resid @ resid)
     df_resid, df_model = n - p, p - k_const
+    df_test = df_resid  # the F test's denominator degrees of freedom (clusters − 1 for cluster-robust errors)
     bread = exact.cov_unscaled[np.ix_(keep, keep)]  # (AᵀA)⁻¹, from the solver's QR
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma2 = ssr / df_resid if df_resid > 0 else float("nan")
         if cov_type == "nonrobust":
             cov = bread * sigma2
+        elif cov_type == "cluster":
+            codes = np.unique(np.asarray(groups), return_inverse=True)[1].ravel()
+            if len(codes) != n:
+                raise ParameterError(f"groups has {len(codes):,} labels for {n:,} rows; give one per row.")
+            G = int(codes.max()) + 1
+            if G < 2:
+                raise ParameterError("Cluster-robust standard errors need at least 2 clusters; the groups column has "
+                                     "one value. Choose a column that splits the rows into clusters.")
+            scores = np.zeros((G, p))
+            np.add.at(scores, codes, A * resid[:, None])  # each cluster's Σ aᵢeᵢ
+            # statsmodels' default correction: G/(G−1) · (n−1)/(n−k)
+            cov = bread @ (scores.T @ scores) @ bread * (G / (G - 1)) * ((n - 1) / df_resid)
+            df_test = G - 1
+        elif cov_type == "HAC":
+            u = A * resid[:, None]
+            meat = u.T @ u
+            for lag in range(1, min(int(maxlags), n - 1) + 1):  # Newey–West: Bartlett weights 1 − l/(L+1)
+                g = u[lag:].T @ u[:-lag]
+                meat += (1 - lag / (maxlags + 1)) * (g + g.T)
+            cov = bread @ meat @ bread
         else:
             h = np.einsum("ij,jk,ik->i", A, bread, A)  # leverage of each row
             e2 = resid**2
@@ -117,10 +155,10 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
                 f = float(b @ np.linalg.solve(V, b)) / df_model
             except np.linalg.LinAlgError:  # no residual variance at all (every point on the fit): no test to make
                 f = float("nan")  # (reported as nan, like the log-likelihood of such a fit)
-            f_p = float(sps.f.sf(f, df_model, df_resid)) if not np.isnan(f) else float("nan")
+            f_p = float(sps.f.sf(f, df_model, df_test)) if not np.isnan(f) else float("nan")
         else:
             f, f_p = float("nan"), float("nan")
-    llf = -n / 2.0 * (math.log(2 * math.pi) + math.log(ssr / n) + 1.0) if ssr > 0 else float("inf")
+    llf = -n / 2.0 * (math.log(2 * math.pi) + math.log(ssr / n) + 1.0) + log_w / 2 if ssr > 0 else float("inf")
     skew = float(sps.skew(resid)) if n > 2 else float("nan")
     kurt = float(sps.kurtosis(resid, fisher=False)) if n > 3 else float("nan")
     jb = n / 6.0 * (skew**2 + (kurt - 3.0) ** 2 / 4.0)
@@ -128,7 +166,8 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
         omni, omni_p = (float(v) for v in sps.normaltest(resid))
     else:
         omni = omni_p = float("nan")
-    sv = np.linalg.svd(A, compute_uv=False)  # √ of AᵀA's eigenvalues, without squaring A's condition first
+    sv = np.linalg.svd(A, compute_uv=False)  # √ of AᵀA's eigenvalues, without squaring A's condition first (WLS: of
+    # the scaled rows, as statsmodels)
     full = len(keep)
 
     def every(v: np.ndarray) -> np.ndarray:  # one value per term of the design, NaN where aliased
@@ -149,6 +188,7 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust") ->
         durbin_watson=_nan(float(np.sum(np.diff(resid) ** 2)) / ssr) if ssr > 0 else float("nan"),
         condition_number=_nan(float(sv[0] / sv[-1])) if sv[-1] > 0 else float("inf"),
         scaled_condition_number=float(exact.condition_number), residual_std_error=_nan(math.sqrt(sigma2)),
+        f_df_denom=df_test,
     )
 
 
@@ -173,6 +213,9 @@ def fit_influence(design: Design, exact: ExactFit) -> Influence:
     A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     fitted = exact.predict(design.X)
     resid = design.y - fitted
+    if design.weights is not None:  # WLS: leverage and residuals of the rows scaled by √w (statsmodels' OLSInfluence)
+        sw = np.sqrt(design.weights)
+        A, resid = A * sw[:, None], resid * sw
     h = np.einsum("ij,jk,ik->i", A, exact.cov_unscaled[np.ix_(keep, keep)], A)
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = math.sqrt(float(resid @ resid) / (n - p)) if n > p else float("nan")

@@ -39,6 +39,7 @@ from linreg_core import (
     numeric_columns,
     preview_path,
     train_val_split,
+    with_weights,
 )
 
 from . import jobs, presets, workload
@@ -55,6 +56,7 @@ DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's 
     "ui_residuals": False,  # Train: residuals drawn as vertical segments on the fit chart
     "sel_formula": "",  # Data: a typed Wilkinson formula; blank = the one the column pickers imply
     "sel_na": False,  # Data: leave out rows with a blank cell in the model's columns (else name the first)
+    "sel_weights": "",  # Data: the column of case weights (weighted least squares); blank = ordinary least squares
     # the noisy-line generator on the Data page
     "gen_n": 100,
     "gen_slope": 2.0,
@@ -76,6 +78,8 @@ DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's 
     "lesson": 0,
     # Results: the coefficient table's standard errors (linreg_core.COV_TYPES)
     "res_cov": "nonrobust",
+    "res_groups": "",  # Results: the column naming each row's cluster, for cluster-robust standard errors
+    "res_maxlags": None,  # Results: HAC lags; None = Newey and West's rule ⌊4 (n/100)^(2/9)⌋ for the data's n
 }
 RACE_LANES = 6
 RACE_TOLERANCES = [1e-1, 1e-2, 1e-3, 1e-4, 1e-6, 1e-8, 1e-10]
@@ -141,6 +145,8 @@ def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features
         ss.sel_degree = 1
         ss.sel_intercept = True
         ss.sel_formula = ""
+    if not keep_model or ss.get("sel_weights") not in cols:
+        ss.sel_weights = ""
     ss.run = None
 
 
@@ -222,7 +228,7 @@ def selection_key() -> tuple:
     ss = st.session_state
     val = ss.settings.validation_split()
     return (ss.ds_version, ss.sel_target, tuple(ss.sel_features), int(ss.sel_degree), bool(ss.sel_intercept), val,
-            typed_formula(), bool(ss.sel_na))
+            typed_formula(), bool(ss.sel_na), ss.get("sel_weights", ""))
 
 
 def load_server_dataset(name: str) -> None:
@@ -267,14 +273,18 @@ def build_selected_design(degree: int | None = None) -> Design:
     na = "drop" if ss.sel_na else "error"
     formula = typed_formula() or picked_formula()
     if formula:
-        return build_formula_design(ss.ds_df, formula, na=na)
-    degree = degree_of(ss) if degree is None else degree
-    return build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept), na=na)
+        design = build_formula_design(ss.ds_df, formula, na=na)
+    else:
+        degree = degree_of(ss) if degree is None else degree
+        design = build_design(ss.ds_df, ss.sel_target, list(ss.sel_features), degree, bool(ss.sel_intercept), na=na)
+    weights = ss.get("sel_weights", "")
+    return with_weights(design, ss.ds_df, weights) if weights else design
 
 
 def current_problem(trainable: bool = False) -> Problem:
     """Build (or reuse) the design and exact fit; raises LinregError with a user-facing message. ``trainable``: also
-    refuse a model with aliased terms, which gradient descent has no single answer for."""
+    refuse a model that gradient descent cannot meet the exact fit on: aliased terms (no single answer) or weights
+    (a different objective)."""
     ss = st.session_state
     key = selection_key()
     cached = ss.get("_problem")
@@ -282,7 +292,7 @@ def current_problem(trainable: bool = False) -> Problem:
         if isinstance(cached[1], LinregError):
             raise cached[1]
         if trainable:
-            _refuse_aliased(cached[1])
+            _refuse_untrainable(cached[1])
         return cached[1]
     try:
         big = bool(ss.get("ds_server")) or len(ss.ds_df) >= workload.HEAVY_ROWS
@@ -293,7 +303,7 @@ def current_problem(trainable: bool = False) -> Problem:
         raise
     ss._problem = (key, problem)
     if trainable:
-        _refuse_aliased(problem)
+        _refuse_untrainable(problem)
     return problem
 
 
@@ -303,7 +313,12 @@ def aliased_terms(problem: Problem) -> list[str]:
     return [names[j] for j in problem.exact.aliased]
 
 
-def _refuse_aliased(problem: Problem) -> None:
+def _refuse_untrainable(problem: Problem) -> None:
+    if problem.design.weights is not None:
+        raise DataError(
+            f"the model is weighted by {st.session_state.get('sel_weights')!r}: the exact fit minimises the weighted "
+            "sum of squares, while gradient descent here minimises the plain mean squared error, so the two would "
+            "not meet. Results shows the weighted fit; set Weights to none on the Data page to train.")
     aliased = aliased_terms(problem)
     if aliased:
         one = len(aliased) == 1

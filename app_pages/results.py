@@ -7,7 +7,9 @@ import streamlit as st
 from linreg_core import (
     COV_TYPES,
     LinregError,
+    anova,
     cluster_groups,
+    f_test,
     fit_influence,
     fit_stats,
     fit_summary,
@@ -15,6 +17,7 @@ from linreg_core import (
     model_json,
     predictions_csv,
     reproduction_script,
+    variance_inflation,
 )
 from studio import cache, charts, controls, diagnostics, explain, numbers, prediction, share, state
 from studio.tex import equation
@@ -111,6 +114,9 @@ if ex_stats.perfect_fit:
     coef["std err"] = 0.0
 for col in ("exact coef", "95% CI low", "95% CI high"):
     coef[col] = ex_stats.tidy(coef[col].to_numpy())
+if design.X is not None and len(design.terms) > 1:  # collinearity per term (the intercept has none)
+    vif = variance_inflation(design, exact)
+    coef["VIF"] = [float("nan") if n == "intercept" else vif[n] for n in coef.index]
 if run:
     coef.insert(0, "gradient descent", ([run.intercept] if design.fit_intercept else []) + list(run.coef))
     coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
@@ -122,9 +128,12 @@ if exact.aliased:  # R's NA: no estimate, no standard error (the table says whic
     coef.iloc[list(exact.aliased), [coef.columns.get_loc(c) for c in coef.columns if c != "gradient descent"]] = \
         "aliased"
 # Every row in view up to 25 terms (a formula's dummies make long tables; a hidden row is a missed coefficient).
-st.dataframe(coef.style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v), width="stretch",
+st.dataframe(coef.style.format(lambda v: ("—" if v != v else f"{v:.6g}") if isinstance(v, float) else v), width="stretch",
              height=min(38 + 35 * len(coef), 38 + 35 * 25),
-             column_config={"gap": st.column_config.Column(help="Gradient descent's coefficient minus the exact one.")})
+             column_config={"gap": st.column_config.Column(help="Gradient descent's coefficient minus the exact one."),
+                            "VIF": st.column_config.Column(help="Variance inflation factor: 1 / (1 − R²) of the term "
+                                                           "regressed on the others. 5 or more: nearly a combination "
+                                                           "of them, so its standard error is inflated.")})
 if ex_stats.perfect_fit:
     st.info("Every point lies on the fitted line: the residuals are at float64's rounding level, so the MSE is 0, "
             "the standard errors are 0 and t and p are not defined. With noisy data they measure how sure the "
@@ -156,6 +165,30 @@ if summ is not None:
         st.caption(f"Standard errors: {COV_LABELS[summ.cov_type]}. With the robust ones F is a Wald test. The first "
                    "condition number is the raw design's (large when columns have very different scales); the second "
                    "is of the columns scaled to unit length, which the solver works with.")
+if summ is not None:
+    with st.expander("Analysis of variance and tests (as statsmodels' anova_lm and f_test)"):
+        typ = st.segmented_control("ANOVA type", [1, 2, 3], format_func=lambda t: "I II III".split()[t - 1],
+                                   required=True, **controls.bind("res_anova"),
+                                   help="Type I: each term after the terms before it (the formula's order). Type II: "
+                                        "after all others except its interactions. Type III: after all others.")
+        try:
+            aov = cache.session_cached("_anova", (problem.key, typ), lambda: anova(design, typ))
+        except LinregError as exc:
+            st.error(md(exc, 1000))
+        else:
+            st.dataframe(pd.DataFrame(aov.values, index=aov.index, columns=aov.columns)
+                         .style.format(lambda v: "" if v != v else f"{v:.6g}"), width="stretch")
+        st.text_input("Test linear restrictions", **controls.bind("res_test"),
+                      placeholder="e.g. total_bill = 0.1, size = 0",
+                      help="Restrictions on the coefficients, named as in the table above, separated by commas: an F "
+                           "test with the standard errors chosen above (statsmodels' f_test).")
+        if ss.res_test.strip():
+            try:
+                tested = f_test(summ, ss.res_test)
+            except LinregError as exc:
+                st.error(md(exc, 1000))
+            else:
+                st.markdown(f"F({tested.df_num}, {tested.df_denom}) = **{tested.F:.6g}**, p = **{tested.p:.4g}**")
 for note in exact.warnings:  # aliased terms, or ill-conditioned: how far the coefficients can be trusted
     st.warning(md(note, 2000))
 

@@ -19,7 +19,8 @@ _EXPORTS = {
     **dict.fromkeys(["OPTIMIZERS", "TrainConfig"], "_config"),
     **dict.fromkeys(["read_csv"], "_csv"),
     **dict.fromkeys(["Design", "build_design", "drop_incomplete_rows", "numeric_columns", "polynomial_terms",
-                     "train_val_split", "with_weights", "cluster_groups"], "_design"),
+                     "train_val_split",
+    "variance_inflation", "with_weights", "cluster_groups"], "_design"),
     **dict.fromkeys(["load_design", "stream_design"], "_stream"),
     **dict.fromkeys(["available_devices", "resolve_device"], "_device"),
     **dict.fromkeys(["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term", "formula_variables",
@@ -29,6 +30,8 @@ _EXPORTS = {
     **dict.fromkeys(["load_sources", "read_upload", "resolve_sources", "stream_sources"], "_sources"),
     **dict.fromkeys(["dask_design", "dask_sample"], "_dask"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
+    **dict.fromkeys(["AnovaTable", "anova", "compare_models"], "_anova"),
+    **dict.fromkeys(["FTest", "f_test", "linear_restrictions"], "_wald"),
     **dict.fromkeys([
         "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script",
         "spreadsheet_csv",
@@ -39,7 +42,8 @@ _EXPORTS = {
     **dict.fromkeys(["RaceCallback", "RaceLane", "RaceResult", "epochs_to_tolerance", "race"], "_race"),
     **dict.fromkeys(["ExactFit", "fit_exact", "fit_exact_design", "fit_exact_moments"], "_solver"),
     **dict.fromkeys(["FitStats", "fit_stats"], "_stats"),
-    **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"], "_summary"),
+    **dict.fromkeys(["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary", "variance_inflation"],
+                    "_summary"),
     **dict.fromkeys(["Checkpoint", "Trainer", "train"], "_trainer"),
     **dict.fromkeys([
         "ColumnNotFoundError", "ConstantFeatureError", "DataError", "DeviceError", "EmptyDataError", "FormulaError",
@@ -63,6 +67,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from ._anova import AnovaTable, anova, compare_models
     from ._callbacks import Callback, Change, EpochEvent, HistoryRecorder, StepInfo, TrainResult, TrainStart
     from ._config import OPTIMIZERS, TrainConfig
     from ._csv import read_csv
@@ -106,8 +111,9 @@ if TYPE_CHECKING:
     from ._sources import load_sources, read_upload, resolve_sources, stream_sources
     from ._stats import FitStats, fit_stats
     from ._stream import load_design, stream_design
-    from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary
+    from ._summary import COV_TYPES, FitSummary, Influence, fit_influence, fit_summary, variance_inflation
     from ._trainer import Checkpoint, Trainer, train
+    from ._wald import FTest, f_test, linear_restrictions
     from .errors import (
         ColumnNotFoundError,
         ConstantFeatureError,
@@ -125,38 +131,40 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "AnovaTable",
     "COV_TYPES",
-    "DATE_ACTIONS",
-    "INTERVALS",
-    "MAX_PREVIEW_EPOCHS",
-    "NA_ACTIONS",
-    "OPTIMIZERS",
     "Callback",
     "Change",
     "Checkpoint",
     "ColumnNotFoundError",
     "ConstantFeatureError",
+    "DATE_ACTIONS",
     "DataError",
     "Design",
     "DeviceError",
     "EmptyDataError",
     "EpochEvent",
     "ExactFit",
+    "FTest",
     "FitStats",
     "FitSummary",
     "FormulaError",
     "HistoryRecorder",
+    "INTERVALS",
     "Influence",
     "InsufficientDataError",
     "LinearModel",
     "LinearRegressor",
     "LinregError",
     "LrGuidance",
+    "MAX_PREVIEW_EPOCHS",
     "Moments",
     "MomentsAccumulator",
+    "NA_ACTIONS",
     "NonFiniteError",
     "NonNumericError",
     "NotFittedError",
+    "OPTIMIZERS",
     "ParameterError",
     "Preview",
     "RaceCallback",
@@ -169,15 +177,18 @@ __all__ = [
     "TrainResult",
     "TrainStart",
     "Trainer",
+    "anova",
     "available_devices",
     "build_design",
     "build_formula_design",
     "build_optimizer",
     "cluster_groups",
+    "compare_models",
     "dask_design",
     "dask_sample",
     "drop_incomplete_rows",
     "epochs_to_tolerance",
+    "f_test",
     "fit_exact",
     "fit_exact_design",
     "fit_exact_moments",
@@ -188,6 +199,7 @@ __all__ = [
     "formula_variables",
     "implied_formula",
     "initial_params",
+    "linear_restrictions",
     "load_design",
     "load_model",
     "load_sources",
@@ -212,5 +224,6 @@ __all__ = [
     "stream_sources",
     "train",
     "train_val_split",
+    "variance_inflation",
     "with_weights",
 ]

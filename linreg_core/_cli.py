@@ -32,6 +32,7 @@ __all__ = ["main", "run"]
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3  # gradient descent blew up: no fit to report (the exact one is in --json's "exact")
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
+MAX_JSON_INFLUENCE_ROWS = 100_000  # --json lists each row's influence measures up to this many rows
 _MAX_ERROR_CHARS = 1000  # last resort: the library already cuts the user values it quotes
 
 
@@ -82,6 +83,11 @@ def _parser() -> _Parser:
     p.add_argument("--cov", choices=("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC"), default="nonrobust",
                    help="standard errors of the exact fit: classical (default), heteroskedasticity-robust HC0-HC3, "
                         "cluster-robust by --groups COL, or HAC (Newey-West) with --maxlags K, as statsmodels")
+    p.add_argument("--test", metavar="'R'",
+                   help="F test of linear restrictions on the coefficients, as statsmodels' res.f_test: e.g. "
+                        "--test 'x1 = 0, x2 = x3' (the terms as the summary names them; uses --cov)")
+    p.add_argument("--alpha", type=float, default=0.05,
+                   help="1 - the confidence intervals' level in the summary (default 0.05: 95%%)")
     p.add_argument("--groups", metavar="COL", help="with --cov cluster: the column that names each row's cluster")
     p.add_argument("--maxlags", type=int, metavar="K", help="with --cov HAC: the number of lags (rows in time order)")
     p.add_argument("--weights", metavar="COL",
@@ -105,6 +111,18 @@ def _parser() -> _Parser:
     p.add_argument("--scheduler", metavar="ADDRESS",
                    help="with --backend dask: a running scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
                         "cluster of 2 worker processes started for the run)")
+    a = sub.add_parser("anova", help="analysis of variance of a formula, or F tests between nested formulas",
+                       description="With one --formula: its ANOVA table of type I (sequential, default), II or III, as "
+                                   "statsmodels' anova_lm(res, typ=...). With several, smallest first: the F tests "
+                                   "between the nested models, as anova_lm(m1, m2, ...).")
+    a.add_argument("data", help="a CSV file, or - to read CSV from stdin")
+    a.add_argument("--formula", action="append", required=True, metavar="'Y ~ TERMS'",
+                   help="a Wilkinson formula; repeat for nested models, smallest first")
+    a.add_argument("--typ", type=int, choices=(1, 2, 3), default=1, help="sums of squares of one model: type I "
+                   "(each term after those before it), II (after all others but its interactions) or III (after all)")
+    a.add_argument("--na", choices=("error", "drop"), default="error", help="rows with a blank cell: as for 'fit'")
+    a.add_argument("--weights", metavar="COL", help="weighted least squares, as for 'fit'")
+    a.add_argument("--json", action="store_true", help="print one JSON object: {\"anova\": [rows]}")
     q = sub.add_parser("predict", help="predict new rows with a saved model",
                        description="Predict the rows of NEW.csv with MODEL.json (from 'fit --save-model' or the app's "
                                    "Results page); CSV on stdout: prediction, and lower, upper with --interval.")
@@ -222,7 +240,15 @@ def _fit(args: argparse.Namespace) -> int:
     if design.X is None and args.cov != "nonrobust":
         raise ParameterError(f"--cov {args.cov} needs the rows in memory (each row's residual and leverage); "
                              "load the file without --out-of-core.")
-    summary = fit_summary(design, exact, args.cov, groups=groups, maxlags=args.maxlags) if design.X is not None else None
+    summary = (fit_summary(design, exact, args.cov, groups=groups, maxlags=args.maxlags, alpha=args.alpha)
+               if design.X is not None else None)
+    tested = None
+    if args.test is not None:
+        if summary is None:
+            raise ParameterError("--test needs the rows in memory (the covariance of the fit); drop --out-of-core.")
+        from ._wald import f_test
+
+        tested = f_test(summary, args.test)
     result = gd_stats = None
     if args.method == "gd":
         from ._trainer import train
@@ -294,17 +320,59 @@ def _fit(args: argparse.Namespace) -> int:
                                                              summary.ci_high)],
             },
         }
+        if tested is not None:
+            out["test"] = tested.as_dict()
+        if design.X is not None:
+            from ._summary import variance_inflation
+
+            out["vif"] = variance_inflation(design, exact)  # per term; null when aliased
+        if design.X is not None and design.n_samples <= MAX_JSON_INFLUENCE_ROWS:
+            from ._summary import fit_influence
+
+            out["influence"] = fit_influence(design, exact).as_dict()  # of the exact fit, one value per row
+        else:
+            out["influence"] = None  # streamed, or too many rows to list (say so rather than print 10⁶ numbers ×5)
         if diverged:
             out["advice"] = diverged
             out["last_parameters"] = {"intercept": result.intercept, "coef": result.coef}  # not a fit: where it blew up
         print(json.dumps(json_safe(out), allow_nan=False))
     elif diverged is None:
         print(_summary(design, exact, ex_stats, result, gd_stats, summary))
+        if tested is not None:
+            print(f"\nTest of {tested.restrictions}: F({tested.df_num}, {tested.df_denom}) = {tested.F:.6g}, "
+                  f"p = {tested.p:.4g}")
         if far:
             print(f"\nNote: {far}")
     if diverged:
         sys.stdout.flush()  # the log (or the JSON) first, then the sentence
         return _error(diverged, EXIT_DIVERGED)
+    return 0
+
+
+def _anova(args: argparse.Namespace) -> int:
+    from ._anova import anova, compare_models
+    from ._csv import read_csv
+    from ._design import with_weights
+    from ._export import json_safe
+    from ._formula import build_formula_design
+
+    table = read_csv(args.data)
+    designs = [build_formula_design(table, f, na=args.na) for f in args.formula]
+    if args.weights is not None:
+        designs = [with_weights(d, table, args.weights) for d in designs]
+    if len(designs) > 1:
+        if args.typ != 1:
+            raise ParameterError("Comparing models is one F test per step, not a type II or III table; drop --typ.")
+        result = compare_models(designs)
+    else:
+        result = anova(designs[0], args.typ)
+    if args.json:
+        print(json.dumps(json_safe({"typ": result.typ, "formulas": [d.model_formula for d in designs],
+                                    "n_samples": designs[0].n_samples, "anova": result.rows()}), allow_nan=False))
+    else:
+        what = (f"Type {'I' * result.typ} ANOVA of {designs[0].model_formula}" if result.typ else
+                "F tests between nested models (each against the one before it)")
+        print(f"{what} (n={designs[0].n_samples:,}{', weighted' if args.weights else ''}):\n{result.text()}")
     return 0
 
 
@@ -374,7 +442,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _error("Standard output is closed, so the results have nowhere to go. Run the command with its "
                       "output going to the terminal, a file or a pipe.")
     try:
-        code = _predict(args) if args.command == "predict" else _fit(args)
+        code = {"predict": _predict, "anova": _anova}.get(args.command, _fit)(args)
         sys.stdout.flush()  # a reader that went away shows up here, not as a warning at interpreter exit
         return code
     except BrokenPipeError:  # `... | head`: the reader has what it wanted

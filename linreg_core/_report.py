@@ -74,7 +74,9 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
     lines.append("Exact fit:        " + _equation(design.target, exact.intercept, exact.coef, design.terms))
     lines.append(f"\nExact least squares (n={ex_stats.n}, R² {ex_stats.r2:.6g}, RMSE {ex_stats.rmse:.6g}):")
     stat = "t" if full is None or full.use_t else "z"
-    lines.append(f"{'':<{width}}  {'coef':>14}  {'std err':>11}  {stat:>9}  {f'P>|{stat}|':>9}  {'[0.025':>12}  {'0.975]':>12}")
+    half = (0.05 if full is None else full.alpha) / 2
+    lines.append(f"{'':<{width}}  {'coef':>14}  {'std err':>11}  {stat:>9}  {f'P>|{stat}|':>9}  {f'[{half:g}':>12}  "
+                 f"{f'{1 - half:g}]':>12}")
     rows = ex_stats.table() if full is None else [
         {"name": n, "coef": c, "std_err": se, "t": z, "p": pv, "ci_low": lo, "ci_high": hi}
         for n, c, se, z, pv, lo, hi in zip(full.names, full.params, full.std_err, full.stat, full.p_values,
@@ -103,6 +105,12 @@ def _summary(design: Design, exact: ExactFit, ex_stats: FitStats, result: TrainR
                      f"Durbin-Watson {full.durbin_watson:.4g}")
         lines.append(f"Condition number {full.condition_number:.4g} (of [1, X], as statsmodels reports it; "
                      f"{full.scaled_condition_number:.4g} of the column-scaled design the solver uses)")
+        if len(design.terms) > 1:
+            from ._summary import variance_inflation
+
+            vif = variance_inflation(design, exact)
+            lines.append("Variance inflation factors (5 or more: the term is nearly a combination of the others): "
+                         + ", ".join(f"{t} {v:.4g}" for t, v in vif.items() if v == v))
     lines.extend(f"\nNote: {note}" for note in exact.warnings)  # ill-conditioned: how far to trust it
     if design.X is None:
         lines.append(f"\n(streamed from disk: {design.n_samples:,} rows; MAE and per-row predictions need the rows in memory)")

@@ -15,7 +15,7 @@ from ._solver import ExactFit
 from ._stats import _floors, has_constant
 from .errors import ParameterError
 
-__all__ = ["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary"]
+__all__ = ["COV_TYPES", "FitSummary", "Influence", "fit_influence", "fit_summary", "variance_inflation"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster", "HAC")
 
@@ -53,12 +53,13 @@ class FitSummary:
     scaled_condition_number: float  # of the column-scaled design, which the solver works with
     residual_std_error: float  # √(SSR / df_resid), R's headline figure
     f_df_denom: int | None = None  # the F test's denominator df: df_resid, or clusters − 1 with cluster-robust errors
+    alpha: float = 0.05  # the intervals' level is 1 − alpha
 
     def as_dict(self) -> dict[str, float | str]:
         """The summary's scalars, under the keys of the command line's JSON."""
         keys = ("f_statistic", "f_pvalue", "llf", "aic", "bic", "omnibus", "omnibus_pvalue", "jarque_bera",
                 "jb_pvalue", "skew", "kurtosis", "durbin_watson", "condition_number", "scaled_condition_number",
-                "residual_std_error", "cov_type", "df_model", "df_resid", "f_df_denom")
+                "residual_std_error", "cov_type", "df_model", "df_resid", "f_df_denom", "alpha")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -67,12 +68,15 @@ def _nan(x: float) -> float:
 
 
 def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *, groups: np.ndarray | None = None,
-                maxlags: int | None = None) -> FitSummary:
+                maxlags: int | None = None, alpha: float = 0.05) -> FitSummary:
     """The summary of the exact least-squares fit of ``design`` (rows in memory), with ``cov_type`` standard errors:
     classical, HC0–HC3, ``"cluster"`` (one-way cluster-robust by ``groups``, one label per row, with statsmodels'
     default small-sample correction) or ``"HAC"`` (Newey–West with Bartlett weights up to ``maxlags``, rows in time
     order), each as statsmodels' ``OLS``/``WLS(...).fit(cov_type=...)`` computes it. A weighted design
-    (``design.weights``) is summarised as statsmodels' WLS: everything on the rows scaled by √w."""
+    (``design.weights``) is summarised as statsmodels' WLS: everything on the rows scaled by √w. The intervals have
+    level 1 − ``alpha``."""
+    if not (isinstance(alpha, (float, int)) and not isinstance(alpha, bool) and 0 < alpha < 1):
+        raise ParameterError(f"The 'alpha' parameter must be a float in (0, 1). Got {alpha!r} instead.")
     if cov_type not in COV_TYPES:
         raise ParameterError(f"The 'cov_type' parameter must be one of {', '.join(map(repr, COV_TYPES))}. "
                              f"Got {cov_type!r} instead.")
@@ -138,9 +142,9 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
         use_t = cov_type == "nonrobust"  # statsmodels: t with the classical covariance, z with a robust one
         if use_t:
             pv = 2 * sps.t.sf(np.abs(stat), df_resid) if df_resid > 0 else np.full(p, np.nan)
-            q = sps.t.ppf(0.975, df_resid) if df_resid > 0 else float("nan")
+            q = sps.t.ppf(1 - alpha / 2, df_resid) if df_resid > 0 else float("nan")
         else:
-            pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(0.975)
+            pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(1 - alpha / 2)
         # F: all slopes zero (a Wald test with the chosen covariance; the classical ratio of mean squares when nonrobust)
         slopes = slice(int(design.fit_intercept), p)
         if ssr / n <= _floors(design, exact.params)[0]:  # every point on the fit: the residuals are rounding noise, and an F
@@ -188,7 +192,7 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
         durbin_watson=_nan(float(np.sum(np.diff(resid) ** 2)) / ssr) if ssr > 0 else float("nan"),
         condition_number=_nan(float(sv[0] / sv[-1])) if sv[-1] > 0 else float("inf"),
         scaled_condition_number=float(exact.condition_number), residual_std_error=_nan(math.sqrt(sigma2)),
-        f_df_denom=df_test,
+        f_df_denom=df_test, alpha=alpha,
     )
 
 
@@ -202,10 +206,18 @@ class Influence:
     std_resid: np.ndarray  # internally studentized residuals e / (σ √(1 − h))
     cooks_distance: np.ndarray
     n_params: int
+    student_resid: np.ndarray | None = None  # externally studentized: σ from the fit without the row
+    dffits: np.ndarray | None = None  # how far the row moves its own fitted value, in its standard errors
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        """Per-row measures under statsmodels' ``summary_frame()`` names."""
+        return {"hat_diag": self.leverage, "standard_resid": self.std_resid, "student_resid": self.student_resid,
+                "cooks_d": self.cooks_distance, "dffits": self.dffits}
 
 
 def fit_influence(design: Design, exact: ExactFit) -> Influence:
-    """Leverage, studentized residuals and Cook's distance of every row (rows in memory)."""
+    """Leverage, studentized residuals (internal and external), Cook's distance and DFFITS of every row (rows in
+    memory), as statsmodels' OLSInfluence; a weighted fit as R's lm.influence (the rows scaled by √w)."""
     if design.X is None:
         raise ParameterError("Diagnostics need the rows in memory; this design was streamed from disk.")
     keep = exact.estimable  # aliased terms take no part (R's lm.influence)
@@ -213,7 +225,7 @@ def fit_influence(design: Design, exact: ExactFit) -> Influence:
     A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     fitted = exact.predict(design.X)
     resid = design.y - fitted
-    if design.weights is not None:  # WLS: leverage and residuals of the rows scaled by √w (statsmodels' OLSInfluence)
+    if design.weights is not None:  # WLS: leverage and residuals of the rows scaled by √w (R's lm.influence)
         sw = np.sqrt(design.weights)
         A, resid = A * sw[:, None], resid * sw
     h = np.einsum("ij,jk,ik->i", A, exact.cov_unscaled[np.ix_(keep, keep)], A)
@@ -221,4 +233,35 @@ def fit_influence(design: Design, exact: ExactFit) -> Influence:
         sigma = math.sqrt(float(resid @ resid) / (n - p)) if n > p else float("nan")
         r = resid / (sigma * np.sqrt(1.0 - h))
         cooks = r**2 * h / (p * (1.0 - h))
-    return Influence(fitted, resid, h, r, cooks, p)
+        # σ without row i, from the full fit alone: (SSR − eᵢ² / (1 − hᵢ)) / (n − p − 1)
+        sigma_i = np.sqrt((float(resid @ resid) - resid**2 / (1.0 - h)) / (n - p - 1)) if n > p + 1 else np.nan * h
+        external = resid / (sigma_i * np.sqrt(1.0 - h))
+        dffits = external * np.sqrt(h / (1.0 - h))
+    return Influence(fitted, resid, h, r, cooks, p, external, dffits)
+
+
+def variance_inflation(design: Design, exact: ExactFit) -> dict[str, float]:
+    """Each term's variance inflation factor, 1 / (1 − R²) of the term regressed on the other terms and a constant,
+    as statsmodels' ``variance_inflation_factor`` (which centres the columns first) and R's ``car::vif``: how much
+    collinearity inflates its variance. The diagonal of the inverse correlation matrix, from the QR of the centred,
+    scaled columns. NaN for an aliased term; weights do not enter (it is a property of the columns)."""
+    if design.X is None:
+        raise ParameterError("Variance inflation factors need the rows in memory; this design was streamed from disk.")
+    off = int(design.fit_intercept)
+    keep = exact.estimable[off:]
+    out = dict.fromkeys(design.terms, float("nan"))
+    if keep.sum() == 0:
+        return out
+    Xc = design.X[:, keep] - design.X[:, keep].mean(axis=0)
+    norms = np.linalg.norm(Xc, axis=0)
+    norms[norms == 0] = 1.0
+    R = np.linalg.qr(Xc / norms, mode="r")
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        try:
+            Rinv = np.linalg.solve(R, np.eye(len(R)))
+            vif = (Rinv**2).sum(axis=1)  # diag((RᵀR)⁻¹) = diag(R⁻¹R⁻ᵀ)
+        except np.linalg.LinAlgError:  # a column constant once centred (a no-intercept design's constant column)
+            vif = np.full(len(R), np.inf)
+    for name, v in zip([t for t, k in zip(design.terms, keep) if k], vif):
+        out[name] = float(v)
+    return out

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
-from linreg_core import OPTIMIZERS, LinregError, read_csv
+from linreg_core import OPTIMIZERS, LinregError, numeric_columns, read_csv
 
 from . import fields, settings, state
 from .lessons import LESSONS
@@ -64,6 +64,8 @@ def share_query() -> dict[str, str | list[str]]:
     formula = state.typed_formula()
     if formula:
         q["f"] = formula
+    if ss.get("sel_weights"):
+        q["w"] = ss.sel_weights
     q.update(race=str(int(ss.race_n)), repochs=str(int(ss.race_epochs)), rtol=f"{ss.race_tol:g}")
     for i in range(int(ss.race_n)):
         q[f"r{i + 1}o"], q[f"r{i + 1}lr"] = ss[f"race_opt_{i}"], repr(float(ss[f"race_lr_{i}"]))
@@ -72,6 +74,8 @@ def share_query() -> dict[str, str | list[str]]:
         cols = [c for c in [*ss.sel_features, ss.sel_target] if c in df.columns]
         if formula:  # the columns the formula names (a name inside it is enough: an extra column is harmless)
             cols = [str(c) for c in df.columns if str(c) in formula]
+        if ss.get("sel_weights") and ss.sel_weights not in cols:
+            cols.append(ss.sel_weights)
         raw = df[cols].to_csv(index=False).encode()
         q["data"] = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode().rstrip("=")
         q["name"] = ss.ds_name[:80]
@@ -178,6 +182,12 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         else:
             problems.append(_refused("f", text, f"a model formula is one line of at most {MAX_FORMULA_CHARS} "
                                      "characters"))
+    if "w" in params:
+        text = one("w")
+        if text == "" or text in numeric_columns(ss.ds_df):
+            ss.sel_weights = text
+        else:
+            problems.append(_refused("w", text, "Weights must name a numeric column of the data"))
     if "race" in params:
         text = one("race")
         if text in {str(n) for n in range(1, state.RACE_LANES + 1)}:

@@ -78,6 +78,8 @@ DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's 
     "lesson": 0,
     # Results: the coefficient table's standard errors (linreg_core.COV_TYPES)
     "res_cov": "nonrobust",
+    "res_anova": 1,  # Results: the ANOVA table's type (I, II, III)
+    "res_test": "",  # Results: linear restrictions to F-test, e.g. "x1 = 0, x2 = x3"
     "res_groups": "",  # Results: the column naming each row's cluster, for cluster-robust standard errors
     "res_maxlags": None,  # Results: HAC lags; None = Newey and West's rule ⌊4 (n/100)^(2/9)⌋ for the data's n
 }

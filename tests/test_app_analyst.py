@@ -66,3 +66,46 @@ def test_results_offers_cluster_robust_and_hac_standard_errors(cov_type):
     coef = _coefficients(at)
     assert "z" in coef.columns  # a robust covariance: z and the normal distribution, as statsmodels
     np.testing.assert_allclose(coef["std err"].astype(float), ref.bse, rtol=1e-9)
+
+
+def test_a_share_link_carries_the_weights_column_with_its_data():
+    from urllib.parse import parse_qs, urlsplit
+
+    from app_support import shared_app
+
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    at.selectbox(key="_w_sel_weights").set_value("size").run()
+    goto(at, "results")
+    query = {k: v[0] for k, v in parse_qs(urlsplit(at.code[-1].value).query).items()}
+    assert query["w"] == "size"
+    shared = shared_app(query)
+    goto(shared, "data")
+    assert texts(shared.success) == ["Ready: 244 rows, model tip ~ total_bill, weighted by size."]
+    refused = shared_app({**query, "w": "day"})
+    assert any("Ignored the shared setting w=" in w for w in texts(refused.warning))
+
+
+def test_results_shows_vif_an_anova_table_and_tests_restrictions():
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    formula = "tip ~ C(smoker)*total_bill + size"
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    at.text_input(key="_w_sel_formula").input(formula).run()
+    goto(at, "results")
+    assert not at.exception and not at.error
+    coef = _coefficients(at)
+    exog = smf.ols(formula, TIPS).fit().model.exog
+    assert float(coef.loc["size", "VIF"]) == pytest.approx(variance_inflation_factor(exog, 4), rel=1e-8)
+    ref = sm.stats.anova_lm(smf.ols(formula, TIPS).fit(), typ=2)
+    at.segmented_control(key="_w_res_anova").set_value(2).run()
+    table = next(d.value for d in at.dataframe if "Residual" in list(d.value.index))
+    terms = [t for t in ref.index if t != "Residual"]  # (the same rows; patsy lists them in another order)
+    np.testing.assert_allclose(table.loc[terms, "F"].astype(float), ref.loc[terms, "F"], rtol=1e-8)
+    at.text_input(key="_w_res_test").input("size = 0, total_bill = 0.1").run()
+    test = smf.ols(formula, TIPS).fit().f_test("size = 0, total_bill = 0.1")
+    assert any(f"F(2, 239) = **{float(np.squeeze(test.fvalue)):.6g}**" in m.value for m in at.markdown)
+    at.text_input(key="_w_res_test").input("sizes = 0").run()
+    assert "'sizes' is not a term of the model" in texts(at.error)[0]

@@ -487,3 +487,27 @@ def test_an_lr_beyond_float32_is_one_sentence_and_a_blow_up_names_the_epoch_the_
     said = re.search(r"epoch (\d+)", doc["advice"]).group(1)
     assert code == 3 and doc["status"] == "diverged" and f"epoch {said}" in doc["reason"], (doc["advice"], doc["reason"])
     assert int(said) == len(doc["loss_history"]) + 1
+
+
+def test_fit_json_lists_vif_and_each_row_s_influence_and_alpha_sets_the_intervals(tmp_path, capsys):
+    import plotly.express as px
+    import statsmodels.api as sm
+    from statsmodels.stats.outliers_influence import OLSInfluence
+
+    tips = px.data.tips()
+    path = tmp_path / "tips.csv"
+    tips.to_csv(path, index=False)
+    code, out, _ = run_cli(["fit", str(path), "--y", "tip", "--x", "total_bill", "--x", "size", "--method", "exact",
+                            "--json", "--alpha", "0.1"], capsys)
+    assert code == 0
+    doc = json.loads(out)
+    ref = sm.OLS(tips.tip, sm.add_constant(tips[["total_bill", "size"]])).fit()
+    frame = OLSInfluence(ref).summary_frame()
+    assert set(doc["influence"]) == {"hat_diag", "standard_resid", "student_resid", "cooks_d", "dffits"}
+    np.testing.assert_allclose(doc["influence"]["dffits"], frame["dffits"], rtol=1e-8)
+    assert set(doc["vif"]) == {"total_bill", "size"} and doc["vif"]["size"] > 1
+    np.testing.assert_allclose([r["ci_low"] for r in doc["summary"]["table"]], ref.conf_int(0.1)[0], rtol=1e-9)
+    assert doc["summary"]["alpha"] == 0.1
+    code, out, _ = run_cli(["fit", str(path), "--y", "tip", "--x", "total_bill", "--method", "exact", "--alpha",
+                            "0.1"], capsys)
+    assert "[0.05" in out and "0.95]" in out

@@ -3,6 +3,8 @@ them), for every covariance type."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -110,3 +112,46 @@ def test_a_fit_with_no_residual_at_all_reports_no_f_test_instead_of_failing():
         s = fit_summary(design, exact, cov_type)
         assert np.isnan(s.f_statistic) and np.isnan(s.f_pvalue), cov_type
         np.testing.assert_allclose(s.params, [0.0, 2.0], atol=1e-12)
+
+
+@pytest.mark.parametrize("intercept", [True, False])
+@pytest.mark.parametrize("name", ["longley", "macrodata", "fair"])
+def test_variance_inflation_equals_statsmodels(name, intercept):
+    """statsmodels' variance_inflation_factor centres the columns first (as R's car::vif): the same with or without
+    an intercept in the model."""
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    from linreg_core import variance_inflation
+
+    df, target, features = DATASETS[name]
+    design = build_design(df, target, features, fit_intercept=intercept)
+    ours = variance_inflation(design, fit_exact_design(design))
+    exog = df[features].to_numpy(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (statsmodels warns that longley is ill-conditioned)
+        ref = [variance_inflation_factor(exog, j) for j in range(len(features))]
+    np.testing.assert_allclose([ours[f] for f in features], ref, rtol=1e-8)
+
+
+def test_influence_measures_equal_statsmodels_summary_frame():
+    from statsmodels.stats.outliers_influence import OLSInfluence
+
+    from linreg_core import fit_influence
+
+    df, target, features = DATASETS["stackloss"]
+    design = build_design(df, target, features)
+    ours = fit_influence(design, fit_exact_design(design)).as_dict()
+    ref = OLSInfluence(sm.OLS(df[target], sm.add_constant(df[features])).fit()).summary_frame()
+    for key in ("hat_diag", "standard_resid", "student_resid", "cooks_d", "dffits"):
+        np.testing.assert_allclose(ours[key], ref[key], rtol=1e-8, err_msg=key)
+
+
+@pytest.mark.parametrize("alpha", [0.01, 0.1, 0.32])
+def test_intervals_take_their_level_from_alpha(alpha):
+    df, target, features = DATASETS["tips"]
+    design = build_design(df, target, features)
+    ours = fit_summary(design, fit_exact_design(design), alpha=alpha)
+    ref = sm.OLS(df[target], sm.add_constant(df[features])).fit().conf_int(alpha)
+    np.testing.assert_allclose(np.c_[ours.ci_low, ours.ci_high], ref, rtol=1e-9)
+    with pytest.raises(ParameterError, match=r"The 'alpha' parameter must be a float in \(0, 1\). Got 1.5 instead."):
+        fit_summary(design, fit_exact_design(design), alpha=1.5)

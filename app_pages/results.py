@@ -116,7 +116,7 @@ for col in ("exact coef", "95% CI low", "95% CI high"):
     coef[col] = ex_stats.tidy(coef[col].to_numpy())
 if design.X is not None and len(design.terms) > 1:  # collinearity per term (the intercept has none)
     vif = variance_inflation(design, exact)
-    coef["VIF"] = [float("nan") if n == "intercept" else vif[n] for n in coef.index]
+    coef["VIF"] = ["—" if n == "intercept" else vif[n] for n in coef.index]  # (a NaN would read "None")
 if run:
     coef.insert(0, "gradient descent", ([run.intercept] if design.fit_intercept else []) + list(run.coef))
     coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
@@ -176,8 +176,9 @@ if summ is not None:
         except LinregError as exc:
             st.error(md(exc, 1000))
         else:
-            st.dataframe(pd.DataFrame(aov.values, index=aov.index, columns=aov.columns)
-                         .style.format(lambda v: "" if v != v else f"{v:.6g}"), width="stretch")
+            frame = pd.DataFrame(aov.values, index=aov.index, columns=aov.columns).astype(object)
+            st.dataframe(frame.where(frame.notna(), "").style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v),
+                         width="stretch")  # (no test on the residual row: blank, as statsmodels prints it)
         st.text_input("Test linear restrictions", **controls.bind("res_test"),
                       placeholder="e.g. total_bill = 0.1, size = 0",
                       help="Restrictions on the coefficients, named as in the table above, separated by commas: an F "

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns
-from studio import bigdata, charts, controls, points, presets, state, table_edit, uploads
+from studio import bigdata, charts, controls, explain, points, presets, state, table_edit, uploads
 from studio.text import md
 
 ss = st.session_state
@@ -111,6 +111,9 @@ cols = [str(c) for c in ss.ds_df.columns]
 numeric = numeric_columns(ss.ds_df)
 if ss.sel_target not in cols:
     ss.sel_target = numeric[-1] if numeric else cols[-1]
+typed_target = state.formula_target(state.typed_formula())
+if typed_target in cols:  # a typed formula names the target: the picker shows it (greyed out below)
+    ss.sel_target = typed_target
 def _target_changed() -> None:
     """The old target becomes a feature (when it is a number): changing what to predict loses no column."""
     old, new = ss.get("_target_shown"), ss.sel_target
@@ -120,7 +123,7 @@ def _target_changed() -> None:
 
 
 c1, c2 = st.columns([1, 2])
-c1.selectbox("Target (y)", cols, **controls.bind("sel_target", _target_changed))
+c1.selectbox("Target (y)", cols, **controls.bind("sel_target", _target_changed), disabled=typed_target in cols)
 ss._target_shown = ss.sel_target
 candidates = [c for c in cols if c != ss.sel_target]
 ss.sel_features = [f for f in ss.sel_features if f in candidates]
@@ -158,7 +161,7 @@ problem = None
 try:
     problem = state.current_problem()
 except NonFiniteError as exc:
-    st.error(md(exc, 2000))
+    st.error(md(explain.app_words(str(exc)), 2000))
     st.button(f"Drop the {len(exc.rows)} incomplete row(s)", key="btn_drop", on_click=_drop_incomplete)
 except LinregError as exc:
     st.error(md(exc, 2000))

@@ -6,6 +6,7 @@ import streamlit as st
 
 from linreg_core import (
     COV_TYPES,
+    SUMMARY_FORMATS,
     LinregError,
     anova,
     cluster_groups,
@@ -17,6 +18,7 @@ from linreg_core import (
     model_json,
     predictions_csv,
     reproduction_script,
+    summary_document,
     variance_inflation,
 )
 from studio import cache, charts, controls, diagnostics, explain, numbers, prediction, share, state
@@ -243,6 +245,17 @@ d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats, s
                    mime="application/json", key="dl_model", width="stretch",
                    help="Formula, category levels, coefficients and their covariance: predict new rows with it below, "
                         "or with python -m linreg_core predict model.json new.csv --interval prediction.")
+if summ is not None:  # the summary as one document, as statsmodels' res.summary() (and the CLI's --summary-format)
+    f1, f2 = st.columns([1, 3], vertical_alignment="bottom")
+    fmt = f1.selectbox("Summary format", SUMMARY_FORMATS, key="res_summary_format",
+                       format_func={"text": "Text", "html": "HTML", "latex": "LaTeX", "markdown": "Markdown"}.get)
+    ext, mime = {"text": ("txt", "text/plain"), "html": ("html", "text/html"), "latex": ("tex", "application/x-tex"),
+                 "markdown": ("md", "text/markdown")}[fmt]
+    f2.download_button(f"Summary ({fmt if fmt != 'latex' else 'LaTeX'})",
+                       lambda: summary_document(design, exact, summ, fmt), file_name=f"summary.{ext}", mime=mime,
+                       key="dl_summary", on_click="ignore",
+                       help="The exact fit's summary with the standard errors chosen above: the dependent variable, "
+                            "n, the fit statistics, the coefficients and the residual diagnostics.")
 
 st.subheader("Predict new rows")
 st.caption("Upload a CSV with the model's columns; each row gets its prediction from the exact fit, with an interval. "

@@ -31,6 +31,7 @@ _EXPORTS = {
     **dict.fromkeys(["dask_design", "dask_sample"], "_dask"),
     **dict.fromkeys(["LinearRegressor"], "_estimator"),
     **dict.fromkeys(["AnovaTable", "anova", "compare_models"], "_anova"),
+    **dict.fromkeys(["SUMMARY_FORMATS", "summary_document"], "_document"),
     **dict.fromkeys(["FTest", "f_test", "linear_restrictions"], "_wald"),
     **dict.fromkeys([
         "loss_history_csv", "model_json", "neutralize_formulas", "predictions_csv", "reproduction_script",
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
         with_weights,
     )
     from ._device import available_devices, resolve_device
+    from ._document import SUMMARY_FORMATS, summary_document
     from ._engines import build_optimizer
     from ._estimator import LinearRegressor
     from ._export import (
@@ -171,6 +173,7 @@ __all__ = [
     "RaceLane",
     "RaceResult",
     "RankDeficientError",
+    "SUMMARY_FORMATS",
     "SavedModel",
     "StepInfo",
     "TrainConfig",
@@ -222,6 +225,7 @@ __all__ = [
     "spreadsheet_csv",
     "stream_design",
     "stream_sources",
+    "summary_document",
     "train",
     "train_val_split",
     "variance_inflation",

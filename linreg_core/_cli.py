@@ -86,6 +86,9 @@ def _parser() -> _Parser:
     p.add_argument("--test", metavar="'R'",
                    help="F test of linear restrictions on the coefficients, as statsmodels' res.f_test: e.g. "
                         "--test 'x1 = 0, x2 = x3' (the terms as the summary names them; uses --cov)")
+    p.add_argument("--summary-format", choices=("text", "html", "latex", "markdown"),
+                   help="print the exact fit's summary as one document in this format (as statsmodels' "
+                        "res.summary()), instead of the log and tables")
     p.add_argument("--alpha", type=float, default=0.05,
                    help="1 - the confidence intervals' level in the summary (default 0.05: 95%%)")
     p.add_argument("--groups", metavar="COL", help="with --cov cluster: the column that names each row's cluster")
@@ -242,6 +245,16 @@ def _fit(args: argparse.Namespace) -> int:
                              "load the file without --out-of-core.")
     summary = (fit_summary(design, exact, args.cov, groups=groups, maxlags=args.maxlags, alpha=args.alpha)
                if design.X is not None else None)
+    if args.summary_format is not None:
+        if args.json or args.test is not None:
+            raise ParameterError("--summary-format prints the summary document alone; run --json or --test "
+                                 "separately.")
+        if summary is None:
+            raise ParameterError("--summary-format needs the rows in memory (residual tests); drop --out-of-core.")
+        from ._document import summary_document
+
+        print(summary_document(design, exact, summary, args.summary_format))
+        return 0
     tested = None
     if args.test is not None:
         if summary is None:

@@ -227,3 +227,17 @@ def standardizing_note(design: Design, with_: LrGuidance, without: LrGuidance) -
                  "others — only to train faster; the coefficients shown are converted back, so each still reads as "
                  "the difference from the reference level.")
     return text
+
+
+# The library's words for a choice the command line makes with a flag, and the app's for the same choice.
+_APP_WORDS = {
+    "pass na='drop' (command line: --na drop) to leave them out":
+        "turn on “Leave out rows with blank cells” above to leave them out",
+}
+
+
+def app_words(message: str) -> str:
+    """A library message with its command-line advice in the app's words (the toggle, not na='drop')."""
+    for library, app in _APP_WORDS.items():
+        message = message.replace(library, app)
+    return message

@@ -42,7 +42,7 @@ from linreg_core import (
     with_weights,
 )
 
-from . import jobs, presets, workload
+from . import explain, jobs, presets, workload
 from .cache import derived, session_cached
 from .run import RunRecord, RunStatus
 from .settings import Settings
@@ -196,6 +196,18 @@ class Problem:
         for i in self.validation.rows:
             labels[int(i)] = "validation"
         return labels
+
+
+def formula_target(formula: str) -> str | None:
+    """The column a formula's left side names ('tip' in 'tip ~ x', 'my col' in '`my col` ~ x'), or None when there
+    is no formula or its left side is an expression (np.log(tip))."""
+    lhs, tilde, _ = formula.partition("~")
+    lhs = lhs.strip()
+    if not tilde or not lhs:
+        return None
+    if len(lhs) > 1 and lhs[0] == lhs[-1] == "`":
+        return lhs[1:-1].replace("\\`", "`")
+    return lhs if lhs.isidentifier() else None
 
 
 def degree_of(ss: Any) -> int:
@@ -404,7 +416,7 @@ def problem_or_stop(context: str, trainable: bool = True) -> Problem:
     try:
         return current_problem(trainable)
     except LinregError as exc:
-        st.error(f"The current data can't be {context}: {md(exc, 2000)}")
+        st.error(f"The current data can't be {context}: {md(explain.app_words(str(exc)), 2000)}")
         st.page_link("app_pages/data.py", label="Fix the data or the column choice on the Data page",
                      icon=":material/table:")
         st.stop()

@@ -109,3 +109,30 @@ def test_results_shows_vif_an_anova_table_and_tests_restrictions():
     assert any(f"F(2, 239) = **{float(np.squeeze(test.fvalue)):.6g}**" in m.value for m in at.markdown)
     at.text_input(key="_w_res_test").input("sizes = 0").run()
     assert "'sizes' is not a term of the model" in texts(at.error)[0]
+
+
+def test_the_target_picker_follows_a_typed_formula_and_messages_speak_the_app_s_words():
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    at.text_input(key="_w_sel_formula").input("total_bill ~ tip + C(day)").run()
+    assert not at.error
+    picker = at.selectbox(key="_w_sel_target")
+    assert picker.value == "total_bill" and picker.disabled
+    gappy = TIPS.astype({"size": float})
+    gappy.loc[[4, 9], "size"] = np.nan
+    upload(at, "gappy.csv", gappy.to_csv(index=False).encode())
+    at.text_input(key="_w_sel_formula").input("tip ~ total_bill + size").run()
+    message = texts(at.error)[0]
+    assert "2 row(s) have blank, NaN or infinite values" in message
+    assert "turn on “Leave out rows with blank cells” above" in message and "na=" not in message
+    at.text_input(key="_w_sel_formula").input("").run()
+    assert not at.selectbox(key="_w_sel_target").disabled
+
+
+def test_results_offers_the_summary_in_four_formats():
+    at = goto(start(), "data")
+    at.button(key="preset_tips").click().run()
+    goto(at, "results")
+    assert at.selectbox(key="res_summary_format").options == ["Text", "HTML", "LaTeX", "Markdown"]
+    at.selectbox(key="res_summary_format").set_value("latex").run()
+    assert not at.exception

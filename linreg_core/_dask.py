@@ -110,9 +110,9 @@ def _levels(files: list[str], formula: str, client: Any) -> dict[str, list]:
     """The category levels of the text columns a formula uses, found in one pass over the data."""
     import pandas as pd
 
-    from ._formula import _named_columns, _parse
+    from ._formula import _named_columns, _parse, _patsy_spellings
 
-    _parse(formula)
+    _parse(_patsy_spellings(formula)[0])
     head = read_file(files[0])
     cols = [c for c in head.columns if c in _named_columns(formula, list(head.columns))
             and not (pd.api.types.is_numeric_dtype(head[c]) and f"C({c}" not in formula.replace(" ", ""))]

@@ -71,6 +71,62 @@ def _check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
                              f"Got {value!r} instead.")
 
 
+_DOT = re.compile(r"(?:~|\+)\s*\.\s*(?=$|[+\-)])")  # R's "every other column": y ~ . or y ~ x + .
+
+
+# patsy's spelling of a reference level, which statsmodels users type: C(day, Treatment(reference='Sun')),
+# C(day, Treatment('Sun')), C(day, Treatment). formulaic's is contr.treatment('Sun'); the terms keep patsy's names.
+_TREATMENT = re.compile(r"\bTreatment\(\s*(?:reference\s*=\s*)?((?:'[^']*'|\"[^\"]*\"|[-\w.]+)?)\s*\)"
+                        r"|(?<=,)(\s*)Treatment(?=\s*\))")
+
+
+def _patsy_spellings(formula: object) -> tuple[object, list[tuple[str, str]]]:
+    """(the formula in formulaic's spelling, [(formulaic's text, patsy's text)] to name the terms as patsy does)."""
+    if not isinstance(formula, str) or "Treatment" not in formula:
+        return formula, []
+    pairs: list[tuple[str, str]] = []
+
+    def sub(m: re.Match) -> str:
+        if m.group(2) is not None:  # a bare Treatment: the first level is the reference, as without it
+            pairs.append(("contr.treatment", "Treatment"))
+            return m.group(2) + "contr.treatment"
+        level = m.group(1)
+        if level[:1] in "'\"" and level:  # formulaic writes a string with single quotes in its column names
+            level = repr(level[1:-1])
+        new = f"contr.treatment({level})"
+        pairs.append((new, m.group(0)))
+        return new
+
+    return _TREATMENT.sub(sub, formula), pairs
+
+
+_POLY_NAMES = {".L": ".Linear", ".Q": ".Quadratic", ".C": ".Cubic"}
+_POLY_COLUMN = re.compile(r"(Poly\))\[(\.[LQC]|\^\d+)\]")
+
+
+def _patsy_names(columns: list[str], spellings: list[tuple[str, str]]) -> list[str]:
+    """The names statsmodels (patsy) gives these columns: the contrast as it was typed, and C(x, Poly).Linear,
+    .Quadratic, .Cubic, ^4 … for formulaic's [.L], [.Q], [.C], [^4]."""
+    out = []
+    for name in columns:
+        for formulaic_text, patsy_text in spellings:
+            name = name.replace(formulaic_text, patsy_text)
+        out.append(_POLY_COLUMN.sub(lambda m: m.group(1) + _POLY_NAMES.get(m.group(2), m.group(2)), name))
+    return out
+
+
+def _no_dot(formula: object, df: pd.DataFrame) -> None:
+    """R's and patsy's '.' (every column but the target) has no meaning here: say what to write instead."""
+    if not isinstance(formula, str) or not _DOT.search(formula):
+        return
+    lhs = formula.split("~")[0].strip()
+    target = lhs.strip("`")
+    others = [formula_term(str(c)) for c in df.columns if str(c) != target]
+    written = f"{lhs} ~ " + " + ".join(others[:12]) + (" + …" if len(others) > 12 else "")
+    raise FormulaError(f"The formula {_shown(formula)} uses '.' for every other column, which formulas here do not "
+                       f"expand: list the columns instead, e.g. {_shown(written)}.")
+
+
 def _parse(formula: object) -> Any:
     import formulaic
     from formulaic.formula import SimpleFormula
@@ -280,6 +336,8 @@ def build_formula_design(
     """
     _check_choice("na", na, NA_ACTIONS)
     _check_choice("dates", dates, DATE_ACTIONS)
+    _no_dot(formula, df)
+    formula, spellings = _patsy_spellings(formula)
     parsed = _parse(formula)
     needed = {str(v) for v in parsed.required_variables}
     _missing_columns(formula, needed, df)
@@ -312,14 +370,15 @@ def build_formula_design(
                 "Remove it from the formula.")
     _check_finite(lhs, row_offset)
     _check_finite(rhs, row_offset)
-    names = [str(c) for c in rhs.columns]
-    fit_intercept = "Intercept" in names
-    terms = [n for n in names if n != "Intercept"]
+    columns = [str(c) for c in rhs.columns]
+    fit_intercept = "Intercept" in columns
+    built = [n for n in columns if n != "Intercept"]
+    terms = _patsy_names(built, spellings)
     if not terms and not fit_intercept:
         raise FormulaError(f"The formula {_shown(formula)} has no terms: '- 1' removed the intercept and nothing is "
                            "left to fit. Add a column after '~', or write 'y ~ 1' for the mean alone.")
     # y ~ 1 (the null model, R's lm(y ~ 1)) has no columns: the intercept alone is the mean.
-    X = np.ascontiguousarray(rhs[terms].to_numpy(dtype=np.float64)).reshape(len(rhs), len(terms))
+    X = np.ascontiguousarray(rhs[built].to_numpy(dtype=np.float64)).reshape(len(rhs), len(built))
     y = np.ascontiguousarray(lhs.iloc[:, 0].to_numpy(dtype=np.float64))
     n, p = X.shape[0], len(terms) + int(fit_intercept)
     if n < p:
@@ -369,10 +428,13 @@ def formula_matrix(design: Design, df: pd.DataFrame, row_offset: int = 0) -> np.
     _check_levels(design.spec, data, row_offset)
     _check_cost(design.formula or "", design.spec.formula, data, new_kinds)
     mm = _materialize(design.spec, data, design.formula or "")
-    missing = [t for t in design.terms if t not in mm.columns]
-    if missing:
-        raise FormulaError(f"The new rows did not give the model's terms {_quote_list(missing)}.")
-    out = mm[list(design.terms)]
+    # The fit's columns in the fit's order (the terms may carry patsy's names for formulaic's columns: see
+    # _patsy_names), so by position.
+    built = [str(c) for c in mm.columns if str(c) != "Intercept"]
+    if len(built) != len(design.terms):
+        raise FormulaError(f"The new rows gave {len(built)} columns for the model's {len(design.terms)} terms "
+                           f"({_quote_list(list(design.terms))}).")
+    out = mm[built]
     _check_finite(out, row_offset)
     return np.ascontiguousarray(out.to_numpy(dtype=np.float64))
 

@@ -27,7 +27,7 @@ from .errors import FormulaError
 SAFE_FUNCTIONS = frozenset({"C", "I", "Q", "center", "scale", "standardize", "poly", "bs", "lag"})
 SAFE_NUMPY = frozenset({"log", "log10", "log2", "log1p", "exp", "expm1", "sqrt", "square", "abs", "sin", "cos",
                         "tan", "arcsin", "arccos", "arctan", "sinh", "cosh", "tanh", "power", "minimum", "maximum",
-                        "clip", "sign", "floor", "ceil", "round", "cbrt", "reciprocal"})
+                        "clip", "sign", "floor", "ceil", "round", "cbrt", "reciprocal", "where"})
 SAFE_CONTRASTS = frozenset({"treatment", "sum", "helmert", "diff", "poly", "custom"})
 # Each function's parameters in order; those in _LISTS may hold lists and text (levels, knots, contrasts), those in
 # _TEXTS text. Every other argument is a column, a number or an expression of them.
@@ -287,4 +287,8 @@ class _TermCheck:
 
 
 def _check_safe(expr: str, formula: str) -> None:
+    if "^" in expr:  # R's power; in Python (so in a formula's I()) ^ is exclusive-or, which fails on numbers
+        fixed = expr.replace("^", "**")
+        raise FormulaError(f"The formula {_shown(formula)} uses '^' in {_shown(expr)}: inside I() and functions "
+                           f"the code is Python, where ^ is not a power. Write {_shown(fixed)} instead.")
     _TermCheck(expr, formula).run()

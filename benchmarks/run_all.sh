@@ -8,6 +8,8 @@ $PY bench_training.py "$@"
 echo
 $PY bench_ingest.py
 echo
+$PY bench_small_fit.py
+echo
 $PY bench_app.py
 echo
 $PY bench_scaling.py  # 20M rows of Parquet in /tmp/linreg-scaling (1.8 GB, made once); --rows for fewer

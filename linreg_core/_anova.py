@@ -9,8 +9,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
+from . import _dist
 from ._design import Design
 from ._text import _shown
 from .errors import ParameterError
@@ -125,7 +125,7 @@ def anova(design: Design, typ: int = 1) -> AnovaTable:
     sums, dfs = np.array(sums), np.array(dfs, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         F = sums / dfs / sigma2
-        p = sps.f.sf(F, dfs, df_resid)
+        p = _dist.f_sf(F, dfs, df_resid)
     nan = math.nan
     if typ == 1:
         columns = ["df", "sum_sq", "mean_sq", "F", "PR(>F)"]
@@ -163,7 +163,7 @@ def compare_models(designs: list[Design]) -> AnovaTable:
     ss_diff = np.concatenate([[np.nan], -np.diff(ssr)])
     with np.errstate(divide="ignore", invalid="ignore"):
         F = ss_diff / df_diff / scale
-        p = sps.f.sf(F, df_diff, df_resid)
+        p = _dist.f_sf(F, df_diff, df_resid)
     values = np.column_stack([df_resid, ssr, df_diff, ss_diff, F, p])
     return AnovaTable(None, [d.model_formula for d in designs], ["df_resid", "ssr", "df_diff", "ss_diff", "F", "Pr(>F)"],
                       values)

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
 
+from . import _dist
 from ._design import Design
 from ._formula import MAX_MODEL_COLUMNS, formula_matrix
 from ._text import _shown
@@ -117,7 +117,7 @@ class SavedModel:
         var = np.einsum("ij,jk,ik->i", A, self.cov, A)
         if interval == "prediction":
             var = var + self.sigma2
-        q = sps.t.ppf(1 - alpha / 2, self.df_resid) if self.use_t else sps.norm.ppf(1 - alpha / 2)
+        q = _dist.t_ppf(1 - alpha / 2, self.df_resid) if self.use_t else _dist.norm_ppf(1 - alpha / 2)
         half = q * np.sqrt(np.clip(var, 0, None))
         out["lower"], out["upper"] = mean - half, mean + half
         return out

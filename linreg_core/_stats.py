@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
+from . import _dist
 from ._design import Design
 from ._solver import ExactFit
 
@@ -145,8 +145,8 @@ def fit_stats(design: Design, exact: ExactFit, intercept: float | None = None,
             sigma2 = 0.0  # the residuals are rounding noise: there is no residual variance to scale by
         se = np.sqrt(np.clip(np.diag(exact.cov_unscaled), 0, None) * sigma2)
         t = params / se if not perfect else np.full(p, np.nan)
-        pv = 2.0 * sps.t.sf(np.abs(t), df) if df > 0 else np.full(p, np.nan)
-        q = sps.t.ppf(0.975, df) if df > 0 else float("nan")
+        pv = 2.0 * _dist.t_sf(np.abs(t), df) if df > 0 else np.full(p, np.nan)
+        q = _dist.t_ppf(0.975, df) if df > 0 else float("nan")
     return FitStats(
         names=(["intercept"] if design.fit_intercept else []) + list(design.terms),
         params=params, std_err=se, t_values=t, p_values=np.asarray(pv, dtype=np.float64),

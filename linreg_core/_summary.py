@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
+from . import _dist
 from ._design import Design
 from ._solver import ExactFit
 from ._stats import _floors, has_constant
@@ -141,10 +141,10 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
         stat = params / se
         use_t = cov_type == "nonrobust"  # statsmodels: t with the classical covariance, z with a robust one
         if use_t:
-            pv = 2 * sps.t.sf(np.abs(stat), df_resid) if df_resid > 0 else np.full(p, np.nan)
-            q = sps.t.ppf(1 - alpha / 2, df_resid) if df_resid > 0 else float("nan")
+            pv = 2 * _dist.t_sf(np.abs(stat), df_resid) if df_resid > 0 else np.full(p, np.nan)
+            q = _dist.t_ppf(1 - alpha / 2, df_resid) if df_resid > 0 else float("nan")
         else:
-            pv, q = 2 * sps.norm.sf(np.abs(stat)), sps.norm.ppf(1 - alpha / 2)
+            pv, q = 2 * _dist.norm_sf(np.abs(stat)), _dist.norm_ppf(1 - alpha / 2)
         # F: all slopes zero (a Wald test with the chosen covariance; the classical ratio of mean squares when nonrobust)
         slopes = slice(int(design.fit_intercept), p)
         if ssr / n <= _floors(design, exact.params)[0]:  # every point on the fit: the residuals are rounding noise, and an F
@@ -152,22 +152,22 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
         elif k_const and not design.fit_intercept:  # a constant implied by the columns: F of the centred sums of squares
             tss = float(((design.y - design.y.mean()) ** 2).sum())
             f = ((tss - ssr) / df_model) / sigma2 if df_model > 0 and df_resid > 0 and cov_type == "nonrobust" else np.nan
-            f_p = float(sps.f.sf(f, df_model, df_resid)) if np.isfinite(f) else np.nan
+            f_p = float(_dist.f_sf(f, df_model, df_resid)) if np.isfinite(f) else np.nan
         elif df_model > 0 and df_resid > 0:
             b, V = params[slopes], cov[slopes, slopes]
             try:
                 f = float(b @ np.linalg.solve(V, b)) / df_model
             except np.linalg.LinAlgError:  # no residual variance at all (every point on the fit): no test to make
                 f = float("nan")  # (reported as nan, like the log-likelihood of such a fit)
-            f_p = float(sps.f.sf(f, df_model, df_test)) if not np.isnan(f) else float("nan")
+            f_p = float(_dist.f_sf(f, df_model, df_test)) if not np.isnan(f) else float("nan")
         else:
             f, f_p = float("nan"), float("nan")
     llf = -n / 2.0 * (math.log(2 * math.pi) + math.log(ssr / n) + 1.0) + log_w / 2 if ssr > 0 else float("inf")
-    skew = float(sps.skew(resid)) if n > 2 else float("nan")
-    kurt = float(sps.kurtosis(resid, fisher=False)) if n > 3 else float("nan")
+    skew = float(_dist.skew(resid)) if n > 2 else float("nan")
+    kurt = float(_dist.kurtosis(resid)) if n > 3 else float("nan")
     jb = n / 6.0 * (skew**2 + (kurt - 3.0) ** 2 / 4.0)
     if n >= 8:  # the omnibus test's skewness part needs eight residuals
-        omni, omni_p = (float(v) for v in sps.normaltest(resid))
+        omni, omni_p = (float(v) for v in _dist.normaltest(resid))
     else:
         omni = omni_p = float("nan")
     sv = np.linalg.svd(A, compute_uv=False)  # √ of AᵀA's eigenvalues, without squaring A's condition first (WLS: of
@@ -188,7 +188,7 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
         ci_high=every(params + q * se), use_t=use_t, df_model=df_model, df_resid=df_resid,
         f_statistic=_nan(f), f_pvalue=_nan(f_p), llf=_nan(llf), aic=_nan(-2 * llf + 2 * p),
         bic=_nan(-2 * llf + math.log(n) * p), omnibus=_nan(omni), omnibus_pvalue=_nan(omni_p), jarque_bera=_nan(jb),
-        jb_pvalue=_nan(sps.chi2.sf(jb, 2)), skew=_nan(skew), kurtosis=_nan(kurt),
+        jb_pvalue=_nan(_dist.chi2_sf(jb, 2)), skew=_nan(skew), kurtosis=_nan(kurt),
         durbin_watson=_nan(float(np.sum(np.diff(resid) ** 2)) / ssr) if ssr > 0 else float("nan"),
         condition_number=_nan(float(sv[0] / sv[-1])) if sv[-1] > 0 else float("inf"),
         scaled_condition_number=float(exact.condition_number), residual_std_error=_nan(math.sqrt(sigma2)),

@@ -7,8 +7,8 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as sps
 
+from . import _dist
 from ._summary import FitSummary
 from ._text import _shown
 from .errors import ParameterError
@@ -150,4 +150,4 @@ def f_test(summary: FitSummary, restrictions: str) -> FTest:
     r = len(d)
     F = float(d @ np.linalg.solve(R @ V @ R.T, d)) / r
     df_denom = int(summary.f_df_denom if summary.f_df_denom is not None else summary.df_resid)
-    return FTest(restrictions, F, float(sps.f.sf(F, r, df_denom)), r, df_denom)
+    return FTest(restrictions, F, float(_dist.f_sf(F, r, df_denom)), r, df_denom)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns
-from studio import bigdata, charts, controls, explain, points, presets, state, table_edit, uploads
+from studio import bigdata, charts, controls, explain, guards, points, presets, state, table_edit, uploads
 from studio.text import md
 
 ss = st.session_state
@@ -111,7 +111,7 @@ cols = [str(c) for c in ss.ds_df.columns]
 numeric = numeric_columns(ss.ds_df)
 if ss.sel_target not in cols:
     ss.sel_target = numeric[-1] if numeric else cols[-1]
-typed_target = state.formula_target(state.typed_formula())
+typed_target = guards.formula_target(state.typed_formula())
 if typed_target in cols:  # a typed formula names the target: the picker shows it (greyed out below)
     ss.sel_target = typed_target
 def _target_changed() -> None:
@@ -171,7 +171,7 @@ else:
     left_out = f" ({dropped:,} with blank cells left out)" if dropped else ""
     weighted = f", weighted by {md(ss.sel_weights)}" if d.weights is not None else ""
     st.success(f"Ready: {state.rows_note(problem)}{left_out}, model {state.model_note(d)}{weighted}.")
-    aliased = state.aliased_terms(problem)
+    aliased = guards.aliased_terms(problem)
     if aliased:  # R's lm fits it and reports NA; so does Results (the training pages ask to remove them first)
         one = len(aliased) == 1
         st.warning(f"{'Aliased term' if one else 'Aliased terms'} {md(', '.join(repr(a) for a in aliased), 500)}: "

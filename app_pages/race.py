@@ -157,7 +157,7 @@ if start:
     heavy = not ss.race_watch and workload.heavy(design.n_samples, int(ss.race_epochs) * len(configs),
                                                  len(design.terms))
     try:
-        with state.heavy_work(heavy, "your race"):
+        with workload.heavy_work(heavy, "your race"):
             result = race(design, configs, tol=float(ss.race_tol), callback=live)
     except LinregError as exc:
         ss.race = None

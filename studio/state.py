@@ -8,8 +8,6 @@ plain keys (``sel_``, ``ui_``, ``race_``…); widgets are bound to both by studi
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +23,6 @@ from linreg_core import (
     LinregError,
     LrGuidance,
     Preview,
-    RankDeficientError,
     TrainConfig,
     TrainStart,
     build_design,
@@ -42,7 +39,7 @@ from linreg_core import (
     with_weights,
 )
 
-from . import explain, jobs, presets, workload
+from . import explain, guards, jobs, presets, workload
 from .cache import derived, session_cached
 from .run import RunRecord, RunStatus
 from .settings import Settings
@@ -198,18 +195,6 @@ class Problem:
         return labels
 
 
-def formula_target(formula: str) -> str | None:
-    """The column a formula's left side names ('tip' in 'tip ~ x', 'my col' in '`my col` ~ x'), or None when there
-    is no formula or its left side is an expression (np.log(tip))."""
-    lhs, tilde, _ = formula.partition("~")
-    lhs = lhs.strip()
-    if not tilde or not lhs:
-        return None
-    if len(lhs) > 1 and lhs[0] == lhs[-1] == "`":
-        return lhs[1:-1].replace("\\`", "`")
-    return lhs if lhs.isidentifier() else None
-
-
 def degree_of(ss: Any) -> int:
     """Polynomial degree in use: x, x², …, x^degree of each numeric feature (as the command line's --degree)."""
     return int(ss.sel_degree)
@@ -306,60 +291,19 @@ def current_problem(trainable: bool = False) -> Problem:
         if isinstance(cached[1], LinregError):
             raise cached[1]
         if trainable:
-            _refuse_untrainable(cached[1])
+            guards.refuse_untrainable(cached[1])
         return cached[1]
     try:
         big = bool(ss.get("ds_server")) or len(ss.ds_df) >= workload.HEAVY_ROWS
-        with heavy_work(big, "the exact fit of your data"):
+        with workload.heavy_work(big, "the exact fit of your data"):
             problem = _build_problem(key)
     except LinregError as exc:
         ss._problem = (key, exc)
         raise
     ss._problem = (key, problem)
     if trainable:
-        _refuse_untrainable(problem)
+        guards.refuse_untrainable(problem)
     return problem
-
-
-def aliased_terms(problem: Problem) -> list[str]:
-    """The model's aliased terms (R's NA): linear combinations of the terms before them."""
-    names = (["intercept"] if problem.design.fit_intercept else []) + list(problem.design.terms)
-    return [names[j] for j in problem.exact.aliased]
-
-
-def _refuse_untrainable(problem: Problem) -> None:
-    if problem.design.weights is not None:
-        raise DataError(
-            f"the model is weighted by {st.session_state.get('sel_weights')!r}: the exact fit minimises the weighted "
-            "sum of squares, while gradient descent here minimises the plain mean squared error, so the two would "
-            "not meet. Results shows the weighted fit; set Weights to none on the Data page to train.")
-    aliased = aliased_terms(problem)
-    if aliased:
-        one = len(aliased) == 1
-        raise RankDeficientError(
-            f"the model has {'an aliased term' if one else 'aliased terms'}, {', '.join(repr(a) for a in aliased)}: "
-            f"{'it is a combination' if one else 'each is a combination'} of the terms before it, so many parameter "
-            "values fit equally well and gradient descent has no single answer to converge to. Remove "
-            f"{'it' if one else 'them'} from the model to train; Results shows the exact fit with "
-            f"{'it' if one else 'them'} marked aliased, as R's lm does.",
-            rank=problem.exact.rank, n_params=problem.design.n_params, dependent=aliased)
-
-
-@contextmanager
-def heavy_work(heavy: bool, what: str) -> Iterator[None]:
-    """Do a block of work in a heavy slot if it is ``heavy`` (studio/workload.py), saying so on the page while
-    it waits for one. ``what`` completes "Queued: 2 heavy jobs ahead of …"."""
-    if not heavy:
-        yield
-        return
-    client = workload.client_key()
-    ahead = workload.GATE.ahead_of_new(client)  # its place in the fair order, not behind everyone queued
-    note = st.empty()
-    if ahead >= workload.GATE.slots:
-        note.info(workload.queue_note(ahead, what), icon=":material/hourglass_top:")
-    with workload.GATE.slot(what, client):
-        note.empty()
-        yield
 
 
 def _build_problem(key: tuple) -> Problem:

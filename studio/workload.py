@@ -246,3 +246,22 @@ def page_turn(wait: float = PAGE_TURN_WAIT) -> Iterator[bool]:
     finally:
         if got:
             _page_turn.release()
+
+
+@contextmanager
+def heavy_work(heavy: bool, what: str) -> Iterator[None]:
+    """Do a block of work in a heavy slot if it is ``heavy`` (the gate above), saying so on the page while
+    it waits for one. ``what`` completes "Queued: 2 heavy jobs ahead of …"."""
+    if not heavy:
+        yield
+        return
+    import streamlit as st
+
+    client = client_key()
+    ahead = GATE.ahead_of_new(client)  # its place in the fair order, not behind everyone queued
+    note = st.empty()
+    if ahead >= GATE.slots:
+        note.info(queue_note(ahead, what), icon=":material/hourglass_top:")
+    with GATE.slot(what, client):
+        note.empty()
+        yield

@@ -118,7 +118,7 @@ for col in ("exact coef", "95% CI low", "95% CI high"):
     coef[col] = ex_stats.tidy(coef[col].to_numpy())
 if design.X is not None and len(design.terms) > 1:  # collinearity per term (the intercept has none)
     vif = variance_inflation(design, exact)
-    coef["VIF"] = ["—" if n == "intercept" else vif[n] for n in coef.index]  # (a NaN would read "None")
+    coef["VIF"] = ["—" if n == "intercept" else f"{vif[n]:.6g}" for n in coef.index]  # (a NaN would read "None")
 if run:
     coef.insert(0, "gradient descent", ([run.intercept] if design.fit_intercept else []) + list(run.coef))
     coef.insert(1, "gap", coef["gradient descent"] - coef["exact coef"])
@@ -129,6 +129,9 @@ if exact.aliased:  # R's NA: no estimate, no standard error (the table says whic
     coef = coef.astype(object)
     coef.iloc[list(exact.aliased), [coef.columns.get_loc(c) for c in coef.columns if c != "gradient descent"]] = \
         "aliased"
+for col in coef.columns:  # a column with words in it ("aliased", "not defined") is text throughout: Arrow needs one
+    if coef[col].dtype == object:  # type per column (else Streamlit logs a traceback and converts it anyway)
+        coef[col] = [f"{v:.6g}" if isinstance(v, float) else v for v in coef[col]]
 # Every row in view up to 25 terms (a formula's dummies make long tables; a hidden row is a missed coefficient).
 st.dataframe(coef.style.format(lambda v: ("—" if v != v else f"{v:.6g}") if isinstance(v, float) else v), width="stretch",
              height=min(38 + 35 * len(coef), 38 + 35 * 25),
@@ -178,9 +181,9 @@ if summ is not None:
         except LinregError as exc:
             st.error(md(exc, 1000))
         else:
-            frame = pd.DataFrame(aov.values, index=aov.index, columns=aov.columns).astype(object)
-            st.dataframe(frame.where(frame.notna(), "").style.format(lambda v: f"{v:.6g}" if isinstance(v, float) else v),
-                         width="stretch")  # (no test on the residual row: blank, as statsmodels prints it)
+            # as text: the residual row has no test (blank, as statsmodels prints it; a NaN would read "None")
+            cells = [["" if v != v else f"{v:.6g}" for v in row] for row in aov.values]
+            st.dataframe(pd.DataFrame(cells, index=aov.index, columns=aov.columns), width="stretch")
         st.text_input("Test linear restrictions", **controls.bind("res_test"),
                       placeholder="e.g. total_bill = 0.1, size = 0",
                       help="Restrictions on the coefficients, named as in the table above, separated by commas: an F "

@@ -568,10 +568,14 @@ def test_results_without_a_run_show_the_exact_fit(media):
     assert coef.loc["x", "exact coef"] == pytest.approx(2.0)
     assert set(figures(at)) == {"Data and fitted line"}
     assert texts(at.info)[2] == "Every residual is 0 to the data's precision: the line passes through every point."
-    assert [b.key for b in at.download_button] == ["dl_pred", "dl_loss", "dl_model", "dl_script"]
+    assert [b.key for b in at.download_button] == ["dl_pred", "dl_loss", "dl_model", "dl_script", "dl_summary"]
     assert at.download_button(key="dl_loss").proto.disabled
     model = json.loads(download(at, media, "dl_model"))
     assert model["terms"] == ["x"] and "gradient_descent" not in model
+    summary = download(at, media, "dl_summary").decode()  # the statsmodels-style document, text by default
+    assert "Dep. Variable:" in summary and "No. Observations:" in summary and "\nx " in summary
+    at.selectbox(key="res_summary_format").set_value("latex").run()
+    assert download(at, media, "dl_summary").decode().startswith("\\begin{center}")
 
 
 def test_results_after_training(media):
@@ -593,7 +597,7 @@ def test_results_after_training(media):
     assert set(traces(figs["Residuals vs fitted"])) == {"gradient descent", "exact least squares"}
     assert len(trace_values(traces(figs["Loss (MSE) per epoch"])["gradient descent"], "y")) == 100
     buttons = at.download_button
-    assert [b.key for b in buttons] == ["dl_pred", "dl_loss", "dl_model", "dl_script"]
+    assert [b.key for b in buttons] == ["dl_pred", "dl_loss", "dl_model", "dl_script", "dl_summary"]
     assert not any(b.proto.disabled for b in buttons)
     model = json.loads(download(at, media, "dl_model"))
     assert model["terms"] == ["x"] and model["target"] == "y"

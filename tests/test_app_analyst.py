@@ -98,12 +98,12 @@ def test_results_shows_vif_an_anova_table_and_tests_restrictions():
     assert not at.exception and not at.error
     coef = _coefficients(at)
     exog = smf.ols(formula, TIPS).fit().model.exog
-    assert float(coef.loc["size", "VIF"]) == pytest.approx(variance_inflation_factor(exog, 4), rel=1e-8)
+    assert float(coef.loc["size", "VIF"]) == pytest.approx(variance_inflation_factor(exog, 4), rel=1e-5)  # 6 digits shown
     ref = sm.stats.anova_lm(smf.ols(formula, TIPS).fit(), typ=2)
     at.segmented_control(key="_w_res_anova").set_value(2).run()
     table = next(d.value for d in at.dataframe if "Residual" in list(d.value.index))
     terms = [t for t in ref.index if t != "Residual"]  # (the same rows; patsy lists them in another order)
-    np.testing.assert_allclose(table.loc[terms, "F"].astype(float), ref.loc[terms, "F"], rtol=1e-8)
+    np.testing.assert_allclose(table.loc[terms, "F"].astype(float), ref.loc[terms, "F"], rtol=1e-5)  # 6 digits shown
     at.text_input(key="_w_res_test").input("size = 0, total_bill = 0.1").run()
     test = smf.ols(formula, TIPS).fit().f_test("size = 0, total_bill = 0.1")
     assert any(f"F(2, 239) = **{float(np.squeeze(test.fvalue)):.6g}**" in m.value for m in at.markdown)

@@ -100,6 +100,9 @@ def test_step_mode_shows_gradient_and_update(page: Page):
 def test_validation_split_draws_training_and_validation_curves(page: Page):
     goto(page, "Data", "Data")
     page.get_by_role("button", name="Noisy wave: under- and over-fitting").click()
+    # Wait for the click's own effect, not only for an idle page: on a busy machine the idle state can be read before
+    # the click's rerun starts, and a page change sent then replaced the rerun that carried the click (one loaded run).
+    expect(page.get_by_text("Current dataset: Noisy wave")).to_be_visible()
     page.wait_for_selector(IDLE)
     goto(page, "Train", "Train")
     page.get_by_test_id("stExpander").filter(has_text="Validation and model").locator("summary").click()

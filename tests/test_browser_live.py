@@ -375,9 +375,12 @@ def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
     """At Watch the loop runs a redraw or two ahead of the page (more on a busy machine): Pause takes the run
     back to the epoch the page shows, so it pauses where the learner pressed it, and the button keeps the focus."""
     shown_and_paused = []
+    # 2,000 epochs, not the tutorial's 100: with the whole suite loading the machine, a 100-epoch Watch run could end
+    # before the press reached the server, and there was nothing left to pause (one full run).
+    set_number(page, "Epochs", "2000")
     for _ in range(3):
         page.get_by_role("button", name="Train", exact=True).click()
-        expect(page.get_by_test_id("liveStatus")).to_have_text(re.compile(r"^Epoch [1-9]\d* / 100"))
+        expect(page.get_by_test_id("liveStatus")).to_have_text(re.compile(r"^Epoch [1-9]\d* / 2,000"))
         shown = page.evaluate(PRESS_PAUSE_BETWEEN_REDRAWS_JS)
         expect(page.get_by_text(re.compile(r"Paused at epoch \d+\. Resume goes on"))).to_be_visible()
         paused = int(re.search(r"Paused at epoch (\d+) /", status(page)).group(1))

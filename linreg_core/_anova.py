@@ -67,10 +67,7 @@ class _Subsets:
             raise ParameterError("An ANOVA table needs the rows in memory; load the file without --out-of-core.")
         n = design.n_samples
         A = np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X
-        y = design.y
-        if design.weights is not None:  # WLS: the rows scaled by √w, as statsmodels' anova_lm of a WLS fit
-            sw = np.sqrt(design.weights)
-            A, y = A * sw[:, None], y * sw
+        A, y = design.whitened(A, design.y)  # WLS: as statsmodels' anova_lm of a WLS fit
         scale = np.linalg.norm(A, axis=0)
         scale[scale == 0] = 1.0
         self.scale = scale

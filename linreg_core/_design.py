@@ -116,6 +116,14 @@ class Design:
     def in_memory(self) -> bool:
         return self.X is not None
 
+    def whitened(self, A: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(A, v) with each row scaled by √w when the design is weighted: weighted least squares is ordinary least
+        squares of these rows (statsmodels' wexog, wendog/wresid); unchanged without weights."""
+        if self.weights is None:
+            return A, v
+        sw = np.sqrt(self.weights)
+        return A * sw[:, None], v * sw
+
     def moments(self) -> Moments:
         """The sufficient statistics (R of [A | y]), computed once in row blocks and cached."""
         m = self.given_moments if self.given_moments is not None else self._cache.get("moments")

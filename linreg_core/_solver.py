@@ -153,10 +153,9 @@ def fit_exact_design(design: Design, singular_ok: bool = True) -> ExactFit:
                                           list(design.features), design.degree, centres, half_widths)
         return fit_exact_moments(design.moments(), design.terms, singular_ok)
     if design.weights is not None:  # weighted least squares: ordinary least squares of the rows scaled by √w
-        sw = np.sqrt(design.weights)
-        A = design.X * sw[:, None]
-        A = np.column_stack([sw, A]) if design.fit_intercept else A
-        return _solve(A, design.y * sw, design.fit_intercept, list(design.terms), singular_ok=singular_ok)
+        A = np.column_stack([np.ones(len(design.X)), design.X]) if design.fit_intercept else design.X
+        A, y = design.whitened(A, design.y)
+        return _solve(A, y, design.fit_intercept, list(design.terms), singular_ok=singular_ok)
     if design.degree > 1:
         return _fit_polynomial(design.X, design.y, design.fit_intercept, list(design.terms),
                                list(design.features), design.degree)

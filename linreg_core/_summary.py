@@ -98,10 +98,8 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
     A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     params = exact.params[keep]
     resid = design.y - exact.predict(design.X)
-    log_w = 0.0
-    if design.weights is not None:  # WLS is OLS of the rows scaled by √w (statsmodels' wexog, wresid)
-        sw = np.sqrt(design.weights)
-        A, resid, log_w = A * sw[:, None], resid * sw, float(np.log(design.weights).sum())
+    A, resid = design.whitened(A, resid)  # WLS is OLS of the rows scaled by √w (statsmodels' wexog, wresid)
+    log_w = 0.0 if design.weights is None else float(np.log(design.weights).sum())
     ssr = float(resid @ resid)
     df_resid, df_model = n - p, p - k_const
     df_test = df_resid  # the F test's denominator degrees of freedom (clusters − 1 for cluster-robust errors)
@@ -225,9 +223,7 @@ def fit_influence(design: Design, exact: ExactFit) -> Influence:
     A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     fitted = exact.predict(design.X)
     resid = design.y - fitted
-    if design.weights is not None:  # WLS: leverage and residuals of the rows scaled by √w (R's lm.influence)
-        sw = np.sqrt(design.weights)
-        A, resid = A * sw[:, None], resid * sw
+    A, resid = design.whitened(A, resid)  # WLS: leverage and residuals of the scaled rows (R's lm.influence)
     h = np.einsum("ij,jk,ik->i", A, exact.cov_unscaled[np.ix_(keep, keep)], A)
     with np.errstate(divide="ignore", invalid="ignore"):
         sigma = math.sqrt(float(resid @ resid) / (n - p)) if n > p else float("nan")

@@ -10,6 +10,7 @@ import re
 
 import pytest
 from playwright.sync_api import Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from devtools.server import IDLE, ROOT, go_to
 
@@ -152,6 +153,13 @@ def test_long_formula_equations_scroll_and_every_coefficient_shows(server, brows
     for title in ("Results", "How it works"):
         go(page, title)
         page.locator("[data-testid='stMain'] .katex-display").first.wait_for()
+        # KaTeX lays the equations out after the page's script ends, and a busy machine shows the short ones first:
+        # wait (up to the timeout) for the wide one instead of measuring the first frame.
+        try:
+            page.wait_for_function("""() => Array.from(document.querySelectorAll('[data-testid="stMain"] .katex-display'))
+                .some(e => e.scrollWidth > e.clientWidth + 1)""", timeout=20_000)
+        except PlaywrightTimeout:
+            pass  # the assertion below reports the widths seen
         widths = page.evaluate("""() => Array.from(document.querySelectorAll('[data-testid="stMain"] .katex-display'))
             .map(e => { e.scrollLeft = 1e6; return [e.scrollWidth, e.clientWidth, e.scrollLeft]; })""")
         wide = [w for w in widths if w[0] > w[1] + 1]

@@ -39,7 +39,8 @@ def chi2_sf(x, k):
 
 def _moments(a: np.ndarray) -> tuple[float, float, float]:
     d = a - a.mean()
-    return float(np.mean(d**2)), float(np.mean(d**3)), float(np.mean(d**4))
+    d2 = d * d  # products, not d**3 and d**4: float powers are ~10× slower on two million residuals
+    return float(np.mean(d2)), float(np.mean(d2 * d)), float(np.mean(d2 * d2))
 
 
 def skew(a: np.ndarray) -> float:

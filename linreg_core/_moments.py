@@ -22,6 +22,8 @@ import scipy.linalg as sla
 
 __all__ = ["Moments", "MomentsAccumulator", "r_factor"]
 
+_CACHE_ROWS = 32_768  # rows factored at a time: with ~40 columns a block and its QR's work space stay in cache
+
 
 @dataclass(frozen=True)
 class Moments:
@@ -46,14 +48,19 @@ class Moments:
         return theta, float(self.R[-1, -1] ** 2)
 
 
-def r_factor(block: np.ndarray) -> np.ndarray:
+def r_factor(block: np.ndarray, overwrite: bool = False) -> np.ndarray:
     """The square upper-triangular R of a block's QR (zero rows below when it has fewer rows than columns), so
-    R factors of any blocks stack and factor again (TSQR)."""
+    R factors of any blocks stack and factor again (TSQR). ``overwrite``: the block (best in Fortran order) may be
+    used as LAPACK's work space."""
     m = block.shape[1]
-    r = np.linalg.qr(block, mode="r")
+    geqrf = sla.lapack.get_lapack_funcs("geqrf", (block,))
+    qr, _, _, info = geqrf(np.asfortranarray(block), overwrite_a=overwrite)
+    if info != 0:
+        raise ValueError(f"LAPACK geqrf failed (info {info})")
+    r = np.triu(qr[:m])  # only the top rows: scipy's qr(mode="r") copies the triangle of the whole block
     if r.shape[0] < m:
         r = np.vstack([r, np.zeros((m - r.shape[0], m))])
-    return r
+    return np.ascontiguousarray(r)
 
 
 class MomentsAccumulator:
@@ -71,21 +78,28 @@ class MomentsAccumulator:
 
     def add(self, X: np.ndarray, y: np.ndarray) -> None:
         X = np.asarray(X, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
-        if X.shape[0] == 0:
-            return
-        cols = [np.ones((X.shape[0], 1))] if self.fit_intercept else []
-        block = np.hstack([*cols, X, y])
-        if self._R is not None:
-            block = np.vstack([self._R, block])
-        self._R = r_factor(block)
-        xy = np.hstack([X, y])
-        if self._shift is None:
-            self._shift = xy.mean(axis=0)
-        d = xy - self._shift
-        self._s1 += d.sum(axis=0)
-        self._s2 += (d * d).sum(axis=0)
-        self.n += X.shape[0]
+        y = np.asarray(y, dtype=np.float64).ravel()
+        off = int(self.fit_intercept)
+        # In blocks that stay in cache (a 2M × 38 design factors ~3× faster than in blocks of 262,144 rows): each
+        # block is [R̃ so far; 1, X, y] written once into one Fortran-ordered array that LAPACK factors in place.
+        for start in range(0, X.shape[0], _CACHE_ROWS):
+            rows = min(X.shape[0] - start, _CACHE_ROWS)
+            top = 0 if self._R is None else self._R.shape[0]
+            block = np.empty((top + rows, off + self.k + 1), order="F")
+            if top:
+                block[:top] = self._R
+            if off:
+                block[top:, 0] = 1.0
+            block[top:, off:-1] = X[start:start + rows]
+            block[top:, -1] = y[start:start + rows]
+            xy = block[top:, off:]
+            if self._shift is None:
+                self._shift = xy.mean(axis=0)
+            d = xy - self._shift  # shifted sums: spreads to the last digits even far from zero
+            self._s1 += d.sum(axis=0)
+            self._s2 += np.einsum("ij,ij->j", d, d)
+            self._R = r_factor(block, overwrite=True)
+            self.n += rows
 
     def result(self) -> Moments:
         if self._R is None or self.n == 0:

@@ -159,7 +159,10 @@ def fit_exact_design(design: Design, singular_ok: bool = True) -> ExactFit:
     if design.degree > 1:
         return _fit_polynomial(design.X, design.y, design.fit_intercept, list(design.terms),
                                list(design.features), design.degree)
-    return fit_exact(design.X, design.y, design.fit_intercept, design.terms, singular_ok)
+    # One pass over the rows: the R factor of [A | y] built in row blocks (the design's moments, which the statistics
+    # reuse), then the pivoted, column-scaled QR of that small matrix — no copy of A, no Q of n rows. Householder QR's
+    # backward error is columnwise, so factoring the unscaled rows first keeps the digits of scaling them first.
+    return fit_exact_moments(design.moments(), design.terms, singular_ok)
 
 
 def fit_exact_moments(moments: Moments, terms: list[str], singular_ok: bool = True) -> ExactFit:

@@ -95,10 +95,14 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
     # as statsmodels computes it on the reduced design; their rows are NaN.
     keep = exact.estimable
     p = int(keep.sum())
-    A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
     params = exact.params[keep]
     resid = design.y - exact.predict(design.X)
-    A, resid = design.whitened(A, resid)  # WLS is OLS of the rows scaled by √w (statsmodels' wexog, wresid)
+    # [1, X] of n rows is copied only where a row's own term enters (robust covariances, weights): the classical
+    # summary needs nothing of A beyond the R factor of the design's moments.
+    A = None
+    if cov_type != "nonrobust" or design.weights is not None:
+        A = (np.column_stack([np.ones(n), design.X]) if design.fit_intercept else design.X)[:, keep]
+        A, resid = design.whitened(A, resid)  # WLS is OLS of the rows scaled by √w (statsmodels' wexog, wresid)
     log_w = 0.0 if design.weights is None else float(np.log(design.weights).sum())
     ssr = float(resid @ resid)
     df_resid, df_model = n - p, p - k_const
@@ -168,8 +172,9 @@ def fit_summary(design: Design, exact: ExactFit, cov_type: str = "nonrobust", *,
         omni, omni_p = (float(v) for v in _dist.normaltest(resid))
     else:
         omni = omni_p = float("nan")
-    sv = np.linalg.svd(A, compute_uv=False)  # √ of AᵀA's eigenvalues, without squaring A's condition first (WLS: of
-    # the scaled rows, as statsmodels)
+    # √ of AᵀA's eigenvalues, without squaring A's condition first: A's singular values are its R factor's (WLS: of the
+    # scaled rows, as statsmodels)
+    sv = np.linalg.svd(A if A is not None else design.moments().R[:-1, :-1][:, keep], compute_uv=False)
     full = len(keep)
 
     def every(v: np.ndarray) -> np.ndarray:  # one value per term of the design, NaN where aliased
@@ -248,7 +253,10 @@ def variance_inflation(design: Design, exact: ExactFit) -> dict[str, float]:
     out = dict.fromkeys(design.terms, float("nan"))
     if keep.sum() == 0:
         return out
-    Xc = design.X[:, keep] - design.X[:, keep].mean(axis=0)
+    if design.fit_intercept:  # [1, X] = Q R: R's block past the constant is the R factor of the centred columns
+        Xc = design.moments().R[1:-1, 1:-1][:, keep]
+    else:
+        Xc = design.X[:, keep] - design.X[:, keep].mean(axis=0)
     norms = np.linalg.norm(Xc, axis=0)
     norms[norms == 0] = 1.0
     R = np.linalg.qr(Xc / norms, mode="r")

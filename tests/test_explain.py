@@ -5,6 +5,7 @@ here with the cases the issue names; the pace each sentence quotes is checked ag
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design, fit_stats, lr_guidance
@@ -129,11 +130,13 @@ def test_lesson_1_says_what_holds_the_tutorial_back_in_curvature_words():
     assert "Both the lr and the curvature hold it back" in text
 
 
-def test_the_exact_fit_of_a_perfect_line_reads_as_zero_in_every_format(tutorial):
-    """y = 2x: float64 leaves an intercept of 2.7e-15 and an MSE of 1.2e-30; shown, both are 0."""
-    stats = fit_stats(tutorial, fit_exact_design(tutorial))
+def test_the_exact_fit_of_a_perfect_line_reads_as_zero_in_every_format():
+    """y = 3x on the tutorial's x: float64 leaves an intercept of 8.9e-16 and an MSE of 4.9e-32; shown, both are 0."""
+    x = np.array([1.0, 2.0, 3.0, 3.5])
+    line = build_design(pd.DataFrame({"x": x, "y": 3 * x}), "y", ["x"])
+    stats = fit_stats(line, fit_exact_design(line))
     assert stats.params[0] != 0.0 and stats.mse > 0.0  # the noise is there ...
-    assert numbers.exact_equation(tutorial, stats) == r"\widehat{\text{y}} = 2\,\text{x}"  # ... and not shown
+    assert numbers.exact_equation(line, stats) == r"\widehat{\text{y}} = 3\,\text{x}"  # ... and not shown
     assert numbers.loss(stats, stats.mse) == 0.0 and numbers.metrics(stats, ["mse", "rmse", "mae", "r2"])[:3] == [0.0] * 3
     assert numbers.residuals_all_zero(stats)
     noisy = build_design(presets.load_preset("tips"), "tip", ["total_bill"])

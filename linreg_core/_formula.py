@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._design import _MAX_MAGNITUDE, Design, formula_term, implied_formula
+from ._design import Design, formula_term, implied_formula
 from ._formula_bounds import (  # the public limits below are re-exported (F401): importable from here as before
     MAX_CONSTANT_BITS,  # noqa: F401
     MAX_DESIGN_BYTES,  # noqa: F401
@@ -29,6 +29,8 @@ from ._formula_bounds import (  # the public limits below are re-exported (F401)
     MAX_MODEL_COLUMNS,
     MAX_SPLINE_DF,  # noqa: F401
 )
+from ._formula_chunks import block_plan, in_blocks
+from ._formula_columns import _finite_values, _prepare
 from ._formula_limits import (
     _bounded_materializer,
     _check_cost,
@@ -50,7 +52,6 @@ from .errors import (
     InsufficientDataError,
     LinregError,
     NonFiniteError,
-    NonNumericError,
     ParameterError,
 )
 
@@ -59,8 +60,6 @@ __all__ = ["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term",
 
 NA_ACTIONS = ("error", "drop")
 DATE_ACTIONS = ("error", "days")
-_NUMERIC_SHARE = 0.8  # a text column this numeric is a numeric column with typos, not a category
-_EPOCH = pd.Timestamp("1970-01-01")  # dates become days since this day, as R's as.numeric(Date)
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
 _EXAMPLE = "Formulas look like 'tip ~ total_bill + C(day) + np.log(size)'."
 
@@ -194,61 +193,6 @@ def _missing_columns(formula: str, needed: set[str], df: pd.DataFrame) -> None:
         )
 
 
-def _in_c(formula: str, name: str) -> bool:
-    """Whether the formula wraps ``name`` in C(...) (an explicit category)."""
-    return re.search(rf"\bC\(\s*(`?){re.escape(name)}\1\s*[,)]", formula) is not None
-
-
-def _prepare(df: pd.DataFrame, variables: list[str], formula: str, dates: str) -> tuple[pd.DataFrame, dict[str, str]]:
-    """The used columns with their meaning decided: numbers, categories (text, booleans) or dates → days."""
-    data: dict[str, pd.Series] = {}
-    kinds: dict[str, str] = {}
-    for v in variables:
-        s = df[v]
-        if isinstance(s.dtype, pd.CategoricalDtype):  # levels given (the Dask backend imposes the whole data's)
-            data[v], kinds[v] = s, "category"
-            continue
-        if pd.api.types.is_bool_dtype(s):
-            data[v], kinds[v] = pd.Categorical(s, categories=[False, True]), "category"
-            continue
-        if pd.api.types.is_numeric_dtype(s):
-            data[v], kinds[v] = s.astype(np.float64) if not _in_c(formula, v) else s, "number"
-            continue
-        text = s.astype("string").str.strip()
-        text = text.mask(text.eq(""))
-        present = text.notna()
-        numbers = pd.to_numeric(text, errors="coerce")
-        share = float(numbers[present].notna().mean()) if present.any() else 0.0
-        if share == 1.0:  # numbers stored as text (e.g. around blank cells)
-            data[v], kinds[v] = numbers.astype(np.float64), "number"
-            continue
-        if share >= _NUMERIC_SHARE and not _in_c(formula, v):
-            bad = present & numbers.isna()
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            value = str(s.iloc[i])
-            raise NonNumericError(
-                f"Column {_shown(v)} is mostly numbers but has the text {_shown(value)} at row {i + 1} "
-                f"({int(bad.sum())} such cell(s)). Fix or remove those cells, or write C({formula_term(v)}) to treat every "
-                "value as a category.", column=v, row=i + 1, value=value)
-        if present.any() and not _in_c(formula, v):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                when = pd.to_datetime(text, errors="coerce", format="ISO8601")
-            if when[present].notna().all():
-                first = str(text[present].iloc[0])
-                if dates == "error":
-                    raise DataError(
-                        f"Column {_shown(v)} holds dates (e.g. {_shown(first)}), which are not numbers. Pass "
-                        "dates='days' (command line: --dates days) to use days since 1970-01-01, or write "
-                        f"C({formula_term(v)}) to treat each date as a category.")
-                if getattr(when.dt, "tz", None) is not None:
-                    when = when.dt.tz_convert("UTC").dt.tz_localize(None)
-                data[v], kinds[v] = (when - _EPOCH).dt.total_seconds() / 86400.0, "date"
-                continue
-        data[v], kinds[v] = text.astype(object).where(present, None), "category"
-    return pd.DataFrame(data, index=df.index), kinds
-
-
 def _incomplete(data: pd.DataFrame) -> np.ndarray:
     bad = np.zeros(len(data), dtype=bool)
     for v in data.columns:
@@ -290,24 +234,6 @@ def _materialize(spec_or_formula: Any, data: pd.DataFrame, formula: str) -> Any:
         raise
     except Exception as e:  # a factor that cannot be evaluated: unknown function, wrong argument…
         raise FormulaError(f"Could not compute the formula {_shown(formula)}: {_why(e)}. {_EXAMPLE}") from None
-
-
-def _check_finite(mm: pd.DataFrame, row_offset: int) -> None:
-    values = mm.to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i, j = (int(a[0]) for a in np.nonzero(bad))
-        n_rows = int(bad.any(axis=1).sum())
-        raise NonFiniteError(
-            f"Term {_shown(str(mm.columns[j]))} is not a finite number in {n_rows} row(s) (first: row "
-            f"{i + 1 + row_offset}): a transform got values outside its domain, such as the log of 0 or of a negative "
-            "number. Change the formula or leave those rows out.",
-            rows=(np.flatnonzero(bad.any(axis=1)) + 1 + row_offset).tolist())
-    big = np.abs(values).max(axis=0) if len(values) else np.zeros(values.shape[1])
-    for name, b in zip(mm.columns, big):
-        if b > _MAX_MAGNITUDE:
-            raise DataError(f"Term {_shown(str(name))} reaches {b:.3g}; its square overflows double precision. "
-                            "Rescale the column first (e.g. divide it by 1000).")
 
 
 def _categories(spec: Any) -> dict[str, list]:
@@ -355,9 +281,13 @@ def build_formula_design(
         if len(data) == 0:
             raise InsufficientDataError(f"Every row has a blank cell in the columns the model uses "
                                         f"({_quote_list(variables)}): no rows are left.")
-    data = data.reset_index(drop=True)
+    if not data.index.equals(pd.RangeIndex(len(data))):
+        data = data.reset_index(drop=True)  # (a copy of every column: only when rows were left out)
     _check_cost(formula, parsed.rhs, data, kinds, lhs=parsed.lhs, fitting=True)
-    mm = _materialize(formula, data, formula)
+    # A large table: the model learned from the rows holding every level, then computed in row blocks (see
+    # _formula_chunks); a small one, or what blocks cannot reproduce, whole.
+    plan = block_plan(data, kinds, formula)
+    mm = _materialize(formula, data if plan is None else plan[0].iloc[plan[1]], formula)
     lhs, rhs = mm.lhs, mm.rhs
     if lhs.shape[1] != 1:
         raise FormulaError(f"The target {_shown(str(parsed.lhs))} must be one numeric column; it gave "
@@ -368,9 +298,16 @@ def build_formula_design(
             raise FormulaError(
                 f"{_shown(factor)} has one level{only} in the rows used: a category needs at least two to compare. "
                 "Remove it from the formula.")
-    _check_finite(lhs, row_offset)
-    _check_finite(rhs, row_offset)
     columns = [str(c) for c in rhs.columns]
+    keep = [j for j, c in enumerate(columns) if c != "Intercept"]
+    blocks = None
+    if plan is not None:
+        blocks = in_blocks(lhs.model_spec, rhs.model_spec, columns, plan[0], keep, row_offset,
+                           lambda spec, rows: _materialize(spec, rows, formula))
+        if blocks is None:  # built whole after all: the same design, and the messages that name every row
+            mm = _materialize(formula, data, formula)
+            lhs, rhs = mm.lhs, mm.rhs
+    y = _finite_values(lhs, row_offset)[:, 0] if blocks is None else blocks[1]
     fit_intercept = "Intercept" in columns
     built = [n for n in columns if n != "Intercept"]
     terms = _patsy_names(built, spellings)
@@ -378,8 +315,7 @@ def build_formula_design(
         raise FormulaError(f"The formula {_shown(formula)} has no terms: '- 1' removed the intercept and nothing is "
                            "left to fit. Add a column after '~', or write 'y ~ 1' for the mean alone.")
     # y ~ 1 (the null model, R's lm(y ~ 1)) has no columns: the intercept alone is the mean.
-    X = np.ascontiguousarray(rhs[built].to_numpy(dtype=np.float64)).reshape(len(rhs), len(built))
-    y = np.ascontiguousarray(lhs.iloc[:, 0].to_numpy(dtype=np.float64))
+    X = _finite_values(rhs, row_offset, keep) if blocks is None else blocks[0]
     n, p = X.shape[0], len(terms) + int(fit_intercept)
     if n < p:
         raise InsufficientDataError(f"{n} row(s) are too few to fit {p} parameters. Add rows or use fewer terms "
@@ -434,9 +370,7 @@ def formula_matrix(design: Design, df: pd.DataFrame, row_offset: int = 0) -> np.
     if len(built) != len(design.terms):
         raise FormulaError(f"The new rows gave {len(built)} columns for the model's {len(design.terms)} terms "
                            f"({_quote_list(list(design.terms))}).")
-    out = mm[built]
-    _check_finite(out, row_offset)
-    return np.ascontiguousarray(out.to_numpy(dtype=np.float64))
+    return _finite_values(mm, row_offset, [j for j, c in enumerate(mm.columns) if str(c) != "Intercept"])
 
 
 def _check_levels(spec: Any, data: pd.DataFrame, row_offset: int) -> None:
@@ -482,10 +416,8 @@ def partition_formula_rows(template: Design, df: pd.DataFrame,
     _check_cost(template.formula or "", template.spec.formula, data, kinds, lhs=template.lhs_spec.formula)
     lhs = _materialize(template.lhs_spec, data, template.formula or "")
     rhs = _materialize(template.spec, data, template.formula or "")
-    _check_finite(lhs, 0)
-    out = rhs[list(template.terms)]
-    _check_finite(out, 0)
-    return (np.ascontiguousarray(out.to_numpy(dtype=np.float64)), lhs.iloc[:, 0].to_numpy(dtype=np.float64),
+    columns = list(map(str, rhs.columns))
+    return (_finite_values(rhs, 0, [columns.index(t) for t in template.terms]), _finite_values(lhs, 0)[:, 0],
             list(template.features), list(template.terms), dropped)
 
 

@@ -17,11 +17,9 @@ from typing import BinaryIO, TextIO, Union
 
 import pandas as pd
 
+from ._csv_arrow import parse_with_arrow
 from ._text import _mb, _quote_list, _shown
-from .errors import (
-    DataError,
-    EmptyDataError,
-)
+from .errors import DataError, EmptyDataError
 
 __all__ = ["CsvSource", "read_csv"]
 
@@ -447,10 +445,12 @@ class _Reporting(io.BytesIO):
 
 def _parse(raw: bytes, delim: str, dtype: dict[str, type] | None = None,
            progress: Progress | None = None) -> pd.DataFrame:
-    # One parser (pandas' C engine) and one set of options for every input, so that a file's columns, cell
-    # types and errors never depend on its size. index_col=False: never turn a first column into the index
-    # when rows are longer than the header. float_precision="round_trip": numbers correctly rounded (the
-    # default converter can be off in the 13th digit).
+    # pandas' C engine with one set of options is the reference for every input (a large plain file is read by
+    # Arrow only where that gives the same table: _csv_arrow), so that columns, cell types and errors never depend on
+    # the size. index_col=False: never turn a first column into the index when rows are longer than the header.
+    # float_precision="round_trip": numbers correctly rounded (the default converter can be off in the 13th digit).
+    if dtype is None and progress is None and (df := parse_with_arrow(raw, delim)) is not None:
+        return df
     options = dict(sep=delim, skipinitialspace=True, skip_blank_lines=True, index_col=False, encoding="utf-8-sig",
                    float_precision="round_trip")
     try:

@@ -146,9 +146,6 @@ def _fit(args: argparse.Namespace) -> int:
         if given:
             raise ParameterError(f"--formula replaces {', '.join(given)}: give the model one way. "
                                  "E.g. --formula 'y ~ x + I(x**2) - 1'.")
-        if args.out_of_core:
-            raise ParameterError("--formula needs the rows in memory (category levels, transforms); drop --out-of-core "
-                                 "or use --y/--x.")
     elif args.y is None:
         raise ParameterError("Name the model: --y COL (with --x COL ...) or --formula 'y ~ x1 + x2'.")
     if (args.cov == "cluster") != (args.groups is not None):
@@ -184,12 +181,14 @@ def _fit(args: argparse.Namespace) -> int:
         design = dask_design(args.data, args.y, args.x, args.degree, not args.no_intercept, formula=args.formula,
                              na=args.na, scheduler=args.scheduler, progress=not args.json)
     elif several and args.out_of_core:
-        from ._sources import SourceSpec, stream_sources
+        from ._sources import SourceSpec, formula_levels, formula_template, stream_sources
 
-        if args.formula is not None:
-            raise ParameterError("--formula with --out-of-core needs the category levels first; use --backend dask "
-                                 "(a local cluster is started for you) or load the files in memory.")
-        design = stream_sources(files, SourceSpec(args.y, args.x, args.degree, not args.no_intercept, args.na))
+        if args.formula is not None:  # the category levels of every file first, then each file's rows
+            template = formula_template(files, args.formula, args.na, formula_levels(files, args.formula))
+            spec = SourceSpec(template.target, None, 1, template.fit_intercept, args.na, template)
+        else:
+            spec = SourceSpec(args.y, args.x, args.degree, not args.no_intercept, args.na)
+        design = stream_sources(files, spec)
     elif several and table_columns:
         raise ParameterError("--weights and --groups read one CSV file; combine the files into one first.")
     elif several:
@@ -200,9 +199,14 @@ def _fit(args: argparse.Namespace) -> int:
     elif args.out_of_core:
         if args.chunk_rows < 1:
             raise ParameterError(f"The 'chunk_rows' parameter must be an int >= 1. Got {args.chunk_rows} instead.")
-        if args.na != "error":
+        if args.formula is not None:
+            from ._stream import stream_formula_design
+
+            design = stream_formula_design(args.data, args.formula, args.na, args.chunk_rows)
+        elif args.na != "error":
             raise ParameterError("--na drop needs the rows in memory; clean the file or drop --out-of-core.")
-        design = stream_design(args.data, args.y, args.x, args.degree, not args.no_intercept, args.chunk_rows)
+        else:
+            design = stream_design(args.data, args.y, args.x, args.degree, not args.no_intercept, args.chunk_rows)
     elif args.formula is not None or table_columns:
         from ._csv import read_csv
         from ._design import build_design

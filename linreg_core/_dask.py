@@ -21,6 +21,7 @@ from ._sources import (
     combine,
     design_from_partial,
     feature_ranges,
+    formula_levels,
     formula_template,
     partition_moments,
     read_file,
@@ -54,7 +55,8 @@ def _reduce(client: Any, files: list[str], target: str | None, features: list[st
             fit_intercept: bool, formula: str | None, na: str, progress: bool) -> tuple[Partial, SourceSpec]:
     template = None
     if formula is not None:
-        template = formula_template(files, formula, na, _levels(files, formula, client))
+        levels = formula_levels(files, formula, lambda fn, paths: client.gather(client.map(fn, paths, pure=False)))
+        template = formula_template(files, formula, na, levels)
     spec = SourceSpec(target or "", features, degree, fit_intercept, na, template)
     if degree > 1 and template is None:  # one cheap pass for the ranges: the polynomial's stable basis
         spec = with_basis(spec, client.gather(client.map(_ranges_of_file, files, spec=spec, pure=False)))
@@ -104,31 +106,6 @@ def _tree(parts: list[Any], combine_task: Any) -> Any:
         parts = [combine_task(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
                  for i in range(0, len(parts), 2)]
     return parts[0]
-
-
-def _levels(files: list[str], formula: str, client: Any) -> dict[str, list]:
-    """The category levels of the text columns a formula uses, found in one pass over the data."""
-    import pandas as pd
-
-    from ._formula import _named_columns, _parse, _patsy_spellings
-
-    _parse(_patsy_spellings(formula)[0])
-    head = read_file(files[0])
-    cols = [c for c in head.columns if c in _named_columns(formula, list(head.columns))
-            and not (pd.api.types.is_numeric_dtype(head[c]) and f"C({c}" not in formula.replace(" ", ""))]
-    if not cols:
-        return {}
-
-    def uniques(path: str) -> dict[str, set]:
-        df = read_file(path)
-        return {c: set(df[c].dropna().astype("string").str.strip().astype(object))
-                if not pd.api.types.is_numeric_dtype(df[c]) else set(df[c].dropna().tolist()) for c in cols}
-
-    found: dict[str, set] = {c: set() for c in cols}
-    for part in client.gather(client.map(uniques, files, pure=False)):
-        for c in cols:
-            found[c] |= part[c]
-    return {c: sorted(v, key=lambda x: (str(type(x)), x)) for c, v in found.items() if v}
 
 
 def dask_design(

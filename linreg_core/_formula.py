@@ -392,10 +392,11 @@ def _check_levels(spec: Any, data: pd.DataFrame, row_offset: int) -> None:
                     f"the model never saw, so it has no coefficient for it. Known levels: {shown}.")
 
 
-def partition_formula_rows(template: Design, df: pd.DataFrame,
-                           na: str) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
+def partition_formula_rows(template: Design, df: pd.DataFrame, na: str,
+                           row_offset: int = 0) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
     """One partition's (X, y) under a formula fitted elsewhere (``template``: its levels and terms), for the
-    streamed and Dask paths. Returns X, y, raw features, terms and the rows dropped."""
+    streamed and Dask paths; row numbers in messages count after ``row_offset``. Returns X, y, raw features, terms
+    and the rows dropped."""
     variables = list(template.variables)
     _missing_columns(template.formula or "", set(variables), df)
     data = df[variables].copy()
@@ -411,13 +412,14 @@ def partition_formula_rows(template: Design, df: pd.DataFrame,
     dropped = 0
     if bad.any():
         if na == "error":
-            raise _na_error(bad, data, 0)
+            raise _na_error(bad, data, row_offset)
         dropped, data = int(bad.sum()), data.loc[~bad].reset_index(drop=True)
     _check_cost(template.formula or "", template.spec.formula, data, kinds, lhs=template.lhs_spec.formula)
     lhs = _materialize(template.lhs_spec, data, template.formula or "")
     rhs = _materialize(template.spec, data, template.formula or "")
     columns = list(map(str, rhs.columns))
-    return (_finite_values(rhs, 0, [columns.index(t) for t in template.terms]), _finite_values(lhs, 0)[:, 0],
+    return (_finite_values(rhs, row_offset, [columns.index(t) for t in template.terms]),
+            _finite_values(lhs, row_offset)[:, 0],
             list(template.features), list(template.terms), dropped)
 
 

@@ -211,10 +211,11 @@ class Partial:
     basis_R: np.ndarray | None = None  # R of [B | y], B the Chebyshev basis (polynomials only)
 
 
-def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "") -> Partial:
-    """The Partial of one table (a file, a chunk, a Dask partition). Row numbers in messages count within it."""
+def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "", row_offset: int = 0) -> Partial:
+    """The Partial of one table (a file, a chunk, a Dask partition). Row numbers in messages count within it, after
+    ``row_offset`` rows (a chunk's place in its file)."""
     try:
-        X, y, features, terms, dropped = _partition_design(df, spec)
+        X, y, features, terms, dropped = _partition_design(df, spec, row_offset)
     except DataError as exc:
         if name:  # the file's name first; the type (and its row numbers) stay
             exc.args = (f"{name}: {exc}",)
@@ -235,17 +236,18 @@ def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "") -> Par
     return Partial(R, len(y), mean, m2, lo, hi, tuple(features), tuple(terms), dropped, basis_R)
 
 
-def _partition_design(df: pd.DataFrame, spec: SourceSpec) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
+def _partition_design(df: pd.DataFrame, spec: SourceSpec,
+                      row_offset: int = 0) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
     if spec.template is not None:
         from ._formula import partition_formula_rows
 
-        return partition_formula_rows(spec.template, df, spec.na)
+        return partition_formula_rows(spec.template, df, spec.na, row_offset)
     dropped = 0
     if spec.na == "drop":
         from ._design import _drop_blank_rows
 
         df, dropped, _ = _drop_blank_rows(df, spec.target, spec.features)
-    features, raw, y = _checked_columns(df, spec.target, spec.features, 0)
+    features, raw, y = _checked_columns(df, spec.target, spec.features, row_offset)
     with np.errstate(over="ignore", invalid="ignore"):
         X = _expand(raw, spec.degree)
     if not np.isfinite(X).all():
@@ -336,6 +338,42 @@ def stream_sources(files: list[str], spec: SourceSpec) -> Design:
     return design_from_partial(total, spec)
 
 
+def level_columns(head: pd.DataFrame, formula: str) -> list[str]:
+    """The columns of a table whose values a formula takes as category levels: text it names, numbers in C()."""
+    from ._formula import _named_columns
+
+    return [c for c in head.columns if c in _named_columns(formula, list(head.columns))
+            and not (pd.api.types.is_numeric_dtype(head[c]) and f"C({c}" not in formula.replace(" ", ""))]
+
+
+def table_levels(df: pd.DataFrame, columns: list[str]) -> dict[str, set]:
+    """Each column's distinct values (text stripped, blanks left out): one table's share of the levels."""
+    return {c: set(df[c].dropna().astype("string").str.strip().astype(object))
+            if not pd.api.types.is_numeric_dtype(df[c]) else set(df[c].dropna().tolist()) for c in columns}
+
+
+def sorted_levels(parts: Any, columns: list[str]) -> dict[str, list]:
+    """The levels of all the tables (``parts``: table_levels of each), sorted as formulaic sorts them."""
+    found: dict[str, set] = {c: set() for c in columns}
+    for part in parts:
+        for c in columns:
+            found[c] |= part[c]
+    return {c: sorted(v, key=lambda x: (str(type(x)), x)) for c, v in found.items() if v}
+
+
+def formula_levels(files: list[str], formula: str, map_files: Any = lambda fn, paths: map(fn, paths)
+                   ) -> dict[str, list]:
+    """The category levels of the columns a formula reads, in one pass over the files (``map_files(fn, files)``:
+    here one after another; the Dask backend maps them over its workers)."""
+    from ._formula import _parse, _patsy_spellings
+
+    _parse(_patsy_spellings(formula)[0])
+    columns = level_columns(read_file(files[0]), formula)
+    if not columns:
+        return {}
+    return sorted_levels(map_files(lambda path: table_levels(read_file(path), columns), files), columns)
+
+
 def formula_template(files_or_df: Any, formula: str, na: str, levels: dict[str, list] | None = None) -> Design:
     """A formula's design fitted on a sample (the first file) with the whole data's category levels imposed, so every
     partition encodes categories the same way. Transforms that learn from the data (scale, center, poly…) are refused:
@@ -354,7 +392,8 @@ def formula_template(files_or_df: Any, formula: str, na: str, levels: dict[str, 
     if template.spec.transform_state:
         names = ", ".join(_shown(str(k)) for k in list(template.spec.transform_state)[:3])
         raise ParameterError(f"{names} learns its centre or scale from the data, which the partitions cannot share; "
-                             "write the transform out (e.g. (x - 3.2) / 1.5) or fit in memory (--backend local).")
+                             "write the transform out (e.g. (x - 3.2) / 1.5) or fit in memory (without "
+                             "--out-of-core or --backend dask).")
     return template
 
 

@@ -4,14 +4,21 @@ terms are aliased, and which columns make a design rank deficient."""
 from __future__ import annotations
 
 from math import floor, log10
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
 from .errors import RankDeficientError
 
-if TYPE_CHECKING:
-    from ._solver import PolyBasis
+
+class _Basis(Protocol):
+    """What a note says of the polynomial basis a fit was computed in (``_solver.PolyBasis``)."""
+
+    degree: int
+    fit_intercept: bool
+    centres: tuple[float, ...]
+    half_widths: tuple[float, ...]
+    condition_number: float
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -80,7 +87,7 @@ def _shifted(name: str, m: float, h: float) -> str:
     return f"({centred}) / {h:.6g}"
 
 
-def _polynomial_note(cond: float, basis: PolyBasis, features: list[str], terms: list[str],
+def _polynomial_note(cond: float, basis: _Basis, features: list[str], terms: list[str],
                      coef_digits: int, raw_eval_digits: int) -> str:
     K = basis.degree
     one = len(features) == 1

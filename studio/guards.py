@@ -3,14 +3,18 @@ on it (not with aliased terms, which have no single answer, nor with weights, a 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import streamlit as st
 
-from linreg_core import DataError, RankDeficientError
+from linreg_core import DataError, Design, ExactFit, RankDeficientError
 
-if TYPE_CHECKING:
-    from .state import Problem
+
+class Problem(Protocol):
+    """What the guards read of the current model (``state.Problem``): its design and exact fit."""
+
+    design: Design
+    exact: ExactFit
 
 
 def formula_target(formula: str) -> str | None:

@@ -61,6 +61,7 @@ __all__ = ["DATE_ACTIONS", "NA_ACTIONS", "build_formula_design", "formula_term",
 NA_ACTIONS = ("error", "drop")
 DATE_ACTIONS = ("error", "days")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m|[⧛⧚]")
+_KIND_ROWS = 64  # rows formulaic sees to tell a formula's numeric factors from its categorical ones
 _EXAMPLE = "Formulas look like 'tip ~ total_bill + C(day) + np.log(size)'."
 
 
@@ -126,7 +127,7 @@ def _no_dot(formula: object, df: pd.DataFrame) -> None:
                        f"expand: list the columns instead, e.g. {_shown(written)}.")
 
 
-def _parse(formula: object) -> Any:
+def _parse(formula: object, ordering: str = "degree") -> Any:
     import formulaic
     from formulaic.formula import SimpleFormula
 
@@ -140,7 +141,7 @@ def _parse(formula: object) -> Any:
                            + _EXAMPLE)
     _check_structure(formula)
     try:
-        parsed = formulaic.Formula(formula)
+        parsed = formulaic.Formula(formula, _ordering=ordering)
     except Exception as e:  # formulaic's parsing errors; their text marks the spot with colour codes
         raise FormulaError(f"Could not read the formula {_shown(formula)}: {_why(e)}. {_EXAMPLE}") from None
     if not hasattr(parsed, "lhs") or not str(parsed.lhs).strip():
@@ -222,9 +223,11 @@ def _materialize(spec_or_formula: Any, data: pd.DataFrame, formula: str) -> Any:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             if isinstance(spec_or_formula, str):
-                # context={}: names resolve to the data's columns and formulaic's transforms, never to this frame
-                return formulaic.model_matrix(spec_or_formula, data, ensure_full_rank=True, na_action="ignore",
-                                              context={}, materializer=bounded)
+                # context={}: names resolve to the data's columns and formulaic's transforms, never to this frame;
+                # the terms in the order written (build_formula_design has put them in patsy's order)
+                return formulaic.model_matrix(formulaic.Formula(spec_or_formula, _ordering="none"), data,
+                                              ensure_full_rank=True, na_action="ignore", context={},
+                                              materializer=bounded)
             if spec_or_formula.materializer != bounded:
                 spec_or_formula = spec_or_formula.update(materializer=bounded)
             return spec_or_formula.get_model_matrix(data, na_action="ignore")
@@ -284,6 +287,8 @@ def build_formula_design(
     if not data.index.equals(pd.RangeIndex(len(data))):
         data = data.reset_index(drop=True)  # (a copy of every column: only when rows were left out)
     _check_cost(formula, parsed.rhs, data, kinds, lhs=parsed.lhs, fitting=True)
+    formula = _patsy_order(formula, data)
+    parsed = _parse(formula, ordering="none")
     # A large table: the model learned from the rows holding every level, then computed in row blocks (see
     # _formula_chunks); a small one, or what blocks cannot reproduce, whole.
     plan = block_plan(data, kinds, formula)
@@ -327,6 +332,44 @@ def build_formula_design(
                   lhs_spec=lhs.model_spec, variables=tuple(variables),
                   formula=f"{parsed.lhs} ~ {parsed.rhs}" + ("" if fit_intercept else " - 1"), spec=rhs.model_spec,
                   terms_of=formula_matrix)
+
+
+def _patsy_order(formula: str, data: pd.DataFrame) -> str:
+    """The formula with its terms in patsy's order, the one statsmodels' ``smf.ols`` fits (so that term names line up
+    and a type I ANOVA sums the same squares): the intercept and the terms without a numeric factor first, then the
+    terms of each set of numeric factors in the order that set first appears, each group by its number of factors
+    (patsy's build.py). The terms are taken in formulaic's order by degree, which is patsy's expansion order for
+    ``a*b`` and ``(a + b)**2`` alike. Factors are numeric or categorical as formulaic finds them on the first rows.
+    Unchanged when the terms cannot be written back as they were read."""
+    parsed = _parse(formula)
+    try:
+        state = _materialize(formula, data.iloc[:_KIND_ROWS], formula).rhs.model_spec.encoder_state
+    except LinregError:
+        return formula  # the real build says what is wrong
+    numeric = {str(name) for name, (kind, _) in state.items() if getattr(kind, "value", kind) == "numerical"}
+    terms = [t for t in parsed.rhs if str(t) not in ("0", "1")]
+    buckets: dict[frozenset[str], list] = {}
+    for term in terms:
+        buckets.setdefault(frozenset(str(f) for f in term.factors if str(f) in numeric), []).append(term)
+    groups = sorted(buckets, key=lambda key: key != frozenset())  # stable: the group without numbers first
+    ordered = [t for key in groups for t in sorted(buckets[key], key=lambda t: len(t.factors))]
+    intercept = any(str(t) == "1" for t in parsed.rhs)
+    written = [":".join(_factor_text(f) for f in t.factors) for t in ordered]
+    rewritten = f"{parsed.lhs} ~ {' + '.join(['1' if intercept else '0'] + written)}"
+    try:
+        again = [str(t) for t in _parse(rewritten, ordering="none").rhs if str(t) not in ("0", "1")]
+    except LinregError:
+        return formula
+    return rewritten if again == [str(t) for t in ordered] else formula
+
+
+def _factor_text(factor: Any) -> str:
+    """A factor as a formula writes it: a column name that is not an identifier in backticks (formulaic prints it
+    bare), code as it was written."""
+    text = str(factor)
+    if getattr(factor.eval_method, "value", "") == "lookup" and not text.isidentifier():
+        return "`" + text.replace("`", "\\`") + "`"
+    return text
 
 
 def _rhs_variables(parsed: Any) -> set[str]:

@@ -79,7 +79,10 @@ def _spec_from_state(state: dict[str, Any]) -> Any:
     for name, entry in state["factors"].items():
         kind = Factor.Kind(entry["kind"])
         encoder[name] = (kind, {"categories": _untag(entry["categories"])} if "categories" in entry else {})
-    return ModelSpec(formula=state["rhs"], ensure_full_rank=True, transform_state=_untag(state["transform_state"]),
+    from formulaic import Formula
+
+    # the terms in the order saved (patsy's, or an older file's): formulaic would otherwise sort them by degree
+    return ModelSpec(formula=Formula(state["rhs"], _ordering="none"), ensure_full_rank=True, transform_state=_untag(state["transform_state"]),
                      encoder_state=encoder, materializer=_bounded_materializer())
 
 

@@ -20,12 +20,16 @@ TOL = 1e-8
 TIPS = px.data.tips()
 FAIR = fair.load_pandas().data
 
-# Formulas whose term order is the same in formulaic (R's order: by degree) and patsy, so type I agrees too.
+# The terms are fitted in patsy's order, so type I (sequential) sums agree too — also where the formula writes a number
+# before a category, or a categories' interaction after a number, which formulaic alone would order otherwise.
 MODELS = {
     "tips, two factors and a number": (TIPS, "tip ~ C(day) + C(smoker) + total_bill"),
     "tips, a factor by a number": (TIPS, "tip ~ C(smoker)*total_bill"),
     "tips, two factors crossed": (TIPS, "tip ~ C(sex)*C(smoker)"),
     "fair, numbers and a factor": (FAIR, "affairs ~ C(religious) + age + yrs_married + age:yrs_married"),
+    "tips, a number written first": (TIPS, "tip ~ total_bill + C(day) + smoker"),
+    "tips, crossed factors after a number": (TIPS, "tip ~ size + C(sex)*C(smoker) + total_bill:C(time)"),
+    "fair, numbers around factors": (FAIR, "affairs ~ age + C(religious) + yrs_married*C(children)"),
 }
 
 

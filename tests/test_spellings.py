@@ -55,3 +55,19 @@ def test_r_habits_get_a_sentence_that_says_what_to_write(formula, says):
 def test_wilkinson_powers_still_mean_interactions():
     design = build_formula_design(TIPS, "tip ~ (total_bill + size)^2")
     assert design.terms == ["total_bill", "size", "total_bill:size"]
+
+
+@pytest.mark.parametrize("formula", [
+    "tip ~ total_bill + C(day)",
+    "tip ~ total_bill * C(day) + smoker",
+    "tip ~ size + C(sex)*C(smoker) + total_bill:C(time)",
+    "np.log(tip) ~ np.log(total_bill) + C(size, Treatment(reference=2)) + sex:smoker",
+    "tip ~ (total_bill + size)**2 + time",
+    "tip ~ total_bill + C(day) - 1",
+])
+def test_terms_come_in_patsy_s_order_as_statsmodels_fits_them(formula):
+    """Names and positions equal statsmodels' on Plotly's tips, so results join with statsmodels code either way."""
+    design = build_formula_design(TIPS, formula)
+    ref = smf.ols(formula, TIPS).fit()
+    assert (["Intercept"] if design.fit_intercept else []) + design.terms == list(ref.params.index)
+    np.testing.assert_allclose(fit_exact_design(design).params, ref.params.to_numpy(), rtol=1e-8)

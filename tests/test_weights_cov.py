@@ -40,15 +40,15 @@ def _close(mine, theirs, rtol=TOL):
 
 def _weighted_tips():
     design = with_weights(build_formula_design(TIPS, "tip ~ total_bill + C(day)"), TIPS, "size")
-    exog = sm.add_constant(np.column_stack([TIPS.total_bill, *(TIPS.day == d for d in ("Sat", "Sun", "Thur"))])
-                           .astype(float))
+    exog = sm.add_constant(np.column_stack([*(TIPS.day == d for d in ("Sat", "Sun", "Thur")), TIPS.total_bill])
+                           .astype(float))  # patsy's order: the categorical term first
     return design, exog
 
 
 @pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1", "HC2", "HC3"])
 def test_weighted_least_squares_equals_statsmodels_wls(cov_type):
     design, exog = _weighted_tips()
-    assert design.terms == ["total_bill", "C(day)[T.Sat]", "C(day)[T.Sun]", "C(day)[T.Thur]"]
+    assert design.terms == ["C(day)[T.Sat]", "C(day)[T.Sun]", "C(day)[T.Thur]", "total_bill"]
     exact = fit_exact_design(design)
     ref = sm.WLS(TIPS.tip.to_numpy(float), exog, weights=TIPS["size"].to_numpy(float)).fit(cov_type=cov_type)
     ours = fit_summary(design, exact, cov_type)

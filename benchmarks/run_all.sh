@@ -10,6 +10,8 @@ $PY bench_ingest.py
 echo
 $PY bench_small_fit.py
 echo
+$PY bench_analyst_scale.py  # 2M rows × 12 columns (158 MiB of CSV, made in a temporary folder)
+echo
 $PY bench_app.py
 echo
 $PY bench_scaling.py  # 20M rows of Parquet in /tmp/linreg-scaling (1.8 GB, made once); --rows for fewer

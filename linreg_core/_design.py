@@ -26,7 +26,6 @@ __all__ = ["Design", "aligned_column", "build_design", "cluster_groups", "drop_i
            "polynomial_terms", "train_val_split", "with_weights"]
 
 MAX_DEGREE = 20
-_MOMENT_BLOCK = 262_144  # rows per QR block when computing moments: bounds the temporary copy
 
 
 def polynomial_terms(columns: list[str], degree: int) -> list[str]:
@@ -129,8 +128,7 @@ class Design:
         m = self.given_moments if self.given_moments is not None else self._cache.get("moments")
         if m is None:
             acc = MomentsAccumulator(self.X.shape[1], self.fit_intercept)
-            for start in range(0, self.X.shape[0], _MOMENT_BLOCK):
-                acc.add(self.X[start:start + _MOMENT_BLOCK], self.y[start:start + _MOMENT_BLOCK])
+            acc.add(self.X, self.y)  # in cache-sized row blocks: no copy of X
             m = self._cache["moments"] = acc.result()
         return m
 

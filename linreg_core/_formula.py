@@ -287,8 +287,7 @@ def build_formula_design(
     if not data.index.equals(pd.RangeIndex(len(data))):
         data = data.reset_index(drop=True)  # (a copy of every column: only when rows were left out)
     _check_cost(formula, parsed.rhs, data, kinds, lhs=parsed.lhs, fitting=True)
-    formula = _patsy_order(formula, data)
-    parsed = _parse(formula, ordering="none")
+    formula, parsed = _patsy_order(formula, parsed, data)
     # A large table: the model learned from the rows holding every level, then computed in row blocks (see
     # _formula_chunks); a small one, or what blocks cannot reproduce, whole.
     plan = block_plan(data, kinds, formula)
@@ -314,8 +313,7 @@ def build_formula_design(
             lhs, rhs = mm.lhs, mm.rhs
     y = _finite_values(lhs, row_offset)[:, 0] if blocks is None else blocks[1]
     fit_intercept = "Intercept" in columns
-    built = [n for n in columns if n != "Intercept"]
-    terms = _patsy_names(built, spellings)
+    terms = _patsy_names([columns[j] for j in keep], spellings)
     if not terms and not fit_intercept:
         raise FormulaError(f"The formula {_shown(formula)} has no terms: '- 1' removed the intercept and nothing is "
                            "left to fit. Add a column after '~', or write 'y ~ 1' for the mean alone.")
@@ -334,18 +332,18 @@ def build_formula_design(
                   terms_of=formula_matrix)
 
 
-def _patsy_order(formula: str, data: pd.DataFrame) -> str:
+def _patsy_order(formula: str, parsed: Any, data: pd.DataFrame) -> tuple[str, Any]:
     """The formula with its terms in patsy's order, the one statsmodels' ``smf.ols`` fits (so that term names line up
     and a type I ANOVA sums the same squares): the intercept and the terms without a numeric factor first, then the
     terms of each set of numeric factors in the order that set first appears, each group by its number of factors
     (patsy's build.py). The terms are taken in formulaic's order by degree, which is patsy's expansion order for
-    ``a*b`` and ``(a + b)**2`` alike. Factors are numeric or categorical as formulaic finds them on the first rows.
-    Unchanged when the terms cannot be written back as they were read."""
-    parsed = _parse(formula)
+    ``a*b`` and ``(a + b)**2`` alike (``parsed``: the formula parsed in that order). Factors are numeric or categorical
+    as formulaic finds them on the first rows. Returns the formula and its parse in the order written (that is how it is
+    built); the formula unchanged when its terms cannot be written back as they were read."""
     try:
         state = _materialize(formula, data.iloc[:_KIND_ROWS], formula).rhs.model_spec.encoder_state
     except LinregError:
-        return formula  # the real build says what is wrong
+        return formula, _parse(formula, ordering="none")  # the real build says what is wrong
     numeric = {str(name) for name, (kind, _) in state.items() if getattr(kind, "value", kind) == "numerical"}
     terms = [t for t in parsed.rhs if str(t) not in ("0", "1")]
     buckets: dict[frozenset[str], list] = {}
@@ -357,10 +355,12 @@ def _patsy_order(formula: str, data: pd.DataFrame) -> str:
     written = [":".join(_factor_text(f) for f in t.factors) for t in ordered]
     rewritten = f"{parsed.lhs} ~ {' + '.join(['1' if intercept else '0'] + written)}"
     try:
-        again = [str(t) for t in _parse(rewritten, ordering="none").rhs if str(t) not in ("0", "1")]
+        again = _parse(rewritten, ordering="none")
     except LinregError:
-        return formula
-    return rewritten if again == [str(t) for t in ordered] else formula
+        return formula, _parse(formula, ordering="none")
+    if [str(t) for t in again.rhs if str(t) not in ("0", "1")] != [str(t) for t in ordered]:
+        return formula, _parse(formula, ordering="none")
+    return rewritten, again
 
 
 def _factor_text(factor: Any) -> str:

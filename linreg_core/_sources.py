@@ -341,9 +341,10 @@ def stream_sources(files: list[str], spec: SourceSpec) -> Design:
 def level_columns(head: pd.DataFrame, formula: str) -> list[str]:
     """The columns of a table whose values a formula takes as category levels: text it names, numbers in C()."""
     from ._formula import _named_columns
+    from ._formula_columns import _in_c
 
     return [c for c in head.columns if c in _named_columns(formula, list(head.columns))
-            and not (pd.api.types.is_numeric_dtype(head[c]) and f"C({c}" not in formula.replace(" ", ""))]
+            and not (pd.api.types.is_numeric_dtype(head[c]) and not _in_c(formula, c))]
 
 
 def table_levels(df: pd.DataFrame, columns: list[str]) -> dict[str, set]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import subprocess
 import time
 from collections.abc import Callable
 
@@ -42,3 +43,16 @@ def line_data(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def max_rel_diff(a, b) -> float:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
+
+
+def run_process(cmd: list[str], cwd: object = None) -> tuple[float, float, bytes]:
+    """(wall seconds, peak RSS in MiB, stdout) of one fresh process — its own maxrss, from wait4."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=cwd)
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    code = os.waitstatus_to_exitcode(status)
+    if code:
+        raise SystemExit(f"{' '.join(cmd[:4])} … exited with {code}")
+    return wall, usage.ru_maxrss / 1024, out

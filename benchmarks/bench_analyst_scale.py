@@ -15,15 +15,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from _common import machine, run_process
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMULA = "y ~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + C(region) + C(g1) * C(g2) + x1:C(g2)"
@@ -70,19 +68,6 @@ def make_data(path: Path, n: int, seed: int = 0) -> None:
     pacsv.write_csv(pa.table(cols), path, pacsv.WriteOptions(quoting_style="none"))
 
 
-def run(cmd: list[str]) -> tuple[float, float, bytes]:
-    """(wall seconds, peak RSS in MiB, stdout) of one fresh process."""
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=ROOT)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{cmd[2]} exited with {proc.returncode}")
-    return wall, usage.ru_maxrss / 1024, out
-
-
 def compare(ours: bytes, theirs: bytes) -> str:
     a, b = json.loads(ours), json.loads(theirs)
     table = a["summary"]["table"]
@@ -108,8 +93,6 @@ def main() -> None:
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
-    from _common import machine
-
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "analyst.csv"
         make_data(data, args.rows)
@@ -118,8 +101,8 @@ def main() -> None:
         theirs = [sys.executable, "-c", STATSMODELS, str(data), FORMULA]
         a, b = [], []
         for i in range(args.runs):
-            a.append(run(ours))
-            b.append(run(theirs))
+            a.append(run_process(ours, ROOT))
+            b.append(run_process(theirs, ROOT))
             if i == 0:
                 agreement = compare(a[0][2], b[0][2])
         size = data.stat().st_size

@@ -11,24 +11,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import plotly.express as px
+from _common import machine, run_process
 
 ROOT = Path(__file__).resolve().parents[1]
 FORMULA = "tip ~ total_bill + C(day)"
 STATSMODELS = ("import sys, pandas as pd, statsmodels.formula.api as smf; "
                "print(smf.ols(sys.argv[2], pd.read_csv(sys.argv[1])).fit().summary())")
-
-
-def _wall(cmd: list[str]) -> float:
-    t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -41,13 +34,11 @@ def main() -> None:
         px.data.tips().head(args.rows).to_csv(data, index=False)
         ours = [sys.executable, "-m", "linreg_core", "fit", str(data), "--formula", FORMULA, "--method", "exact"]
         theirs = [sys.executable, "-c", STATSMODELS, str(data), FORMULA]
-        _wall(ours), _wall(theirs)  # warm the file cache
+        run_process(ours, ROOT), run_process(theirs, ROOT)  # warm the file cache
         a, b = [], []
         for _ in range(args.runs):
-            a.append(_wall(ours))
-            b.append(_wall(theirs))
-    from _common import machine
-
+            a.append(run_process(ours, ROOT)[0])
+            b.append(run_process(theirs, ROOT)[0])
     print(f"machine: {machine()}")
     print(f"{args.rows}-row fit of {FORMULA!r}, {args.runs} interleaved runs, median wall seconds:")
     print(f"  linreg_core fit --method exact   {statistics.median(a):.3f} s")

@@ -67,6 +67,12 @@ export default function (component) {
     c.drawn = true;
     c.draw = (stream, pos) => drawStatus(c, stream, pos);
     c.statusKey = null;  // a rerun may have drawn the page's own status line afresh: say again which one shows
+    if (!c.anim.status.replay) unhideStatus(c);  // a run again (Train pressed after a replay): this line shows
+    if (c.statusUrl !== url) {  // another run's numbers: none of the last run's stay on screen until its own come
+      c.statusUrl = url;
+      for (const el of c.status.querySelectorAll("strong, span")) el.textContent = "";
+      c.status.style.visibility = "hidden";
+    }
     if (c.anim.status.replay) {  // drawn now; hidden until the replay's numbers are here
       const pos = c.stream && c.stream.at(performance.now());
       if (pos) c.draw(c.stream, pos); else replayStatus(c, false);

@@ -249,6 +249,7 @@ function drawStatus(c, stream, pos, bw) {
   stream.shown = epoch;
   const replay = S.replay && i < stream.e.length - 1;
   if (S.replay) replayStatus(c, replay);
+  c.status.style.visibility = "";
   const key = `${epoch}|${stream.rowsDone}|${stream.status}|${replay}`;
   if (c.statusKey === key) return;
   c.statusKey = key;
@@ -277,10 +278,21 @@ function replayStatus(c, replay) {
   const box = c.div.closest(".st-key-train_head") || c.div.closest("[data-testid=stVerticalBlock]");
   const mine = c.div.closest("[data-testid=stElementContainer]");
   if (!box) return;
+  c.hid = c.hid || new Set();
   for (const el of box.querySelectorAll("[data-testid=stElementContainer]")) {
     const show = el === mine ? replay : (el.querySelector("[data-testid=stMarkdown]") ? !replay : null);
-    if (show !== null && (el.style.display === "none") === show) el.style.display = show ? "" : "none";
+    if (show === null) continue;
+    if (show) c.hid.delete(el); else c.hid.add(el);
+    if ((el.style.display === "none") === show) el.style.display = show ? "" : "none";
   }
+}
+
+// A run's live status line after a replay: Streamlit keeps an element's node across reruns (keyed, it can move to
+// where the page's own line was), and with it what the replay hid — show again all it hid.
+function unhideStatus(c) {
+  if (!c.hid) return;
+  for (const el of c.hid) el.style.display = "";
+  c.hid.clear();
 }
 
 // The Replay slider: a range input over the run's recorded epochs; each move is drawn at once by every view of the

@@ -393,3 +393,34 @@ def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
         page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
         page.wait_for_selector(IDLE)
     MEASURED["pause_shown_vs_paused_epochs"] = shown_and_paused
+
+
+# From the moment Train is pressed: every status line the browser draws that a person can see, as its epoch.
+SHOWN_STATUS_JS = """() => { window.__shown = []; const tick = () => {
+    const live = document.querySelector('[data-testid=liveStatus]');
+    const head = live && live.querySelector('.head');
+    const m = head && live.offsetParent !== null && getComputedStyle(live.firstChild).visibility !== 'hidden'
+      && /^Epoch ([\\d,]+) \\//.exec(head.textContent);
+    if (m) window.__shown.push(Number(m[1].replace(/,/g, '')));
+    if (!window.__shownDone) requestAnimationFrame(tick);
+  }; tick(); }"""
+
+
+def test_train_again_after_stop_shows_the_new_run_and_none_of_the_old(page: Page):
+    """Train, Stop, Train again at once (a learner trying again): the new run's status line is on screen while it
+    trains — it was hidden once, by the replay of the stopped run — and it never shows the stopped run's epoch."""
+    set_number(page, "Epochs", "2000")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_test_id("liveStatus")).to_have_text(re.compile(r"^Epoch ([2-9]\d|\d{3,}) / 2,000"))
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Stopped by you at epoch \d+"))).to_be_visible()
+    stopped = int(re.search(r"Stopped by you at epoch (\d+)", page.get_by_text(re.compile("Stopped by you")).first.inner_text()).group(1))
+    page.wait_for_selector(IDLE)
+    page.evaluate(SHOWN_STATUS_JS)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_test_id("liveStatus")).to_be_visible()
+    expect(page.get_by_test_id("liveStatus")).to_have_text(re.compile(r"^Epoch [1-9]\d* / 2,000"))
+    shown = page.evaluate("() => { window.__shownDone = true; return window.__shown; }")
+    assert shown and shown[0] < stopped, (shown[:5], stopped)  # the first line seen is the new run's, from its start
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
+    page.wait_for_selector(IDLE)

@@ -117,7 +117,12 @@ def test_the_lessons_run_end_to_end(server, browser):
     page.wait_for_selector(IDLE)
     for n in range(1, 7):
         expect(page.get_by_role("heading", name=re.compile(rf"^{n}\. "))).to_be_visible()
-        page.get_by_test_id("stRadio").nth(1).get_by_role("radio").nth(1).check(force=True)  # a prediction
+        # The lesson's heading is drawn by the rerun the click started: wait for that rerun to end before answering,
+        # or the prediction is clicked on a radio the rerun is about to replace (one CI run).
+        page.wait_for_selector(IDLE)
+        prediction = page.get_by_test_id("stRadio").nth(1).get_by_role("radio").nth(1)
+        prediction.check(force=True)
+        expect(prediction).to_be_checked()
         page.wait_for_selector(IDLE)
         page.get_by_role("button", name="Run it").click()
         expect(page.get_by_text(re.compile(r"^(You predicted it|Not quite — it was):"))).to_be_visible()

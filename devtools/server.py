@@ -12,7 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -134,8 +134,10 @@ def go_to(page, title: str) -> None:
     link = page.get_by_test_id("stSidebarNavLink").filter(has_text=title)
     expect(link).to_be_in_viewport()
     link.click()
-    page.wait_for_selector(IDLE)
+    # The fold is decided as the new page's run starts (app.py, before the page itself): wait for that, then for
+    # the run to end, so what follows sees the whole page.
     page.wait_for_function("t => window.__linregFold && window.__linregFold.page === t", arg=title)
+    page.wait_for_selector(IDLE)
 
 
 def load_noisy_line(page, points: int) -> None:
@@ -152,12 +154,65 @@ def load_noisy_line(page, points: int) -> None:
     page.wait_for_selector(IDLE)
 
 
+# Every page the tests open counts the messages its app's websocket receives (``watch_messages``): the server
+# answers each rerun with messages and a "script finished" one last, so an action has been dealt with once messages
+# have come after it, none for a moment, and the app is idle. The app's script state alone cannot say so: it can
+# still read idle before an action's rerun has started, and a fragment's short rerun may never show as running.
+_COUNT_MESSAGES_JS = """(() => {
+  const W = window.WebSocket, seen = window.__linregWs = {received: 0, last: 0, mark: 0};
+  window.WebSocket = class extends W {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener("message", () => { seen.received++; seen.last = performance.now(); });
+    }
+  };
+})();"""
+_ARM_JS = "() => { const w = window.__linregWs; if (!w) return false; w.mark = w.received; return true; }"
+_SETTLED_JS = """() => { const w = window.__linregWs;
+  return w.received > w.mark && performance.now() - w.last > 300 &&
+    document.querySelector("[data-testid='stApp']").dataset.testScriptState === 'notRunning'; }"""
+
+
+def watch_messages(browser) -> None:
+    """Make every page ``browser`` opens count its websocket messages, for :func:`settle`."""
+    new_context, new_page = browser.new_context, browser.new_page
+
+    def counting_context(*args: Any, **kwargs: Any):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(_COUNT_MESSAGES_JS)
+        return context
+
+    def counting_page(*args: Any, **kwargs: Any):
+        page = new_page(*args, **kwargs)
+        page.add_init_script(_COUNT_MESSAGES_JS)
+        return page
+
+    browser.new_context, browser.new_page = counting_context, counting_page
+
+
+def settle(page, action: Callable[[], Any]) -> None:
+    """Do ``action`` (a click, a typed value) that makes the app rerun, and return once the server has answered it
+    and gone quiet, the app idle. (A page not opened through :func:`watch_messages` waits for the idle state only.)"""
+    page.wait_for_selector(IDLE)
+    armed = page.evaluate(_ARM_JS)
+    action()
+    if armed:
+        page.wait_for_function(_SETTLED_JS)
+    else:
+        page.wait_for_selector(IDLE)
+
+
 def set_number(page, label: str, value: str) -> None:
-    """Type into the number input labelled ``label``, press Enter, wait for the rerun, check the value."""
+    """Type into the number input labelled ``label``, press Enter, wait for the rerun it starts to end, check the
+    value. A value the box already holds starts no rerun: it is left as it is."""
     from playwright.sync_api import expect
 
     box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
-    box.fill(value)
-    box.press("Enter")
     page.wait_for_selector(IDLE)
-    expect(box).to_have_value(value)
+    try:
+        same = float(box.input_value()) == float(value)
+    except ValueError:
+        same = False
+    if not same:
+        settle(page, lambda: (box.fill(value), box.press("Enter")))
+        expect(box).to_have_value(value)

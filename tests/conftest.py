@@ -55,7 +55,7 @@ def browser():
     module leaves behind in it (8 tabs of a load test, waves of uploads) cannot reach the next module."""
     from playwright.sync_api import expect, sync_playwright
 
-    from devtools.server import CHROMIUM, CHROMIUM_ARGS
+    from devtools.server import CHROMIUM, CHROMIUM_ARGS, watch_messages
 
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
@@ -64,6 +64,7 @@ def browser():
     expect.set_options(timeout=30_000)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        watch_messages(b)  # for devtools.server.settle
         yield b
         b.close()
 

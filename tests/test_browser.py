@@ -18,7 +18,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number
+from devtools.server import IDLE, ROOT, set_number, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -170,13 +170,11 @@ def _train_seconds(page: Page) -> float:
 def test_live_charts_cost_measured_against_charts_off(page: Page):
     """Measures (does not bound) the training slowdown from live charts: same run with charts on, then off,
     as fast as possible (a paced run spends most of its time waiting on purpose)."""
-    page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
-    wait_idle(page)
+    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
     set_number(page, "Epochs", "100000")
     live = _train_seconds(page)
     shot(page, "10-train-100000-live.png")
-    page.get_by_test_id("stCheckbox").filter(has_text="Live charts").click()
-    wait_idle(page)
+    settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Live charts").click)
     headless = _train_seconds(page)
     assert live > 0 and headless > 0
     MEASURED["train_100000_epochs_live_seconds"] = live
@@ -201,8 +199,7 @@ def test_upload_csv_then_train(page: Page, tmp_path):
     assert "house.csv" in page.get_by_test_id("stMain").get_by_test_id("stCaptionContainer").first.inner_text()
     # lr 0.01 on unscaled areas up to 200 diverges: the app must say so in plain words.
     expect(page.get_by_text(re.compile(r"smaller learning rate"))).to_be_visible()
-    page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()
-    wait_idle(page)
+    settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
     shot(page, "06-train-uploaded.png")
@@ -264,6 +261,10 @@ def test_analyst_formula_summary_diagnostics_and_prediction(page: Page, tmp_path
     page.get_by_test_id("stTab").filter(has_text="Upload CSV").click()
     page.get_by_test_id("stFileUploaderDropzoneInput").first.set_input_files(str(data))
     expect(page.get_by_text("Loaded tips.csv")).to_be_visible()
+    # The rows on screen and the upload's run ended before typing: that run draws the formula box afresh, and a
+    # value typed before it arrived would be replaced by the box's stored one.
+    expect(page.get_by_text(re.compile(r"Ready: 244 rows"))).to_be_visible()
+    page.wait_for_selector(IDLE)
     box = page.get_by_label("Model formula (advanced)", exact=True)
     box.fill("tip ~ total_bill + C(day) + smoker")
     box.press("Enter")

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, RUNNING, set_number
+from devtools.server import IDLE, ROOT, RUNNING, set_number, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -125,14 +125,14 @@ def test_validation_split_draws_training_and_validation_curves(page: Page):
     page.wait_for_selector(IDLE)
     goto(page, "Train", "Train")
     page.get_by_test_id("stExpander").filter(has_text="Validation and model").locator("summary").click()
-    page.get_by_test_id("stCheckbox").filter(has_text="Hold out a validation set").click()
-    page.wait_for_selector(IDLE)
+    settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Hold out a validation set").click)
     expect(page.get_by_text("24 training rows + 6 validation rows")).to_be_visible()
     set_number(page, "Polynomial degree", "3")
-    page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()
-    page.wait_for_selector(IDLE)
+    settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click)
     set_number(page, "Learning rate", "0.2")
     set_number(page, "Epochs", "3000")
+    # The curves are the point here, not watching them grow: the run at full speed.
+    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("Completed", exact=False).first).to_be_visible()
@@ -157,8 +157,7 @@ def test_how_it_works_shows_the_live_objects(page: Page):
 
 def test_race_stop_keeps_the_curves_so_far(page: Page):
     goto(page, "Race", "Optimizer race")
-    page.get_by_test_id("stCheckbox").filter(has_text="Watch pace").click()  # full speed: a long race
-    page.wait_for_selector(IDLE)
+    settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Watch pace").click)  # full speed: a long race
     set_number(page, "Epochs", "200000")
     page.get_by_role("button", name="Start race").click()
     page.wait_for_selector(RUNNING)
@@ -170,8 +169,9 @@ def test_race_stop_keeps_the_curves_so_far(page: Page):
     text = page.get_by_text("Stopped by you at round").inner_text()
     stopped_at = int(text.split("round ")[1].split(";")[0].replace(",", ""))
     assert 0 < stopped_at < 200_000
-    lengths = page.evaluate(f"({TRACE_LENGTHS_JS})('Loss above the minimum')")
-    assert lengths and min(lengths) > 1  # the curves so far stay on the page
+    # The curves so far stay on the page (drawn by Plotly once the page has ended: waited for).
+    page.wait_for_function(f"() => {{ const l = ({TRACE_LENGTHS_JS})('Loss above the minimum');"
+                           " return l && l.length > 0 && Math.min(...l) > 1; }")
     expect(page.get_by_test_id("stDataFrame")).to_contain_text("stopped")
     shot(page, "65-race-stopped.png")
 

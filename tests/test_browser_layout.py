@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from devtools.server import IDLE, ROOT, go_to
+from devtools.server import IDLE, ROOT, go_to, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -82,8 +82,7 @@ def open_page(browser, server: str, width: int, height: int):
 def test_every_page_fits_the_screen(server, browser, size):
     width, height = VIEWPORTS[size]
     context, page = open_page(browser, server, width, height)
-    page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click()
-    page.wait_for_selector(IDLE)
+    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
     page.wait_for_selector(IDLE)
@@ -93,7 +92,9 @@ def test_every_page_fits_the_screen(server, browser, size):
             go(page, title)
         if width < 640:  # a phone: choosing a page folds the sidebar away so it does not cover the page
             expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")
-        page.wait_for_timeout(400)  # charts finish their first layout
+        page.wait_for_function("""() => [...document.querySelectorAll('[data-testid=stMain] .js-plotly-plot')]
+            .every(p => p._fullLayout)""")  # every chart drawn once
+        page.wait_for_timeout(400)  # and its first layout settled
         page.mouse.move(1, height - 1)
         slug = title.lower().replace(" ", "-")
         # The app scrolls inside its main pane: show all of it by making the window as tall as the page.

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number
+from devtools.server import IDLE, ROOT, set_number, settle
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
 
 pytestmark = pytest.mark.e2e
@@ -92,8 +92,7 @@ def page(server, browser):
 
 
 def speed(page: Page, label: str) -> None:
-    page.get_by_test_id("stButtonGroup").get_by_role("radio", name=label, exact=True).click()
-    page.wait_for_selector(IDLE)
+    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name=label, exact=True).click)
 
 
 def finished(page: Page, text: str = r"Completed after") -> None:
@@ -172,9 +171,16 @@ def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, 
     finished(page, r"Completed after 100 epochs")
     # A run this short ends while its first redraw is being built: every chart must still end on the final model
     # (the landscape once kept a figure of epoch 6 under the final state's name).
-    now = page.evaluate("""() => { const d = document.querySelector(".live-chart[data-key='train_land']");
-        const t = d._fullData.find(t => t.name === 'now'); return [Number(t.x[0]), Number(t.y[0])]; }""")
-    assert f"intercept {now[0]:.4g}, x {now[1]:.4g}" in status(page)
+    # (Plotly draws the final figures after the page's run has ended: read until it has, for up to 30 s.)
+    said, now = status(page), None
+    for _ in range(300):
+        now = page.evaluate("""() => { const d = document.querySelector(".live-chart[data-key='train_land']");
+            const t = d && d._fullData && d._fullData.find(t => t.name === 'now');
+            return t ? [Number(t.x[0]), Number(t.y[0])] : null; }""")
+        if now and f"intercept {now[0]:.4g}, x {now[1]:.4g}" in said:
+            break
+        page.wait_for_timeout(100)
+    assert now and f"intercept {now[0]:.4g}, x {now[1]:.4g}" in said, (now, said)
     # The replay is the browser's (studio/live_chart.js): the slider moves the same layers that draw a run as it
     # trains, and the status line, with no script rerun. Counted from here: every change of the app's script state.
     page.evaluate(SCRUB_PROBE_JS)
@@ -310,6 +316,10 @@ def test_every_new_run_draws_the_loss_over_its_own_epochs(page: Page):
     """Train twice, then after deleting a point, then with batch size 1: each completed run's loss chart spans
     all its epochs (the second run once kept the first one's early axis, epochs -1…6)."""
     def train_and_check(what: str) -> None:
+        # Reset first: the last run's "Completed after 100 epochs" must not stand for this one's.
+        page.get_by_role("button", name="Reset", exact=True).click()
+        expect(page.get_by_text("to fit the line by gradient descent")).to_be_visible()
+        page.wait_for_selector(IDLE)
         page.get_by_role("button", name="Train", exact=True).click()
         finished(page, r"Completed after 100 epochs")
         page.wait_for_function(f"() => {{ const r = ({LOSS_X_RANGE_JS})(); return r[0] <= 1 && r[1] >= 100; }}")
@@ -380,6 +390,7 @@ def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
     set_number(page, "Epochs", "2000")
     for _ in range(3):
         page.get_by_role("button", name="Train", exact=True).click()
+        expect(page.get_by_text("Stopped by you")).to_have_count(0)  # the new run's page, not the last one's
         expect(page.get_by_test_id("liveStatus")).to_have_text(re.compile(r"^Epoch [1-9]\d* / 2,000"))
         shown = page.evaluate(PRESS_PAUSE_BETWEEN_REDRAWS_JS)
         expect(page.get_by_text(re.compile(r"Paused at epoch \d+\. Resume goes on"))).to_be_visible()
@@ -391,6 +402,7 @@ def test_pause_stops_at_the_epoch_on_the_page_and_keeps_the_focus(page: Page):
         page.keyboard.press("Enter")  # Resume from the keyboard
         expect(page.get_by_role("button", name="Pause")).to_be_enabled()
         page.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).click()
+        expect(page.get_by_text(re.compile(r"Stopped by you at epoch \d+"))).to_be_visible()
         page.wait_for_selector(IDLE)
     MEASURED["pause_shown_vs_paused_epochs"] = shown_and_paused
 

@@ -79,7 +79,8 @@ def share_link(url: str, df: pd.DataFrame, target: str, feature: str, name: str)
     return f"{url}/?{urlencode({'data': data, 'name': name, 'y': target, 'x': feature})}"
 
 
-def visit(browser, link: str, page_title: str, outside: list[str], label: str) -> dict:
+def open_session(browser, link: str, outside: list[str]) -> Page:
+    """A browser session that opened ``link``; any request it makes to another host is added to ``outside``."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     host = urlsplit(link).netloc
     context.on("request", lambda r: outside.append(r.url) if urlsplit(r.url).netloc not in (host, "") else None)
@@ -87,6 +88,11 @@ def visit(browser, link: str, page_title: str, outside: list[str], label: str) -
     page.set_default_timeout(60_000)
     page.goto(link)
     page.wait_for_selector(IDLE)
+    return page
+
+
+def visit(page: Page, page_title: str, label: str) -> dict:
+    """Open ``page_title`` (Train: press Train) and read what the page shows once it has stopped changing."""
     if page_title != "Train":
         page.get_by_test_id("stSidebarNavLink").filter(has_text=page_title).click()
         expect(page.get_by_role("heading", name=HEADINGS.get(page_title, page_title), exact=True)).to_be_visible()
@@ -106,20 +112,30 @@ def visit(browser, link: str, page_title: str, outside: list[str], label: str) -
     while len(looks) < 3 or any(look["counts"] != looks[-1]["counts"] for look in looks[-3:]):
         page.wait_for_timeout(300)
         looks.append(page.evaluate(STRUCTURE_JS))
-    seen = looks[-1]
     page.screenshot(path=str(ARTIFACTS / f"70-{label}-{page_title.lower().replace(' ', '-')}.png"), full_page=True)
-    context.close()
-    return seen
+    return looks[-1]
 
 
-@pytest.mark.parametrize("page_title", PAGES)
-def test_hostile_names_in_a_share_link_render_as_text(server, browser, page_title):
+@pytest.fixture(scope="module")
+def shared_sessions(server, browser):
+    """Two sessions kept for all the pages: one opened a share link with hostile names, one the same points with
+    plain names. Each page's test takes both there and compares (after Train, both hold the same run)."""
     points = {"a": [1.0, 2.0, 3.0, 3.5], "b": [2.0, 4.0, 6.0, 7.0]}
     hostile = pd.DataFrame({HOSTILE_FEATURE: points["a"], HOSTILE_TARGET: points["b"]})
     plain = pd.DataFrame({"feature": points["a"], "target": points["b"]})
     outside: list[str] = []
-    bad = visit(browser, share_link(server, hostile, HOSTILE_TARGET, HOSTILE_FEATURE, PHISH), page_title, outside, "hostile")
-    good = visit(browser, share_link(server, plain, "target", "feature", "Shared data"), page_title, outside, "plain")
+    bad = open_session(browser, share_link(server, hostile, HOSTILE_TARGET, HOSTILE_FEATURE, PHISH), outside)
+    good = open_session(browser, share_link(server, plain, "target", "feature", "Shared data"), outside)
+    yield bad, good, outside
+    bad.context.close()
+    good.context.close()
+
+
+@pytest.mark.parametrize("page_title", PAGES)
+def test_hostile_names_in_a_share_link_render_as_text(shared_sessions, page_title):
+    hostile_page, plain_page, outside = shared_sessions
+    bad = visit(hostile_page, page_title, "hostile")
+    good = visit(plain_page, page_title, "plain")
     assert outside == [], f"requests to other hosts: {outside}"
     assert bad["outside_links"] == [] and bad["images"] == []
     assert bad["katex_rules"] == 0 and bad["katex_errors"] == 0
@@ -149,7 +165,10 @@ def test_tables_offer_no_csv_export_of_planted_formulas(server, browser):
     page.goto(share_link(server, df, "y", "x", "planted"))
     page.wait_for_selector(IDLE)
     page.get_by_test_id("stSidebarNavLink").filter(has_text="Data").click()
+    expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
     page.wait_for_selector(IDLE)
+    # The points chart above the table drawn first: drawn later, it moves the table out from under the mouse.
+    page.locator(".live-chart[data-key='data_points'] .main-svg").first.wait_for()
     grid = page.get_by_test_id("stDataFrame").first
     grid.hover()
     toolbar = page.get_by_test_id("stElementToolbar").first

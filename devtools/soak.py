@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .server import IDLE, set_number, streamlit_server
+from .server import IDLE, set_number, settle, streamlit_server
 
 TTL_S = 3  # how long a closed tab's session is kept for a reconnect, in the soak (Streamlit's default: 120 s)
 
@@ -102,13 +102,11 @@ def _soak(browser: Any, minutes: float | None, waves: int | None, sessions: int,
             for page in pages:
                 expect(page.get_by_text("Loaded wave")).to_be_visible(timeout=300_000)
                 page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
-                page.wait_for_selector(IDLE)
-                page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible",
-                                                                exact=True).click()
-                page.wait_for_selector(IDLE)
+                expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
+                settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible",
+                                                                              exact=True).click)
                 set_number(page, "Epochs", str(epochs))
-                page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click()
-                page.wait_for_selector(IDLE)
+                settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click)
             for page in pages:
                 page.get_by_role("button", name="Train", exact=True).click()
             for page in pages:

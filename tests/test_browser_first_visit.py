@@ -17,8 +17,8 @@ pytestmark = pytest.mark.e2e
 ARTIFACTS = ROOT / "test-artifacts"
 
 # (path a teacher or a bookmark may hand out, the page's heading)
+# ("/", the Train page, is the first visit of test_streamlit_run_app_py_sends_the_security_headers_and_draws_the_charts.)
 PAGES = [
-    ("/", "Train"),
     ("/step", "Step through training"),
     ("/race", "Optimizer race"),
     ("/data", "Data"),
@@ -59,8 +59,10 @@ def test_streamlit_run_app_py_sends_the_security_headers_and_draws_the_charts(br
         assert headers["referrer-policy"] == "no-referrer" and headers["x-content-type-options"] == "nosniff"
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
-        page.goto(url)
+        page.goto(url)  # the first visit of this server: the Train page
+        expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
         page.wait_for_selector(IDLE)
+        expect(page.get_by_test_id("stException")).to_have_count(0)
         for key in ("train_fit", "train_loss", "train_land"):  # drawn by plotly.js from the app's own route
             expect(page.locator(f".live-chart[data-key='{key}'] .main-svg").first).to_be_attached()
         expect(page.locator(".live-chart[data-key='train_fit'] .scatterlayer path.js-line").first).to_be_attached()

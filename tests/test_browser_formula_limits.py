@@ -99,7 +99,7 @@ def test_hostile_formulas_are_refused_while_another_session_trains_and_the_serve
     with HealthWatch(server) as health:
         # For comparison: the same number of links with a formula that fits, before anything trains
         calm = time.monotonic()
-        for i in range(len(HOSTILE)):
+        for i in range(2):  # (a baseline for the recorded times: two are enough)
             formula = "y ~ x" + " + I(x**2)" * (i % 2)
             t = time.perf_counter()
             b.goto(f"{server}/data?{urlencode({'f': formula})}")

@@ -195,8 +195,7 @@ def test_eight_concurrent_sessions_train_in_isolation(pages: list[Page], tmp_pat
     goto_all(pages, "Train")
     for pg in pages:
         toggle = pg.get_by_test_id("stCheckbox").filter(has_text="Standardize features")
-        toggle.click()
-        pg.wait_for_selector(IDLE)
+        settle(pg, toggle.click)
         expect(toggle.locator("input")).to_be_checked()
         set_number(pg, "Epochs", str(EPOCHS))
         set_number(pg, "Learning rate", LR)

@@ -73,16 +73,15 @@ def _spec_from_state(state: dict[str, Any]) -> Any:
     from ._formula import _parse
     from ._formula_limits import _bounded_materializer, _check_saved_state
 
-    _parse(f"y ~ {state['rhs']}")  # the same checks as a typed formula: a model file must not run code
+    # The same checks as a typed formula (a model file must not run code), and the terms in the order saved (patsy's,
+    # or an older file's): formulaic would otherwise sort them by degree.
+    rhs = _parse(f"y ~ {state['rhs']}", ordering="none").rhs
     _check_saved_state(state)  # nor make prediction build a bigger matrix than fitting could
     encoder = {}
     for name, entry in state["factors"].items():
         kind = Factor.Kind(entry["kind"])
         encoder[name] = (kind, {"categories": _untag(entry["categories"])} if "categories" in entry else {})
-    from formulaic import Formula
-
-    # the terms in the order saved (patsy's, or an older file's): formulaic would otherwise sort them by degree
-    return ModelSpec(formula=Formula(state["rhs"], _ordering="none"), ensure_full_rank=True, transform_state=_untag(state["transform_state"]),
+    return ModelSpec(formula=rhs, ensure_full_rank=True, transform_state=_untag(state["transform_state"]),
                      encoder_state=encoder, materializer=_bounded_materializer())
 
 

@@ -249,10 +249,10 @@ function drawStatus(c, stream, pos, bw) {
   stream.shown = epoch;
   const replay = S.replay && i < stream.e.length - 1;
   if (S.replay) replayStatus(c, replay);
-  c.status.style.visibility = "";
   const key = `${epoch}|${stream.rowsDone}|${stream.status}|${replay}`;
   if (c.statusKey === key) return;
   c.statusKey = key;
+  c.status.style.visibility = "";  // (hidden at a mount, which clears statusKey, until its run's numbers are here)
   if (S.replay && !replay) {  // at the last epoch the page's own status line speaks: this one says nothing
     for (const el of c.status.querySelectorAll("strong, span")) el.textContent = "";
     return;

@@ -202,6 +202,11 @@ def settle(page, action: Callable[[], Any]) -> None:
         page.wait_for_selector(IDLE)
 
 
+def set_speed(page, label: str) -> None:
+    """Choose the Train page's speed (Watch, Fast, As fast as possible) and wait until the app has taken it."""
+    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name=label, exact=True).click)
+
+
 def set_number(page, label: str, value: str) -> None:
     """Type into the number input labelled ``label``, press Enter, wait for the rerun it starts to end, check the
     value. A value the box already holds starts no rerun: it is left as it is."""

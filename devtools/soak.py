@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .server import IDLE, set_number, settle, streamlit_server
+from .server import IDLE, set_number, set_speed, settle, streamlit_server
 
 TTL_S = 3  # how long a closed tab's session is kept for a reconnect, in the soak (Streamlit's default: 120 s)
 
@@ -103,8 +103,7 @@ def _soak(browser: Any, minutes: float | None, waves: int | None, sessions: int,
                 expect(page.get_by_text("Loaded wave")).to_be_visible(timeout=300_000)
                 page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
                 expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
-                settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible",
-                                                                              exact=True).click)
+                set_speed(page, "As fast as possible")
                 set_number(page, "Epochs", str(epochs))
                 settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click)
             for page in pages:

@@ -18,7 +18,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number, settle
+from devtools.server import IDLE, ROOT, set_number, set_speed, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -170,7 +170,7 @@ def _train_seconds(page: Page) -> float:
 def test_live_charts_cost_measured_against_charts_off(page: Page):
     """Measures (does not bound) the training slowdown from live charts: same run with charts on, then off,
     as fast as possible (a paced run spends most of its time waiting on purpose)."""
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
+    set_speed(page, "As fast as possible")
     set_number(page, "Epochs", "30000")
     live = _train_seconds(page)
     shot(page, "10-train-30000-live.png")

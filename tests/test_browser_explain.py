@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, RUNNING, set_number, settle
+from devtools.server import IDLE, ROOT, RUNNING, set_number, set_speed, settle
 
 pytestmark = pytest.mark.e2e
 
@@ -132,7 +132,7 @@ def test_validation_split_draws_training_and_validation_curves(page: Page):
     set_number(page, "Learning rate", "0.2")
     set_number(page, "Epochs", "3000")
     # The curves are the point here, not watching them grow: the run at full speed.
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
+    set_speed(page, "As fast as possible")
     page.get_by_role("button", name="Train", exact=True).click()
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("Completed", exact=False).first).to_be_visible()

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from devtools.server import IDLE, ROOT, go_to, settle
+from devtools.server import IDLE, ROOT, go_to, set_speed
 
 pytestmark = pytest.mark.e2e
 
@@ -82,7 +82,7 @@ def open_page(browser, server: str, width: int, height: int):
 def test_every_page_fits_the_screen(server, browser, size):
     width, height = VIEWPORTS[size]
     context, page = open_page(browser, server, width, height)
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
+    set_speed(page, "As fast as possible")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
     page.wait_for_selector(IDLE)

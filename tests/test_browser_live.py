@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number, settle
+from devtools.server import IDLE, ROOT, set_number, set_speed
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
 
 pytestmark = pytest.mark.e2e
@@ -91,10 +91,6 @@ def page(server, browser):
     context.close()
 
 
-def speed(page: Page, label: str) -> None:
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name=label, exact=True).click)
-
-
 def finished(page: Page, text: str = r"Completed after") -> None:
     expect(page.get_by_text(re.compile(text))).to_be_visible(timeout=120_000)
     page.wait_for_selector(IDLE)
@@ -131,7 +127,7 @@ def test_the_default_run_plays_in_many_states_and_ends_on_the_tutorial_loss(page
 
 def test_a_100000_epoch_run_redraws_in_place_without_a_blank_frame(page: Page):
     set_number(page, "Epochs", "100000")
-    speed(page, "Fast")  # about six seconds for 100,000 epochs
+    set_speed(page, "Fast")  # about six seconds for 100,000 epochs
     page.evaluate(PROBE_JS)
     page.get_by_role("button", name="Train", exact=True).click()
     finished(page, r"Completed after 100,000 epochs")
@@ -166,7 +162,7 @@ def test_pause_change_lr_and_resume_marks_the_change(page: Page):
 
 
 def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, tmp_path):
-    speed(page, "As fast as possible")
+    set_speed(page, "As fast as possible")
     page.get_by_role("button", name="Train", exact=True).click()
     finished(page, r"Completed after 100 epochs")
     # A run this short ends while its first redraw is being built: every chart must still end on the final model
@@ -327,7 +323,7 @@ def test_every_new_run_draws_the_loss_over_its_own_epochs(page: Page):
         MEASURED[f"loss_axis_after_{what}"] = [lo, hi]
         assert lo <= 1 and 100 <= hi <= 110, (what, lo, hi)
 
-    speed(page, "As fast as possible")
+    set_speed(page, "As fast as possible")
     train_and_check("first_run")
     train_and_check("second_run")
     page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()

@@ -14,7 +14,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ONE_HEAVY_SLOT, load_noisy_line, set_number, settle
+from devtools.server import IDLE, ONE_HEAVY_SLOT, load_noisy_line, set_number, set_speed
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def open_tab(browser, url: str) -> Page:
 def heavy_run_ready(page: Page) -> None:
     """2,000 points, a million epochs as fast as possible: a heavy run that trains until stopped."""
     load_noisy_line(page, 2000)
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
+    set_speed(page, "As fast as possible")
     set_number(page, "Epochs", "1000000")
 
 

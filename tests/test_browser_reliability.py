@@ -12,7 +12,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, load_noisy_line, set_number, settle, streamlit_server
+from devtools.server import IDLE, ROOT, load_noisy_line, set_number, set_speed, streamlit_server
 
 pytestmark = pytest.mark.e2e
 
@@ -137,7 +137,7 @@ def test_changing_settings_mid_run_stops_it_and_keeps_the_partial_model(page: Pa
 
 
 def test_train_pressed_twice_runs_once_to_the_end(page: Page):
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
+    set_speed(page, "As fast as possible")
     set_number(page, "Epochs", "20000")
     # The page has taken the new epochs (its preview says so) before the two clicks: on a loaded machine the wait for
     # an idle page can end before the settings' rerun has begun, and a click into that rerun was lost once.

@@ -25,7 +25,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number, settle
+from devtools.server import IDLE, ROOT, set_number, set_speed, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.perf]
 
@@ -333,7 +333,7 @@ def test_protocol_sessions_drive_the_real_app_as_chromium_does(server, browser):
     expect(page.get_by_text("Ready: 2,000 rows", exact=False)).to_be_visible()
     click_nav(page, "Train")
     arrived(page, "Train")
-    settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name="As fast as possible", exact=True).click)
+    set_speed(page, "As fast as possible")
     set_number(page, "Epochs", "300")
     settle(page, page.get_by_test_id("stCheckbox").filter(has_text="Standardize features").click)
     page.get_by_role("button", name="Train", exact=True).click()

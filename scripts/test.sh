@@ -4,9 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian's Chromium drives the browser tests; nginx runs docs/deployment.md's proxy block (tests/test_deploy.py).
+# Debian's Chromium drives the browser tests (its headless shell; the full browser for benchmarks/), nginx runs
+# docs/deployment.md's proxy block (tests/test_deploy.py).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromium-headless-shell >/dev/null 2>&1 || missing+=(chromium-headless-shell)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} for the tests (apt-get)..."

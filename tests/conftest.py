@@ -55,15 +55,16 @@ def browser():
     module leaves behind in it (8 tabs of a load test, waves of uploads) cannot reach the next module."""
     from playwright.sync_api import expect, sync_playwright
 
-    from devtools.server import CHROMIUM, CHROMIUM_ARGS, watch_messages
+    from devtools.server import CHROMIUM_ARGS, TEST_CHROMIUM, watch_messages
 
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM}: run scripts/test.sh, which installs Debian's chromium.")
+    if not Path(TEST_CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {TEST_CHROMIUM}: run scripts/test.sh, which installs Debian's "
+                    "chromium-headless-shell.")
     # Waits on page state, not time limits: on a loaded 2-core CI machine Chromium can take seconds to
     # render live charts and deliver a click, so give expect() more than its 5 s default.
     expect.set_options(timeout=30_000)
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=TEST_CHROMIUM, args=CHROMIUM_ARGS)
         watch_messages(b)  # for devtools.server.settle
         yield b
         b.close()

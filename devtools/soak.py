@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .server import IDLE, set_speed, streamlit_server
+from .server import CHROMIUM, CHROMIUM_ARGS, IDLE, set_speed, streamlit_server
 
 TTL_S = 3  # how long a closed tab's session is kept for a reconnect, in the soak (Streamlit's default: 120 s)
 
@@ -67,7 +67,7 @@ def soak(minutes: float | None = None, waves: int | None = None, sessions: int =
             from playwright.sync_api import sync_playwright
 
             pw = stack.enter_context(sync_playwright())
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         return _soak(browser, minutes, waves, sessions, rows, epochs, log)
 
 

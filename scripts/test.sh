@@ -19,10 +19,8 @@ fi
 
 PY="${PYTHON:-python3}"
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
-# --no-compile: pip would byte-compile every file of every package (torch alone has thousands, 10 s of this 40 s
-# install); Python compiles the few hundred modules the tests import when they are first imported.
-.venv/bin/python -m pip install -q --no-compile --disable-pip-version-check -r requirements-dev.txt
-.venv/bin/python -m pip install -q --no-compile --disable-pip-version-check --no-deps -e .
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -e .
 
 .venv/bin/ruff check .
 set +e

@@ -213,12 +213,29 @@ def set_speed(page, label: str) -> None:
     settle(page, page.get_by_test_id("stButtonGroup").get_by_role("radio", name=label, exact=True).click)
 
 
+def settings_link(url: str, **values: Any) -> str:
+    """``url`` as a share link that opens with these settings (fields of ``studio.settings.Settings``, by their share
+    parameters): a page starts configured, without a settings rerun per setting."""
+    from urllib.parse import urlencode
+
+    from studio import settings
+
+    query = {settings.spec(name).share: ("1" if v else "0") if isinstance(v, bool) else str(v)
+             for name, v in values.items()}
+    return f"{url}/?{urlencode(query)}"
+
+
+def number_box(page, label: str):
+    """The input of the number box labelled ``label``."""
+    return page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
+
+
 def set_number(page, label: str, value: str) -> None:
     """Type into the number input labelled ``label``, press Enter, wait for the rerun it starts to end, check the
     value. A value the box already holds starts no rerun: it is left as it is."""
     from playwright.sync_api import expect
 
-    box = page.get_by_test_id("stNumberInput").filter(has_text=label).locator("input")
+    box = number_box(page, label)
     page.wait_for_selector(IDLE)
     try:
         same = float(box.input_value()) == float(value)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .server import CHROMIUM, CHROMIUM_ARGS, IDLE, set_speed, streamlit_server
+from .server import CHROMIUM, CHROMIUM_ARGS, IDLE, number_box, set_speed, settings_link, streamlit_server
 
 TTL_S = 3  # how long a closed tab's session is kept for a reconnect, in the soak (Streamlit's default: 120 s)
 
@@ -87,7 +87,7 @@ def _soak(browser: Any, minutes: float | None, waves: int | None, sessions: int,
                 ctx = browser.new_context(viewport={"width": 1200, "height": 900})
                 page = ctx.new_page()
                 page.set_default_timeout(300_000)
-                page.goto(f"{url}/?std=1&epochs={epochs}")  # a share link's settings: no settings reruns
+                page.goto(settings_link(url, standardize=True, epochs=epochs))
                 contexts.append(ctx)
                 pages.append(page)
             for page in pages:
@@ -104,8 +104,7 @@ def _soak(browser: Any, minutes: float | None, waves: int | None, sessions: int,
                 page.get_by_test_id("stSidebarNavLink").filter(has_text="Train").click()
                 expect(page.get_by_role("heading", name="Train", exact=True)).to_be_visible()
                 set_speed(page, "As fast as possible")
-                expect(page.get_by_test_id("stNumberInput").filter(has_text="Epochs").locator("input")).to_have_value(
-                    str(epochs))
+                expect(number_box(page, "Epochs")).to_have_value(str(epochs))
             for page in pages:
                 page.get_by_role("button", name="Train", exact=True).click()
             for page in pages:

@@ -12,7 +12,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, load_noisy_line, set_number, set_speed, streamlit_server
+from devtools.server import IDLE, ROOT, load_noisy_line, number_box, set_number, set_speed, streamlit_server
 
 pytestmark = pytest.mark.e2e
 
@@ -128,7 +128,7 @@ def test_page_switch_during_training_pauses_the_run_and_resume_goes_on(page: Pag
 
 def test_changing_settings_mid_run_stops_it_and_keeps_the_partial_model(page: Page):
     long_run(page)
-    seed = page.get_by_test_id("stNumberInput").filter(has_text="Seed").locator("input")
+    seed = number_box(page, "Seed")
     seed.fill("7")
     seed.press("Enter")
     expect(page.get_by_text(re.compile(r"Stopped at epoch [\d,]+: training was interrupted"))).to_be_visible()

@@ -25,7 +25,7 @@ import pytest
 from conftest import server_log
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number, set_speed, settle
+from devtools.server import IDLE, ROOT, number_box, set_number, set_speed, settings_link, settle
 
 pytestmark = [pytest.mark.e2e, pytest.mark.perf]
 
@@ -35,9 +35,6 @@ SESSIONS = 8
 ROWS = 300
 EPOCHS = 3000
 LR = "0.1"
-# Each page opens on a share link that sets these (studio/share.py): the settings are in the session before any
-# click, as a class handed one link has them, instead of 24 settings reruns on a machine the 8 tabs already fill.
-SETTINGS_LINK = f"/?std=1&epochs={EPOCHS}&lr={LR}"
 TIMEOUT_MS = 180_000
 DONE = f"Completed after {EPOCHS:,} epochs"
 PHASES: dict[str, float] = {}  # seconds each step took, for the measurements file
@@ -98,7 +95,9 @@ def pages(server, browser):
     pgs = [c.new_page() for c in contexts]
     for pg in pgs:
         pg.set_default_timeout(TIMEOUT_MS)
-        pg.goto(server + SETTINGS_LINK, wait_until="commit")
+        # A share link with the settings: in the session before any click, as a class handed one link has them,
+        # instead of 24 settings reruns on a machine the 8 tabs already fill.
+        pg.goto(settings_link(server, standardize=True, epochs=EPOCHS, lr=LR), wait_until="commit")
     for pg in pgs:
         pg.wait_for_selector(IDLE)
         expect(pg.get_by_role("button", name="Train", exact=True)).to_be_visible()
@@ -200,7 +199,7 @@ def test_eight_concurrent_sessions_train_in_isolation(pages: list[Page], tmp_pat
         # The link's settings survived the upload, and Fast (60 epochs a second at first) plays each run's picture
         # in about 3.4 s: every run still lasts past the last of the 8 clicks, without 8 tabs drawing 11 s films.
         expect(pg.get_by_test_id("stCheckbox").filter(has_text="Standardize features").locator("input")).to_be_checked()
-        expect(pg.get_by_test_id("stNumberInput").filter(has_text="Epochs").locator("input")).to_have_value(str(EPOCHS))
+        expect(number_box(pg, "Epochs")).to_have_value(str(EPOCHS))
         expect(pg.get_by_test_id("stSlider").filter(has_text="Learning rate")).to_contain_text(LR)
         set_speed(pg, "Fast")
     for i, pg in enumerate(pages):

@@ -25,14 +25,14 @@ else:
     layout.page_styles()
     share.apply_once()
     train_page = st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", default=True)
-    pages = [
+    pages = [  # the guided path second: a first visitor finds it at once
         train_page,
+        st.Page("app_pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
         st.Page("app_pages/step.py", title="Step", icon=":material/step:"),
         st.Page("app_pages/race.py", title="Race", icon=":material/sports_score:"),
         st.Page("app_pages/data.py", title="Data", icon=":material/table:"),
         st.Page("app_pages/results.py", title="Results", icon=":material/analytics:"),
         st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/school:"),
-        st.Page("app_pages/lessons.py", title="Lessons", icon=":material/menu_book:"),
     ]
     page = st.navigation(pages)
     state.leave_pages(on_train_page=page is train_page)

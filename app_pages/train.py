@@ -95,13 +95,15 @@ def _lr_guidance_box() -> None:
     momentum = cfg.optimizer == "momentum"
     limit = g.max_stable_lr * ((1 + cfg.momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
 
-    st.caption(
-        explain.guidance_caption(g, float(cfg.momentum) if momentum else None),  # true for these numbers
-        help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
-             "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's Hessian "
-             "(XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
-    with_, without = (g, other) if cfg.standardize else (other, g)
-    st.caption(explain.standardizing_note(problem.design, with_, without))
+    # The numbers a first visitor can use in one line; why, for whoever opens it.
+    with st.expander(f"Stable below lr **{limit:.3g}** here · why?"):
+        st.caption(
+            explain.guidance_caption(g, float(cfg.momentum) if momentum else None),  # true for these numbers
+            help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
+                 "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's "
+                 "Hessian (XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
+        with_, without = (g, other) if cfg.standardize else (other, g)
+        st.caption(explain.standardizing_note(problem.design, with_, without))
     if cfg.optimizer in ("sgd", "momentum") and int(cfg.batch_size) == 0 and cfg.lr > limit:
         st.warning(f"lr {cfg.lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
         st.button(f"Use the fastest stable lr ({g.optimal_lr:.3g})", key="btn_lr_optimal", on_click=_use_lr,
@@ -114,18 +116,17 @@ def settings() -> None:
     """The sidebar's settings: a fragment, so that a change reruns only the sidebar, and the preview of the next run
     on the charts follows at once (drawn by the browser, studio/live_chart.py ``preview``); a change that the rest
     of the page shows (data, model, epochs, the view of the landscape, a run in progress) reruns the whole page."""
-    st.header("Settings")
-    devices = dict(available_devices())
-    controls.setting_widget("device", options=["auto", *devices],
-                         format_func=lambda d: "auto (best available)" if d == "auto" else devices[d])
+    st.header("Settings", anchor=False)
     controls.setting_widget("optimizer")
     st.select_slider("Learning rate (log scale)", options=controls.lr_slider_options(ss.settings.lr),
                      **controls.bind_setting("lr", widget="lr_slider"), format_func=lambda v: f"{v:g}")
     controls.setting_widget("lr")  # the box and the slider show one setting: each is set from it on every run
     _lr_guidance_box()
     controls.settings_group(MAIN, after="lr")
-    with st.expander(ADVANCED):
-        controls.settings_group(ADVANCED)
+    with st.expander(ADVANCED):  # what a first visitor need not read: device, seed, precision, momentum…
+        devices = dict(available_devices())
+        controls.settings_group(ADVANCED, more={"device": {
+            "options": ["auto", *devices], "format_func": lambda d: "auto (best available)" if d == "auto" else devices[d]}})
     with st.expander(VALIDATION, expanded=ss.settings.validation):
         controls.settings_group(VALIDATION)
         if not ss.sel_formula.strip():
@@ -162,8 +163,26 @@ def after_settings_change() -> None:
 with st.sidebar:
     settings()
 
+
+def first_visit_card() -> None:
+    """Until the visitor trains or closes it: what this page does, in plain words, and the way to Lesson 1."""
+    box = st.container(key="welcome_box")  # always there, empty once closed: the elements below keep their place
+    if ss.ui_welcomed or ss.runs:  # (and the charts are not mounted afresh, which would blink)
+        return
+    with box.container(border=True, key="welcome"):
+        st.markdown("**New here?** Gradient descent fits a line to points by taking small steps downhill on the "
+                    "*loss* — the average squared distance from the points to the line. Press **Train** and watch "
+                    "the line swing into place while the loss falls, or take Lesson 1: five minutes, guided.")
+        c1, c2 = st.columns([1, 1], width=420)
+        if c1.button("Start Lesson 1", type="primary", icon=":material/menu_book:", key="btn_welcome_lesson",
+                     width="stretch"):
+            ss.update(ui_welcomed=True, lesson=0)
+            st.switch_page("app_pages/lessons.py")
+        c2.button("Close", key="btn_welcome_close", on_click=lambda: ss.update(ui_welcomed=True), width="stretch")
+
+
 # --- Data guard -------------------------------------------------------------------------------------
-st.title("Train")
+st.title("Train", anchor=False)
 share.show_notice()
 problem = state.problem_or_stop("trained on")
 
@@ -266,6 +285,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         loss_layers = layers.replay_loss_layers if replaying else lambda: layers.loss_layers(validation is not None, span)
         chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
               anim=anim(loss_layers, grow=True))
+        st.caption(explain.LOSS_CAPTION)
     with left:
         def fit(_):
             return charts.fit_figure(design, params, exact, validation, edit=edit, residuals=bool(ss.ui_residuals),
@@ -275,6 +295,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
                        views=[("ui_residuals", "layer" if moving else "traces")],
                        anim=anim(lambda: layers.fit_layers(design, validation), hide=layers.FIT_MOVING_TRACES[
                            design.line_feature is not None]))
+        st.caption(explain.FIT_CAPTION if design.line_feature is not None else explain.PREDICTED_CAPTION)
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
             if msg:
@@ -288,6 +309,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
 
         chart("train_land", land, run, (state_key, moving, tuple(box)),
               anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))
+        st.caption(explain.LANDSCAPE_CAPTION)
     return shown
 
 
@@ -395,22 +417,27 @@ def live_area() -> None:
     and reruns this fragment once, when it has shown the run's end. In turns (workload.page_turn), one to start the
     run and one to draw: a class whose runs start or end together gets its runs started, then its pages drawn, one
     by one, and the server stays responsive meanwhile."""
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 4], vertical_alignment="bottom")
+    first_visit_card()  # (here: a Train click reruns this fragment alone, and the card goes with it)
+    # One row that wraps: every label whole at any width (columns cut "Pause" to "P" at 1024 px), and on a phone four
+    # buttons in one line instead of four full-width rows above the chart.
+    # (studio/layout.py's styles: Pause as wide as Resume, so nothing moves when it turns into Resume)
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall", key="train_controls")
     with workload.page_turn():  # a short turn to start the run; the drawing takes another (below)
-        if b1.button("Train", type="primary", key="btn_train", width="stretch",
-                     help="Start a fresh run from the initial weights with the sidebar's settings."):
+        if row.button("Train", type="primary", key="btn_train", icon=":material/model_training:",
+                      on_click=lambda: ss.update(ui_welcomed=True),
+                      help="Start a fresh run from the initial weights with the sidebar's settings."):
             start_training()  # before the other buttons, so that Pause is live in this very run
     current = ss.run if state.run_matches(problem) else None
     paused = current is not None and current.paused
-    b2.button("Resume" if paused else "Pause", key="btn_pause", on_click=_pause_or_resume, args=(paused,), width="stretch",
-              icon=":material/play_arrow:" if paused else ":material/pause:",
-              disabled=current is None or not (current.running or paused))
-    b3.button("Stop", key="btn_stop", on_click=_stop_for_good, width="stretch")
-    b4.button("Reset", key="btn_reset", on_click=_reset, width="stretch")
-    b5.segmented_control("Speed", list(PACES), format_func=lambda k: PACES[k].label, required=True,
-                         **controls.bind("ui_pace"),
-                         help="Watch and Fast wait between epochs so you see the early ones, where the line moves "
-                              "most; the numbers are the same at every speed. You can change it during a run.")
+    row.button("Resume" if paused else "Pause", key="btn_pause", on_click=_pause_or_resume, args=(paused,),
+               icon=":material/play_arrow:" if paused else ":material/pause:",
+               disabled=current is None or not (current.running or paused))
+    row.button("Stop", key="btn_stop", on_click=_stop_for_good, icon=":material/stop:")
+    row.button("Reset", key="btn_reset", on_click=_reset, icon=":material/restart_alt:")
+    row.segmented_control("Speed", list(PACES), format_func=lambda k: PACES[k].label, required=True,
+                          **controls.bind("ui_pace"),
+                          help="Watch and Fast wait between epochs so you see the early ones, where the line moves "
+                               "most; the numbers are the same at every speed. You can change it during a run.")
     with workload.page_turn():  # (the run has started: its time does not wait for this turn)
         rest_of_live_area(current)
 

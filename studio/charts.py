@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from linreg_core import Design
 
+from .bands import bands
 from .cache import derived, known
 from .text import plot
 
@@ -24,9 +25,10 @@ GD_COLOR = "#e4572e"
 EXACT_COLOR = "#2e86ab"
 DATA_COLOR = "#6f7a85"  # mid grey: 4.4:1 against a white page, 4.1:1 against a dark one
 VAL_COLOR = "#9a4fd6"  # 4.7:1 against white, 3.8:1 against a dark page (#7b2cbf was 2.5:1 there)
-# Every chart's legend sits under the plot, below the x axis's title: above it, the entries wrap on a phone and
-# cover the chart's title. (Plotly widens the bottom margin to make room.)
-LEGEND_UNDER = {"orientation": "h", "yanchor": "top", "y": -0.26, "xanchor": "left", "x": 0.0}
+# Every chart's legend sits under the plot, at the figure's bottom edge (placed on the container, so Plotly pushes
+# the plot up by the legend's real height): above it, the entries wrap on a phone and cover the chart's title; placed
+# a fraction of the plot's height below the axis, three wrapped entries ran into the x axis's title at 1024 px.
+LEGEND_UNDER = {"orientation": "h", "yref": "container", "yanchor": "bottom", "y": 0.0, "xanchor": "left", "x": 0.0}
 # One colour per race lane from the Okabe–Ito palette, which colour-blind readers can tell apart, ordered so
 # that neighbouring lanes differ most; lanes 4–6 are also dashed.
 LANE_COLORS = ("#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#0072B2")  # no black: the page may be dark
@@ -356,11 +358,13 @@ def landscape_figure(design: Design, exact: Params, path: Path, log_z: bool = Tr
     z = loss_grid(design, bs, ws)
     # A heatmap, not a contour trace: the browser redraws it several times a second while training, and
     # contour lines cost Chromium far more to lay out on a small machine.
+    shown = np.log10(np.maximum(z, 1e-300)) if log_z else z
+    z_lo, z_hi, step, scale = bands(shown)
     traces: list[dict] = [{
-        "type": "heatmap", "x": bs, "y": ws, "z": _f32(np.log10(np.maximum(z, 1e-300)) if log_z else z),
-        "colorscale": "Blues", "reversescale": True, "name": "loss", "zsmooth": "best", "hoverinfo": "skip",
+        "type": "heatmap", "x": bs, "y": ws, "z": _f32(shown), "zmin": z_lo, "zmax": z_hi,
+        "colorscale": scale, "name": "loss", "zsmooth": "best", "hoverinfo": "skip",
         "showscale": True, "colorbar": {"title": {"text": "log₁₀ MSE" if log_z else "MSE", "side": "right"},
-                                        "thickness": 12, "len": 0.9, "outlinewidth": 0},
+                                        "thickness": 12, "len": 0.9, "outlinewidth": 0, "tick0": z_lo, "dtick": step},
     }]
     for name, color, one in named:
         if not len(one):

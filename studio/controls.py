@@ -86,12 +86,13 @@ def setting_widget(name: str, on_change: Callable[[], None] | None = None, **mor
         st.number_input(spec.label, **kwargs)
 
 
-def settings_group(group: str, after: str | None = None) -> None:
+def settings_group(group: str, after: str | None = None, more: dict[str, dict[str, Any]] | None = None) -> None:
     """Every setting of ``group`` that is shown now, in the record's order (studio/settings.py); ``after``: only
-    those that come after this one (the page drew the ones before it itself)."""
+    those that come after this one (the page drew the ones before it itself); ``more``: a setting's other widget
+    arguments (the device's options, which the page knows)."""
     current = st.session_state.settings
     names = settings_.in_group(group)
     for name in names[names.index(after) + 1:] if after else names:
         shown_if = settings_.spec(name).shown_if
         if shown_if is None or getattr(current, shown_if):
-            setting_widget(name)
+            setting_widget(name, **(more or {}).get(name, {}))

@@ -19,6 +19,16 @@ from linreg_core import Design, LrGuidance, TrainConfig
 from .labels import OPTIMIZER_LABELS
 from .text import md
 
+# One line under each of the Train page's charts: what it shows, for a first visitor.
+FIT_CAPTION = ("The points, the exact least-squares line (dashed) and gradient descent's line (solid) after each "
+               "epoch of the run.")
+PREDICTED_CAPTION = ("Each row's prediction against its actual value: on the diagonal, a prediction is exact. "
+                     "Gradient descent's predictions move there as it trains.")
+LOSS_CAPTION = ("The loss (mean squared error: the average squared vertical distance from the points to the line) "
+                "after each epoch. Before a run, the dotted curve is where these settings lead.")
+LANDSCAPE_CAPTION = ("The loss for every intercept and slope, in coloured bands like a map's contours (darkest is "
+                     "lowest; the colour bar gives each band's log₁₀ MSE). The star is the exact minimum; the line is "
+                     "gradient descent's path.")
 CUT = 1000  # the pace is quoted as the epochs that cut the distance to the minimum 1,000-fold
 ROUND = 1.1  # below this curvature ratio the loss is a round bowl: every direction curves about the same
 ADAPTIVE = {"adam", "rmsprop", "adagrad"}

@@ -56,17 +56,18 @@ class Settings:
     """What the next run trains with. The session holds one (``st.session_state.settings``); each widget writes its
     field as it changes (``studio.controls.bind_setting``)."""
 
-    device: str = setting(_TUTORIAL.device, "Device", help="Only devices PyTorch can use on this server are listed.")
+    device: str = setting(_TUTORIAL.device, "Device", group=ADVANCED,
+                          help="Only devices PyTorch can use on this server are listed.")
     optimizer: str = setting(_TUTORIAL.optimizer, "Optimizer", share="opt", choices=OPTIMIZERS, names=OPTIMIZER_LABELS)
     lr: float = setting(_TUTORIAL.lr, "Learning rate", share="lr", lo=1e-9, hi=1e3, fmt="%.6g",
                         help="Type any value; the slider above shows it too.")
     epochs: int = setting(_TUTORIAL.epochs, "Epochs", share="epochs", lo=1, hi=1_000_000, integer=True, step=100)
-    batch_size: int = setting(_TUTORIAL.batch_size, "Batch size (0 = full batch)", short="Batch size", share="batch",
+    batch_size: int = setting(_TUTORIAL.batch_size, "Batch size (0 = all rows)", short="Batch size", share="batch",
                               lo=0, hi=10_000_000, integer=True,
-                              help="Rows per step. 0 uses every row each step, as the tutorial does.")
+                              help="Rows per step (a mini-batch). 0 uses every row each step (full batch), as the tutorial does.")
     standardize: bool = setting(_TUTORIAL.standardize, "Standardize features", share="std",
                                 help="Train on (x − mean) / std; coefficients are reported in the original units.")
-    seed: int = setting(_TUTORIAL.seed, "Seed", share="seed", lo=0, hi=2**31 - 1, integer=True,
+    seed: int = setting(_TUTORIAL.seed, "Seed", group=ADVANCED, share="seed", lo=0, hi=2**31 - 1, integer=True,
                         help="Seeds the initial weights and the mini-batch shuffling.")
     dtype: str = setting(_TUTORIAL.dtype, "Precision", group=ADVANCED, share="dtype", choices=("float32", "float64"))
     momentum: float = setting(_TUTORIAL.momentum, "Momentum (SGD + momentum)", short="Momentum", group=ADVANCED,

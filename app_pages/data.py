@@ -56,7 +56,7 @@ def _drop_incomplete() -> None:
 
 
 upload_note = uploads.settle()  # a big CSV's read cut short by Stop, another click or leaving the page
-st.title("Data")
+st.title("Data", anchor=False)
 st.caption(f"Current dataset: **{md(ss.ds_name)}** — {len(ss.ds_df):,} rows × {ss.ds_df.shape[1]} columns. "
            "It stays loaded as you move between pages.")
 if upload_note:
@@ -80,10 +80,9 @@ if bigdata.data_dir():
             kind, text = ss.pop("_server_msg")
             (st.error if kind == "error" else st.success)(text)
 with tab_preset:
-    for key, p in presets.PRESETS.items():
-        c1, c2 = st.columns([2, 3])  # room for the longest preset name on a laptop screen
-        c1.button(p.name, key=f"preset_{key}", on_click=_load_preset, args=(key,), width="stretch")
-        c2.write(p.description)
+    for key, p in presets.PRESETS.items():  # each name whole, its description under it: no column to outgrow
+        st.button(p.name, key=f"preset_{key}", on_click=_load_preset, args=(key,))
+        st.caption(p.description)
 
 with tab_upload:
     st.file_uploader("CSV file (comma, semicolon or tab separated, header row first; UTF-8 or UTF-16; may be "
@@ -106,7 +105,7 @@ with tab_gen:
     g6.number_input("Seed", min_value=0, step=1, **controls.bind("gen_seed"))
     st.button("Generate", key="btn_generate", on_click=_generate, type="primary")
 
-st.subheader("Columns")
+st.subheader("Columns", anchor=False)
 cols = [str(c) for c in ss.ds_df.columns]
 numeric = numeric_columns(ss.ds_df)
 if ss.sel_target not in cols:
@@ -133,11 +132,11 @@ c2.multiselect("Features (x)", candidates, **controls.bind("sel_features"), disa
                     "enters as categories: one coefficient per level, measured against the first level.")
 if ss.get("_column_note"):
     st.caption(ss._column_note)
-c3, c4, c5 = st.columns([1, 1, 1])
+c3, c4 = st.columns([1, 1])
 c3.number_input("Polynomial degree", **controls.bind("sel_degree"), disabled=bool(typed),
                 help="Fit x, x², …, x^K of each numeric feature.")
 c4.toggle("Fit an intercept", **controls.bind("sel_intercept"), disabled=bool(typed))
-c5.toggle("Leave out rows with blank cells", **controls.bind("sel_na"),
+st.toggle("Leave out rows with blank cells", **controls.bind("sel_na"),
           help="Rows with a blank cell in a column the model uses are left out, and counted. Off: the first such "
                "cell is named so you can fix it.")
 if not ss.get("ds_server"):  # (a server dataset is fitted on the cluster, unweighted)
@@ -200,7 +199,7 @@ if len(numeric_cols) >= 2:
                    + " Features strongly correlated with each other (|r| near 1) make their coefficients hard to "
                      "tell apart and gradient descent slow.")
 
-st.subheader("Points")
+st.subheader("Points", anchor=False)
 if problem is not None:
     why_not = points.why_not_editable(problem)
     st.caption(why_not or "Click the chart to add a point; drag a box (or choose Lasso in the chart's toolbar) around "

@@ -62,7 +62,7 @@ def step(n: int, title: str, where: str, page: str, icon: str):
     return box
 
 
-st.title("How it works")
+st.title("How it works", anchor=False)
 st.write("The studio runs the classic PyTorch linear-regression tutorial — with your data and your settings — and "
          "puts the exact answer beside it. Each step below shows the tutorial's code, the equation, and the object "
          "the studio is using for it right now.")

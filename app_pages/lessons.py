@@ -28,7 +28,7 @@ def _picked() -> None:
     ss.pop("_lesson_outcome", None)
 
 
-st.title("Lessons")
+st.title("Lessons", anchor=False)
 st.caption("Six short lessons for a class: each sets up data and settings, asks what you expect, runs it, and "
            "explains what happened with that run's own numbers. Open any lesson on the Train page to watch it live.")
 if ss.pop("_goto_train", False):
@@ -38,16 +38,18 @@ st.radio("Lesson", range(len(LESSONS)), format_func=lambda i: f"{i + 1}. {LESSON
          **controls.bind("lesson", _picked), horizontal=True)
 index = int(ss.lesson)
 lesson = LESSONS[index]
-st.subheader(f"{index + 1}. {lesson.title}")
+st.subheader(f"{index + 1}. {lesson.title}", anchor=False)
 st.markdown(f"**Set-up.** {lesson.setup}")
-guess = st.radio(f"**Predict.** {lesson.question}", range(len(lesson.choices)), format_func=lesson.choices.__getitem__,
-                 index=None, key=f"lesson_guess_{index}")
-c1, c2, _ = st.columns([1, 1.4, 2])
-if c1.button("Run it", type="primary", key="btn_lesson_run", disabled=guess is None,
+# The question as the radio group's own label, in plain words: a screen reader reads the label as typed.
+st.markdown(f"**Predict.** {lesson.question}")
+guess = st.radio(f"Predict: {lesson.question}", range(len(lesson.choices)), format_func=lesson.choices.__getitem__,
+                 index=None, key=f"lesson_guess_{index}", label_visibility="collapsed")
+row = st.container(horizontal=True)  # (columns cut "Open it on the Train page" short at 1024 px)
+if row.button("Run it", type="primary", key="btn_lesson_run", disabled=guess is None,
              help="Make a prediction first: it is the point of the lesson."):
     with st.spinner("Running…"):
         ss._lesson_outcome = (index, lesson.run())
-c2.button("Open it on the Train page", key="btn_lesson_open", on_click=_open_on_train, args=(index,),
+row.button("Open it on the Train page", key="btn_lesson_open", on_click=_open_on_train, args=(index,),
           help="Loads this lesson's data and settings, so you can watch it train and change things.")
 
 shown = ss.get("_lesson_outcome")

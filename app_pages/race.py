@@ -16,7 +16,7 @@ from studio.text import md
 ss = st.session_state
 
 
-st.title("Optimizer race")
+st.title("Optimizer race", anchor=False)
 problem = state.problem_or_stop("trained on")
 design, exact = problem.design, problem.exact
 st.caption(
@@ -26,11 +26,11 @@ st.caption(
     "above the minimum has fallen to that fraction of what it was at the start."
 )
 
-c1, c2, c3, c4 = st.columns(4)
+c1, c2, c3 = st.columns(3)
 c1.number_input("Lanes", min_value=1, max_value=state.RACE_LANES, step=1, **controls.bind("race_n"))
 c2.number_input("Epochs", **controls.bind("race_epochs"))
 c3.select_slider("Tolerance", options=state.RACE_TOLERANCES, **controls.bind("race_tol"), format_func=lambda v: f"{v:g}")
-c4.toggle("Standardize features", **controls.bind_setting("standardize"))
+st.toggle("Standardize features", **controls.bind_setting("standardize"))  # (a fourth column cut it at 1024 px)
 g = state.guidance(problem, ss.settings.standardize, float(ss.settings.l2))
 st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_stable_lr:.3g}** and the fastest "
            f"fixed lr is **{g.optimal_lr:.3g}** (curvature ratio of the loss {g.condition_number:,.3g}).",

@@ -28,7 +28,7 @@ from studio.text import md
 ss = st.session_state
 
 
-st.title("Results")
+st.title("Results", anchor=False)
 problem = state.problem_or_stop("fitted", trainable=False)
 
 design, exact, ex_stats = problem.design, problem.exact, problem.stats
@@ -39,7 +39,7 @@ if run is None:
     st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
 gd_stats = fit_stats(design, exact, run.intercept, run.coef) if run else None
 
-st.subheader("Fitted equation")
+st.subheader("Fitted equation", anchor=False)
 if run:
     st.markdown(f"**Gradient descent** ({run.status}, {run.epochs_run:,} epochs, {run.config.optimizer}, "
                 f"lr {run.config.lr:g})")
@@ -51,7 +51,7 @@ if design.weights is not None:
     st.caption(f"Weighted least squares: each row's squared residual counts **{md(ss.sel_weights)}** times (statsmodels' "
                "WLS, R's lm(weights=)); the MSE, R² and tests below are the weighted ones.")
 
-st.subheader("Metrics")
+st.subheader("Metrics", anchor=False)
 metrics = ["mse", "rmse", "mae", "r2", "adj_r2"]
 labels = {"mse": "MSE", "rmse": "RMSE", "mae": "MAE", "r2": "R²", "adj_r2": "adjusted R²"}
 table = {"exact least squares": numbers.metrics(ex_stats, metrics)}
@@ -67,7 +67,7 @@ if problem.validation is not None:  # metrics above are on the training rows; ad
     st.caption(f"A validation split is on: the fit and these metrics use the {design.n_samples:,} training rows.")
 st.dataframe(pd.DataFrame(table, index=index).style.format("{:.6g}"), width="stretch")
 
-st.subheader("Coefficients")
+st.subheader("Coefficients", anchor=False)
 COV_LABELS = {"nonrobust": "classical (assume equal noise)", "HC0": "HC0 (robust)", "HC1": "HC1 (robust, df-corrected)",
               "HC2": "HC2 (robust, leverage-weighted)", "HC3": "HC3 (robust, leverage-weighted²)",
               "cluster": "cluster-robust (rows in groups)", "HAC": "HAC, Newey–West (rows in time order)"}
@@ -216,7 +216,7 @@ else:
     c2.plotly_chart(charts.fit_figure(design, None, fits["exact least squares"]), key="fit_exact", width="stretch")
 
 if summ is not None and not ex_stats.perfect_fit and ex_stats.df_resid > 0:
-    st.subheader("Diagnostics of the exact fit")
+    st.subheader("Diagnostics of the exact fit", anchor=False)
     st.caption("R's four plot.lm panels. The rows with the largest Cook's distance (how much the fit moves without "
                "them) are named by their row number in the data.")
     figs = cache.session_cached("_influence", problem.key, lambda: diagnostics.panels(  # once per fit (500k rows: 0.3 s)
@@ -227,25 +227,25 @@ if summ is not None and not ex_stats.perfect_fit and ex_stats.df_resid > 0:
             col.plotly_chart(fig, key=f"diag_{fig.layout.title.text}", width="stretch")
             col.caption(reading)
 
-st.subheader("Downloads")
+st.subheader("Downloads", anchor=False)
 gd = (run.intercept, run.coef) if run else None
 gd_doc = None
 if run:
     gd_doc = {"intercept": run.intercept, "coef": run.coef, "status": run.status,
               "epochs_run": run.epochs_run, "final_loss": run.history[-1] if run.history else None,
               "config": run.config.to_dict(), "metrics": gd_stats.metrics()}
-d1, d2, d3, d4 = st.columns(4)
+downloads = st.container(horizontal=True, gap="xsmall")  # wraps: every label whole at 1024 px and on a phone
 # Built when clicked, not on every visit: 500k rows of CSV take seconds. (The callable runs outside the script, so it
 # gets its inputs now, not from the session.)
 pred_inputs = (state.used_rows(problem), problem.full or design, gd, exact, problem.split_labels())
 rows_here = design.X is not None  # a server dataset's rows stay on the cluster
-d1.download_button("Predictions (CSV)", lambda: predictions_csv(*pred_inputs), disabled=not rows_here,
+downloads.download_button("Predictions (CSV)", lambda: predictions_csv(*pred_inputs), disabled=not rows_here,
                    help=None if rows_here else "The rows stay on the server: predict a file of rows below instead.",
-                   file_name="predictions.csv", mime="text/csv", key="dl_pred", width="stretch", on_click="ignore")
-d2.download_button("Loss history (CSV)", loss_history_csv(run.history if run else []), file_name="loss_history.csv",
-                   mime="text/csv", key="dl_loss", width="stretch", disabled=run is None)
-d3.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats, summ), file_name="model.json",
-                   mime="application/json", key="dl_model", width="stretch",
+                   file_name="predictions.csv", mime="text/csv", key="dl_pred", on_click="ignore")
+downloads.download_button("Loss history (CSV)", loss_history_csv(run.history if run else []), file_name="loss_history.csv",
+                   mime="text/csv", key="dl_loss", disabled=run is None)
+downloads.download_button("Model (JSON)", model_json(design, gd_doc, exact, ex_stats, summ), file_name="model.json",
+                   mime="application/json", key="dl_model",
                    help="Formula, category levels, coefficients and their covariance: predict new rows with it below, "
                         "or with python -m linreg_core predict model.json new.csv --interval prediction.")
 if summ is not None:  # the summary as one document, as statsmodels' res.summary() (and the CLI's --summary-format)
@@ -260,7 +260,7 @@ if summ is not None:  # the summary as one document, as statsmodels' res.summary
                        help="The exact fit's summary with the standard errors chosen above: the dependent variable, "
                             "n, the fit statistics, the coefficients and the residual diagnostics.")
 
-st.subheader("Predict new rows")
+st.subheader("Predict new rows", anchor=False)
 st.caption("Upload a CSV with the model's columns; each row gets its prediction from the exact fit, with an interval. "
            "A *prediction* interval covers a new observation; a *confidence* interval covers the mean at those values.")
 source = st.radio("Model", ["This fit", "A saved model (JSON)"], horizontal=True, key="pred_source")
@@ -280,13 +280,13 @@ level = p2.select_slider("Level", [0.8, 0.9, 0.95, 0.99], value=0.95, key="pred_
 rows_file = st.file_uploader("New rows (CSV)", type=["csv", "tsv", "txt"], key="pred_rows")
 if model is not None and rows_file is not None:
     prediction.predict_and_offer(model, rows_file.getvalue(), rows_file.name, interval, 1.0 - level)
-d4.download_button("PyTorch script (.py)",
+downloads.download_button("PyTorch script (.py)",
                    reproduction_script(design, run.config if run else state.train_config()) if rows_here else "",
                    disabled=not rows_here,
-                   file_name="reproduce_run.py", mime="text/x-python", key="dl_script", width="stretch",
+                   file_name="reproduce_run.py", mime="text/x-python", key="dl_script",
                    help="A standalone script with this data and these settings that reproduces the run exactly.")
 
-st.subheader("This session's runs")
+st.subheader("This session's runs", anchor=False)
 runs = state.runs_table(problem)
 if runs.empty:
     st.caption("Runs you train appear here, newest first, to compare them.")
@@ -302,7 +302,7 @@ else:
     r2.button("Re-open this run's settings on the Train page", key="btn_reopen", on_click=state.reopen_settings,
               args=(int(pick),))
 
-st.subheader("Share this setup")
+st.subheader("Share this setup", anchor=False)
 st.caption("A link that restores these settings and column choice — and the data itself when it has at most "
            f"{share.MAX_SHARED_ROWS} rows — in a new browser session.")
 st.code(share.share_url(), language=None, wrap_lines=True)

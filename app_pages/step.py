@@ -169,7 +169,7 @@ def _restart() -> None:
     ss.stepper = None
 
 
-st.title("Step through training")
+st.title("Step through training", anchor=False)
 problem = state.problem_or_stop("trained on")
 design, exact, validation = problem.design, problem.exact, problem.validation
 config = state.train_config()
@@ -214,13 +214,13 @@ def step_area() -> None:
     if rec is None:  # Restart was pressed (its callback ran before this fragment run)
         rec = ss.stepper = _new_stepper(problem, config)
     tr: Trainer = rec.trainer
-    b1, b2, b3, b4, b5 = st.columns([1, 1, 1, 1, 1], vertical_alignment="bottom")
-    step1 = b1.button("Step 1 epoch", type="primary", key="btn_step1", width="stretch", disabled=tr.done)
-    b2.number_input("Epochs per click (k)", **controls.bind("step_k"))
-    stepk = b3.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", width="stretch", disabled=tr.done)
-    b4.button("Stop", key="btn_step_stop", width="stretch", on_click=_stop_playing,
-              help="Stops a long Step k between epochs; stepping can go on from there.")
-    b5.button("Restart", key="btn_step_restart", on_click=_restart, width="stretch")
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="xsmall")  # wraps: no label cut at 1024 px
+    step1 = row.button("Step 1 epoch", type="primary", key="btn_step1", disabled=tr.done)
+    row.number_input("Epochs per click (k)", **controls.bind("step_k"), width=150)
+    stepk = row.button(f"Step {int(ss.step_k):,} epochs", key="btn_stepk", disabled=tr.done)
+    row.button("Stop", key="btn_step_stop", on_click=_stop_playing, icon=":material/stop:",
+               help="Stops a long Step k between epochs; stepping can go on from there.")
+    row.button("Restart", key="btn_step_restart", on_click=_restart, icon=":material/restart_alt:")
     st.segmented_control("Speed of Step k", list(PACES), format_func=lambda p: PACES[p].label, required=True,
                          **controls.bind("ui_pace"),
                          help="Watch and Fast play the k epochs so you see the line move; As fast as possible "
@@ -282,7 +282,7 @@ def body(rec: StepRecord) -> None:
                 "there, the update the optimizer made, and the parameters after.")
     elif info is not None and not rec.playing:
         space = "standardized units (what the optimizer works in)" if info.standardized else "the data's units"
-        st.subheader(f"Epoch {info.epoch:,} up close")
+        st.subheader(f"Epoch {info.epoch:,} up close", anchor=False)
         if info.epoch != tr.epoch:
             st.caption(f"The last epoch with an update: epoch {tr.epoch:,} ended training before updating the parameters.")
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -71,6 +71,11 @@ def load_live_charts_early() -> None:
 _STYLES = """<style>
 [data-testid="stMarkdownContainer"] .katex-display { overflow-x: auto; overflow-y: hidden; padding-bottom: 6px;
   scrollbar-width: thin; scrollbar-color: rgba(128, 128, 128, 0.55) rgba(128, 128, 128, 0.12); }  /* light or dark page */
+/* Train's controls: Pause as wide as Resume (the buttons beside it stay put); on a phone, narrower padding so that
+   Train, Pause, Stop and Reset share one line above the charts. */
+.st-key-btn_pause button { min-width: 6.9rem; }
+@media (max-width: 640px) { .st-key-train_controls button { padding-left: 0.55rem; padding-right: 0.55rem; }
+  .st-key-btn_pause button { min-width: 6.2rem; } }
 </style>"""
 
 

@@ -1,5 +1,11 @@
 // Part of the live charts' module (studio/live_chart.js says how it is joined): the component's entry.
 
+// Plotly's toolbar buttons (download, zoom, pan, reset: four per chart) out of the Tab order: a keyboard user reaches
+// the page's controls without passing through a dozen of them; the mouse still uses them.
+function untab(div) {
+  for (const b of div.querySelectorAll(".modebar-btn")) b.tabIndex = -1;
+}
+
 // ---- the component ----------------------------------------------------------------------------------------------
 export default function (component) {
   const { data, parentElement } = component;
@@ -99,9 +105,13 @@ export default function (component) {
     for (const t of fig.data) if (t.type === "scattergl") t.type = "scatter";  // the cartesian bundle has no WebGL
     loadPlotly().then((Plotly) => Plotly.react(c.div, fig.data, fig.layout, data.edit ? EDIT_CONFIG : CONFIG)).then(() => {
       if (data.edit && !c.listening) { c.listening = true; listen(c); }
+      untab(c.div);
       if (!c.afterplot) {  // zoom, resize, a toggled axis: the moving parts follow the new axes
         c.afterplot = true;
-        c.div.on("plotly_afterplot", () => { if (c.anim) drawLayers(c, c.lastPos && c.lastPos.stream, c.lastPos && c.lastPos.pos); });
+        c.div.on("plotly_afterplot", () => {
+          untab(c.div);  // (Plotly may have made its toolbar again)
+          if (c.anim) drawLayers(c, c.lastPos && c.lastPos.stream, c.lastPos && c.lastPos.pos);
+        });
       }
       c.drawn = true;
       c.replayHidden = null;  // the new figure's traces are as it says

@@ -61,8 +61,9 @@ def test_lesson_4_question_and_answer_use_the_same_criterion():
     at = goto(start(), "lessons")
     at.radio(key="_w_lesson").set_value(3).run()
     guess = at.radio(key="lesson_guess_3")
-    assert plain(guess.label) == ("**Predict.** Which one first gets its loss above the minimum down to 0.001 of "
-                                  "what it was at the start?")
+    question = "Which one first gets its loss above the minimum down to 0.001 of what it was at the start?"
+    assert plain(guess.label) == f"Predict: {question}"  # plain words: what a screen reader reads
+    assert f"**Predict.** {question}" in [plain(m.value) for m in at.markdown]
     guess.set_value(LESSONS[3].answer).run()
     at.button(key="btn_lesson_run").click().run()
     answer = at.session_state._lesson_outcome[1].text

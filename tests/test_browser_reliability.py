@@ -128,6 +128,7 @@ def test_page_switch_during_training_pauses_the_run_and_resume_goes_on(page: Pag
 
 def test_changing_settings_mid_run_stops_it_and_keeps_the_partial_model(page: Page):
     long_run(page)
+    page.get_by_test_id("stSidebar").get_by_text("Advanced", exact=True).click()  # (where the seed is)
     seed = number_box(page, "Seed")
     seed.fill("7")
     seed.press("Enter")

@@ -72,11 +72,24 @@ def painted(c: list[float] | None, page_bg: list[float]) -> list[float]:
     return [a * c[i] + (1 - a) * page_bg[i] for i in range(3)] + [1]
 
 
-def pixels(png: bytes) -> tuple[float, float]:
-    """(median luminance, share of near-white pixels) of a screenshot."""
+def pixels(png: bytes, skip: dict | None = None) -> tuple[float, float]:
+    """(median luminance, share of near-white pixels) of a screenshot, less the box ``skip`` (x, y, width, height
+    in the screenshot's pixels) if given."""
     px = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.float64)
+    keep = np.ones(px.shape[:2], dtype=bool)
+    if skip is not None:
+        x0, y0 = max(int(skip["x"]), 0), max(int(skip["y"]), 0)
+        keep[y0:y0 + int(np.ceil(skip["height"])) + 1, x0:x0 + int(np.ceil(skip["width"])) + 1] = False
+    px = px[keep]
     lum = (0.2126 * px[..., 0] + 0.7152 * px[..., 1] + 0.0722 * px[..., 2]) / 255
     return float(np.median(lum)), float(np.all(px >= 248, axis=-1).mean())
+
+
+# Where a chart's heatmap paints its own colours (a loss landscape's bands, yellow at the top of Viridis), relative to
+# the chart's element: the data, not a background, so not part of the white-box check.
+HEATMAP_BOX_JS = """el => { const hm = el.querySelector('.hm image, .heatmaplayer image');
+  if (!hm) return null; const a = el.getBoundingClientRect(), b = hm.getBoundingClientRect();
+  return {x: b.left - a.left, y: b.top - a.top, width: b.width, height: b.height}; }"""
 
 
 def check_dark_charts(page: Page, selector: str, name: str) -> list[dict]:
@@ -95,8 +108,7 @@ def check_dark_charts(page: Page, selector: str, name: str) -> list[dict]:
         dark_text = [(t, f) for t, f in c["texts"] if luminance(f) < 0.3]
         assert not dark_text, f"{c['title']}: dark text on a dark page: {dark_text[:5]}"
     for i, el in enumerate(page.locator(selector).all()):
-        median, white = pixels(el.screenshot())
-        # (A heatmap fills its plot area with its own colours: the median is the chart's, not only the page's.)
+        median, white = pixels(el.screenshot(), el.evaluate(HEATMAP_BOX_JS))  # (less a heatmap's own colours)
         assert median < 0.25 and white < 0.01, f"{name} chart {i}: median luminance {median:.2f}, {white:.1%} near-white"
     return charts
 

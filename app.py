@@ -35,6 +35,8 @@ else:
         st.Page("app_pages/how_it_works.py", title="How it works", icon=":material/school:"),
     ]
     page = st.navigation(pages)
+    # The address follows the session (settings, data), so a reload keeps them; the Lessons page's, its lesson too.
+    share.keep_in_url(lesson=st.session_state.lesson if page.url_path == "lessons" else None)
     state.leave_pages(on_train_page=page is train_page)
     with st.sidebar:
         layout.fold_sidebar_on_phones(page.title)

@@ -12,15 +12,13 @@ EDITABLE_COLUMNS = 50
 
 
 def _load_preset(key: str) -> None:
-    p = presets.PRESETS[key]
-    state.set_dataset(presets.load_preset(key), p.name, p.target, list(p.features))
+    state.load_preset(key)
 
 
 def _generate() -> None:
-    df = presets.noisy_line(int(ss.gen_n), float(ss.gen_slope), float(ss.gen_intercept), float(ss.gen_noise),
-                            float(ss.gen_outliers) / 100.0, int(ss.gen_seed))
-    state.set_dataset(df, f"Noisy line (n={int(ss.gen_n)}, slope {ss.gen_slope:g}, intercept {ss.gen_intercept:g})",
-                      "y", ["x"])
+    values = tuple(ss[k] for k in presets.GENERATOR)
+    df, name = presets.generated(values)
+    state.set_dataset(df, name, "y", ["x"], source=("gen", values))  # a share link carries the values, not the rows
 
 
 def _editor_changed() -> None:
@@ -96,13 +94,13 @@ with tab_upload:
 
 with tab_gen:
     g1, g2, g3 = st.columns(3)
-    g1.number_input("Points", min_value=2, max_value=1_000_000, step=50, **controls.bind("gen_n"))
-    g2.number_input("Slope", step=0.5, **controls.bind("gen_slope"))
-    g3.number_input("Intercept", step=0.5, **controls.bind("gen_intercept"))
+    g1.number_input("Points", **controls.bind("gen_n"))  # (bounds and steps: studio/fields.py)
+    g2.number_input("Slope", **controls.bind("gen_slope"))
+    g3.number_input("Intercept", **controls.bind("gen_intercept"))
     g4, g5, g6 = st.columns(3)
-    g4.number_input("Noise (std)", min_value=0.0, step=0.25, **controls.bind("gen_noise"))
-    g5.number_input("Outliers (%)", min_value=0.0, max_value=50.0, step=1.0, **controls.bind("gen_outliers"))
-    g6.number_input("Seed", min_value=0, step=1, **controls.bind("gen_seed"))
+    g4.number_input("Noise (std)", **controls.bind("gen_noise"))
+    g5.number_input("Outliers (%)", **controls.bind("gen_outliers"))
+    g6.number_input("Seed", **controls.bind("gen_seed"))
     st.button("Generate", key="btn_generate", on_click=_generate, type="primary")
 
 st.subheader("Columns", anchor=False)

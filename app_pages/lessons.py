@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from studio import controls, presets, share, state
+from studio import controls, share, state
 from studio.lessons import LESSONS
 from studio.settings import Settings
 
@@ -12,9 +12,8 @@ ss = st.session_state
 def _open_on_train(index: int) -> None:
     """Load the lesson's data and settings into the session (the sidebar shows them), then go to Train."""
     lesson = LESSONS[index]
-    p = presets.PRESETS[lesson.preset]
     ss.settings = Settings(**lesson.settings)  # the lesson's, the defaults for the rest
-    state.set_dataset(presets.load_preset(lesson.preset), p.name, p.target, list(p.features))
+    state.load_preset(lesson.preset)
     ss.sel_degree = lesson.degree
     ss._goto_train = True
 

@@ -69,6 +69,13 @@ class Field:
 # The other number choices (the training settings' bounds are in their record, studio/settings.py).
 FIELDS: dict[str, Field] = {
     "sel_degree": Field("Polynomial degree", 1, MAX_DEGREE, integer=True),
+    # the noisy-line generator on the Data page (a share link carries these instead of the rows it makes)
+    "gen_n": Field("Points", 2, 1_000_000, integer=True, step=50),
+    "gen_slope": Field("Slope", -1e6, 1e6, fmt="%.6g", step=0.5),
+    "gen_intercept": Field("Intercept", -1e6, 1e6, fmt="%.6g", step=0.5),
+    "gen_noise": Field("Noise (std)", 0.0, 1e6, fmt="%.6g", step=0.25),
+    "gen_outliers": Field("Outliers (%)", 0.0, 50.0, fmt="%.6g", step=1.0),
+    "gen_seed": Field("Generator seed", 0, 2**31 - 1, integer=True),
     "race_epochs": Field("Race epochs", 1, 200_000, integer=True, step=100),
     "race_lr": Field("Race lane learning rate", 1e-9, 1e3, fmt="%.6g"),
     "step_k": Field("Epochs per click (k)", 1, 100_000, integer=True),

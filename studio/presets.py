@@ -42,6 +42,16 @@ def wave(n: int = 30, noise: float = 0.25, seed: int = 1) -> pd.DataFrame:
     return pd.DataFrame({"x": np.round(x, 6), "y": np.round(y, 6)})
 
 
+GENERATOR = ("gen_n", "gen_slope", "gen_intercept", "gen_noise", "gen_outliers", "gen_seed")  # its session keys
+
+
+def generated(values: tuple) -> tuple[pd.DataFrame, str]:
+    """The noisy line the Data page's generator makes from ``values`` (in :data:`GENERATOR`'s order), and its name."""
+    n, slope, intercept, noise, outliers, seed = values
+    df = noisy_line(int(n), float(slope), float(intercept), float(noise), float(outliers) / 100.0, int(seed))
+    return df, f"Noisy line (n={int(n)}, slope {slope:g}, intercept {intercept:g})"
+
+
 def _plotly(name: str) -> pd.DataFrame:
     import plotly.express as px  # ships these datasets inside the package: no network needed
 

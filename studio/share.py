@@ -17,7 +17,7 @@ import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, numeric_columns, read_csv
 
-from . import fields, settings, state
+from . import fields, presets, settings, state
 from .lessons import LESSONS
 from .settings import Settings
 from .text import clip, md
@@ -70,7 +70,12 @@ def share_query() -> dict[str, str | list[str]]:
     for i in range(int(ss.race_n)):
         q[f"r{i + 1}o"], q[f"r{i + 1}lr"] = ss[f"race_opt_{i}"], repr(float(ss[f"race_lr_{i}"]))
     df: pd.DataFrame = ss.ds_df
-    if len(df) <= MAX_SHARED_ROWS:
+    source = ss.get("ds_source")
+    if source is not None and source[0] == "preset":  # a few characters instead of the rows
+        q["preset"] = source[1]
+    elif source is not None:  # the generator's values: it makes the same rows again
+        q["gen"] = ",".join(_short_number(v) for v in source[1])
+    elif len(df) <= MAX_SHARED_ROWS:
         cols = [c for c in [*ss.sel_features, ss.sel_target] if c in df.columns]
         if formula:  # the columns the formula names (a name inside it is enough: an extra column is harmless)
             cols = [str(c) for c in df.columns if str(c) in formula]
@@ -93,14 +98,69 @@ def _app_root() -> str:
     return base
 
 
+def _short_number(v: float) -> str:
+    """2.0 as "2", 0.25 as "0.25": what a person would type."""
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+def _without_defaults(q: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    """``q`` less what a new session has already (its settings' and data's defaults): a link a class can type. Another
+    dataset brings its column choice even where it matches the default's names."""
+    default = st.session_state.get("_default_query", {})
+    other_data = any(q.get(k) != default.get(k) for k in ("preset", "gen", "data"))
+    return {k: v for k, v in q.items() if default.get(k) != v or (other_data and k in ("y", "x"))}
+
+
+def _query_text(q: dict[str, str | list[str]]) -> str:
+    return urlencode(q, doseq=True, safe=",")  # (commas as they are: gen=40,2,1,1,0,3)
+
+
 def share_url() -> str:
-    """The app's root URL (not this page's) with the share query."""
-    return f"{_app_root()}/?{urlencode(share_query(), doseq=True)}"
+    """The app's root URL (not this page's) with the share query, less what a new session has already."""
+    q = _without_defaults(share_query())
+    return f"{_app_root()}/" + (f"?{_query_text(q)}" if q else "")
 
 
 def lesson_url(index: int) -> str:
     """A link that opens the Lessons page at lesson ``index`` (0-based; the link counts from 1)."""
     return f"{_app_root()}/lessons?lesson={index + 1}"
+
+
+MAX_URL_DATA = 600  # characters of encoded rows the page's own address carries (a share link carries up to 64 kB)
+LOST = "lost"  # in the address: the session's data could not go in it (an upload, a large edit)
+
+
+def keep_in_url(lesson: int | None = None) -> None:
+    """Keep this page's address in step with the session, as TensorFlow Playground does: a reload, or a phone browser
+    restoring a background tab, opens a new session from it with the same settings and data. Only what differs from
+    a new session's defaults goes in; data by its short form (a preset, the generator's values) or, when small, its
+    rows; otherwise a mark that says the data could not be kept. ``lesson``: the Lessons page's lesson (0-based)."""
+    ss = st.session_state
+    q = share_query()
+    if "data" in q and len(q["data"]) > MAX_URL_DATA:
+        del q["data"], q["name"]
+    if not {"preset", "gen", "data"} & q.keys() and ss.get("ds_source") is None:
+        q[LOST] = "1"  # an upload or an edit too large for the address: a reload says so instead of losing it quietly
+    q = _without_defaults(q)
+    if lesson is not None:
+        q["lesson"] = str(lesson + 1)
+    now = {k: st.query_params.get_all(k) for k in st.query_params}
+    wanted = {k: v if isinstance(v, list) else [v] for k, v in q.items()}
+    if now != wanted:
+        st.query_params.from_dict(q)
+
+
+def qr_svg(url: str) -> str | None:
+    """A QR code of ``url`` as SVG — a class scans the projector's screen instead of typing the link — or None when
+    the link is longer than a QR code holds (rows of data: a few hundred of them fill one)."""
+    import segno
+    from segno.encoder import DataOverflowError
+
+    try:
+        code = segno.make(url, error="l" if len(url) > 1000 else "m")  # a long link: less redundancy, more room
+    except DataOverflowError:
+        return None
+    return code.svg_inline(scale=6, border=2, dark="#000000", light="#ffffff")
 
 
 def show_notice() -> None:
@@ -141,7 +201,12 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         value = params[key]
         return value[-1] if isinstance(value, list) else str(value)
 
-    if "data" in params:
+    if "preset" in params or "gen" in params:
+        _apply_source(one("preset") if "preset" in params else None, one("gen") if "gen" in params else None,
+                      problems)
+        if not problems:
+            _choose_columns(params, one, problems)
+    elif "data" in params:
         try:
             df = read_csv(_decode_data(one("data")), max_bytes=MAX_SHARED_BYTES)
         except (ValueError, zlib.error, LinregError) as exc:
@@ -216,6 +281,45 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
     return problems
 
 
+def _apply_source(preset: str | None, gen: str | None, problems: list[str]) -> None:
+    """Load the data a short link names: a preset, or the noisy-line generator's values (each checked as its box)."""
+    if preset is not None:
+        if preset in presets.PRESETS:
+            state.load_preset(preset)
+        else:
+            problems.append(_refused("preset", preset, f"choose one of {', '.join(presets.PRESETS)}"))
+        return
+    parts = gen.split(",")
+    if len(parts) != len(presets.GENERATOR):
+        problems.append(_refused("gen", gen, f"it must be {len(presets.GENERATOR)} numbers separated by commas "
+                                 "(points, slope, intercept, noise, outliers %, seed)"))
+        return
+    values = [_number(fields.field(key), "gen", text, problems) for key, text in zip(presets.GENERATOR, parts)]
+    if any(v is None for v in values):
+        return
+    ss = st.session_state
+    for key, value in zip(presets.GENERATOR, values):
+        ss[key] = value  # the Data page's boxes show what made the data
+    df, name = presets.generated(tuple(values))
+    state.set_dataset(df, name, "y", ["x"], source=("gen", tuple(values)))
+
+
+def _choose_columns(params: Mapping[str, str | list[str]], one: Callable[[str], str], problems: list[str]) -> None:
+    """The target and features a link names, if the data has them (else the data's own choice stays)."""
+    ss = st.session_state
+    cols = [str(c) for c in ss.ds_df.columns]
+    xs = params.get("x", [])
+    xs = [xs] if isinstance(xs, str) else list(xs)
+    target = one("y") if "y" in params else ss.sel_target
+    xs = xs or list(ss.sel_features)
+    missing = [c for c in [target, *xs] if c not in cols]
+    if missing:
+        problems.append(f"Ignored the shared column choice: {md(', '.join(map(repr, missing)), 200)} is not a "
+                        "column of the shared data; its own columns are chosen instead.")
+        return
+    ss.sel_target, ss.sel_features = target, [f for f in xs if f != target]
+
+
 def _apply_settings(params: Mapping[str, str | list[str]], one: Callable[[str], str], current: Settings,
                     problems: list[str]) -> Settings:
     """``current`` with each training setting a link carries and the sidebar can show; a refusal for each other."""
@@ -262,7 +366,9 @@ def apply_once() -> None:
     if ss.get("_share_checked"):
         return
     ss._share_checked = True
+    ss._default_query = share_query()  # what a new session's address leaves out (studio/share.py keep_in_url)
     params = {k: st.query_params.get_all(k) for k in st.query_params}
+    lost = params.pop(LOST, None) is not None
     lesson = params.pop("lesson", None)
     if lesson is not None:  # a lesson link: which lesson to show, nothing else
         text = lesson[-1]
@@ -273,4 +379,9 @@ def apply_once() -> None:
             ss._share_applied = True
     if params:
         ss._share_problems = [*ss.get("_share_problems", []), *apply_query(params)]
+        ss._share_applied = True
+    if lost:
+        ss._share_problems = [*ss.get("_share_problems", []), (
+            "This page's data (an upload, or rows too many for its address) could not be kept when the page was "
+            "reloaded: the tutorial data is loaded instead. Upload it again on the Data page; the settings are kept.")]
         ss._share_applied = True

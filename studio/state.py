@@ -98,19 +98,27 @@ def init() -> None:
         ss.setdefault(k, v)
     ss.setdefault("settings", Settings())
     if "ds_df" not in ss:
-        p = presets.PRESETS["tutorial"]
-        set_dataset(presets.load_preset("tutorial"), p.name, p.target, list(p.features))
+        load_preset("tutorial")
     ss.setdefault("run", None)
     ss.setdefault("runs", [])
 
 
+def load_preset(key: str) -> None:
+    """Make preset ``key`` (studio/presets.py) the current dataset, with its own columns."""
+    p = presets.PRESETS[key]
+    set_dataset(presets.load_preset(key), p.name, p.target, list(p.features), source=("preset", key))
+
+
 def set_dataset(df: pd.DataFrame, name: str, target: str | None = None, features: list[str] | None = None,
-                keep_model: bool = False) -> None:
+                keep_model: bool = False, source: tuple | None = None) -> None:
     """Make ``df`` the current dataset and pick sensible columns; clears the current run.
 
-    ``keep_model`` keeps the polynomial degree and intercept choice (for edits of the same data).
+    ``keep_model`` keeps the polynomial degree and intercept choice (for edits of the same data). ``source``: how to
+    make ``df`` again in a short link — ("preset", key) or ("gen", the generator's values) — or None (an upload, an
+    edit: the link must carry the rows).
     """
     ss = st.session_state
+    ss.ds_source = source
     jobs.job_slot().end(jobs.CHANGED)  # a run on the old data ends (paused or running)
     if not keep_model:
         ss.ds_server = None  # a dataset in the session: not a server dataset (studio/bigdata.py)

@@ -756,11 +756,14 @@ def test_share_link_restores_settings_and_data_in_a_new_session():
     goto(at, "results")
     url = at.code[-1].value
     query = {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
-    assert "data" in query and query["opt"] == "adam"
+    # The generator's values, not its 40 rows: a link a class can type or scan
+    assert query["gen"] == "40,2,1,1,0,3" and "data" not in query and query["opt"] == "adam"
+    assert len(url) < 120 and "gen=40,2,1,1,0,3" in url, url  # (and what a new session has already is left out)
     shared = shared_app(query)  # a new session opened from the link
     ss = shared.session_state
     assert (ss.settings.optimizer, ss.settings.lr, ss.settings.standardize) == ("adam", 0.05, True)
-    pd.testing.assert_frame_equal(ss.ds_df, at.session_state.ds_df[["x", "y"]], check_dtype=False)
+    pd.testing.assert_frame_equal(ss.ds_df, at.session_state.ds_df, check_dtype=False)  # the same rows, made again
+    assert ss.gen_n == 40 and ss.gen_seed == 3  # and the generator's boxes show what made them
     assert any("Loaded the shared setup" in s for s in texts(shared.success))
     assert train_clicked(shared).status == "completed"
 

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number
+from devtools.server import IDLE, ROOT, go_to, number_box, set_number
 
 pytestmark = pytest.mark.e2e
 
@@ -120,4 +120,52 @@ def test_the_charts_are_on_screen_while_a_run_trains(server, browser, size):
         assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), name
     page.screenshot(path=str(ARTIFACTS / f"93-training-{size}.png"))
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_reload_keeps_every_setting_and_the_data(server, browser, size):
+    page = fresh(browser, server, size)
+    go_to(page, "Data")
+    page.get_by_role("button", name="Restaurant tips (Plotly)").click()
+    expect(page.get_by_text(re.compile(r"Current dataset: Restaurant tips"))).to_be_visible()
+    go_to(page, "Train")
+    if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") != "false":
+        page.get_by_test_id("stExpandSidebarButton").click()
+    set_number(page, "Epochs", "250")
+    set_number(page, "Learning rate", "0.002")
+    page.get_by_test_id("stSidebar").get_by_text("Standardize features").click()
+    page.wait_for_selector(IDLE)
+    expect(page).to_have_url(re.compile(r"std=1"))  # the address follows the session as it changes
+    page.reload()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text("Restaurant tips (Plotly)").first).to_be_visible()  # the data
+    expect(number_box(page, "Epochs")).to_have_value("250")
+    expect(number_box(page, "Learning rate")).to_have_value("0.002")
+    expect(page.get_by_test_id("stSidebar").get_by_role("switch", name="Standardize features")).to_be_checked()
+    page.screenshot(path=str(ARTIFACTS / f"93-after-reload-{size}.png"))
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", ["1400x900", "390x844"])
+def test_the_qr_code_encodes_the_share_link(server, browser, size):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    page = fresh(browser, server, size)
+    go_to(page, "Data")
+    page.get_by_test_id("stTab").filter(has_text="Noisy line generator").click()
+    set_number(page, "Points", "60")
+    page.get_by_role("button", name="Generate", exact=True).click()
+    expect(page.get_by_text("Ready: 60 rows", exact=False)).to_be_visible()
+    go_to(page, "Results")
+    link = page.get_by_test_id("stCode").last.inner_text().strip()
+    assert "gen=60" in link and "data=" not in link, link  # the generator's values, not 60 rows
+    qr = page.get_by_test_id("stImage").last
+    qr.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"93-share-qr-{size}.png"))
+    found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
+    assert [r.text for r in found] == [link]  # what a phone's camera reads is the link itself
     page.context.close()

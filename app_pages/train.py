@@ -12,6 +12,7 @@ from studio import (
     charts,
     controls,
     explain,
+    ghosts,
     jobs,
     layers,
     points,
@@ -273,15 +274,16 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
             return {**live, "layers": drawn_over(), "hide": list(hide), **more}
         return None
 
-    state_key = (len(run.history), run.status) if run is not None and not streaming else None
+    ghost = ghosts.previous_run(ss.runs, run, design)  # the run before, faded under this one: before and after
+    state_key = ((len(run.history), run.status) if run is not None and not streaming else None, id(ghost))
     # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see.
     left, right = st.columns(2)
     with right:
         y_span = view.start_loss_span(problem, run) if streaming else shown_view[3]
 
         def loss(log_y: bool):
-            return charts.loss_figure(history, log_y, problem.stats.mse, span, val, sorted(merged.items()),
-                                      y_span=y_span)
+            return ghosts.add_to_loss(charts.loss_figure(history, log_y, problem.stats.mse, span, val,
+                                                         sorted(merged.items()), y_span=y_span), ghost)
 
         loss_layers = layers.replay_loss_layers if replaying else lambda: layers.loss_layers(validation is not None, span)
         chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
@@ -289,8 +291,8 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         st.caption(explain.LOSS_CAPTION)
     with left:
         def fit(_):
-            return charts.fit_figure(design, params, exact, validation, edit=edit, residuals=bool(ss.ui_residuals),
-                                     moving=moving)
+            return ghosts.add_to_fit(charts.fit_figure(design, params, exact, validation, edit=edit,
+                                                       residuals=bool(ss.ui_residuals), moving=moving), design, ghost)
 
         events = chart("train_fit", fit, run, (state_key, edit, moving), edit=edit,
                        views=[("ui_residuals", "layer" if moving else "traces")],
@@ -306,7 +308,8 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         box = list(shown_view[4])
 
         def land(_):
-            return charts.landscape_figure(design, exact_fit, [] if moving else path, view=box, moving=moving)
+            return ghosts.add_to_landscape(charts.landscape_figure(design, exact_fit, [] if moving else path, view=box,
+                                                                   moving=moving), ghost)
 
         chart("train_land", land, run, (state_key, moving, tuple(box)),
               anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))

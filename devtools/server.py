@@ -244,3 +244,20 @@ def set_number(page, label: str, value: str) -> None:
     if not same:
         settle(page, lambda: (box.fill(value), box.press("Enter")))
         expect(box).to_have_value(value)
+
+
+# Where data point (x, y) of live chart ``key`` is on the screen (it scrolls the chart into view first).
+PLOT_POINT_JS = """([key, x, y]) => {
+  const div = document.querySelector(`.live-chart[data-key='${key}']`), fl = div._fullLayout;
+  div.scrollIntoView({block: 'center'});
+  const box = div.getBoundingClientRect();
+  return [box.left + fl._size.l + fl.xaxis.d2p(x), box.top + fl._size.t + fl.yaxis.d2p(y)]; }"""
+
+
+def box_select(page, chart: str, corner: tuple[float, float], opposite: tuple[float, float], steps: int = 12) -> None:
+    """Drag a selection box on ``chart`` between two data points (x, y): in edit mode it deletes what it holds."""
+    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, [chart, *corner]), page.evaluate(PLOT_POINT_JS, [chart, *opposite])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=steps)
+    page.mouse.up()

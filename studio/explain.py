@@ -21,11 +21,12 @@ from .text import md
 
 # One line under each of the Train page's charts: what it shows, for a first visitor.
 FIT_CAPTION = ("The points, the exact least-squares line (dashed) and gradient descent's line (solid) after each "
-               "epoch of the run.")
+               "epoch of the run; grey dots: the previous run's line, to compare.")
 PREDICTED_CAPTION = ("Each row's prediction against its actual value: on the diagonal, a prediction is exact. "
                      "Gradient descent's predictions move there as it trains.")
 LOSS_CAPTION = ("The loss (mean squared error: the average squared vertical distance from the points to the line) "
-                "after each epoch. Before a run, the dotted curve is where these settings lead.")
+                "after each epoch. Before a run, the dotted curve is where these settings lead; a grey one is the "
+                "previous run's.")
 LANDSCAPE_CAPTION = ("The loss for every intercept and slope, in coloured bands like a map's contours (darkest is "
                      "lowest; the colour bar gives each band's log₁₀ MSE). The star is the exact minimum; the line is "
                      "gradient descent's path.")

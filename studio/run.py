@@ -52,6 +52,7 @@ class RunRecord:
     key: tuple  # the problem it trains on (dataset version, columns, degree, intercept, split)
     config: TrainConfig  # the settings it started with
     dataset: str  # the dataset's name when it started
+    terms: tuple[str, ...] = ()  # the model's terms: a later run of the same terms draws this one faded (ghosts.py)
     started: float = field(default_factory=time.time)  # wall clock, for ordering with the Step page
     status: RunStatus = RUNNING
     reason: str | None = None  # plain words for stopped / diverged / converged

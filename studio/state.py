@@ -383,7 +383,7 @@ def train_config() -> TrainConfig:
 def new_run(problem: Problem, config: TrainConfig, start: TrainStart) -> RunRecord:
     """A run record at the trainer's starting point, current and first in the runs table; the training job
     fills it in place."""
-    run = RunRecord(problem.key, config, st.session_state.ds_name, device=start.device,
+    run = RunRecord(problem.key, config, st.session_state.ds_name, terms=tuple(problem.design.terms), device=start.device,
                     intercept=start.initial_intercept, coef=list(start.initial_coef), pace=st.session_state.ui_pace)
     run.snapshots.append((0, start.initial_intercept, tuple(start.initial_coef)))
     run.snapshot_t.append(time.monotonic())

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, go_to, number_box, set_number
+from devtools.server import IDLE, ROOT, box_select, go_to, number_box, set_number, set_speed
 
 pytestmark = pytest.mark.e2e
 
@@ -168,4 +168,38 @@ def test_the_qr_code_encodes_the_share_link(server, browser, size):
     page.screenshot(path=str(ARTIFACTS / f"93-share-qr-{size}.png"))
     found = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.screenshot())))
     assert [r.text for r in found] == [link]  # what a phone's camera reads is the link itself
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_previous_run_stays_faded_after_a_point_is_deleted_and_the_batch_size_changes(server, browser, size):
+    page = fresh(browser, server, size)
+    set_speed(page, "As fast as possible")
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    fit, loss = page.locator(".live-chart[data-key='train_fit']"), page.locator(".live-chart[data-key='train_loss']")
+    expect(fit.get_by_text("previous run")).to_have_count(0)
+    # Delete the point at x = 3.5: the run on four points stays, faded, beside the exact fit on three.
+    page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
+    page.wait_for_selector(".live-chart[data-key='train_fit'][data-edit='on']")
+    box_select(page, "train_fit", (3.3, 6.8), (3.7, 7.2), steps=8)
+    expect(page.get_by_text("Deleted 1 point: 3 left.")).to_be_visible()
+    page.wait_for_selector(IDLE)
+    expect(fit.locator(".legendtext", has_text="previous run")).to_have_count(1)
+    expect(loss.locator(".legendtext", has_text="previous run")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / f"93-previous-after-delete-{size}.png"))
+    # Batch size 1 on the three points: its noisy curve over the faded full-batch one.
+    page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
+    page.wait_for_selector(IDLE)
+    if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") != "false":
+        page.get_by_test_id("stExpandSidebarButton").click()
+    set_number(page, "Batch size", "1")
+    if SIZES[size][0] < 640:  # a phone: the open sidebar covers the page
+        page.get_by_test_id("stSidebarCollapseButton").locator("button").click()
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    expect(loss.locator(".legendtext", has_text="previous run")).to_have_count(1)
+    page.screenshot(path=str(ARTIFACTS / f"93-previous-after-batch-{size}.png"))
     page.context.close()

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, set_number, set_speed
+from devtools.server import IDLE, PLOT_POINT_JS, ROOT, box_select, set_number, set_speed
 from linreg_core import TrainConfig, Trainer, build_design, fit_exact_design
 
 pytestmark = pytest.mark.e2e
@@ -256,21 +256,7 @@ def test_replay_and_the_animated_export_that_plays_offline(page: Page, browser, 
     context.close()
 
 
-PLOT_POINT_JS = """([key, x, y]) => {
-  const div = document.querySelector(`.live-chart[data-key='${key}']`), fl = div._fullLayout;
-  div.scrollIntoView({block: 'center'});
-  const box = div.getBoundingClientRect();
-  return [box.left + fl._size.l + fl.xaxis.d2p(x), box.top + fl._size.t + fl.yaxis.d2p(y)]; }"""
 EXACT_LINE = ".scatterlayer .trace path.js-line"
-
-
-def box_select(page: Page, chart: str, corner: tuple[float, float], opposite: tuple[float, float], steps: int = 12) -> None:
-    """Drag a selection box on ``chart`` between two data points (x, y): in edit mode it deletes what it holds."""
-    (x0, y0), (x1, y1) = page.evaluate(PLOT_POINT_JS, [chart, *corner]), page.evaluate(PLOT_POINT_JS, [chart, *opposite])
-    page.mouse.move(x0, y0)
-    page.mouse.down()
-    page.mouse.move(x1, y1, steps=steps)
-    page.mouse.up()
 
 
 def test_click_adds_a_point_and_a_box_deletes_points(page: Page):

@@ -1,0 +1,89 @@
+"""The run before this one, faded under it: before and after on the same charts.
+
+Deleting an outlier or changing the batch size starts a new run, and the old one would be gone from the page, so the
+outlier's pull or the noise of batch size 1 had to be remembered. The Train page draws the previous run of the same
+model (same terms) as a faded grey line on the fit, curve on the loss chart and path on the landscape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from linreg_core import Design
+
+from .run import RunRecord, landscape_point
+
+__all__ = ["GHOST_COLOR", "GHOST_NAME", "add_to_fit", "add_to_landscape", "add_to_loss", "previous_run"]
+
+GHOST_COLOR = "#8a8f98"  # grey: reads on a light and a dark page, and gives way to the run's own colours
+GHOST_NAME = "previous run"
+_FADED = {"color": GHOST_COLOR, "width": 2.5, "dash": "dot"}
+MAX_POINTS = 1500
+
+
+def previous_run(runs: Sequence[RunRecord], shown: RunRecord | None, design: Design) -> RunRecord | None:
+    """The newest run of this session before ``shown`` (or the newest, with no run shown) that has a model of the
+    same terms as ``design``; None if there is none."""
+    older = list(runs)
+    if shown is not None and shown in older:
+        older = older[:older.index(shown)]
+    for run in reversed(older):
+        if run is not shown and run.has_model and len(run.history) > 1 and run.terms == tuple(design.terms):
+            return run
+    return None
+
+
+def _insert(fig: go.Figure, trace: dict) -> None:
+    """Under every trace but the first (the data, which an edit's click and selection events number 0)."""
+    fig.add_trace(go.Scatter(trace))
+    if len(fig.data) > 2:
+        fig.data = (fig.data[0], fig.data[-1], *fig.data[1:-1])  # (Plotly lets a figure reorder its traces)
+
+
+def add_to_fit(fig: go.Figure, design: Design, ghost: RunRecord | None) -> go.Figure:
+    """The previous run's fitted line (one feature; several draw predicted vs actual, which has no line)."""
+    if ghost is None or design.line_feature is None or design.X is None or not len(design.X):
+        return fig
+    x = design.X[:, 0]
+    lo, hi = float(np.min(x)), float(np.max(x))
+    pad = 0.05 * (hi - lo or 1.0)
+    grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
+    intercept, coef = ghost.params
+    y = design.transform(grid) @ np.asarray(coef, dtype=np.float64) + (intercept or 0.0)
+    _insert(fig, {"x": grid, "y": y, "mode": "lines", "name": GHOST_NAME, "line": _FADED, "opacity": 0.8,
+                  "hoverinfo": "skip"})
+    return fig
+
+
+def add_to_loss(fig: go.Figure, ghost: RunRecord | None) -> go.Figure:
+    """The previous run's loss curve (every epoch early on, then evenly spaced ones: at most MAX_POINTS)."""
+    if ghost is None:
+        return fig
+    h = np.asarray(ghost.history, dtype=np.float64)
+    epochs = np.arange(1, len(h) + 1)
+    if len(h) > MAX_POINTS:
+        keep = np.unique(np.linspace(0, len(h) - 1, MAX_POINTS).astype(int))
+        h, epochs = h[keep], epochs[keep]
+    _insert(fig, {"x": epochs, "y": h, "mode": "lines", "name": GHOST_NAME, "line": _FADED, "opacity": 0.8,
+                  "hoverinfo": "skip"})
+    return fig
+
+
+def add_to_landscape(fig: go.Figure, ghost: RunRecord | None) -> go.Figure:
+    """The previous run's path on the loss landscape (over the heatmap, under the current path)."""
+    if ghost is None:
+        return fig
+    with ghost.lock:
+        path = [p for p in ghost.path() if p is not None]
+        now = landscape_point(*ghost.params)
+    if now is not None and (not path or path[-1] != now):
+        path.append(now)
+    if len(path) < 2:
+        return fig
+    p = np.asarray(path, dtype=np.float64)
+    _insert(fig, {"x": p[:, 0], "y": p[:, 1], "mode": "lines", "name": GHOST_NAME,
+                  "line": {**_FADED, "color": "#ffffff"}, "opacity": 0.6, "hoverinfo": "skip"})
+    return fig

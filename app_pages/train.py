@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from linreg_core import LinregError, Trainer, available_devices
 from studio import (
     charts,
+    classroom,
     controls,
     explain,
     ghosts,
@@ -137,6 +138,7 @@ def settings() -> None:
               help="Animate the charts while training: your browser draws every frame from the numbers the server "
                    "streams. Off, the status line still moves and the charts show the run when it ends.")
     st.toggle("Log-scale loss", **controls.bind("ui_logy"))
+    classroom.toggle()
     after_settings_change()
 
 
@@ -166,33 +168,19 @@ with st.sidebar:
     settings()
 
 
-def first_visit_card() -> None:
-    """Until the visitor trains or closes it: what this page does, in plain words, and the way to Lesson 1."""
-    box = st.container(key="welcome_box")  # always there, empty once closed: the elements below keep their place
-    if ss.ui_welcomed or ss.runs:  # (and the charts are not mounted afresh, which would blink)
-        return
-    with box.container(border=True, key="welcome"):
-        st.markdown("**New here?** Gradient descent fits a line to points by taking small steps downhill on the "
-                    "*loss* — the average squared distance from the points to the line. Press **Train** and watch "
-                    "the line swing into place while the loss falls, or take Lesson 1: five minutes, guided.")
-        c1, c2 = st.columns([1, 1], width=420)
-        if c1.button("Start Lesson 1", type="primary", icon=":material/menu_book:", key="btn_welcome_lesson",
-                     width="stretch"):
-            ss.update(ui_welcomed=True, lesson=0)
-            st.switch_page("app_pages/lessons.py")
-        c2.button("Close", key="btn_welcome_close", on_click=lambda: ss.update(ui_welcomed=True), width="stretch")
-
-
 # --- Data guard -------------------------------------------------------------------------------------
-st.title("Train", anchor=False)
+present = classroom.presenting()
+if present:
+    classroom.styles()
+else:
+    st.title("Train", anchor=False)
 share.show_notice()
 problem = state.problem_or_stop("trained on")
 
 design, exact, validation = problem.design, problem.exact, problem.validation
-st.caption(
-    f"**{md(ss.ds_name)}** · {state.rows_note(problem)} · {state.model_note(design)}"
-)
-st.page_link("app_pages/data.py", label="Change data or columns", icon=":material/table:")
+if not present:
+    st.caption(f"**{md(ss.ds_name)}** · {state.rows_note(problem)} · {state.model_note(design)}")
+    st.page_link("app_pages/data.py", label="Change data or columns", icon=":material/table:")
 
 run: RunRecord | None = ss.run if state.run_matches(problem) else None
 if run is not None and run.running and run.config != state.train_config():
@@ -276,8 +264,10 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
 
     ghost = ghosts.previous_run(ss.runs, run, design)  # the run before, faded under this one: before and after
     state_key = ((len(run.history), run.status) if run is not None and not streaming else None, id(ghost))
-    # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see.
-    left, right = st.columns(2)
+    # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see. Presenting:
+    # the three charts side by side, no captions (the teacher speaks).
+    cols = st.columns(3 if present and landscape else 2)
+    left, right, caption = cols[0], cols[1], (lambda _: None) if present else st.caption
     with right:
         y_span = view.start_loss_span(problem, run) if streaming else shown_view[3]
 
@@ -288,7 +278,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         loss_layers = layers.replay_loss_layers if replaying else lambda: layers.loss_layers(validation is not None, span)
         chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
               anim=anim(loss_layers, grow=True))
-        st.caption(explain.LOSS_CAPTION)
+        caption(explain.LOSS_CAPTION)
     with left:
         def fit(_):
             return ghosts.add_to_fit(charts.fit_figure(design, params, exact, validation, edit=edit,
@@ -298,7 +288,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
                        views=[("ui_residuals", "layer" if moving else "traces")],
                        anim=anim(lambda: layers.fit_layers(design, validation), hide=layers.FIT_MOVING_TRACES[
                            design.line_feature is not None]))
-        st.caption(explain.FIT_CAPTION if design.line_feature is not None else explain.PREDICTED_CAPTION)
+        caption(explain.FIT_CAPTION if design.line_feature is not None else explain.PREDICTED_CAPTION)
         if edit and (events["click"] or events["select"]):
             msg = points.apply(events)
             if msg:
@@ -311,9 +301,10 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
             return ghosts.add_to_landscape(charts.landscape_figure(design, exact_fit, [] if moving else path, view=box,
                                                                    moving=moving), ghost)
 
-        chart("train_land", land, run, (state_key, moving, tuple(box)),
-              anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))
-        st.caption(explain.LANDSCAPE_CAPTION)
+        with cols[2] if len(cols) == 3 else st.container():
+            chart("train_land", land, run, (state_key, moving, tuple(box)),
+                  anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))
+            caption(explain.LANDSCAPE_CAPTION)
     return shown
 
 
@@ -332,7 +323,9 @@ def chart(key: str, make, run: RunRecord | None, of: tuple, views: list[tuple[st
     Reusing the figure also keeps the page's reruns short: a toggle or a slider answers at once.
     """
     cache = ss.setdefault("_charts", {})
-    base = (problem.key, id(run), run.started if run is not None else None, of)  # what the figure is of
+    base = (problem.key, id(run), run.started if run is not None else None, of, present)  # what the figure is of
+    if present:
+        make = (lambda plain: lambda log_y: classroom.figure(plain(log_y)))(make)
     last = cache.get(key)
     if last is None or last[1] != base:
         fig = revision(make(False), problem.key, run.started if run is not None else None)  # a new run: fresh axes
@@ -421,7 +414,7 @@ def live_area() -> None:
     and reruns this fragment once, when it has shown the run's end. In turns (workload.page_turn), one to start the
     run and one to draw: a class whose runs start or end together gets its runs started, then its pages drawn, one
     by one, and the server stays responsive meanwhile."""
-    first_visit_card()  # (here: a Train click reruns this fragment alone, and the card goes with it)
+    classroom.first_visit_card()  # (here: a Train click reruns this fragment alone, and the card goes with it)
     # One row that wraps: every label whole at any width (columns cut "Pause" to "P" at 1024 px), and on a phone four
     # buttons in one line instead of four full-width rows above the chart.
     # (studio/layout.py's styles: Pause as wide as Resume, so nothing moves when it turns into Resume)
@@ -438,6 +431,8 @@ def live_area() -> None:
                disabled=current is None or not (current.running or paused))
     row.button("Stop", key="btn_stop", on_click=_stop_for_good, icon=":material/stop:")
     row.button("Reset", key="btn_reset", on_click=_reset, icon=":material/restart_alt:")
+    if present:
+        classroom.exit_button(row)
     row.segmented_control("Speed", list(PACES), format_func=lambda k: PACES[k].label, required=True,
                           **controls.bind("ui_pace"),
                           help="Watch and Fast wait between epochs so you see the early ones, where the line moves "

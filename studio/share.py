@@ -26,7 +26,7 @@ MAX_SHARED_ROWS = 500
 MAX_SHARED_BYTES = 64 * 1024  # decompressed CSV
 # The data and model choice; the training settings' parameters are in their record (studio/settings.py, ``share``).
 NUMBERS = {"deg": "sel_degree"}
-SWITCHES = {"icpt": "sel_intercept", "na": "sel_na"}  # "1" or "0"
+SWITCHES = {"icpt": "sel_intercept", "na": "sel_na", "present": "ui_present"}  # "1" or "0"
 MAX_FORMULA_CHARS = 500  # a typed model formula; checked like any typed one (linreg_core/_formula_limits.py) when used
 # The race: its lane count, epochs and tolerance, and each used lane's optimizer (r1o…) and learning rate (r1lr…).
 RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)}}
@@ -378,8 +378,10 @@ def apply_once() -> None:
             ss._share_problems = [_refused("lesson", text, f"Lesson must be a whole number from 1 to {len(LESSONS)}")]
             ss._share_applied = True
     if params:
-        ss._share_problems = [*ss.get("_share_problems", []), *apply_query(params)]
-        ss._share_applied = True
+        problems = apply_query(params)
+        ss._share_problems = [*ss.get("_share_problems", []), *problems]
+        # (a link that only opens presentation mode has nothing to announce)
+        ss._share_applied = ss.get("_share_applied", False) or bool(problems) or bool(params.keys() - {"present"})
     if lost:
         ss._share_problems = [*ss.get("_share_problems", []), (
             "This page's data (an upload, or rows too many for its address) could not be kept when the page was "

@@ -203,3 +203,30 @@ def test_the_previous_run_stays_faded_after_a_point_is_deleted_and_the_batch_siz
     expect(loss.locator(".legendtext", has_text="previous run")).to_have_count(1)
     page.screenshot(path=str(ARTIFACTS / f"93-previous-after-batch-{size}.png"))
     page.context.close()
+
+
+def test_presentation_mode_fills_a_projectors_screen_with_large_text(server, browser):
+    """At 1024×768 the three charts sit side by side in the first screen — the landscape too — with tick labels a
+    class can read, every control whole; Exit presentation brings the sidebar back."""
+    page = fresh(browser, server, "1024x768", "/?present=1")
+    expect(page.get_by_test_id("stSidebar")).to_be_hidden()
+    expect(page.get_by_role("heading", name="Train")).to_have_count(0)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_role("button", name="Pause")).to_be_enabled()  # running
+    for key in ("train_fit", "train_loss", "train_land"):
+        box = page.locator(f".live-chart[data-key='{key}']").bounding_box()
+        assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768, (key, box)
+    sizes = page.evaluate("""() => [...document.querySelectorAll('.live-chart .xtick text, .live-chart .ytick text')]
+        .map(t => parseFloat(getComputedStyle(t).fontSize))""")
+    assert sizes and min(sizes) >= 15, sizes  # (about 10 px outside presentation mode)
+    for name in ("Train", "Pause", "Stop", "Reset", "Exit presentation"):
+        button = page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
+        assert button.evaluate("b => b.scrollWidth <= b.clientWidth + 1"), name
+    page.screenshot(path=str(ARTIFACTS / "93-presentation-1024x768.png"))
+    expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    page.get_by_role("button", name="Exit presentation").click()
+    expect(page.get_by_role("heading", name="Train")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar")).to_be_visible()
+    expect(page).not_to_have_url(re.compile(r"present="))
+    page.context.close()

@@ -16,6 +16,8 @@ from studio import (
     ghosts,
     jobs,
     layers,
+    lr_guidance,
+    plane,
     points,
     share,
     state,
@@ -81,37 +83,6 @@ def _reset() -> None:
     ss.run = None
 
 
-def _use_lr(value: float) -> None:
-    ss.settings.lr = float(f"{value:.3g}")
-
-
-def _lr_guidance_box() -> None:
-    """Stable and optimal lr for full-batch (momentum) SGD on this data, and a warning before a doomed run."""
-    try:
-        problem = state.current_problem(trainable=True)
-    except LinregError:
-        return  # the page body explains what is wrong with the data
-    cfg = ss.settings
-    g = state.guidance(problem, cfg.standardize, float(cfg.l2))
-    other = state.guidance(problem, not cfg.standardize, float(cfg.l2))
-    momentum = cfg.optimizer == "momentum"
-    limit = g.max_stable_lr * ((1 + cfg.momentum) if momentum else 1.0)  # heavy ball: 2(1+β)/λmax
-
-    # The numbers a first visitor can use in one line; why, for whoever opens it.
-    with st.expander(f"Stable below lr **{limit:.3g}** here · why?"):
-        st.caption(
-            explain.guidance_caption(g, float(cfg.momentum) if momentum else None),  # true for these numbers
-            help="Stable lr: the largest learning rate for which plain full-batch gradient descent does not blow up "
-                 "(2 / the largest curvature of the loss). Curvature ratio: the condition number of the loss's "
-                 "Hessian (XᵀX/n); the larger it is, the more epochs a fixed lr needs.")
-        with_, without = (g, other) if cfg.standardize else (other, g)
-        st.caption(explain.standardizing_note(problem.design, with_, without))
-    if cfg.optimizer in ("sgd", "momentum") and int(cfg.batch_size) == 0 and cfg.lr > limit:
-        st.warning(f"lr {cfg.lr:g} is above the stable limit {limit:.3g}: this run will diverge.")
-        st.button(f"Use the fastest stable lr ({g.optimal_lr:.3g})", key="btn_lr_optimal", on_click=_use_lr,
-                  args=(g.optimal_lr,))
-
-
 # --- Settings (sidebar) ---------------------------------------------------------------------------
 @st.fragment
 def settings() -> None:
@@ -123,7 +94,7 @@ def settings() -> None:
     st.select_slider("Learning rate (log scale)", options=controls.lr_slider_options(ss.settings.lr),
                      **controls.bind_setting("lr", widget="lr_slider"), format_func=lambda v: f"{v:g}")
     controls.setting_widget("lr")  # the box and the slider show one setting: each is set from it on every run
-    _lr_guidance_box()
+    lr_guidance.box()
     controls.settings_group(MAIN, after="lr")
     with st.expander(ADVANCED):  # what a first visitor need not read: device, seed, precision, momentum…
         devices = dict(available_devices())
@@ -198,6 +169,7 @@ if run is not None and run.running and run.config != state.train_config():
 
 # One feature with an intercept: two parameters, so the whole loss surface fits in a picture.
 landscape = design.fit_intercept and len(design.terms) == 1
+two_features = not landscape and plane.is_plane(design)  # a plane over them: its map (studio/plane.py)
 exact_fit = (exact.intercept, exact.coef)
 
 
@@ -266,7 +238,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
     state_key = ((len(run.history), run.status) if run is not None and not streaming else None, id(ghost))
     # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see. Presenting:
     # the three charts side by side, no captions (the teacher speaks).
-    cols = st.columns(3 if present and landscape else 2)
+    cols = st.columns(3 if present and (landscape or two_features) else 2)
     left, right, caption = cols[0], cols[1], (lambda _: None) if present else st.caption
     with right:
         y_span = view.start_loss_span(problem, run) if streaming else shown_view[3]
@@ -305,6 +277,11 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
             chart("train_land", land, run, (state_key, moving, tuple(box)),
                   anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))
             caption(explain.LANDSCAPE_CAPTION)
+    elif two_features:
+        with cols[2] if len(cols) == 3 else st.container():
+            chart("train_plane", lambda _: plane.plane_figure(design, exact, params, moving=moving), run,
+                  (state_key, moving), anim=anim(lambda: plane.plane_layers(design), hide=["gradient descent"]))
+            caption(explain.PLANE_CAPTION)
     return shown
 
 

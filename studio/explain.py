@@ -30,6 +30,9 @@ LOSS_CAPTION = ("The loss (mean squared error: the average squared vertical dist
 LANDSCAPE_CAPTION = ("The loss for every intercept and slope, in coloured bands like a map's contours (darkest is "
                      "lowest; the colour bar gives each band's log₁₀ MSE). The star is the exact minimum; the line is "
                      "gradient descent's path.")
+PLANE_CAPTION = ("With two features the model is a plane over them: the colour bands are the exact fit's prediction, "
+                 "each point is coloured by its actual value (a point that stands out from the ground under it is far "
+                 "from the plane), and the lines are gradient descent's plane, where it predicts the same value.")
 CUT = 1000  # the pace is quoted as the epochs that cut the distance to the minimum 1,000-fold
 ROUND = 1.1  # below this curvature ratio the loss is a round bowl: every direction curves about the same
 ADAPTIVE = {"adam", "rmsprop", "adagrad"}

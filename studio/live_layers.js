@@ -206,6 +206,16 @@ function drawLayers(c, stream, pos) {
     } else if (L.kind === "points" && bw) {  // predicted vs actual
       const M = L._M || (L._M = decode(L.M));
       d = dots(ax, L.x, linear(M, L.shape, bw[0], bw[1]), L.x.length, L.r || 2.5);
+    } else if (L.kind === "isolines" && bw) {  // a plane's contour lines, b + w1·x1 + w2·x2 = c, inside its box
+      const [lo1, hi1, lo2, hi2] = L.box, b = bw[0] || 0, w1 = bw[1][0], w2 = bw[1][1];
+      const inBox = ([p, q]) => p >= lo1 - 1e-9 && p <= hi1 + 1e-9 && q >= lo2 - 1e-9 && q <= hi2 + 1e-9;
+      for (const c of L.levels) {
+        const pts = [];
+        if (Math.abs(w2) > 1e-300) for (const x1 of [lo1, hi1]) pts.push([x1, (c - b - w1 * x1) / w2]);
+        if (Math.abs(w1) > 1e-300) for (const x2 of [lo2, hi2]) pts.push([(c - b - w2 * x2) / w1, x2]);
+        const ins = pts.filter(inBox).sort((u, v) => u[0] - v[0] || u[1] - v[1]);
+        if (ins.length >= 2) d += line(ax, [ins[0][0], ins[ins.length - 1][0]], [ins[0][1], ins[ins.length - 1][1]], 2);
+      }
     } else if (L.kind === "segments" && bw) {  // residuals: from each point to the line
       const M = L._M || (L._M = decode(L.M)), pred = linear(M, L.shape, bw[0], bw[1]);
       for (let k = 0; k < L.x.length; k++) {

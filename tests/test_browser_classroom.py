@@ -230,3 +230,22 @@ def test_presentation_mode_fills_a_projectors_screen_with_large_text(server, bro
     expect(page.get_by_test_id("stSidebar")).to_be_visible()
     expect(page).not_to_have_url(re.compile(r"present="))
     page.context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_two_features_show_the_plane_moving_during_a_run(server, browser, size):
+    """Restaurant tips with total_bill and size: the map of the plane, and gradient descent's contour lines drawn by
+    the browser as the run trains — they move from frame to frame."""
+    page = fresh(browser, server, size, "/?preset=tips&y=tip&x=total_bill&x=size&std=1&lr=0.1&epochs=300")
+    chart = page.locator(".live-chart[data-key='train_plane']")
+    expect(chart.locator(".gtitle")).to_have_text("Prediction over total_bill and size")
+    page.get_by_role("button", name="Train", exact=True).click()
+    lines = chart.locator("path.linreg-live[data-layer='gd_iso']")
+    expect(lines).to_have_attribute("d", re.compile(r"^M"))  # drawn while training
+    first = lines.get_attribute("d")
+    page.wait_for_function("""([sel, d]) => { const p = document.querySelector(sel); return p && p.getAttribute('d')
+        && p.getAttribute('d') !== d; }""", arg=[".live-chart[data-key='train_plane'] path[data-layer='gd_iso']", first])
+    chart.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / f"93-plane-{size}.png"))
+    expect(page.get_by_text(re.compile(r"Completed after 300 epochs"))).to_be_visible()
+    page.context.close()

@@ -96,7 +96,9 @@ def test_refresh_during_training_leaves_no_orphaned_run(server, browser):
     page.reload()
     page.wait_for_selector(IDLE)
     MEASURED["refresh_to_run_ended_seconds"] = round(wait_all_runs_ended(), 3)
-    # the new session starts clean and works
+    # The new session has no run, keeps the settings (the page's address carries them) and works.
+    expect(number_box(page, "Epochs")).to_have_value("300000")
+    set_number(page, "Epochs", "100")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text(re.compile(r"Completed after 100 epochs"))).to_be_visible()
     page.context.close()

@@ -64,7 +64,9 @@ STRUCTURE_JS = """() => {
   const origin = location.origin;
   const links = Array.from(document.querySelectorAll('a[href]')).map(a => a.href).filter(h => !h.startsWith(origin));
   return {counts, outside_links: links,
-          images: Array.from(document.querySelectorAll('img')).map(i => i.src),
+          // (the share link's QR code on Results is the app's own st.image, not a name's: left out)
+          images: Array.from(document.querySelectorAll('img')).filter(i => !i.closest('[data-testid=stImage]'))
+            .map(i => i.src),
           katex_rules: document.querySelectorAll('.katex .rule').length,
           katex_errors: document.querySelectorAll('.katex-error').length,
           plot_links: document.querySelectorAll('.js-plotly-plot svg a').length,

@@ -256,12 +256,12 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
             return ghosts.add_to_fit(charts.fit_figure(design, params, exact, validation, edit=edit,
                                                        residuals=bool(ss.ui_residuals), moving=moving), design, ghost)
 
-        events = chart("train_fit", fit, run, (state_key, edit, moving), edit=edit,
+        events = chart("train_fit", fit, run, (state_key, edit, moving), edit=edit, drag=points.drag_spec(problem),
                        views=[("ui_residuals", "layer" if moving else "traces")],
                        anim=anim(lambda: layers.fit_layers(design, validation), hide=layers.FIT_MOVING_TRACES[
                            design.line_feature is not None]))
         caption(explain.FIT_CAPTION if design.line_feature is not None else explain.PREDICTED_CAPTION)
-        if edit and (events["click"] or events["select"]):
+        if edit and (events["click"] or events["select"] or events["drag"]):
             msg = points.apply(events)
             if msg:
                 ss._points_msg = msg
@@ -289,7 +289,7 @@ SEED_SNAPSHOTS = 64  # a run this young comes with its numbers, so that its firs
 
 
 def chart(key: str, make, run: RunRecord | None, of: tuple, views: list[tuple[str, str]] = (), anim: dict | None = None,
-          edit: bool = False) -> dict:
+          edit: bool = False, drag: dict | None = None) -> dict:
     """Draw chart ``key`` from ``make(log_y)`` — or resend its last figure when what it shows (``of``) has not changed.
     ``views``: (widget key, how) for the toggles the browser applies itself: "layout" (the figure made with the
     toggle off and on, and the layout that differs), "traces" (traces named like the toggle's subject, shown or
@@ -326,7 +326,7 @@ def chart(key: str, make, run: RunRecord | None, of: tuple, views: list[tuple[st
         else:
             v["layer"] = True
         shown_views.append(v)
-    return live_chart(text, key=key, height=height, edit=edit, anim=anim, views=shown_views)
+    return live_chart(text, key=key, height=height, edit=edit, anim=anim, views=shown_views, drag=drag)
 
 
 def outcome(run: RunRecord) -> None:

@@ -120,7 +120,7 @@ def preview(key: str, layers: dict[str, list[dict[str, Any]]], note: str) -> Non
 
 def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: bool = False,
                anim: dict[str, Any] | None = None, views: list[dict[str, Any]] | None = None,
-               chart: str | None = None) -> dict:
+               chart: str | None = None, drag: dict[str, Any] | None = None) -> dict:
     """Draw ``fig`` (or its JSON) into the chart ``key``; a later call with the same key updates it in place.
     Give the figure a :func:`revision` so that the view state (zoom, selection) belongs to one run or dataset.
 
@@ -132,11 +132,16 @@ def live_chart(fig: go.Figure | str, key: str, height: int | None = None, edit: 
     by re-running a fragment, not by calling it in a loop — or, to redraw a chart later in the same run (a race that
     ends), with a new ``key`` and the same ``chart``: the browser's chart, which the new element takes over in place. With ``edit``, a click on the plot area and a box
     or lasso selection rerun the script (or fragment) once, and the returned dict carries them:
-    ``{"click": {"x", "y"} | None, "select": {"rows": [indices into trace 0]} | None}``.
+    ``{"click": {"x", "y"} | None, "select": {"rows": [indices into trace 0]} | None}``. ``drag`` (with ``edit``):
+    a point of trace 0 may be dragged, the figure's "exact least squares" line following it, refitted in the browser
+    (``{"intercept": bool}``: a straight line, with or without an intercept); the drop comes back as
+    ``"drag": {"row", "x", "y"}``.
     """
     text = fig if isinstance(fig, str) else figure_json(fig)
     if height is None:
         height = int(fig.layout.height or 360) if isinstance(fig, go.Figure) else 360
-    data = {"figure": text, "key": chart or key, "height": height, "edit": edit, "anim": anim, "views": views or []}
-    result = _COMPONENT(data=data, key=key, on_click_change=_ignore, on_select_change=_ignore, on_ended_change=_ignore)
-    return {"click": result.get("click"), "select": result.get("select")}
+    data = {"figure": text, "key": chart or key, "height": height, "edit": edit, "anim": anim, "views": views or [],
+            "drag": drag if edit else None}
+    result = _COMPONENT(data=data, key=key, on_click_change=_ignore, on_select_change=_ignore, on_ended_change=_ignore,
+                        on_drag_change=_ignore)
+    return {"click": result.get("click"), "select": result.get("select"), "drag": result.get("drag")}

@@ -93,6 +93,7 @@ export default function (component) {
 
   c.div.style.height = data.height + "px";
   c.edit = !!data.edit;
+  c.dragSpec = data.drag || null;  // a point may be dragged, the exact line following it (studio/points.py)
   // An unchanged figure costs the browser nothing; Streamlit calls again with the same one when the theme changes.
   const theme = themeKey(c.div);
   if (data.figure !== c.figure || data.edit !== c.drawnEdit || theme !== c.theme) {
@@ -144,6 +145,53 @@ function cleanup(c, parentElement, key) {
   };
 }
 
+// A trace's values as drawn: gd.data may hold them still encoded ({dtype, bdata}); Plotly's full data has arrays.
+function full(div, index) {
+  return (div._fullData || []).find((t) => t.index === index) || null;
+}
+function toData(div, clientX, clientY) {
+  const fl = div._fullLayout, box = div.getBoundingClientRect(), size = fl._size;
+  return [fl.xaxis.p2d(clientX - box.left - size.l), fl.yaxis.p2d(clientY - box.top - size.t)];
+}
+function nearestPoint(div, clientX, clientY, within) {  // the data point (trace 0) under the pointer, if any
+  const fl = div._fullLayout, t = full(div, 0);
+  if (!fl || !fl.xaxis || !t || !t.x) return null;
+  const box = div.getBoundingClientRect(), size = fl._size;
+  const px = clientX - box.left - size.l, py = clientY - box.top - size.t;
+  const xs = Array.from(t.x), ys = Array.from(t.y);
+  let best = null, bestD = within;
+  for (let k = 0; k < xs.length; k++) {
+    const d = Math.hypot(fl.xaxis.d2p(xs[k]) - px, fl.yaxis.d2p(ys[k]) - py);
+    if (d <= bestD) { best = k; bestD = d; }
+  }
+  return best === null ? null : {row: best, xs, ys, x: xs[best], y: ys[best], moved: false, frame: 0};
+}
+function dragFrame(c, g) {  // the point where the pointer is, and the exact line through the points as they are now
+  const div = c.div;
+  g.xs[g.row] = g.x;
+  g.ys[g.row] = g.y;
+  let n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  for (let k = 0; k < g.xs.length; k++) {
+    const x = g.xs[k], y = g.ys[k];
+    if (!isFinite(x) || !isFinite(y)) continue;
+    n++; sx += x; sy += y; sxx += x * x; sxy += x * y;
+  }
+  let b = 0, w = 0;
+  if (c.dragSpec.intercept) {
+    const vxx = sxx - sx * sx / n;
+    if (n < 2 || !(vxx > 0)) return;
+    w = (sxy - sx * sy / n) / vxx;
+    b = (sy - w * sx) / n;
+  } else if (sxx > 0) w = sxy / sxx;
+  const ie = div.data.findIndex((t) => t.name === "exact least squares");
+  const idx = [0], xu = [g.xs.slice()], yu = [g.ys.slice()];
+  if (ie >= 0) {
+    const gx = Array.from(full(div, ie).x);
+    idx.push(ie); xu.push(gx); yu.push(gx.map((x) => b + w * x));
+  }
+  window.Plotly.restyle(div, {x: xu, y: yu}, idx);
+}
+
 // Point editing (studio/points.py): a click on the plot area (not a drag, not the toolbar) sends its data
 // coordinates; a box or lasso selection sends the indices of the selected points of trace 0.
 function listen(c) {
@@ -160,6 +208,36 @@ function listen(c) {
     if (px < 0 || py < 0 || px > size.w || py > size.h) return;
     c.send("click", {x: fl.xaxis.p2d(px), y: fl.yaxis.p2d(py), at: Date.now()});
   });
+  // Drag a point (trace 0) and the exact least-squares line follows it while it moves, computed here from the points'
+  // sums (Seeing Theory's habit); on release the server takes the point's new place. A press on a point is the
+  // drag's, not the selection box's: the pointerdown is cancelled, so Plotly never sees its mousedown.
+  div.addEventListener("pointerdown", (e) => {
+    if (!c.edit || !c.dragSpec || e.button !== 0) return;
+    const hit = nearestPoint(div, e.clientX, e.clientY, 10);
+    if (!hit) return;
+    e.preventDefault();
+    e.stopPropagation();
+    c.dragging = hit;
+    div.setPointerCapture(e.pointerId);
+  }, true);
+  div.addEventListener("pointermove", (e) => {
+    const g = c.dragging;
+    if (!g) return;
+    e.preventDefault();
+    e.stopPropagation();
+    [g.x, g.y] = toData(div, e.clientX, e.clientY);
+    g.moved = true;
+    if (!g.frame) g.frame = requestAnimationFrame(() => { g.frame = 0; if (c.dragging === g) dragFrame(c, g); });
+  }, true);
+  const drop = (e) => {
+    const g = c.dragging;
+    if (!g) return;
+    c.dragging = null;
+    e.stopPropagation();
+    if (g.moved) c.send("drag", {row: g.row, x: g.x, y: g.y, at: Date.now()});
+  };
+  div.addEventListener("pointerup", drop, true);
+  div.addEventListener("pointercancel", drop, true);
   div.on("plotly_selected", (ev) => {
     if (!c.edit || !ev || !ev.points) return;
     const rows = ev.points.filter((p) => p.curveNumber === 0).map((p) => p.pointIndex);

@@ -37,13 +37,41 @@ def why_not_editable(problem: state.Problem) -> str | None:
     return None
 
 
+def drag_spec(problem: state.Problem) -> dict | None:
+    """What the browser needs to refit the exact line while a point is dragged (studio/live_chart.py ``drag``): a
+    straight line, unweighted — else None (the exact fit follows when the point is dropped)."""
+    design = problem.design
+    if design.degree != 1 or list(design.terms) != [design.line_feature] or st.session_state.get("sel_weights"):
+        return None
+    return {"intercept": bool(design.fit_intercept)}
+
+
+def _moved(df, drag: dict, feature: str, target: str) -> tuple | None:
+    """The data with the dragged point at its new place, and what happened; None for a drag that says nothing sane."""
+    try:
+        row, x, y = int(drag["row"]), float(drag["x"]), float(drag["y"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not (0 <= row < len(df) and math.isfinite(x) and math.isfinite(y)):
+        return None
+    x, y = float(f"{x:.4g}"), float(f"{y:.4g}")  # what a pointer can mean: the chart's resolution
+    new = df.copy()
+    new.loc[new.index[row], [feature, target]] = [x, y]
+    return new, f"Moved point {row + 1} to ({md(feature)} = {x:g}, {md(target)} = {y:g})."
+
+
 def apply(events: dict) -> str | None:
-    """Apply a click (add a point) or a selection (delete the selected points) to the current dataset.
-    Returns what happened, for the reader, or None when there was nothing to do."""
+    """Apply a click (add a point), a selection (delete the selected points) or a drag (move one) to the current
+    dataset. Returns what happened, for the reader, or None when there was nothing to do."""
     ss = st.session_state
     df, target, feature = ss.ds_df, ss.sel_target, ss.sel_features[0]
-    click, select = events.get("click"), events.get("select")
-    if click:
+    click, select, drag = events.get("click"), events.get("select"), events.get("drag")
+    if drag:
+        moved = _moved(df, drag, feature, target)
+        if moved is None:
+            return None
+        new, msg = moved
+    elif click:
         try:
             x, y = float(click["x"]), float(click["y"])
         except (KeyError, TypeError, ValueError):

@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from devtools.server import IDLE, ROOT, box_select, go_to, number_box, set_number, set_speed
+from devtools.server import IDLE, PLOT_POINT_JS, ROOT, box_select, go_to, number_box, set_number, set_speed
 
 pytestmark = pytest.mark.e2e
 
@@ -248,4 +248,28 @@ def test_two_features_show_the_plane_moving_during_a_run(server, browser, size):
     chart.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"93-plane-{size}.png"))
     expect(page.get_by_text(re.compile(r"Completed after 300 epochs"))).to_be_visible()
+    page.context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_dragged_point_moves_the_exact_line_during_the_drag(server, browser, size):
+    page = fresh(browser, server, size)
+    page.get_by_test_id("stCheckbox").filter(has_text="Edit points on the chart").click()
+    page.wait_for_selector(".live-chart[data-key='train_fit'][data-edit='on']")
+    page.wait_for_selector(IDLE)
+    exact = page.locator(".live-chart[data-key='train_fit'] .scatterlayer .trace path.js-line").first
+    before = exact.get_attribute("d")
+    (x0, y0) = page.evaluate(PLOT_POINT_JS, ["train_fit", 3.5, 7.0])
+    (x1, y1) = page.evaluate(PLOT_POINT_JS, ["train_fit", 3.5, 3.0])
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x1, y1, steps=10)
+    # Still held: the line has already moved with the point (the browser refits it; no server round trip yet).
+    page.wait_for_function("""([sel, d]) => document.querySelector(sel).getAttribute('d') !== d""",
+                           arg=[".live-chart[data-key='train_fit'] .scatterlayer .trace path.js-line", before])
+    page.screenshot(path=str(ARTIFACTS / f"93-dragging-{size}.png"))
+    page.mouse.up()
+    expect(page.get_by_text(re.compile(r"Moved point 4 to \(x = 3\.\d*, y = [23]\.\d*\)"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    expect(page.get_by_text(re.compile(r"· 4 rows ·"))).to_be_visible()  # moved, not deleted by a selection box
     page.context.close()

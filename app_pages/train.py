@@ -277,8 +277,15 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
             chart("train_land", land, run, (state_key, moving, tuple(box)),
                   anim=anim(layers.landscape_layers, hide=["optimizer path", "now"]))
             caption(explain.LANDSCAPE_CAPTION)
-    elif two_features:
-        with cols[2] if len(cols) == 3 else st.container():
+    elif two_features:  # the plane in 3-D (a drag turns it) beside its map; presenting, the map alone
+        here = [cols[2]] if len(cols) == 3 else st.columns(2)
+        if len(here) == 2:
+            with here[0]:
+                p3 = plane.plane3d_layers(design, exact)
+                chart("train_plane3d", lambda _: plane.plane3d_figure(design), run, (state_key, moving),
+                      anim=anim(lambda: p3, rotate=True) or {"layers": p3, "params": params, "rotate": True})
+                caption(explain.PLANE3D_CAPTION)
+        with here[-1]:
             chart("train_plane", lambda _: plane.plane_figure(design, exact, params, moving=moving), run,
                   (state_key, moving), anim=anim(lambda: plane.plane_layers(design), hide=["gradient descent"]))
             caption(explain.PLANE_CAPTION)

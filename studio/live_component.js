@@ -94,6 +94,7 @@ export default function (component) {
   c.div.style.height = data.height + "px";
   c.edit = !!data.edit;
   c.dragSpec = data.drag || null;  // a point may be dragged, the exact line following it (studio/points.py)
+  if (data.anim && data.anim.rotate && !c.rotating) { c.rotating = true; rotatable(c); }
   // An unchanged figure costs the browser nothing; Streamlit calls again with the same one when the theme changes.
   const theme = themeKey(c.div);
   if (data.figure !== c.figure || data.edit !== c.drawnEdit || theme !== c.theme) {
@@ -190,6 +191,28 @@ function dragFrame(c, g) {  // the point where the pointer is, and the exact lin
     idx.push(ie); xu.push(gx); yu.push(gx.map((x) => b + w * x));
   }
   window.Plotly.restyle(div, {x: xu, y: yu}, idx);
+}
+
+// The 3-D plane (studio/plane.py): a drag turns it (left-right about the vertical, up-down tilts it).
+function rotatable(c) {
+  let from = null;
+  c.div.addEventListener("pointerdown", (e) => {
+    if (e.button !== 0) return;
+    from = [e.clientX, e.clientY];
+    c.div.setPointerCapture(e.pointerId);
+  });
+  c.div.addEventListener("pointermove", (e) => {
+    if (!from) return;
+    const r = c.rot || (c.rot = {yaw: -0.7, pitch: 0.35});
+    r.yaw += (e.clientX - from[0]) * 0.01;
+    r.pitch = Math.max(-1.4, Math.min(1.4, r.pitch + (e.clientY - from[1]) * 0.01));
+    from = [e.clientX, e.clientY];
+    const p = c.lastPos || {};
+    drawLayers(c, p.stream, p.pos);
+  });
+  const end = () => { from = null; };
+  c.div.addEventListener("pointerup", end);
+  c.div.addEventListener("pointercancel", end);
 }
 
 // Point editing (studio/points.py): a click on the plot area (not a drag, not the toolbar) sends its data

@@ -206,6 +206,8 @@ function drawLayers(c, stream, pos) {
     } else if (L.kind === "points" && bw) {  // predicted vs actual
       const M = L._M || (L._M = decode(L.M));
       d = dots(ax, L.x, linear(M, L.shape, bw[0], bw[1]), L.x.length, L.r || 2.5);
+    } else if (L.kind === "plane3d") {  // the plane in 3-D: the cube, the points, a plane (its own or the run's)
+      d = plane3d(c, ax, L, L.params || bw);
     } else if (L.kind === "isolines" && bw) {  // a plane's contour lines, b + w1·x1 + w2·x2 = c, inside its box
       const [lo1, hi1, lo2, hi2] = L.box, b = bw[0] || 0, w1 = bw[1][0], w2 = bw[1][1];
       const inBox = ([p, q]) => p >= lo1 - 1e-9 && p <= hi1 + 1e-9 && q >= lo2 - 1e-9 && q <= hi2 + 1e-9;
@@ -225,6 +227,54 @@ function drawLayers(c, stream, pos) {
     }
     if (el.getAttribute("d") !== d) el.setAttribute("d", d);
   }
+}
+
+// ---- the plane in 3-D (studio/plane.py) ------------------------------------------------------------------------
+// The cube [-1, 1]³ that x1, x2 and y span (L.norm: middle and half-range of each), turned by c.rot (a drag on the
+// chart turns it: studio/live_component.js) and seen from the front without perspective, as SVG paths: no WebGL.
+function turn(c, u, v, h) {
+  const r = c.rot || (c.rot = {yaw: -0.7, pitch: 0.35});
+  const cy = Math.cos(r.yaw), sy = Math.sin(r.yaw), cp = Math.cos(r.pitch), sp = Math.sin(r.pitch);
+  return [u * cy - v * sy, h * cp + (u * sy + v * cy) * sp];
+}
+function plane3d(c, ax, L, bw) {
+  const [m1, s1, m2, s2, my, sy] = L.norm;
+  const P = (u, v, h) => { const [X, Y] = turn(c, u, v, h); return [ax.x(X), ax.y(Y)]; };
+  const f = (p) => p[0].toFixed(1) + "," + p[1].toFixed(1);
+  let d = "";
+  if (L.part === "box") {
+    const E = [[-1, -1, -1], [1, -1, -1], [1, 1, -1], [-1, 1, -1], [-1, -1, 1], [1, -1, 1], [1, 1, 1], [-1, 1, 1]];
+    const edges = [[0, 1], [1, 2], [2, 3], [3, 0], [4, 5], [5, 6], [6, 7], [7, 4], [0, 4], [1, 5], [2, 6], [3, 7]];
+    for (const [a, b] of edges) d += "M" + f(P(...E[a])) + "L" + f(P(...E[b]));
+    labels3d(c, L.names, [P(1.3, -1, -1), P(-1, 1.3, -1), P(-1, -1, 1.22)]);
+  } else if (L.part === "points") {
+    const [x1, x2, y] = L.pts;
+    for (let k = 0; k < y.length; k++) {
+      const [X, Y] = P((x1[k] - m1) / s1, (x2[k] - m2) / s2, (y[k] - my) / sy);
+      if (isFinite(X) && isFinite(Y)) d += `M${(X - 3).toFixed(1)},${Y.toFixed(1)}a3,3 0 1,0 6,0a3,3 0 1,0 -6,0`;
+    }
+  } else if (L.part === "plane" && bw) {
+    const b = bw[0] || 0, w1 = bw[1][0], w2 = bw[1][1];
+    const corner = (u, v) => P(u, v, (b + w1 * (m1 + u * s1) + w2 * (m2 + v * s2) - my) / sy);
+    const pts = [corner(-1, -1), corner(1, -1), corner(1, 1), corner(-1, 1)];
+    if (pts.every((p) => isFinite(p[0]) && isFinite(p[1]) && Math.abs(p[1]) < 1e6)) d = "M" + pts.map(f).join("L") + "Z";
+  }
+  return d;
+}
+function labels3d(c, names, at) {  // the axes' names at the cube's far ends
+  if (!c.labels3d) {
+    const color = themeColors(c.div).axis;
+    c.labels3d = names.map((n) => {
+      const t = document.createElementNS(SVG, "text");
+      t.textContent = n;
+      t.setAttribute("font-size", "13");
+      t.setAttribute("text-anchor", "middle");
+      t.setAttribute("fill", color);
+      c.g.appendChild(t);
+      return t;
+    });
+  }
+  c.labels3d.forEach((t, k) => { t.setAttribute("x", at[k][0].toFixed(1)); t.setAttribute("y", at[k][1].toFixed(1)); });
 }
 
 // The replay empties the figure's traces that its layers draw (by name or legend group: a path's numbered first

@@ -21,7 +21,7 @@ from .bands import bands
 from .charts import GD_COLOR, _design_rows, _figure, _predict
 from .text import plot
 
-__all__ = ["GRID", "LEVELS", "is_plane", "plane_figure", "plane_layers"]
+__all__ = ["GRID", "LEVELS", "is_plane", "plane3d_figure", "plane3d_layers", "plane_figure", "plane_layers"]
 
 GRID = 40  # cells per axis of the heat-map
 LEVELS = 7  # contour lines of gradient descent's plane
@@ -105,3 +105,66 @@ def plane_layers(design: Design) -> list[dict[str, Any]]:
 
     return [{"name": "gd_iso", "kind": "isolines", "live": True, "levels": _levels(design),
              "box": list(_box(design)), "style": _svg_style({"color": GD_COLOR, "width": 2})}]
+
+
+# --- The plane in 3-D: drawn by the browser as SVG (no WebGL), turned by dragging --------------------------------
+MAX_POINTS_3D = 500
+
+
+def _norm(design: Design) -> list[float]:
+    """(middle, half-range) of x1, x2 and y: the browser draws the cube [-1, 1]³ they span."""
+    lo1, hi1, lo2, hi2 = _box(design)
+    y = design.y[np.isfinite(design.y)]
+    lo, hi = float(y.min()), float(y.max())
+    pad = 0.05 * (hi - lo or 1.0)
+    lo, hi = lo - pad, hi + pad
+    return [(lo1 + hi1) / 2, (hi1 - lo1) / 2 or 1.0, (lo2 + hi2) / 2, (hi2 - lo2) / 2 or 1.0, (lo + hi) / 2,
+            (hi - lo) / 2 or 1.0]
+
+
+def plane3d_figure(design: Design) -> go.Figure:
+    """An empty stage for the 3-D plane (the browser draws it, :func:`plane3d_layers`): square, no axes, no zoom
+    (a drag turns the plane); the legend names what is drawn."""
+    from .charts import DATA_COLOR, EXACT_COLOR
+
+    hidden = {"visible": False, "range": [-1.9, 1.9], "fixedrange": True}
+    traces = [{"type": "scatter", "x": [None], "y": [None], "mode": "markers", "name": "data",
+               "marker": {"color": DATA_COLOR, "size": 7}},
+              {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": "exact least squares",
+               "line": {"color": EXACT_COLOR, "dash": "dash", "width": 2}},
+              {"type": "scatter", "x": [None], "y": [None], "mode": "lines", "name": "gradient descent",
+               "line": {"color": GD_COLOR, "width": 3}}]
+    fig = _figure(traces, "The fitted plane (drag to turn it)", "", "", height=440,
+                  xaxis=hidden, yaxis={**hidden, "scaleanchor": "x"})
+    fig.update_layout(dragmode=False, hovermode=False)
+    return fig
+
+
+def plane3d_layers(design: Design, exact: Any) -> list[dict[str, Any]]:
+    """What the browser draws on :func:`plane3d_figure`: the cube's edges and axis names, the points, the exact plane
+    (dashed) and gradient descent's (filled), from the run's parameters every frame while it trains."""
+    from .cache import derived
+
+    return derived(design, f"plane3d {id(exact)}", lambda: _plane3d_layers(design, exact))
+
+
+def _plane3d_layers(design: Design, exact: Any) -> list[dict[str, Any]]:
+    from .charts import DATA_COLOR, EXACT_COLOR
+    from .layers import _svg_style
+
+    rows = _design_rows(design)[:MAX_POINTS_3D]
+    norm = _norm(design)
+    b, w = float(exact.intercept or 0.0), [float(v) for v in exact.coef]
+    common = {"kind": "plane3d", "norm": norm}
+    return [
+        {**common, "name": "p3_box", "part": "box", "names": [plot(design.features[0]), plot(design.features[1]),
+                                                               plot(design.target)],
+         "style": {"stroke": "rgba(128,132,149,0.55)", "stroke-width": 1, "fill": "none"}},
+        {**common, "name": "p3_exact", "part": "plane", "params": [b, w],
+         "style": {**_svg_style({"color": EXACT_COLOR, "dash": "dash", "width": 2})}},
+        {**common, "name": "p3_gd", "part": "plane",
+         "style": {**_svg_style({"color": GD_COLOR, "width": 2.5}), "fill": GD_COLOR, "fill-opacity": 0.18}},
+        {**common, "name": "p3_points", "part": "points", "pts": [design.X[rows, 0].tolist(),
+                                                                   design.X[rows, 1].tolist(), design.y[rows].tolist()],
+         "style": {"fill": DATA_COLOR, "fill-opacity": 0.75, "stroke": "white", "stroke-width": 0.6}},
+    ]

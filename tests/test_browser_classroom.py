@@ -245,9 +245,26 @@ def test_two_features_show_the_plane_moving_during_a_run(server, browser, size):
     first = lines.get_attribute("d")
     page.wait_for_function("""([sel, d]) => { const p = document.querySelector(sel); return p && p.getAttribute('d')
         && p.getAttribute('d') !== d; }""", arg=[".live-chart[data-key='train_plane'] path[data-layer='gd_iso']", first])
+    # The plane in 3-D moves too: gradient descent's plane, drawn by the browser every frame.
+    solid = ".live-chart[data-key='train_plane3d'] path[data-layer='p3_gd']"
+    page.wait_for_selector(solid)
+    now = page.get_attribute(solid, "d")
+    page.wait_for_function("([sel, d]) => document.querySelector(sel).getAttribute('d') !== d", arg=[solid, now])
     chart.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / f"93-plane-{size}.png"))
     expect(page.get_by_text(re.compile(r"Completed after 300 epochs"))).to_be_visible()
+    page.wait_for_selector(IDLE)
+    # A drag turns it: the cube's edges are drawn from another side.
+    cube = ".live-chart[data-key='train_plane3d'] path[data-layer='p3_box']"
+    before = page.get_attribute(cube, "d")
+    stage = page.locator(".live-chart[data-key='train_plane3d']")
+    stage.scroll_into_view_if_needed()
+    box = stage.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2 + 20, steps=6)
+    page.mouse.up()
+    assert page.get_attribute(cube, "d") != before
     page.context.close()
 
 

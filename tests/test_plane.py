@@ -51,3 +51,4 @@ def test_restaurant_tips_with_two_features_shows_the_plane_and_gradient_descents
     ok = np.isfinite(xs)
     pred = run.intercept + run.coef[0] * xs[ok] + run.coef[1] * ys[ok]
     assert len(pred) >= 4 and np.ptp(pred) > 1.0  # several levels of the run's own plane
+    assert "The fitted plane (drag to turn it)" in figures(at)  # and the plane in 3-D beside its map

@@ -41,10 +41,13 @@ st.caption(f"For full-batch SGD on this data the stable limit is lr < **{g.max_s
 
 lanes = []
 for i in range(int(ss.race_n)):
-    a, b = st.columns([2, 3])
+    a, b, c = st.columns([2, 2, 1.6])
     a.selectbox(f"Lane {i + 1} optimizer", OPTIMIZERS, format_func=OPTIMIZER_LABELS.get, **controls.bind(f"race_opt_{i}"))
     b.number_input(f"Lane {i + 1} learning rate", **controls.bind(f"race_lr_{i}"))
-    lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"])))
+    c.number_input(f"Lane {i + 1} batch", **controls.bind(f"race_batch_{i}"),
+                   help="Rows per step: 0 is every row (full batch). Mini-batch lanes shuffle with the seed, from the "
+                        "same start: batch size 1 against full batch shows the noise of stochastic steps.")
+    lanes.append((ss[f"race_opt_{i}"], float(ss[f"race_lr_{i}"]), int(ss[f"race_batch_{i}"])))
 
 b1, b2, b3 = st.columns([2, 2, 5])  # wide enough for "Start race" on a 1024 px screen
 start = b1.button("Start race", type="primary", key="btn_race", width="stretch")
@@ -62,10 +65,11 @@ exact_fit = (exact.intercept, exact.coef)
 
 def lane_table(rec: RaceRecord) -> pd.DataFrame:
     rows = []
-    for lane in rec.lanes:
+    for lane, cfg in zip(rec.lanes, rec.configs):
         h = lane.history
         hit = epochs_to_tolerance(h, rec.min_loss, rec.tol) if h else None
         rows.append({"lane": lane.label, "optimizer": OPTIMIZER_LABELS[lane.optimizer], "lr": lane.lr,
+                     "batch": f"{cfg.batch_size:,}" if cfg.batch_size else "full",
                      "status": lane.status, "epochs to tolerance": hit, "final loss": h[-1] if h else None,
                      "loss − minimum": (h[-1] - rec.min_loss) if h else None})
     df = pd.DataFrame(rows)
@@ -147,10 +151,10 @@ def draw(rec: RaceRecord) -> None:
 
 if start:
     base = replace(state.train_config(), batch_size=0, epochs=int(ss.race_epochs), tol=None)
-    configs = [replace(base, optimizer=o, lr=lr) for o, lr in lanes]
+    configs = [replace(base, optimizer=o, lr=lr, batch_size=bs) for o, lr, bs in lanes]
     rec = RaceRecord(problem.key, int(ss.race_epochs), float(ss.race_tol),
-                     [RaceLane(f"{i + 1}: {OPTIMIZER_LABELS[o]} lr {lr:g}", o, lr, charts.LANE_COLORS[i])
-                      for i, (o, lr) in enumerate(lanes)], configs)
+                     [RaceLane(f"{i + 1}: {OPTIMIZER_LABELS[o]} lr {lr:g}" + (f", batch {bs:,}" if bs else ""), o, lr,
+                               charts.LANE_COLORS[i]) for i, (o, lr, bs) in enumerate(lanes)], configs)
     ss.race = rec
     live = LiveRace(rec, draw, pace=5.0 if ss.race_watch else 0.0, started=draw_live)
     # Unwatched, the race trains as fast as it can: a long one takes turns with the other heavy work.

@@ -78,10 +78,12 @@ FIELDS: dict[str, Field] = {
     "gen_seed": Field("Generator seed", 0, 2**31 - 1, integer=True),
     "race_epochs": Field("Race epochs", 1, 200_000, integer=True, step=100),
     "race_lr": Field("Race lane learning rate", 1e-9, 1e3, fmt="%.6g"),
+    "race_batch": Field("Race lane batch size", 0, 10_000_000, integer=True),
     "step_k": Field("Epochs per click (k)", 1, 100_000, integer=True),
 }
 
 
 def field(name: str) -> Field | None:
-    """The field for a session key (race lanes share one: race_lr_0 … race_lr_5)."""
-    return FIELDS.get(name) or (FIELDS["race_lr"] if name.startswith("race_lr_") else None)
+    """The field for a session key (race lanes share theirs: race_lr_0 … race_lr_5, race_batch_0 …)."""
+    lane = next((k for k in ("race_lr", "race_batch") if name.startswith(k + "_")), None)
+    return FIELDS.get(name) or (FIELDS[lane] if lane else None)

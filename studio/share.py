@@ -29,7 +29,8 @@ NUMBERS = {"deg": "sel_degree"}
 SWITCHES = {"icpt": "sel_intercept", "na": "sel_na", "present": "ui_present"}  # "1" or "0"
 MAX_FORMULA_CHARS = 500  # a typed model formula; checked like any typed one (linreg_core/_formula_limits.py) when used
 # The race: its lane count, epochs and tolerance, and each used lane's optimizer (r1o…) and learning rate (r1lr…).
-RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)}}
+RACE_NUMBERS = {"repochs": "race_epochs", **{f"r{i + 1}lr": f"race_lr_{i}" for i in range(state.RACE_LANES)},
+                **{f"r{i + 1}b": f"race_batch_{i}" for i in range(state.RACE_LANES)}}  # (r1b: lane 1's batch size)
 RACE_CHOICES = {f"r{i + 1}o": (f"race_opt_{i}", OPTIMIZERS) for i in range(state.RACE_LANES)}
 
 
@@ -69,6 +70,7 @@ def share_query() -> dict[str, str | list[str]]:
     q.update(race=str(int(ss.race_n)), repochs=str(int(ss.race_epochs)), rtol=f"{ss.race_tol:g}")
     for i in range(int(ss.race_n)):
         q[f"r{i + 1}o"], q[f"r{i + 1}lr"] = ss[f"race_opt_{i}"], repr(float(ss[f"race_lr_{i}"]))
+        q[f"r{i + 1}b"] = str(int(ss[f"race_batch_{i}"]))
     df: pd.DataFrame = ss.ds_df
     source = ss.get("ds_source")
     if source is not None and source[0] == "preset":  # a few characters instead of the rows

@@ -71,6 +71,7 @@ DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's 
     "race_watch": True,
     **{f"race_opt_{i}": o for i, o in enumerate(("sgd", "momentum", "adam", "rmsprop", "adagrad", "sgd"))},
     **{f"race_lr_{i}": lr for i, lr in enumerate((0.01, 0.01, 0.1, 0.01, 0.5, 0.05))},
+    **{f"race_batch_{i}": 0 for i in range(6)},  # 0: full batch; a lane may run mini-batches on the same data
     # step mode: epochs per "Step k" click
     "step_k": 10,
     # the Lessons page: which lesson (0-based)

@@ -280,3 +280,20 @@ def test_an_upload_gets_a_sensible_target_and_says_which_columns_it_left_out():
     # Consecutive integers that measure something (1…200 m²) stay features: only names mark an ID.
     upload(at, "house.csv", ("area;price\n" + "\n".join(f"{a};{50 + 3 * a}" for a in range(1, 201))).encode())
     assert (at.session_state.sel_target, at.session_state.sel_features) == ("price", ["area"])
+
+
+def test_a_race_lane_can_run_mini_batches_on_the_same_data_from_the_same_start():
+    at = goto(start(), "race")
+    at.number_input(key="_w_race_batch_1").set_value(1).run()  # lane 2: batch size 1
+    at = _race_at(at, [("sgd", 0.01), ("sgd", 0.01)], epochs=50)
+    rec = at.session_state.race
+    assert [c.batch_size for c in rec.configs] == [0, 1]
+    assert rec.lanes[1].label == "2: SGD lr 0.01, batch 1" and rec.lanes[0].label == "1: SGD lr 0.01"
+    full, mini = rec.lanes[0].history, rec.lanes[1].history
+    assert rec.lanes[0].path[0] == rec.lanes[1].path[0]  # one start
+    assert mini[-1] < full[-1]  # four steps per epoch get further in 50 epochs
+    table = at.dataframe[-1].value
+    assert list(table["batch"]) == ["full", "1"]
+    goto(at, "results")
+    url = at.code[-1].value
+    assert "r2b=1" in url  # a share link carries it

@@ -244,11 +244,13 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
         y_span = view.start_loss_span(problem, run) if streaming else shown_view[3]
 
         def loss(log_y: bool):
-            return ghosts.add_to_loss(charts.loss_figure(history, log_y, problem.stats.mse, span, val,
-                                                         sorted(merged.items()), y_span=y_span), ghost)
+            return ghosts.add_pinned(ghosts.add_to_loss(charts.loss_figure(
+                history, log_y, problem.stats.mse, span, val, sorted(merged.items()), y_span=y_span), ghost), pins)
 
         loss_layers = layers.replay_loss_layers if replaying else lambda: layers.loss_layers(validation is not None, span)
-        chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span), views=[("ui_logy", "layout")],
+        pins = ghosts.pinned(ss.runs, ss.ui_pinned, run)  # runs the learner pinned, their curves beside this one
+        chart("train_loss", loss, run, (state_key, moving, tuple(merged), y_span, tuple(id(r) for _, r in pins)),
+              views=[("ui_logy", "layout")],
               anim=anim(loss_layers, grow=True))
         caption(explain.LOSS_CAPTION)
     with left:
@@ -460,6 +462,13 @@ def rest_of_live_area(current: RunRecord | None) -> None:
                   help=why_not or "Click the fitted-line chart to add a point; drag a box (or choose Lasso in the "
                                   "chart's toolbar) around points to delete them. The exact fit follows at once; a "
                                   "paused run ends, since it trained on the old points.")
+    if len(ss.runs) > 1:
+        starts = [r.started for r in ss.runs]
+        ss.ui_pinned = [s for s in ss.ui_pinned if s in starts]  # (a run past the session's last 20 is gone)
+        st.multiselect("Pin runs to compare their loss curves", starts,
+                       format_func=lambda s, runs=list(ss.runs): ghosts.pin_label(runs, s), **controls.bind("ui_pinned"),
+                       help="Each pinned run's loss curve is drawn dashed on the loss chart, named by its number "
+                            "(Results lists every run of this session).")
     if current is not None and not running:
         outcome(current)
     ss._redraws = ss.get("_redraws", 0) + 1

@@ -14,9 +14,11 @@ import plotly.graph_objects as go
 
 from linreg_core import Design
 
+from .labels import OPTIMIZER_LABELS
 from .run import RunRecord, landscape_point
 
-__all__ = ["GHOST_COLOR", "GHOST_NAME", "add_to_fit", "add_to_landscape", "add_to_loss", "previous_run"]
+__all__ = ["GHOST_COLOR", "GHOST_NAME", "add_pinned", "add_to_fit", "add_to_landscape", "add_to_loss", "pin_label",
+           "pinned", "previous_run"]
 
 GHOST_COLOR = "#8a8f98"  # grey: reads on a light and a dark page, and gives way to the run's own colours
 GHOST_NAME = "previous run"
@@ -72,6 +74,36 @@ def add_to_loss(fig: go.Figure, ghost: RunRecord | None) -> go.Figure:
     return fig
 
 
+def pin_label(runs: Sequence[RunRecord], started: float) -> str:
+    """How the pin picker names a run: its number in this session, settings and final loss."""
+    for k, run in enumerate(runs, start=1):
+        if run.started == started:
+            c = run.config
+            loss = f" · loss {run.final_loss:.4g}" if run.final_loss is not None else ""
+            return f"Run {k} · {OPTIMIZER_LABELS[c.optimizer]} lr {c.lr:g} · batch {c.batch_size or 'full'}{loss}"
+    return "a run no longer kept"
+
+
+def pinned(runs: Sequence[RunRecord], ids: Sequence[float], shown: RunRecord | None) -> list[tuple[int, RunRecord]]:
+    """The pinned runs still kept (by their start time), with their numbers, less the one shown."""
+    return [(k, r) for k, r in enumerate(runs, start=1) if r.started in ids and r is not shown and len(r.history)]
+
+
+def add_pinned(fig: go.Figure, runs: list[tuple[int, RunRecord]]) -> go.Figure:
+    """Each pinned run's loss curve, in the race's colour-blind-safe colours, dashed: "run 3", "run 5"."""
+    from .charts import LANE_COLORS
+
+    for j, (k, run) in enumerate(runs):
+        h = np.asarray(run.history, dtype=np.float64)
+        epochs = np.arange(1, len(h) + 1)
+        if len(h) > MAX_POINTS:
+            keep = np.unique(np.linspace(0, len(h) - 1, MAX_POINTS).astype(int))
+            h, epochs = h[keep], epochs[keep]
+        fig.add_trace(go.Scatter(x=epochs, y=h, mode="lines", name=f"run {k}", hoverinfo="skip", opacity=0.9,
+                                 line={"color": LANE_COLORS[(j + 1) % len(LANE_COLORS)], "width": 2, "dash": "dash"}))
+    return fig
+
+
 def add_to_landscape(fig: go.Figure, ghost: RunRecord | None) -> go.Figure:
     """The previous run's path on the loss landscape (over the heatmap, under the current path)."""
     if ghost is None:
@@ -85,5 +117,5 @@ def add_to_landscape(fig: go.Figure, ghost: RunRecord | None) -> go.Figure:
         return fig
     p = np.asarray(path, dtype=np.float64)
     _insert(fig, {"x": p[:, 0], "y": p[:, 1], "mode": "lines", "name": GHOST_NAME,
-                  "line": {**_FADED, "color": "#ffffff"}, "opacity": 0.6, "hoverinfo": "skip"})
+                  "line": {**_FADED, "color": "#d4d7dd"}, "opacity": 0.9, "hoverinfo": "skip"})
     return fig

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's 
     "ui_residuals": False,  # Train: residuals drawn as vertical segments on the fit chart
     "ui_welcomed": False,  # Train: the first-visit card was closed (or led to Lesson 1)
     "ui_present": False,  # Train: presentation mode, for a projector (studio/classroom.py)
+    "ui_pinned": (),  # Train: the runs (their start times) whose loss curves are drawn beside the current one
     "sel_formula": "",  # Data: a typed Wilkinson formula; blank = the one the column pickers imply
     "sel_na": False,  # Data: leave out rows with a blank cell in the model's columns (else name the first)
     "sel_weights": "",  # Data: the column of case weights (weighted least squares); blank = ordinary least squares

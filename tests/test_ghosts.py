@@ -53,3 +53,20 @@ def test_a_run_of_another_model_is_not_drawn_as_the_previous_one():
     goto(at, "train")
     train_clicked(at)
     assert GHOST_NAME not in traces(figures(at)[FIT])
+
+
+def test_pinned_runs_overlay_their_loss_curves_by_number():
+    at = start()
+    first = train_clicked(at)
+    at.sidebar.number_input(key="_w_lr").set_value(0.05).run()
+    second = train_clicked(at)
+    at.sidebar.number_input(key="_w_lr").set_value(0.1).run()
+    train_clicked(at)
+    picker = at.multiselect(key="_w_ui_pinned")
+    assert picker.options[0].startswith("Run 1 · SGD lr 0.01 · batch full · loss ")
+    picker.set_value([first.started, second.started]).run()
+    curves = traces(figures(at)[LOSS])
+    np.testing.assert_allclose(trace_values(curves["run 1"], "y"), first.history, rtol=1e-6)
+    np.testing.assert_allclose(trace_values(curves["run 2"], "y"), second.history, rtol=1e-6)
+    at.multiselect(key="_w_ui_pinned").set_value([]).run()
+    assert "run 1" not in traces(figures(at)[LOSS])

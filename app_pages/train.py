@@ -17,6 +17,7 @@ from studio import (
     jobs,
     layers,
     lr_guidance,
+    partial,
     plane,
     points,
     share,
@@ -170,6 +171,7 @@ if run is not None and run.running and run.config != state.train_config():
 # One feature with an intercept: two parameters, so the whole loss surface fits in a picture.
 landscape = design.fit_intercept and len(design.terms) == 1
 two_features = not landscape and plane.is_plane(design)  # a plane over them: its map (studio/plane.py)
+more_features = not landscape and not two_features and partial.applies(design)  # one feature's line at a time
 exact_fit = (exact.intercept, exact.coef)
 
 
@@ -238,7 +240,7 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
     state_key = ((len(run.history), run.status) if run is not None and not streaming else None, id(ghost))
     # The fitted line first: on a phone the columns stack, and the line swinging into place is what to see. Presenting:
     # the three charts side by side, no captions (the teacher speaks).
-    cols = st.columns(3 if present and (landscape or two_features) else 2)
+    cols = st.columns(3 if present and (landscape or two_features or more_features) else 2)
     left, right, caption = cols[0], cols[1], (lambda _: None) if present else st.caption
     with right:
         y_span = view.start_loss_span(problem, run) if streaming else shown_view[3]
@@ -291,6 +293,15 @@ def draw(run: RunRecord | None, running: bool, edit: bool, streaming: bool) -> t
             chart("train_plane", lambda _: plane.plane_figure(design, exact, params, moving=moving), run,
                   (state_key, moving), anim=anim(lambda: plane.plane_layers(design), hide=["gradient descent"]))
             caption(explain.PLANE_CAPTION)
+    elif more_features:
+        with cols[2] if len(cols) == 3 else st.container():
+            if ss.get("ui_pd_feature") not in design.features:
+                ss.ui_pd_feature = design.features[0]
+            feature = st.selectbox("Partial dependence on", design.features, **controls.bind("ui_pd_feature"), width=320)
+            chart("train_partial", lambda _: partial.partial_figure(design, feature, exact, params, moving=moving),
+                  run, (state_key, moving, feature),
+                  anim=anim(lambda: partial.partial_layers(design, feature), hide=["gradient descent"]))
+            caption(explain.PARTIAL_CAPTION)
     return shown
 
 

@@ -30,6 +30,9 @@ LOSS_CAPTION = ("The loss (mean squared error: the average squared vertical dist
 LANDSCAPE_CAPTION = ("The loss for every intercept and slope, in coloured bands like a map's contours (darkest is "
                      "lowest; the colour bar gives each band's log₁₀ MSE). The star is the exact minimum; the line is "
                      "gradient descent's path.")
+PARTIAL_CAPTION = ("What the model says about one feature: the prediction as it moves while every other feature stays "
+                   "at its mean. Its slope is the feature's coefficient; gradient descent's line (solid) turns toward "
+                   "the exact fit's (dashed) as it trains.")
 PLANE3D_CAPTION = ("The points in 3-D over the two features, the exact least-squares plane (dashed) and gradient "
                    "descent's plane (filled) swinging into place as it trains. Drag the chart to turn it.")
 PLANE_CAPTION = ("With two features the model is a plane over them: the colour bands are the exact fit's prediction, "

@@ -59,7 +59,8 @@ if shown is not None and shown[0] == index:
     else:
         st.info(f"**Not quite — it was:** {lesson.choices[lesson.answer]}.")
     st.markdown(outcome.text)
-    st.plotly_chart(outcome.figure, key=f"lesson_fig_{index}", width="stretch")
+    # No Plotly toolbar: on a phone it covered the chart's title, and a lesson's chart is for looking, not zooming.
+    st.plotly_chart(outcome.figure, key=f"lesson_fig_{index}", width="stretch", config={"displayModeBar": False})
     if index + 1 < len(LESSONS):
         st.button(f"Next: {LESSONS[index + 1].title}", key="btn_lesson_next", on_click=_choose, args=(index + 1,))
 st.caption("Link to this lesson, for a class:")

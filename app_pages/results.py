@@ -306,12 +306,12 @@ st.subheader("Share this setup", anchor=False)
 st.caption("A link that restores these settings and column choice — and the data itself when it has at most "
            f"{share.MAX_SHARED_ROWS} rows — in a new browser session.")
 link = share.share_url()
-q1, q2 = st.columns([3, 1])
+q1, q2 = st.columns([3, 2])  # (room for a QR code a phone can read from the back of a room at 1024 px)
 q1.code(link, language=None, wrap_lines=True)
 q1.caption(f"{len(link):,} characters. Presets and generated data travel as their names and values, not rows.")
 qr = share.qr_svg(link)
 if qr is not None:
-    q2.image(qr, caption="Scan to open this setup", width=180)
+    q2.image(qr, caption="Scan to open this setup", width=220)
 else:
     q2.caption(f"No QR code: {len(link):,} characters of link (its rows of data) are more than one holds. A preset "
                "or generated data makes a short link.")

@@ -147,7 +147,7 @@ def test_a_reload_keeps_every_setting_and_the_data(server, browser, size):
     page.context.close()
 
 
-@pytest.mark.parametrize("size", ["1400x900", "390x844"])
+@pytest.mark.parametrize("size", list(SIZES))
 def test_the_qr_code_encodes_the_share_link(server, browser, size):
     import io
 

@@ -130,6 +130,7 @@ def test_the_lessons_run_end_to_end(server, browser):
         expect(page.get_by_text(re.compile(r"^(You predicted it|Not quite — it was):"))).to_be_visible()
         page.wait_for_selector(IDLE)
         expect(page.locator("[data-testid='stMain'] .js-plotly-plot")).to_have_count(1)
+        expect(page.locator("[data-testid='stMain'] .modebar-btn")).to_have_count(0)  # no toolbar over its title
         page.screenshot(path=str(ARTIFACTS / f"91-lesson-{n}.png"), full_page=True)
         if n < 6:
             page.get_by_role("button", name=re.compile(r"^Next: ")).click()

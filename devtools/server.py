@@ -261,3 +261,19 @@ def box_select(page, chart: str, corner: tuple[float, float], opposite: tuple[fl
     page.mouse.down()
     page.mouse.move(x1, y1, steps=steps)
     page.mouse.up()
+
+
+# A laptop, a 1024×768 projector and a phone: the screens a class uses (tests/test_browser_classroom.py and
+# tests/test_browser_hands_on.py check each at all three).
+CLASS_SIZES = {"1400x900": (1400, 900), "1024x768": (1024, 768), "390x844": (390, 844)}
+
+
+def new_visitor(browser, server: str, size: str, path: str = "/"):
+    """A new visitor: a fresh browser context at ``size`` (a key of :data:`CLASS_SIZES`) on ``server`` + ``path``,
+    the page's first script run done."""
+    width, height = CLASS_SIZES[size]
+    page = browser.new_context(viewport={"width": width, "height": height}).new_page()
+    page.set_default_timeout(60_000)
+    page.goto(server + path)
+    page.wait_for_selector(IDLE)
+    return page

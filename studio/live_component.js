@@ -94,6 +94,7 @@ export default function (component) {
   c.div.style.height = data.height + "px";
   c.edit = !!data.edit;
   c.dragSpec = data.drag || null;  // a point may be dragged, the exact line following it (studio/points.py)
+  c.div.style.touchAction = data.edit ? "none" : "";  // editing on a phone: a finger drags a point, not the page
   if (data.anim && data.anim.rotate && !c.rotating) { c.rotating = true; rotatable(c); }
   // An unchanged figure costs the browser nothing; Streamlit calls again with the same one when the theme changes.
   const theme = themeKey(c.div);
@@ -196,6 +197,7 @@ function dragFrame(c, g) {  // the point where the pointer is, and the exact lin
 // The 3-D plane (studio/plane.py): a drag turns it (left-right about the vertical, up-down tilts it).
 function rotatable(c) {
   let from = null;
+  c.div.style.touchAction = "pan-y";  // on a phone a sideways drag turns the plane, an upward swipe still scrolls
   c.div.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
     from = [e.clientX, e.clientY];

@@ -75,6 +75,8 @@ def share_query() -> dict[str, str | list[str]]:
     source = ss.get("ds_source")
     if source is not None and source[0] == "preset":  # a few characters instead of the rows
         q["preset"] = source[1]
+    elif source is not None and source[0] == "server":  # a dataset of the server's data folder, by its name
+        q["srv"] = source[1]
     elif source is not None:  # the generator's values: it makes the same rows again
         q["gen"] = ",".join(_short_number(v) for v in source[1])
     elif len(df) <= MAX_SHARED_ROWS:
@@ -109,7 +111,7 @@ def _without_defaults(q: dict[str, str | list[str]]) -> dict[str, str | list[str
     """``q`` less what a new session has already (its settings' and data's defaults): a link a class can type. Another
     dataset brings its column choice even where it matches the default's names."""
     default = st.session_state.get("_default_query", {})
-    other_data = any(q.get(k) != default.get(k) for k in ("preset", "gen", "data"))
+    other_data = any(q.get(k) != default.get(k) for k in DATA_KEYS)
     return {k: v for k, v in q.items() if default.get(k) != v or (other_data and k in ("y", "x"))}
 
 
@@ -128,6 +130,7 @@ def lesson_url(index: int) -> str:
     return f"{_app_root()}/lessons?lesson={index + 1}"
 
 
+DATA_KEYS = {"preset", "gen", "srv", "data"}  # the ways a link names its data
 MAX_URL_DATA = 600  # characters of encoded rows the page's own address carries (a share link carries up to 64 kB)
 LOST = "lost"  # in the address: the session's data could not go in it (an upload, a large edit)
 
@@ -141,7 +144,7 @@ def keep_in_url(lesson: int | None = None) -> None:
     q = share_query()
     if "data" in q and len(q["data"]) > MAX_URL_DATA:
         del q["data"], q["name"]
-    if not {"preset", "gen", "data"} & q.keys() and ss.get("ds_source") is None:
+    if not DATA_KEYS & q.keys() and ss.get("ds_source") is None:
         q[LOST] = "1"  # an upload or an edit too large for the address: a reload says so instead of losing it quietly
     q = _without_defaults(q)
     if lesson is not None:
@@ -203,7 +206,15 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         value = params[key]
         return value[-1] if isinstance(value, list) else str(value)
 
-    if "preset" in params or "gen" in params:
+    if "srv" in params:
+        try:
+            state.load_server_dataset(one("srv"))
+        except LinregError as exc:
+            problems.append(f"The shared server dataset could not be loaded ({md(exc, 300)}); the tutorial data is "
+                            "loaded instead.")
+        else:
+            _choose_columns(params, one, problems)
+    elif "preset" in params or "gen" in params:
         _apply_source(one("preset") if "preset" in params else None, one("gen") if "gen" in params else None,
                       problems)
         if not problems:

@@ -253,7 +253,7 @@ def load_server_dataset(name: str) -> None:
     with bigdata.names_not_paths():
         sample, total = dask_sample(files, bigdata.SAMPLE_ROWS, bigdata.client())
     set_dataset(sample, f"{name} — {total:,} rows on the server" + (
-        f" (a uniform sample of {len(sample):,} shown)" if len(sample) < total else ""))
+        f" (a uniform sample of {len(sample):,} shown)" if len(sample) < total else ""), source=("server", name))
     ss = st.session_state
     ss.ds_server, ss.ds_server_rows = name, total
 

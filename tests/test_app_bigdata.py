@@ -101,3 +101,18 @@ def test_a_pipe_or_a_bad_file_in_the_data_folder_is_named_without_the_servers_pa
     assert not at.exception
     errors = texts(at.error)
     assert errors and "'oops'" in errors[-1] and str(folder) not in " ".join(errors), errors
+
+
+def test_a_server_dataset_is_kept_in_the_address_by_its_name_and_a_reload_loads_it_again(data_dir):
+    from app_support import shared_app
+
+    at = goto(start(), "data")
+    at.selectbox(key="server_pick").set_value("small.csv")
+    at.button(key="btn_server_load").click().run()
+    q = dict(at.query_params)
+    assert q["srv"] == "small.csv" and "lost" not in q and "data" not in q  # its name, not its rows
+    again = shared_app(q)
+    assert again.session_state.ds_server == "small.csv" and len(again.session_state.ds_df) == 100
+    outside = shared_app({"srv": "../secret.csv"})  # a name outside the folder: refused, in words
+    assert any("could not be loaded" in t for t in texts(outside.warning))
+    assert outside.session_state.ds_server is None

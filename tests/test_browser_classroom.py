@@ -27,36 +27,16 @@ FOCUS_JS = """() => { const e = document.activeElement; const tag = e.tagName + 
 
 
 @pytest.mark.parametrize("size", list(SIZES))
-def test_the_first_visit_card_says_what_to_do_and_leads_to_lesson_1(server, browser, size):
+def test_a_first_visitor_finds_train_in_five_tab_presses_and_the_card_leads_to_lesson_1(server, browser, size):
+    """A fresh page opens on the first-visit card, in the first screen. From there, Tab (Enter on the skip link)
+    reaches the Train button — past the card — in at most five presses: no chart toolbar or heading link stands in
+    the way; Enter trains, and the card has done its job. A new visitor's card leads to Lesson 1."""
     page = fresh(browser, server, size)
     card = page.locator(".st-key-welcome")
-    expect(card).to_be_visible()
     expect(card).to_contain_text("New here?")
     expect(card).to_be_in_viewport()  # the first screen, at every size
-    page.screenshot(path=str(ARTIFACTS / f"93-first-visit-{size}.png"))
-    card.get_by_role("button", name="Start Lesson 1").click()
-    expect(page.get_by_role("heading", name=re.compile(r"^1\. "))).to_be_visible()
-    expect(page).to_have_url(re.compile(r"/lessons"))
-    page.wait_for_selector(IDLE)
-    page.screenshot(path=str(ARTIFACTS / f"93-lesson-1-{size}.png"))
-    # The card has done its job: back on Train it is gone.
-    page.goto(page.url.split("/lessons")[0] + "/")  # (a new session: the card is back for a new visitor)
-    page.wait_for_selector(IDLE)
-    page.locator(".st-key-welcome").get_by_role("button", name="Close").click()
-    expect(page.locator(".st-key-welcome")).to_have_count(0)
-    page.wait_for_selector(IDLE)
-    page.get_by_role("button", name="Train", exact=True).click()  # a rerun of the whole page, the card still gone
-    page.wait_for_selector(IDLE)
-    expect(page.locator(".st-key-welcome")).to_have_count(0)
-    page.context.close()
-
-
-@pytest.mark.parametrize("size", list(SIZES))
-def test_the_page_content_is_reached_in_at_most_five_tab_presses(server, browser, size):
-    """From a fresh page, Tab (Enter on the skip link) reaches the Train button — past the first-visit card — in at
-    most five presses: no chart toolbar or heading link stands in the way."""
-    page = fresh(browser, server, size)
     expect(page.get_by_test_id("liveChart").first).to_be_attached()  # the page as a visitor sees it
+    page.screenshot(path=str(ARTIFACTS / f"93-first-visit-{size}.png"))
     presses, seen = 0, []
     while presses < MAX_TABS:
         page.keyboard.press("Tab")
@@ -72,6 +52,13 @@ def test_the_page_content_is_reached_in_at_most_five_tab_presses(server, browser
     assert focus["main"] and focus["text"].endswith("Train"), seen
     page.keyboard.press("Enter")  # the keyboard alone starts a run
     expect(page.get_by_role("button", name="Pause")).to_be_enabled()
+    expect(card).to_have_count(0)  # trained: the card is gone
+    page.goto(server + "/")  # a new visitor (a new session): the card again, and its way to Lesson 1
+    page.locator(".st-key-welcome").get_by_role("button", name="Start Lesson 1").click()
+    expect(page.get_by_role("heading", name=re.compile(r"^1\. "))).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/lessons"))
+    page.wait_for_selector(IDLE)
+    page.screenshot(path=str(ARTIFACTS / f"93-lesson-1-{size}.png"))
     page.context.close()
 
 

@@ -50,13 +50,7 @@ def test_the_qr_code_encodes_the_share_link(server, browser, size):
     import zxingcpp
     from PIL import Image
 
-    page = fresh(browser, server, size)
-    go_to(page, "Data")
-    page.get_by_test_id("stTab").filter(has_text="Noisy line generator").click()
-    set_number(page, "Points", "60")
-    page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.get_by_text("Ready: 60 rows", exact=False)).to_be_visible()
-    go_to(page, "Results")
+    page = fresh(browser, server, size, "/results?gen=60,2,1,1,0,0")  # (the generator's link opens Results)
     link = page.get_by_test_id("stCode").last.inner_text().strip()
     assert "gen=60" in link and "data=" not in link, link  # the generator's values, not 60 rows
     qr = page.get_by_test_id("stImage").last

@@ -20,7 +20,8 @@ _STYLES = """<style>
   display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 3.6rem;  /* (under the header, whose menu takes clicks) */ padding-left: 1.5rem; padding-right: 1.5rem;
   max-width: none; }
-.st-key-train_controls button p, .st-key-train_head p, .st-key-train_head span { font-size: 1.3rem; }
+.st-key-train_controls button p { font-size: 1.15rem; }  /* one row with Speed at 1024 px */
+.st-key-train_head p, .st-key-train_head span { font-size: 1.3rem; }
 </style>"""
 
 

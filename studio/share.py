@@ -177,7 +177,8 @@ def show_notice() -> None:
     for text in problems:
         st.warning(text)
     if not problems:
-        st.success("Loaded the shared setup: its settings and data are in place. Press Train.")
+        # (a reload, too: the page's own address carries its settings and data)
+        st.success("Loaded the setup in this page's link: its settings and data are in place. Press Train.")
 
 
 def _decode_data(text: str) -> bytes:

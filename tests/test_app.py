@@ -764,7 +764,7 @@ def test_share_link_restores_settings_and_data_in_a_new_session():
     assert (ss.settings.optimizer, ss.settings.lr, ss.settings.standardize) == ("adam", 0.05, True)
     pd.testing.assert_frame_equal(ss.ds_df, at.session_state.ds_df, check_dtype=False)  # the same rows, made again
     assert ss.gen_n == 40 and ss.gen_seed == 3  # and the generator's boxes show what made them
-    assert any("Loaded the shared setup" in s for s in texts(shared.success))
+    assert any("Loaded the setup in this page's link" in s for s in texts(shared.success))
     assert train_clicked(shared).status == "completed"
 
 

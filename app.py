@@ -36,7 +36,8 @@ else:
     ]
     page = st.navigation(pages)
     # The address follows the session (settings, data), so a reload keeps them; the Lessons page's, its lesson too.
-    share.keep_in_url(lesson=st.session_state.lesson if page.url_path == "lessons" else None)
+    with st.sidebar:  # (a zero-height element: in the sidebar it moves nothing on the page)
+        share.keep_in_url(lesson=st.session_state.lesson if page.url_path == "lessons" else None)
     state.leave_pages(on_train_page=page is train_page)
     with st.sidebar:
         layout.fold_sidebar_on_phones(page.title)

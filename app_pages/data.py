@@ -88,7 +88,7 @@ with tab_upload:
                      type=["csv", "tsv", "txt", "parquet", "pq", "gz", "bz2", "xz", "zip"],
                      key="csv_upload", on_change=uploads.uploaded)  # a callback: the page shows the new data
     uploads.read_pending()  # a big CSV: read here, with progress and Stop
-    share.keep_in_url()  # (read after app.py kept the address: it says so now, not at the next rerun)
+    share.keep_in_url(key="address_data")  # (read after app.py kept the address: it says so now, not at the next rerun)
     if "_upload_msg" in ss:
         kind, text = ss.pop("_upload_msg")
         {"error": st.error, "info": st.info}.get(kind, st.success)(text)

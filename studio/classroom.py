@@ -32,6 +32,14 @@ def presenting() -> bool:
 def styles() -> None:
     """Call once per script run of the Train page while presenting (st.html with only a style block adds nothing)."""
     st.html(_STYLES)
+    from linreg_core import LinregError
+
+    from . import state
+
+    try:
+        state.current_problem(trainable=True)
+    except LinregError:  # the page stops at its data guard, before the controls' Exit button: the way out is here
+        exit_button(st)
 
 
 def figure(fig: go.Figure) -> go.Figure:

@@ -8,6 +8,12 @@ import streamlit as st
 _JS = """
 export default function (component) {
   const { data } = component;
+  if (data.address !== undefined) {  // the page's address, kept in step with the session (studio/share.py)
+    // Replaced, not pushed: the Back button still leaves the page instead of stepping through every setting changed.
+    const want = data.address ? "?" + data.address : "";
+    if (location.search !== want) history.replaceState(history.state, "", location.pathname + want + location.hash);
+    return;
+  }
   // A page with live charts: start fetching (and parsing) plotly.js and the charts' module while the page's script
   // still runs, rather than when its first chart arrives (studio/live_chart.js waits for this same script tag).
   for (const src of data.scripts || []) {
@@ -43,6 +49,13 @@ export default function (component) {
 """
 
 _FOLD = st.components.v2.component("linreg_fold_sidebar", html="<span></span>", js=_JS)
+
+
+def set_address(query: str, key: str) -> None:
+    """Make ``query`` (url-encoded) the query string of the page's address, replacing the history entry rather than
+    adding one (``st.query_params`` adds one per change: Back would step through every setting instead of leaving).
+    ``key``: one per place that calls it in a script run."""
+    _FOLD(data={"address": query}, key=key, height=0)
 
 
 def fold_sidebar_on_phones(page: str) -> None:

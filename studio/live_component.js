@@ -94,7 +94,8 @@ export default function (component) {
   c.div.style.height = data.height + "px";
   c.edit = !!data.edit;
   c.dragSpec = data.drag || null;  // a point may be dragged, the exact line following it (studio/points.py)
-  c.div.style.touchAction = data.edit ? "none" : "";  // editing on a phone: a finger drags a point, not the page
+  // Editing on a phone: a finger drags a point, not the page; the 3-D plane turns sideways and scrolls upward.
+  c.div.style.touchAction = data.edit ? "none" : (data.anim && data.anim.rotate) ? "pan-y" : "";
   if (data.anim && data.anim.rotate && !c.rotating) { c.rotating = true; rotatable(c); }
   // An unchanged figure costs the browser nothing; Streamlit calls again with the same one when the theme changes.
   const theme = themeKey(c.div);
@@ -197,7 +198,6 @@ function dragFrame(c, g) {  // the point where the pointer is, and the exact lin
 // The 3-D plane (studio/plane.py): a drag turns it (left-right about the vertical, up-down tilts it).
 function rotatable(c) {
   let from = null;
-  c.div.style.touchAction = "pan-y";  // on a phone a sideways drag turns the plane, an upward swipe still scrolls
   c.div.addEventListener("pointerdown", (e) => {
     if (e.button !== 0) return;
     from = [e.clientX, e.clientY];
@@ -224,6 +224,7 @@ function listen(c) {
   let down = null;
   div.addEventListener("pointerdown", (e) => { down = [e.clientX, e.clientY]; }, true);
   div.addEventListener("click", (e) => {
+    if (c.pressedPoint) { c.pressedPoint = false; return; }  // a press on a point is a drag's, moved or not
     if (!c.edit || !down || Math.hypot(e.clientX - down[0], e.clientY - down[1]) > 4) return;
     if (e.target.closest && e.target.closest(".modebar, .legend, .updatemenu-container")) return;
     const fl = div._fullLayout;
@@ -258,6 +259,7 @@ function listen(c) {
     const g = c.dragging;
     if (!g) return;
     c.dragging = null;
+    c.pressedPoint = true;  // the click that follows is this press's, not a new point
     e.stopPropagation();
     if (g.moved) c.send("drag", {row: g.row, x: g.x, y: g.y, at: Date.now()});
   };

@@ -261,20 +261,23 @@ function plane3d(c, ax, L, bw) {
   }
   return d;
 }
-function labels3d(c, names, at) {  // the axes' names at the cube's far ends
+function labels3d(c, names, at) {  // the axes' names at the cube's far ends (names and colour as they are now)
   if (!c.labels3d) {
-    const color = themeColors(c.div).axis;
-    c.labels3d = names.map((n) => {
+    c.labels3d = names.map(() => {
       const t = document.createElementNS(SVG, "text");
-      t.textContent = n;
       t.setAttribute("font-size", "13");
       t.setAttribute("text-anchor", "middle");
-      t.setAttribute("fill", color);
       c.g.appendChild(t);
       return t;
     });
   }
-  c.labels3d.forEach((t, k) => { t.setAttribute("x", at[k][0].toFixed(1)); t.setAttribute("y", at[k][1].toFixed(1)); });
+  const color = themeColors(c.div).axis;
+  c.labels3d.forEach((t, k) => {
+    if (t.textContent !== names[k]) t.textContent = names[k];
+    t.setAttribute("fill", color);
+    t.setAttribute("x", at[k][0].toFixed(1));
+    t.setAttribute("y", at[k][1].toFixed(1));
+  });
 }
 
 // The replay empties the figure's traces that its layers draw (by name or legend group: a path's numbered first

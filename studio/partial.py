@@ -31,15 +31,19 @@ def applies(design: Design) -> bool:
 
 
 def _grid_rows(design: Design, feature: str) -> tuple[np.ndarray, np.ndarray]:
-    """The feature's grid over its range, and the design's terms along it with every other feature at its mean."""
-    raw = design.X[:, [list(design.terms).index(f) for f in design.features]]
-    j = design.features.index(feature)
-    lo, hi = float(np.nanmin(raw[:, j])), float(np.nanmax(raw[:, j]))
+    """The feature's grid over its range, and the design's terms along it with every other term at its mean (a
+    square's mean, not the mean's square: the line goes through the middle of the data)."""
+    terms = list(design.terms)
+    x = design.X[:, terms.index(feature)]
+    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
     pad = 0.05 * (hi - lo or 1.0)
     grid = np.linspace(lo - pad, hi + pad, GRID if design.degree > 1 else 2)
-    rows = np.repeat(np.nanmean(raw, axis=0)[None, :], len(grid), axis=0)
-    rows[:, j] = grid
-    return grid, design.transform(rows)
+    rows = np.repeat(np.nanmean(design.X, axis=0)[None, :], len(grid), axis=0)
+    raw = np.zeros((len(grid), len(design.features)))
+    raw[:, design.features.index(feature)] = grid
+    own = [k for k, t in enumerate(terms) if t == feature or t.startswith(f"{feature}^")]  # the feature and its powers
+    rows[:, own] = design.transform(raw)[:, own]
+    return grid, rows
 
 
 def partial_figure(design: Design, feature: str, exact: Any, params: Any = None, moving: bool = False) -> go.Figure:

@@ -56,6 +56,9 @@ def _moved(df, drag: dict, feature: str, target: str) -> tuple | None:
         return None
     x, y = float(f"{x:.4g}"), float(f"{y:.4g}")  # what a pointer can mean: the chart's resolution
     new = df.copy()
+    for col in (feature, target):  # a whole-number column takes a dragged value as a float, said so, not warned of
+        if pd.api.types.is_integer_dtype(new[col]):
+            new[col] = new[col].astype("float64")
     new.loc[new.index[row], [feature, target]] = [x, y]
     return new, f"Moved point {row + 1} to ({md(feature)} = {x:g}, {md(target)} = {y:g})."
 

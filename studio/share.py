@@ -120,8 +120,9 @@ def _query_text(q: dict[str, str | list[str]]) -> str:
 
 
 def share_url() -> str:
-    """The app's root URL (not this page's) with the share query, less what a new session has already."""
-    q = _without_defaults(share_query())
+    """The app's root URL (not this page's) with the share query, less what a new session has already (and less
+    presentation mode: the teacher's screen, not the class's)."""
+    q = {k: v for k, v in _without_defaults(share_query()).items() if k != "present"}
     return f"{_app_root()}/" + (f"?{_query_text(q)}" if q else "")
 
 
@@ -135,11 +136,12 @@ MAX_URL_DATA = 600  # characters of encoded rows the page's own address carries 
 LOST = "lost"  # in the address: the session's data could not go in it (an upload, a large edit)
 
 
-def keep_in_url(lesson: int | None = None) -> None:
+def keep_in_url(lesson: int | None = None, key: str = "address") -> None:
     """Keep this page's address in step with the session, as TensorFlow Playground does: a reload, or a phone browser
     restoring a background tab, opens a new session from it with the same settings and data. Only what differs from
     a new session's defaults goes in; data by its short form (a preset, the generator's values) or, when small, its
-    rows; otherwise a mark that says the data could not be kept. ``lesson``: the Lessons page's lesson (0-based)."""
+    rows; otherwise a mark that says the data could not be kept. ``lesson``: the Lessons page's lesson (0-based).
+    ``key``: one per place that calls it in a script run (app.py, the settings fragment, the Data page)."""
     ss = st.session_state
     q = share_query()
     if "data" in q and len(q["data"]) > MAX_URL_DATA:
@@ -149,10 +151,9 @@ def keep_in_url(lesson: int | None = None) -> None:
     q = _without_defaults(q)
     if lesson is not None:
         q["lesson"] = str(lesson + 1)
-    now = {k: st.query_params.get_all(k) for k in st.query_params}
-    wanted = {k: v if isinstance(v, list) else [v] for k, v in q.items()}
-    if now != wanted:
-        st.query_params.from_dict(q)
+    from .layout import set_address
+
+    set_address(_query_text(q), key)
 
 
 def qr_svg(url: str) -> str | None:
@@ -208,7 +209,11 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         return value[-1] if isinstance(value, list) else str(value)
 
     if "srv" in params:
+        from . import bigdata
+
         try:
+            if one("srv") not in bigdata.datasets():  # only what the Data page lists: no hidden file, no wildcard
+                raise LinregError("it is not one of the datasets in the server's data folder")
             state.load_server_dataset(one("srv"))
         except LinregError as exc:
             problems.append(f"The shared server dataset could not be loaded ({md(exc, 300)}); the tutorial data is "

@@ -75,6 +75,18 @@ def chart_specs(at: AppTest) -> list[dict]:
     return specs
 
 
+def address(at: AppTest) -> dict[str, str | list[str]]:
+    """The query of the page's address as the app last set it (studio/share.py ``keep_in_url``, through
+    studio/layout.py's component, which replaces the browser's history entry): what a reload opens a new session
+    with. A repeated key comes as a list."""
+    from urllib.parse import parse_qs
+
+    sent = [json.loads(el.proto.json) for el in at.get("bidi_component")
+            if el.proto.component_name.endswith("linreg_fold_sidebar")]
+    query = next((d["address"] for d in reversed(sent) if "address" in d), "")
+    return {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query).items()}
+
+
 def figures(at: AppTest) -> dict[str, dict]:
     """Plotly figures on the page, by title."""
     return {spec["layout"]["title"]["text"]: spec for spec in chart_specs(at)}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from app_support import goto, start, texts, train_clicked
+from app_support import address, goto, start, texts, train_clicked
 
 from linreg_core import DataError, build_design, build_formula_design, fit_exact_design
 
@@ -109,10 +109,22 @@ def test_a_server_dataset_is_kept_in_the_address_by_its_name_and_a_reload_loads_
     at = goto(start(), "data")
     at.selectbox(key="server_pick").set_value("small.csv")
     at.button(key="btn_server_load").click().run()
-    q = dict(at.query_params)
+    q = address(at)
     assert q["srv"] == "small.csv" and "lost" not in q and "data" not in q  # its name, not its rows
     again = shared_app(q)
     assert again.session_state.ds_server == "small.csv" and len(again.session_state.ds_df) == 100
     outside = shared_app({"srv": "../secret.csv"})  # a name outside the folder: refused, in words
     assert any("could not be loaded" in t for t in texts(outside.warning))
     assert outside.session_state.ds_server is None
+
+
+@pytest.mark.parametrize("name", ["*", "sales/*.parquet", ".hidden.csv", "notes.txt"])
+def test_a_link_may_name_only_a_dataset_the_data_page_lists(data_dir, name):
+    from app_support import shared_app
+
+    folder, _ = data_dir
+    (folder / ".hidden.csv").write_text("x,y\n1,2\n2,3\n")
+    (folder / "notes.txt").write_text("x,y\n1,2\n2,3\n")
+    at = shared_app({"srv": name})
+    assert any("not one of the datasets in the server's data folder" in t for t in texts(at.warning))
+    assert at.session_state.ds_server is None and at.session_state.ds_name.startswith("Tutorial")

@@ -4,14 +4,9 @@ that address — keeps every setting and the data, or says plainly that the data
 from __future__ import annotations
 
 import pandas as pd
-from app_support import goto, shared_app, start, texts, upload
+from app_support import address, goto, shared_app, start, texts, upload
 
 from studio.share import qr_svg
-
-
-def address(at) -> dict[str, str | list[str]]:
-    """The query of the page's address now, as a new session would read it."""
-    return dict(at.query_params)
 
 
 def test_a_new_session_leaves_the_address_clean():

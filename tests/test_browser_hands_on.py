@@ -28,11 +28,13 @@ def test_a_reload_keeps_every_setting_and_the_data(server, browser, size):
     go_to(page, "Train")
     if page.get_by_test_id("stSidebar").get_attribute("data-collapsed") != "false":
         page.get_by_test_id("stExpandSidebarButton").click()
+    entries = page.evaluate("history.length")
     set_number(page, "Epochs", "250")
     set_number(page, "Learning rate", "0.002")
     page.get_by_test_id("stSidebar").get_by_text("Standardize features").click()
     page.wait_for_selector(IDLE)
     expect(page).to_have_url(re.compile(r"std=1"))  # the address follows the session as it changes
+    assert page.evaluate("history.length") == entries  # replaced, not pushed: Back still leaves the page
     page.reload()
     page.wait_for_selector(IDLE)
     expect(page.get_by_text("Restaurant tips (Plotly)").first).to_be_visible()  # the data

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app_support import chart_specs, start, texts
+from app_support import address, chart_specs, start, texts
 
 from studio import classroom
 
@@ -24,7 +24,7 @@ def test_presentation_mode_draws_the_charts_tall_with_large_text_and_exits():
     specs = chart_specs(at)
     assert len(specs) == 3 and all(s["layout"]["height"] == classroom.HEIGHT for s in specs)
     assert all(s["layout"]["font"]["size"] == classroom.FONT for s in specs)
-    assert dict(at.query_params).get("present") == "1"  # a reload stays in it
+    assert address(at).get("present") == "1"  # a reload stays in it
     at.button(key="btn_present_exit").click().run()
     assert not at.session_state.ui_present and at.title[0].value == "Train"
     assert all(s["layout"]["height"] != classroom.HEIGHT for s in chart_specs(at))

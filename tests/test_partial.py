@@ -34,3 +34,19 @@ def test_iris_with_three_features_shows_gradient_descents_line_for_the_chosen_fe
     assert np.isclose((y[-1] - y[0]) / (x[-1] - x[0]), run.coef[0], rtol=1e-5)
     at.selectbox(key="_w_ui_pd_feature").set_value("sepal_width").run()
     assert "Partial dependence on sepal_width (the others at their means)" in figures(at)
+
+
+def test_with_polynomial_terms_the_others_sit_at_their_terms_means_so_the_curve_goes_through_the_data(multi_df):
+    from studio.partial import _grid_rows
+
+    d = build_design(multi_df, "y", ["a", "b", "c"], degree=2)
+    grid, rows = _grid_rows(d, "b")
+    terms = list(d.terms)
+    means = d.X.mean(axis=0)
+    for k, t in enumerate(terms):
+        if t == "b":
+            np.testing.assert_allclose(rows[:, k], grid)
+        elif t == "b^2":
+            np.testing.assert_allclose(rows[:, k], grid ** 2)
+        else:  # a square's mean, not the square of the mean
+            np.testing.assert_allclose(rows[:, k], means[k])

@@ -237,6 +237,12 @@ def _design_rows(design: Design) -> np.ndarray:
 MAX_RESIDUAL_SEGMENTS = 500
 RESIDUAL_LINE = {"color": "#9aa3ad", "width": 1.5, "dash": "dot"}
 
+def curve_grid(lo: float, hi: float, curved: bool, points: int = 200) -> np.ndarray:
+    """Where a fitted line (two points) or curve (``points``) is drawn over [lo, hi]: 5% beyond each end."""
+    pad = 0.05 * (hi - lo or 1.0)
+    return np.linspace(lo - pad, hi + pad, points if curved else 2)
+
+
 def _x_range(design: Design, validation: Design | None) -> tuple[float, float]:
     def make() -> tuple[float, float]:
         x = design.X[:, 0]
@@ -260,9 +266,7 @@ def fit_figure(design: Design, gd: Params | None, exact: Params | None, validati
     traces: list[dict] = []
     if design.line_feature is not None:
         x = design.X[:, 0]
-        lo, hi = _x_range(design, validation)
-        pad = 0.05 * (hi - lo or 1.0)
-        grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
+        grid = curve_grid(*_x_range(design, validation), design.degree > 1)
         size = 8 if len(rows) < 300 else 4
         traces.append(_markers(x[rows], design.y[rows], "training rows" if validation is not None else "data",
                                DATA_COLOR, size, 0.7))

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 
 from linreg_core import Design
 
+from .charts import LANE_COLORS, _history_trace, _x_range, curve_grid
 from .labels import OPTIMIZER_LABELS
 from .run import RunRecord, landscape_point
 
@@ -23,7 +24,6 @@ __all__ = ["GHOST_COLOR", "GHOST_NAME", "add_pinned", "add_to_fit", "add_to_land
 GHOST_COLOR = "#8a8f98"  # grey: reads on a light and a dark page, and gives way to the run's own colours
 GHOST_NAME = "previous run"
 _FADED = {"color": GHOST_COLOR, "width": 2.5, "dash": "dot"}
-MAX_POINTS = 1500
 
 
 def previous_run(runs: Sequence[RunRecord], shown: RunRecord | None, design: Design) -> RunRecord | None:
@@ -49,10 +49,7 @@ def add_to_fit(fig: go.Figure, design: Design, ghost: RunRecord | None) -> go.Fi
     """The previous run's fitted line (one feature; several draw predicted vs actual, which has no line)."""
     if ghost is None or design.line_feature is None or design.X is None or not len(design.X):
         return fig
-    x = design.X[:, 0]
-    lo, hi = float(np.min(x)), float(np.max(x))
-    pad = 0.05 * (hi - lo or 1.0)
-    grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
+    grid = curve_grid(*_x_range(design, None), design.degree > 1)
     intercept, coef = ghost.params
     y = design.transform(grid) @ np.asarray(coef, dtype=np.float64) + (intercept or 0.0)
     _insert(fig, {"x": grid, "y": y, "mode": "lines", "name": GHOST_NAME, "line": _FADED, "opacity": 0.8,
@@ -60,17 +57,18 @@ def add_to_fit(fig: go.Figure, design: Design, ghost: RunRecord | None) -> go.Fi
     return fig
 
 
+def _loss_trace(run: RunRecord, name: str, line: dict, opacity: float) -> dict:
+    """A finished run's loss curve as the loss chart draws one (charts._history_trace: at most 1,500 points, the
+    last epoch kept), as a plain line."""
+    trace = _history_trace(run.history, name, line["color"])
+    trace.update(mode="lines", line=line, opacity=opacity, hoverinfo="skip")
+    return trace
+
+
 def add_to_loss(fig: go.Figure, ghost: RunRecord | None) -> go.Figure:
-    """The previous run's loss curve (every epoch early on, then evenly spaced ones: at most MAX_POINTS)."""
-    if ghost is None:
-        return fig
-    h = np.asarray(ghost.history, dtype=np.float64)
-    epochs = np.arange(1, len(h) + 1)
-    if len(h) > MAX_POINTS:
-        keep = np.unique(np.linspace(0, len(h) - 1, MAX_POINTS).astype(int))
-        h, epochs = h[keep], epochs[keep]
-    _insert(fig, {"x": epochs, "y": h, "mode": "lines", "name": GHOST_NAME, "line": _FADED, "opacity": 0.8,
-                  "hoverinfo": "skip"})
+    """The previous run's loss curve."""
+    if ghost is not None:
+        _insert(fig, _loss_trace(ghost, GHOST_NAME, _FADED, 0.8))
     return fig
 
 
@@ -91,16 +89,9 @@ def pinned(runs: Sequence[RunRecord], ids: Sequence[float], shown: RunRecord | N
 
 def add_pinned(fig: go.Figure, runs: list[tuple[int, RunRecord]]) -> go.Figure:
     """Each pinned run's loss curve, in the race's colour-blind-safe colours, dashed: "run 3", "run 5"."""
-    from .charts import LANE_COLORS
-
     for j, (k, run) in enumerate(runs):
-        h = np.asarray(run.history, dtype=np.float64)
-        epochs = np.arange(1, len(h) + 1)
-        if len(h) > MAX_POINTS:
-            keep = np.unique(np.linspace(0, len(h) - 1, MAX_POINTS).astype(int))
-            h, epochs = h[keep], epochs[keep]
-        fig.add_trace(go.Scatter(x=epochs, y=h, mode="lines", name=f"run {k}", hoverinfo="skip", opacity=0.9,
-                                 line={"color": LANE_COLORS[(j + 1) % len(LANE_COLORS)], "width": 2, "dash": "dash"}))
+        line = {"color": LANE_COLORS[(j + 1) % len(LANE_COLORS)], "width": 2, "dash": "dash"}
+        fig.add_trace(go.Scatter(_loss_trace(run, f"run {k}", line, 0.9)))
     return fig
 
 

@@ -22,6 +22,7 @@ from .charts import (
     _design_rows,
     _race_floor,
     _x_range,
+    curve_grid,
     drawn,
 )
 
@@ -46,9 +47,7 @@ def _fit_layers(design: Design, validation: Design | None) -> list[dict[str, Any
 
     rows = _design_rows(design)
     if design.line_feature is not None:
-        lo, hi = _x_range(design, validation)
-        pad = 0.05 * (hi - lo or 1.0)
-        grid = np.linspace(lo - pad, hi + pad, 200 if design.degree > 1 else 2)
+        grid = curve_grid(*_x_range(design, validation), design.degree > 1)
         show = rows[:MAX_RESIDUAL_SEGMENTS]
         return [
             {"name": "residuals", "kind": "segments", "live": True, "toggle": "ui_residuals",

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 
 from linreg_core import Design
 
-from .charts import DATA_COLOR, EXACT_COLOR, GD_COLOR, _design_rows, _figure, _markers, _predict
+from .charts import DATA_COLOR, EXACT_COLOR, GD_COLOR, _design_rows, _figure, _markers, _predict, curve_grid
 from .text import plot
 
 __all__ = ["applies", "partial_figure", "partial_layers"]
@@ -35,9 +35,7 @@ def _grid_rows(design: Design, feature: str) -> tuple[np.ndarray, np.ndarray]:
     square's mean, not the mean's square: the line goes through the middle of the data)."""
     terms = list(design.terms)
     x = design.X[:, terms.index(feature)]
-    lo, hi = float(np.nanmin(x)), float(np.nanmax(x))
-    pad = 0.05 * (hi - lo or 1.0)
-    grid = np.linspace(lo - pad, hi + pad, GRID if design.degree > 1 else 2)
+    grid = curve_grid(float(np.nanmin(x)), float(np.nanmax(x)), design.degree > 1, GRID)
     rows = np.repeat(np.nanmean(design.X, axis=0)[None, :], len(grid), axis=0)
     raw = np.zeros((len(grid), len(design.features)))
     raw[:, design.features.index(feature)] = grid

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linreg_core import LinregError, NonFiniteError, drop_incomplete_rows, numeric_columns
-from studio import bigdata, charts, controls, explain, guards, points, presets, share, state, table_edit, uploads
+from studio import bigdata, charts, controls, explain, guards, points, presets, state, table_edit, uploads
 from studio.text import md
 
 ss = st.session_state
@@ -88,7 +88,6 @@ with tab_upload:
                      type=["csv", "tsv", "txt", "parquet", "pq", "gz", "bz2", "xz", "zip"],
                      key="csv_upload", on_change=uploads.uploaded)  # a callback: the page shows the new data
     uploads.read_pending()  # a big CSV: read here, with progress and Stop
-    share.keep_in_url(key="address_data")  # (read after app.py kept the address: it says so now, not at the next rerun)
     if "_upload_msg" in ss:
         kind, text = ss.pop("_upload_msg")
         {"error": st.error, "info": st.info}.get(kind, st.success)(text)

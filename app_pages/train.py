@@ -129,7 +129,8 @@ def after_settings_change() -> None:
     if alone and (ss.get("_drawn_view") != view.page_view(problem, run, config, pv) or
                   (run is not None and (run.running or run.paused))):
         st.rerun()  # the whole page: it shows something that changed (or a run takes the new setting)
-    share.keep_in_url(key="address_settings")  # (a rerun of the settings alone does not run app.py, which keeps it otherwise)
+    if alone:  # (a full run's address is app.py's, kept before this page ran: once per run is enough)
+        share.keep_in_url(key="address_settings")
     landscape_here = problem.design.fit_intercept and len(problem.design.terms) == 1
     loss_layers, land_layers = layers.preview_layers(pv, landscape_here)
     live_chart_preview("train_preview", {"train_loss": loss_layers, "train_land": land_layers},

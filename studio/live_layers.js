@@ -232,6 +232,7 @@ function drawLayers(c, stream, pos) {
 // ---- the plane in 3-D (studio/plane.py) ------------------------------------------------------------------------
 // The cube [-1, 1]³ that x1, x2 and y span (L.norm: middle and half-range of each), turned by c.rot (a drag on the
 // chart turns it: studio/live_component.js) and seen from the front without perspective, as SVG paths: no WebGL.
+const PIXELS = {x: (v) => v, y: (v) => v};  // an "axes" for points given in pixels
 function turn(c, u, v, h) {
   const r = c.rot || (c.rot = {yaw: -0.7, pitch: 0.35});
   const cy = Math.cos(r.yaw), sy = Math.sin(r.yaw), cp = Math.cos(r.pitch), sp = Math.sin(r.pitch);
@@ -248,11 +249,12 @@ function plane3d(c, ax, L, bw) {
     for (const [a, b] of edges) d += "M" + f(P(...E[a])) + "L" + f(P(...E[b]));
     labels3d(c, L.names, [P(1.3, -1, -1), P(-1, 1.3, -1), P(-1, -1, 1.22)]);
   } else if (L.part === "points") {
-    const [x1, x2, y] = L.pts;
+    const [x1, x2, y] = L.pts, Xs = [], Ys = [];
     for (let k = 0; k < y.length; k++) {
       const [X, Y] = P((x1[k] - m1) / s1, (x2[k] - m2) / s2, (y[k] - my) / sy);
-      if (isFinite(X) && isFinite(Y)) d += `M${(X - 3).toFixed(1)},${Y.toFixed(1)}a3,3 0 1,0 6,0a3,3 0 1,0 -6,0`;
+      Xs.push(X); Ys.push(Y);
     }
+    d = dots(PIXELS, Xs, Ys, Xs.length, 3);  // (already on the screen: the plot's axes are not theirs)
   } else if (L.part === "plane" && bw) {
     const b = bw[0] || 0, w1 = bw[1][0], w2 = bw[1][1];
     const corner = (u, v) => P(u, v, (b + w1 * (m1 + u * s1) + w2 * (m2 + v * s2) - my) / sy);
@@ -271,10 +273,13 @@ function labels3d(c, names, at) {  // the axes' names at the cube's far ends (na
       return t;
     });
   }
-  const color = themeColors(c.div).axis;
+  if (c.labelsTheme !== c.theme) {  // the theme's colour, read once per theme (not every animation frame)
+    c.labelsTheme = c.theme;
+    const color = themeColors(c.div).axis;
+    for (const t of c.labels3d) t.setAttribute("fill", color);
+  }
   c.labels3d.forEach((t, k) => {
     if (t.textContent !== names[k]) t.textContent = names[k];
-    t.setAttribute("fill", color);
     t.setAttribute("x", at[k][0].toFixed(1));
     t.setAttribute("y", at[k][1].toFixed(1));
   });

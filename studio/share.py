@@ -141,7 +141,7 @@ def keep_in_url(lesson: int | None = None, key: str = "address") -> None:
     restoring a background tab, opens a new session from it with the same settings and data. Only what differs from
     a new session's defaults goes in; data by its short form (a preset, the generator's values) or, when small, its
     rows; otherwise a mark that says the data could not be kept. ``lesson``: the Lessons page's lesson (0-based).
-    ``key``: one per place that calls it in a script run (app.py, the settings fragment, the Data page)."""
+    ``key``: one per place that calls it in a script run (app.py, the settings fragment on its own reruns)."""
     ss = st.session_state
     q = share_query()
     if "data" in q and len(q["data"]) > MAX_URL_DATA:
@@ -231,17 +231,7 @@ def apply_query(params: Mapping[str, str | list[str]]) -> list[str]:
         except (ValueError, zlib.error, LinregError) as exc:
             problems.append(f"The shared data could not be read ({md(exc, 300)}); the tutorial data is loaded instead.")
         else:
-            cols = [str(c) for c in df.columns]
-            xs = params.get("x", [])
-            xs = [xs] if isinstance(xs, str) else list(xs)
-            if len(xs) == 1 and xs[0] not in cols:  # links made before features were repeated parameters
-                xs = [f for f in xs[0].split(",") if f]
-            target = one("y") if "y" in params else None
-            missing = [c for c in [*([target] if target else []), *xs] if c not in cols]
-            if missing:
-                problems.append(f"Ignored the shared column choice: {md(', '.join(map(repr, missing)), 200)} "
-                                "is not a column of the shared data; its own columns are chosen instead.")
-                target, xs = None, []
+            target, xs = _linked_columns(params, one, [str(c) for c in df.columns], problems)
             name = one("name") if "name" in params else "Shared data"
             state.set_dataset(df, clip(name, 80), target, xs or None)
     ss.settings = _apply_settings(params, one, ss.settings, problems)
@@ -323,20 +313,33 @@ def _apply_source(preset: str | None, gen: str | None, problems: list[str]) -> N
     state.set_dataset(df, name, "y", ["x"], source=("gen", tuple(values)))
 
 
-def _choose_columns(params: Mapping[str, str | list[str]], one: Callable[[str], str], problems: list[str]) -> None:
-    """The target and features a link names, if the data has them (else the data's own choice stays)."""
-    ss = st.session_state
-    cols = [str(c) for c in ss.ds_df.columns]
+def _linked_columns(params: Mapping[str, str | list[str]], one: Callable[[str], str], cols: list[str],
+                    problems: list[str], target: str | None = None,
+                    features: list[str] | None = None) -> tuple[str | None, list[str] | None]:
+    """The target and features a link names (``target``, ``features`` where it names none), if the data's columns
+    ``cols`` have them; else (None, None) — the data's own choice — and why, in ``problems``."""
     xs = params.get("x", [])
     xs = [xs] if isinstance(xs, str) else list(xs)
-    target = one("y") if "y" in params else ss.sel_target
-    xs = xs or list(ss.sel_features)
-    missing = [c for c in [target, *xs] if c not in cols]
+    if len(xs) == 1 and xs[0] not in cols:  # links made before features were repeated parameters
+        xs = [f for f in xs[0].split(",") if f]
+    target = one("y") if "y" in params else target
+    xs = xs or features
+    missing = [c for c in [*([target] if target else []), *(xs or [])] if c not in cols]
     if missing:
         problems.append(f"Ignored the shared column choice: {md(', '.join(map(repr, missing)), 200)} is not a "
                         "column of the shared data; its own columns are chosen instead.")
-        return
-    ss.sel_target, ss.sel_features = target, [f for f in xs if f != target]
+        return None, None
+    return target, xs
+
+
+def _choose_columns(params: Mapping[str, str | list[str]], one: Callable[[str], str], problems: list[str]) -> None:
+    """The target and features a link names for data it names by a short form (a preset, the generator's values, a
+    server dataset), chosen as the Data page chooses them; else the data's own choice stays."""
+    ss = st.session_state
+    target, xs = _linked_columns(params, one, [str(c) for c in ss.ds_df.columns], problems, ss.sel_target,
+                                 list(ss.sel_features))
+    if target is not None:
+        state.set_dataset(ss.ds_df, ss.ds_name, target, xs, keep_model=True, source=ss.ds_source)
 
 
 def _apply_settings(params: Mapping[str, str | list[str]], one: Callable[[str], str], current: Settings,

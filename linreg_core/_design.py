@@ -237,8 +237,8 @@ def _check_degree(degree: object) -> None:
         raise ParameterError(f"The 'degree' parameter must be an int in [1, {MAX_DEGREE}]. Got {degree!r} instead.")
 
 
-def _check_magnitude(name: str, col: np.ndarray) -> None:
-    big = float(np.max(np.abs(col))) if len(col) else 0.0
+def _check_magnitude(name: str, big: float) -> None:
+    """Refuse a column whose largest absolute value ``big`` squares to overflow or underflow."""
     if big > _MAX_MAGNITUDE:
         raise DataError(
             f"Column {_shown(name)} has values as large as {big:.3g}; their squares overflow double precision. "
@@ -254,6 +254,12 @@ def _check_magnitude(name: str, col: np.ndarray) -> None:
 def _checked_columns(df: pd.DataFrame, target: str, features: list[str] | None,
                      row_offset: int) -> tuple[list[str], np.ndarray, np.ndarray]:
     """The feature names and the (rows, features) and (rows,) float arrays, checked cell by cell."""
+    return _checked_ranges(df, target, features, row_offset)[:3]
+
+
+def _checked_ranges(df: pd.DataFrame, target: str, features: list[str] | None,
+                    row_offset: int) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_checked_columns` and each feature's least and largest value."""
     _check_columns(df, [target])
     if features is None:
         features = [c for c in numeric_columns(df) if c != target]
@@ -272,10 +278,17 @@ def _checked_columns(df: pd.DataFrame, target: str, features: list[str] | None,
         dup = sorted({f for f in features if features.count(f) > 1})
         raise DataError(f"Feature column(s) {_quote_list(dup)} chosen more than once. Choose each column once.")
 
-    raw = np.column_stack([_numeric_column(df, f, row_offset) for f in features])
+    cols = [_numeric_column(df, f, row_offset) for f in features]
     y = _numeric_column(df, target, row_offset)
-    finite = np.isfinite(raw).all(axis=1) & np.isfinite(y)
-    if not finite.all():
+    # Each column's least and largest value, from the contiguous columns before they are stacked (no n × k
+    # temporaries, no strided passes): NaN and ±inf show in them, and they give the magnitude check and, to
+    # build_design, which features are constant.
+    lo = np.array([c.min() if len(c) else 0.0 for c in cols])
+    hi = np.array([c.max() if len(c) else 0.0 for c in cols])
+    raw = np.column_stack(cols)
+    del cols
+    if not (np.isfinite(lo).all() and np.isfinite(hi).all() and np.isfinite(y).all()):
+        finite = np.isfinite(raw).all(axis=1) & np.isfinite(y)
         rows = (np.flatnonzero(~finite) + 1 + row_offset).tolist()
         block = np.column_stack([raw, y])[rows[0] - 1 - row_offset]
         col = (features + [target])[int(np.flatnonzero(~np.isfinite(block))[0])]
@@ -285,10 +298,11 @@ def _checked_columns(df: pd.DataFrame, target: str, features: list[str] | None,
             rows=rows,
         )
 
-    for name, col in zip([*features, target], [*raw.T, y]):
-        _check_magnitude(name, col)
+    y_peak = float(np.max(np.abs(y))) if len(y) else 0.0
+    for name, big in zip([*features, target], [*np.maximum(np.abs(lo), np.abs(hi)).tolist(), y_peak]):
+        _check_magnitude(name, big)
 
-    return features, raw, y
+    return features, raw, y, lo, hi
 
 
 def _constant_feature(name: str, value: float) -> ConstantFeatureError:
@@ -319,7 +333,7 @@ def build_design(
     dropped, kept = 0, None
     if na == "drop":
         df, dropped, kept = _drop_blank_rows(df, target, features)
-    features, raw, y = _checked_columns(df, target, features, row_offset)
+    features, raw, y, lo, hi = _checked_ranges(df, target, features, row_offset)
     terms = polynomial_terms(features, degree)
     n, p = len(y), len(terms) + int(fit_intercept)
     if n < p:
@@ -329,13 +343,14 @@ def build_design(
             f"{n} row(s) are too few to fit {p} parameters ({what}). "
             f"Add rows, use fewer features or a lower degree (at least {p} rows are needed)."
         )
-    if fit_intercept:
-        for j, f in enumerate(features):
-            if n > 1 and np.all(raw[:, j] == raw[0, j]):
-                raise _constant_feature(f, raw[0, j])
+    if fit_intercept and n > 1:
+        constant = lo == hi
+        if constant.any():
+            j = int(np.flatnonzero(constant)[0])
+            raise _constant_feature(features[j], raw[0, j])
     with np.errstate(over="ignore", invalid="ignore"):
         X = _expand(raw, degree)
-    if not np.isfinite(X).all():
+    if degree > 1 and not np.isfinite(X).all():  # degree 1: X is the checked columns themselves
         raise NonFiniteError(
             f"Raising the features to degree {degree} overflows float64 (values too large). "
             "Use a lower degree or rescale the column (e.g. divide by 1000)."

@@ -25,7 +25,7 @@ import scipy.linalg as sla
 from numpy.polynomial import chebyshev
 
 from ._design import Design
-from ._moments import Moments
+from ._moments import Moments, MomentsAccumulator
 from ._solver_notes import _aliased_note, _digits, _general_note, _polynomial_note, _rank_error
 from .errors import DataError
 
@@ -128,9 +128,14 @@ def fit_exact(
     """
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
-    n, k = X.shape
-    A = np.column_stack([np.ones(n), X]) if fit_intercept else X
-    return _solve(A, y, fit_intercept, terms or [f"x{j}" for j in range(k)], singular_ok=singular_ok)
+    if X.ndim != 2 or len(y) != X.shape[0]:
+        raise DataError(f"X must be a 2-D array with one row per value of y; got X of shape {X.shape} and "
+                        f"{len(y)} values of y.")
+    # One pass over the rows, as fit_exact_design: the R factor of [1, X, y] in cache-sized blocks, then the pivoted,
+    # column-scaled QR of that small matrix (no copy of X, no Q of n rows; the same digits: see fit_exact_moments).
+    acc = MomentsAccumulator(X.shape[1], fit_intercept)
+    acc.add(X, y)
+    return fit_exact_moments(acc.result(), terms or [f"x{j}" for j in range(X.shape[1])], singular_ok)
 
 
 def fit_exact_design(design: Design, singular_ok: bool = True) -> ExactFit:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _csv
+from . import _csv_input as _csv
 from ._formula_bounds import (
     _BUILD_FACTOR,
     _MAX_LIST_ITEMS,

@@ -273,7 +273,7 @@ def _write_later(path: Path, data: bytes) -> threading.Thread:
 
 
 def test_pipe_without_writer_stops_waiting_with_a_message(tmp_path, monkeypatch, capsys):
-    import linreg_core._csv as data
+    import linreg_core._csv_input as data
 
     monkeypatch.setattr(data, "_PIPE_WAIT_S", 0.2)
     fifo = tmp_path / "data.csv"
@@ -339,7 +339,7 @@ def test_out_of_memory_is_a_sentence(tutorial_csv, monkeypatch, capsys):
 
 
 def test_file_too_big_for_free_memory_points_to_out_of_core(tutorial_csv, monkeypatch, capsys):
-    import linreg_core._csv as data
+    import linreg_core._csv_input as data
 
     monkeypatch.setattr(data, "_available_memory", lambda: 100)
     code, _, err = run_cli(["fit", tutorial_csv, "--y", "y"], capsys)

@@ -708,7 +708,7 @@ def test_sparse_hole_is_refused_before_it_is_read(tmp_path):
 
 
 def test_file_clearly_too_big_for_free_memory_is_refused(tmp_path, monkeypatch):
-    import linreg_core._csv as data
+    import linreg_core._csv_input as data
 
     path = tmp_path / "big.csv"
     path.write_bytes(b"x,y\n" + b"1,2\n" * 300_000)

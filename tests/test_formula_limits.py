@@ -171,7 +171,7 @@ def test_a_design_over_the_byte_limit_is_refused_from_rows_times_columns(unevalu
 
 
 def test_a_design_that_would_not_fit_in_free_memory_is_refused_before_it_is_built(shop, unevaluated, monkeypatch):
-    from linreg_core import _csv
+    from linreg_core import _csv_input as _csv
 
     monkeypatch.setattr(_csv, "_available_memory", lambda: 200_000)  # 3,000 rows × 3 columns × 8 × 4 = 288,000
     with pytest.raises(FormulaError) as info:

@@ -6,19 +6,22 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
+import stat
 import warnings
 from collections.abc import Callable
 
 import pandas as pd
 
-from ._csv_arrow import parse_with_arrow, to_frame
+from ._csv_arrow import large_enough, parse_with_arrow, read_file_with_arrow, to_frame
 from ._csv_input import (  # noqa: F401 (the input side's names, imported from here by _stream and _sources)
     _HEAD_BYTES,
     _READ_CHUNK,
     CsvSource,
     _available_memory,
     _binary,
+    _check_fits,
     _check_head,
     _Input,
     _read_bytes,
@@ -177,6 +180,8 @@ def read_csv(source: CsvSource, max_bytes: int | None = None, max_cells: int | N
                 f"The file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:.0f} MB limit. Use a smaller "
                 "sample, or the command line (python -m linreg_core fit FILE --out-of-core) for big files."
             )
+    if progress is None and (df := _read_plain_file(source)) is not None:
+        return _finish(df, ",", max_cells)
     raw = _unwrap(_read_bytes(source), max_bytes)
     _check_text(raw)
     if not raw or raw.isspace():  # (raw.strip() would copy a big file)
@@ -200,8 +205,53 @@ def read_csv(source: CsvSource, max_bytes: int | None = None, max_cells: int | N
         else:
             df = _parse(raw, delim, progress=progress)
     except MemoryError:
-        raise DataError(f"Ran out of memory parsing {_mb(size)} of CSV. Use a smaller sample, or stream "
-                        "the file: python -m linreg_core fit FILE --out-of-core.") from None
+        raise _out_of_memory(size) from None
+    return _finish(df, delim, max_cells)
+
+
+def _out_of_memory(size: int) -> DataError:
+    return DataError(f"Ran out of memory parsing {_mb(size)} of CSV. Use a smaller sample, or stream "
+                     "the file: python -m linreg_core fit FILE --out-of-core.")
+
+
+def _read_plain_file(source: CsvSource) -> pd.DataFrame | None:
+    """The table of a plain comma- or tab-separated file of MIN_BYTES or more, read by Arrow from the file itself
+    (read_file_with_arrow), or None: then the file is read the general way, which also names what is wrong."""
+    if not isinstance(source, (str, os.PathLike)) or str(source) == "-":
+        return None
+    try:
+        info = os.stat(source)
+    except OSError:
+        return None  # the general way says what is wrong with the path
+    if not stat.S_ISREG(info.st_mode) or not large_enough(info.st_size):
+        return None  # (a named pipe is opened once, by the general way: its data can be read only once)
+    with _Input(source) as src:  # a sparse file: the general way's own message
+        head = os.pread(src.fh.fileno(), _HEAD_BYTES, 0)
+        _check_head(head)
+        newline = head.find(b"\n")
+        if _wrapping(head) or newline < 0:
+            return None
+        _check_fits(src.size, src.name, _available_memory())
+        try:
+            text = head[:head.rfind(b"\n") + 1].decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+        delim = _sniff_delimiter(text)
+        if delim == ";":
+            return None  # decimal commas are read as text first, then fixed (_fix_decimal_commas)
+        try:
+            _check_header(text, delim, complete=False)
+        except DataError:
+            return None  # the general way checks the whole file's bytes first, then the header: its message
+        try:
+            table = [read_file_with_arrow(os.fspath(source), delim)]
+            return to_frame(table) if table[0] is not None else None
+        except MemoryError:
+            raise _out_of_memory(src.size) from None
+
+
+def _finish(df: pd.DataFrame, delim: str, max_cells: int | None) -> pd.DataFrame:
+    """The last checks of a parsed table, the same whichever reader parsed it."""
     df.columns = [str(c).strip() for c in df.columns]
     if len(df) == 0:
         raise EmptyDataError(

@@ -15,8 +15,17 @@ import numpy as np
 import pandas as pd
 
 from ._csv import MAX_CELLS, MAX_COLUMNS, Progress, _available_memory, _check_cells, _check_width, read_csv
-from ._design import Design, _check_degree, _checked_columns, _constant_feature, _expand, build_design, polynomial_terms
-from ._moments import Moments, r_factor
+from ._design import (
+    Design,
+    _check_degree,
+    _checked_ranges,
+    _constant_feature,
+    _expand,
+    build_design,
+    polynomial_terms,
+)
+from ._moments import Moments, MomentsAccumulator, r_factor
+from ._prefetch import ordered_map
 from ._text import _mb, _quote_list, _shown
 from .errors import DataError, EmptyDataError, InsufficientDataError, NonFiniteError, ParameterError
 
@@ -215,18 +224,22 @@ def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "", row_of
     """The Partial of one table (a file, a chunk, a Dask partition). Row numbers in messages count within it, after
     ``row_offset`` rows (a chunk's place in its file)."""
     try:
-        X, y, features, terms, dropped = _partition_design(df, spec, row_offset)
+        X, y, features, terms, dropped, ranges = _partition_design(df, spec, row_offset)
     except DataError as exc:
         if name:  # the file's name first; the type (and its row numbers) stay
             exc.args = (f"{name}: {exc}",)
         raise
-    cols = [np.ones((len(y), 1))] if spec.fit_intercept else []
-    R = r_factor(np.hstack([*cols, X, y.reshape(-1, 1)])) if len(y) else np.zeros((0, 0))
-    xy = np.column_stack([X, y]) if len(y) else np.zeros((0, X.shape[1] + 1))
-    mean = xy.mean(axis=0) if len(y) else np.zeros(xy.shape[1])
-    m2 = ((xy - mean) ** 2).sum(axis=0)
-    lo = X.min(axis=0) if len(y) else np.full(X.shape[1], np.inf)
-    hi = X.max(axis=0) if len(y) else np.full(X.shape[1], -np.inf)
+    k = X.shape[1]
+    if len(y):  # R of [1, X, y] in cache-sized blocks, with the shifted sums for the means and spreads: no copy of X
+        acc = MomentsAccumulator(k, spec.fit_intercept)
+        acc.add(X, y)
+        m = acc.result()
+        R, mean = m.R, np.append(m.x_mean, m.y_mean)
+        m2 = np.append(m.x_std**2 * m.n, m.y_ss)
+        lo, hi = ranges if ranges is not None else (X.min(axis=0), X.max(axis=0))
+    else:
+        R, mean, m2 = np.zeros((0, 0)), np.zeros(k + 1), np.zeros(k + 1)
+        lo, hi = np.full(k, np.inf), np.full(k, -np.inf)
     basis_R = None
     if spec.centres is not None and len(y):
         from ._solver import _basis_matrix
@@ -236,24 +249,27 @@ def partition_moments(df: pd.DataFrame, spec: SourceSpec, name: str = "", row_of
     return Partial(R, len(y), mean, m2, lo, hi, tuple(features), tuple(terms), dropped, basis_R)
 
 
-def _partition_design(df: pd.DataFrame, spec: SourceSpec,
-                      row_offset: int = 0) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int]:
+def _partition_design(df: pd.DataFrame, spec: SourceSpec, row_offset: int = 0
+                      ) -> tuple[np.ndarray, np.ndarray, list[str], list[str], int, tuple[np.ndarray, np.ndarray] | None]:
+    """(X, y, features, terms, rows dropped, each column of X's (min, max) where the checks found them)."""
     if spec.template is not None:
         from ._formula import partition_formula_rows
 
-        return partition_formula_rows(spec.template, df, spec.na, row_offset)
+        return *partition_formula_rows(spec.template, df, spec.na, row_offset), None
     dropped = 0
     if spec.na == "drop":
         from ._design import _drop_blank_rows
 
         df, dropped, _ = _drop_blank_rows(df, spec.target, spec.features)
-    features, raw, y = _checked_columns(df, spec.target, spec.features, row_offset)
+    features, raw, y, lo, hi = _checked_ranges(df, spec.target, spec.features, row_offset)
+    if spec.degree == 1:  # the checked columns are the design
+        return raw, y, features, features, dropped, (lo, hi)
     with np.errstate(over="ignore", invalid="ignore"):
         X = _expand(raw, spec.degree)
     if not np.isfinite(X).all():
         raise NonFiniteError(f"Raising the features to degree {spec.degree} overflows float64 (values too large). "
                              "Use a lower degree or rescale the column.")
-    return X, y, features, polynomial_terms(features, spec.degree), dropped
+    return X, y, features, polynomial_terms(features, spec.degree), dropped, None
 
 
 def combine(a: Partial, b: Partial) -> Partial:
@@ -326,13 +342,14 @@ def with_basis(spec: SourceSpec, ranges: list[tuple[np.ndarray, np.ndarray]]) ->
 
 
 def stream_sources(files: list[str], spec: SourceSpec) -> Design:
-    """One machine, one file at a time: the same statistics the Dask backend computes, combined in file order."""
+    """One machine, a file at a time per core: the same statistics the Dask backend computes, combined in file order."""
     _check_degree(spec.degree)
     if spec.degree > 1:  # a first pass for each feature's range: the basis that keeps a polynomial's digits
-        spec = with_basis(spec, [feature_ranges(read_file(path), spec) for path in files])
+        spec = with_basis(spec, list(ordered_map(lambda path: feature_ranges(read_file(path), spec), files)))
     total: Partial | None = None
-    for path in files:
-        part = partition_moments(read_file(path), spec, os.path.basename(path))
+    # Every core reads and factors a file while the next is read; combined in file order (the same digits and the
+    # same first error as one file at a time).
+    for part in ordered_map(lambda path: partition_moments(read_file(path), spec, os.path.basename(path)), files):
         total = part if total is None else combine(total, part)
     assert total is not None
     return design_from_partial(total, spec)
@@ -430,7 +447,7 @@ def rows_design(design: Design, df: pd.DataFrame) -> Design:
         X, y, features, terms, _ = partition_formula_rows(design, df, "drop")
     else:
         spec = SourceSpec(design.target, list(design.features), design.degree, design.fit_intercept, "drop")
-        X, y, features, terms, _ = _partition_design(df, spec)
+        X, y, features, terms, _, _ = _partition_design(df, spec)
     return Design(X=X, y=y, terms=list(terms), target=design.target, features=list(features), degree=design.degree,
                   fit_intercept=design.fit_intercept, kinds=design.kinds,
                   formula=design.formula, spec=design.spec, terms_of=design.terms_of)

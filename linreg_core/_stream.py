@@ -25,8 +25,9 @@ from ._csv import (
     _wrapping,
     read_csv,
 )
-from ._design import Design, _check_degree, _checked_columns, _constant_feature, _expand, build_design, polynomial_terms
+from ._design import Design, _check_degree, _checked_ranges, _constant_feature, _expand, build_design, polynomial_terms
 from ._moments import MomentsAccumulator
+from ._prefetch import prefetched
 from .errors import (
     DataError,
     EmptyDataError,
@@ -54,7 +55,9 @@ def stream_design(
     Cells are checked like :func:`build_design`, chunk by chunk, with row numbers counted over the whole file.
     """
     _check_degree(degree)
-    acc, features, constant = _stream_moments(_csv_chunks(path, chunk_rows), target, features, degree, fit_intercept)
+    # The next chunk is parsed (pandas' tokenizer lets go of the GIL) while the one before is factored.
+    chunks = prefetched(_csv_chunks(path, chunk_rows))
+    acc, features, constant = _stream_moments(chunks, target, features, degree, fit_intercept)
     if acc is None or acc.n == 0:
         raise EmptyDataError("The CSV has a header but no data rows. Add at least one row of numbers.")
     terms = polynomial_terms(features, degree)
@@ -88,7 +91,7 @@ def stream_formula_design(path: str | os.PathLike[str], formula: str, na: str = 
         raise ParameterError("--formula with --out-of-core reads the file twice (its category levels, then its rows): "
                              "save standard input or the pipe to a file and name the file.")
     first, columns, parts = None, [], []
-    for chunk, _ in _csv_chunks(path, chunk_rows):
+    for chunk, _ in prefetched(_csv_chunks(path, chunk_rows)):
         if first is None:
             first, columns = chunk, level_columns(chunk, formula)
         parts.append(table_levels(chunk, columns))
@@ -97,7 +100,7 @@ def stream_formula_design(path: str | os.PathLike[str], formula: str, na: str = 
     template = formula_template(first, formula, na, sorted_levels(parts, columns))
     spec = SourceSpec(template.target, None, 1, template.fit_intercept, na, template)
     total = None
-    for chunk, offset in _csv_chunks(path, chunk_rows):
+    for chunk, offset in prefetched(_csv_chunks(path, chunk_rows)):
         part = partition_moments(chunk, spec, row_offset=offset)
         total = part if total is None else combine(total, part)
     return design_from_partial(total, spec)
@@ -171,9 +174,9 @@ def _stream_moments(chunks: Iterator[tuple[pd.DataFrame, int]], target: str, fea
     for chunk, offset in chunks:
         # Cells are checked chunk by chunk with row numbers counted over the whole file; the checks on
         # the whole problem (enough rows, no constant feature) wait for the end.
-        features, raw, y = _checked_columns(chunk, target, features, offset)
-        lo = raw.min(axis=0) if lo is None else np.minimum(lo, raw.min(axis=0))
-        hi = raw.max(axis=0) if hi is None else np.maximum(hi, raw.max(axis=0))
+        features, raw, y, low, high = _checked_ranges(chunk, target, features, offset)
+        lo = low if lo is None else np.minimum(lo, low)
+        hi = high if hi is None else np.maximum(hi, high)
         with np.errstate(over="ignore", invalid="ignore"):
             X = _expand(raw, degree)
         if not np.isfinite(X).all():

@@ -462,17 +462,27 @@ def test_an_unknown_flag_points_at_the_commands_own_help(tutorial_csv, capsys, m
     assert proc.returncode == 2 and proc.stderr.endswith("Run 'python -m linreg_core --help' for usage.\n")
 
 
-@pytest.mark.parametrize("args", [["--y", "y", "--method", "exact"], ["--formula", "y ~ I(9**9**9)"]],
-                         ids=["exact-fit", "refused-formula"])
-def test_an_exact_fit_or_a_refusal_never_imports_torch(tutorial_csv, args):
-    """torch takes seconds to import: an exact fit needs none of it, and a hostile formula is refused before it."""
+@pytest.mark.parametrize("args", [
+    ["fit", "{csv}", "--y", "y", "--method", "exact"],
+    ["fit", "{csv}", "--y", "y", "--method", "exact", "--json", "--out-of-core"],
+    ["fit", "{csv}", "--formula", "y ~ x", "--method", "exact", "--save-model", "{model}"],
+    ["predict", "{model}", "{csv}"],
+    ["anova", "{csv}", "--formula", "y ~ x"],
+    ["fit", "{csv}", "--formula", "y ~ I(9**9**9)"],
+], ids=["exact-fit", "exact-out-of-core-json", "exact-fit-saved", "predict", "anova", "refused-formula"])
+def test_nothing_but_training_imports_torch(tutorial_csv, tmp_path, args):
+    """torch takes seconds to import: an exact fit, its statistics, a saved model's predictions and an ANOVA need
+    none of it, and a hostile formula is refused before it."""
+    model = tmp_path / "model.json"
+    if args[0] == "predict":
+        assert main(["fit", tutorial_csv, "--y", "y", "--method", "exact", "--save-model", str(model)]) == 0
+    args = [a.format(csv=tutorial_csv, model=model) for a in args]
     probe = ("import atexit, runpy, sys\n"
              "atexit.register(lambda: sys.stderr.write('torch imported: ' + str('torch' in sys.modules) + '\\n'))\n"
              "sys.argv[0] = 'linreg_core'\n"
              "runpy.run_module('linreg_core', run_name='__main__', alter_sys=True)\n")
-    proc = subprocess.run([sys.executable, "-c", probe, "fit", tutorial_csv, *args], capture_output=True, text=True,
-                          timeout=300)
-    assert proc.returncode == (0 if "exact" in args else 2), proc.stderr
+    proc = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == (2 if "y ~ I(9**9**9)" in args else 0), proc.stderr
     assert proc.stderr.endswith("torch imported: False\n"), proc.stderr
 
 

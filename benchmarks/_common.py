@@ -45,10 +45,10 @@ def max_rel_diff(a, b) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
 
 
-def run_process(cmd: list[str], cwd: object = None) -> tuple[float, float, bytes]:
+def run_process(cmd: list[str], cwd: object = None, env: dict[str, str] | None = None) -> tuple[float, float, bytes]:
     """(wall seconds, peak RSS in MiB, stdout) of one fresh process — its own maxrss, from wait4."""
     t = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=cwd)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, cwd=cwd, env=env)
     out = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t

@@ -23,7 +23,15 @@ import scipy.linalg as sla
 
 __all__ = ["Moments", "MomentsAccumulator", "r_factor"]
 
-_CACHE_ROWS = 32_768  # rows factored at a time: with ~40 columns a block and its QR's work space stay in cache
+_CACHE_ROWS = 32_768  # the most rows factored at a time
+_CACHE_BYTES = 2 << 20  # a block's size: it and its QR's work space stay in cache (at most _CACHE_ROWS rows, and at
+# least 4 rows per column, or the R stacked on top of each block would be most of the work)
+
+
+def _block_rows(width: int) -> int:
+    """Rows per block for ``width`` columns (1e5 x 100: 0.18 -> 0.14 s and 1x -> 0.13x the data's bytes of work space
+    against 32,768-row blocks; 2e4 x 500: 2x -> 0.4x)."""
+    return max(4 * width, min(_CACHE_ROWS, _CACHE_BYTES // (8 * width)))
 
 
 @dataclass(frozen=True)
@@ -93,8 +101,9 @@ class MomentsAccumulator:
         off = int(self.fit_intercept)
         # In blocks that stay in cache (a 2M × 38 design factors ~3× faster than in blocks of 262,144 rows): each
         # block is [R̃ so far; 1, X, y] written once into one Fortran-ordered array that LAPACK factors in place.
-        for start in range(0, X.shape[0], _CACHE_ROWS):
-            rows = min(X.shape[0] - start, _CACHE_ROWS)
+        step = _block_rows(off + self.k + 1)
+        for start in range(0, X.shape[0], step):
+            rows = min(X.shape[0] - start, step)
             top = 0 if self._R is None else self._R.shape[0]
             block = np.empty((top + rows, off + self.k + 1), order="F")
             if top:

@@ -1,6 +1,6 @@
 """Where users wait, side by side with what they would otherwise use (issue 25): each row times ours and the anchor
 interleaved (ours, anchor, ours, …) and prints the fastest of each, their ratio (ours ÷ anchor: < 1 is faster) and,
-where it matters, memory.
+where it matters, memory (of whole processes: our largest peak against the anchor's smallest).
 
     .venv/bin/python benchmarks/bench_waits.py [--runs 5] [--only csv,cli,solver,ooc] [--ooc-rows 20000000]
 
@@ -143,7 +143,7 @@ def bench_cli(path: Path, runs: int) -> None:
         a.append(run_process(ours, ROOT, ALL_CORES)[:2])
         b.append(run_process(theirs, ROOT, ALL_CORES)[:2])
     t_a, t_b = min(x[0] for x in a), min(x[0] for x in b)
-    m_a, m_b = min(x[1] for x in a), min(x[1] for x in b)
+    m_a, m_b = max(x[1] for x in a), min(x[1] for x in b)  # memory: our largest peak against their smallest
     row("fit --method exact --json", t_a, "pandas + smf.ols + statistics", t_b,
         f"peak {m_a:,.0f} vs {m_b:,.0f} MiB ({m_a / m_b:.2f})")
 
@@ -211,7 +211,7 @@ def bench_ooc(rows: int, runs: int) -> None:
         a.append(run_process(ours, ROOT, ALL_CORES))
         b.append(run_process(theirs, ROOT, ALL_CORES))
     t_a, t_b = min(x[0] for x in a), min(x[0] for x in b)
-    m_a, m_b = max(x[1] for x in a), max(x[1] for x in b)
+    m_a, m_b = max(x[1] for x in a), min(x[1] for x in b)
     out, ref = json.loads(a[0][2]), json.loads(b[0][2])
     p, q = np.array([out["intercept"], *out["coef"]]), np.array([ref["intercept"], *ref["coef"]])
     row("fit --out-of-core --method exact --json", t_a, "dask.array.linalg.lstsq (threads)", t_b,

@@ -15,3 +15,5 @@ echo
 $PY bench_app.py
 echo
 $PY bench_scaling.py  # 20M rows of Parquet in /tmp/linreg-scaling (1.8 GB, made once); --rows for fewer
+echo
+$PY bench_waits.py  # issue 25's rows: CSV, exact fit, statistics, CLI, out of core against their anchors

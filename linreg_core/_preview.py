@@ -10,8 +10,9 @@ differs from a real run is rounding only: a float32 run rounds every step to flo
 ~3.4e38, where float64 goes on), and an in-memory design is standardized with the column means and
 deviations of its moments rather than ones recomputed from X.
 
-The scaling, the R factor and the divergence test are the trainer's own (imported from _trainer, which
-loads torch); torch itself only makes the starting weights, from its seeded generator.
+The scaling, the R factor and the divergence test are the trainer's own; the starting weights are nn.Linear's from
+the seeded generator, reproduced in numpy (linreg_core._start) — no torch is imported unless this machine's rounding
+of torch's draws is not known there.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ import scipy.linalg as sla
 from ._config import TrainConfig, _int_in
 from ._design import Design
 from ._moments import Moments
-from ._scaling import _Scaling, mse_from_R, scaled_R, warm_start
-from ._trainer import _check_init, _divergence
+from ._scaling import _Scaling, mse_from_R, scaled_R, warm_start_values
+from ._start import _check_init, _divergence, seeded_linear_init
 from .errors import ParameterError
 
 __all__ = ["MAX_PREVIEW_EPOCHS", "Preview", "initial_params", "preview_path"]
@@ -116,7 +117,8 @@ def initial_params(data: Design | Moments, config: TrainConfig) -> tuple[float |
     """The point ``Trainer(design, config)`` starts from, ``(intercept, coef)`` in original units, without
     building one: nn.Linear's initialisation from ``config.seed`` in ``config.dtype``, or the warm start.
 
-    Needs torch (its random generator makes the weights); the global generator is left as it was.
+    Needs no torch where linreg_core._start reproduces its draws on this machine; torch's global generator is left as it
+    was either way.
     """
     config = config.validate()
     design = _moments_design(data)
@@ -144,12 +146,26 @@ def _moments_design(data: Design | Moments) -> Design:
 
 def _initial_theta(design: Design, scaling: _Scaling, config: TrainConfig) -> np.ndarray:
     """θ₀ as the trainer's optimizer sees it, made the way Trainer.__init__ makes it (same seed, dtype, warm start)."""
+    _check_init(design, config)
+    drawn = seeded_linear_init(config.seed, len(design.terms), design.fit_intercept)
+    if drawn is None:  # this machine's rounding of torch's draws is not known: torch's own
+        return _torch_initial_theta(design, scaling, config)
+    w, b = drawn
+    start = warm_start_values(w, b, config, scaling)
+    if start is not None:  # set in the model's dtype, as warm_start does
+        kind = np.float64 if config.dtype == "float64" else np.float32
+        w = np.asarray(start[0], dtype=np.float64).astype(kind).astype(np.float64)
+        if b is not None and start[1] is not None:
+            b = float(kind(start[1]))
+    return w.copy() if b is None else np.concatenate([[b], w])
+
+
+def _torch_initial_theta(design: Design, scaling: _Scaling, config: TrainConfig) -> np.ndarray:
     import torch
 
     from ._model import LinearModel
-    from ._scaling import _params
+    from ._scaling import _params, warm_start
 
-    _check_init(design, config)
     dtype = torch.float64 if config.dtype == "float64" else torch.float32
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)

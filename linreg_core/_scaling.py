@@ -1,16 +1,22 @@
 """Standardization as the trainer sees it: the map between the data's units and the units trained in, the
-sufficient statistics in trained units, and the model's parameters read and set in the data's units."""
+sufficient statistics in trained units, and the model's parameters read and set in the data's units.
+
+No torch at import: a preview of a run (linreg_core._preview) and the learning-rate guidance use the scaling alone."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from ._config import TrainConfig
 from ._design import Design
-from ._model import LinearModel
+
+if TYPE_CHECKING:
+    import torch
+
+    from ._model import LinearModel
 
 
 @dataclass(frozen=True)
@@ -76,8 +82,21 @@ def _params(model: LinearModel) -> tuple[np.ndarray, float | None]:
     if w_t.device.type == "cpu":  # a numpy view costs ~1 µs; .to() ~5 µs, and events may ask every epoch
         w = w_t.numpy().reshape(-1).astype(np.float64)
         return w, (None if b_t is None else float(b_t.detach().numpy()[0]))
+    import torch
+
     w = w_t.to("cpu", torch.float64).numpy().ravel().copy()
     return w, (None if b_t is None else float(b_t.detach().to("cpu", torch.float64).item()))
+
+
+def warm_start_values(w0: np.ndarray, b0: float | None, config: TrainConfig,
+                      scaling: _Scaling) -> tuple[np.ndarray, float | None] | None:
+    """The parameters in trained units that the config's initial weight and bias (in the data's units) give, where it
+    names any, from the seeded ones ``w0``, ``b0`` (trained units) for what it leaves out; else None."""
+    if config.init_weight is None and config.init_bias is None:
+        return None
+    coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
+    icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
+    return scaling.to_trained(coef0, icpt0)
 
 
 def warm_start(model: LinearModel, config: TrainConfig, scaling: _Scaling, dtype: torch.dtype) -> None:
@@ -85,10 +104,9 @@ def warm_start(model: LinearModel, config: TrainConfig, scaling: _Scaling, dtype
     the seeded initialisation stays for what it leaves out. Shared with linreg_core.preview_path's start."""
     if config.init_weight is None and config.init_bias is None:
         return
-    w0, b0 = _params(model)
-    coef0 = np.asarray(config.init_weight, dtype=np.float64) if config.init_weight is not None else scaling.to_original(w0, b0)[1]
-    icpt0 = config.init_bias if config.init_bias is not None else scaling.to_original(w0, b0)[0]
-    w_t, b_t = scaling.to_trained(coef0, icpt0)
+    import torch
+
+    w_t, b_t = warm_start_values(*_params(model), config, scaling)
     with torch.no_grad():
         model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
         if model.linear.bias is not None and b_t is not None:

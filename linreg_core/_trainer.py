@@ -25,6 +25,7 @@ from ._device import resolve_device
 from ._engines import _AutogradStep, _DirectMinibatch, _Engine, _finite_params, _StatsStep, build_optimizer
 from ._model import LinearModel
 from ._scaling import _params, _Scaling, mse_from_R, scaled_R, warm_start
+from ._start import _check_init, _divergence
 from .errors import ParameterError, RankDeficientError
 
 __all__ = ["Checkpoint", "Trainer", "train"]
@@ -38,17 +39,6 @@ class StopFlag(Protocol):
 
 # Settings a run may change between epochs (Trainer.change); the rest define the problem or the model.
 CHANGEABLE = ("lr", "optimizer", "momentum", "epochs", "tol")
-
-
-def _check_init(design: Design, config: TrainConfig) -> None:
-    k = len(design.terms)
-    if config.init_weight is not None and len(config.init_weight) != k:
-        raise ParameterError(
-            f"The 'init_weight' parameter must have one value per term ({k}: {', '.join(design.terms)}). "
-            f"Got {len(config.init_weight)} value(s) instead."
-        )
-    if config.init_bias is not None and not design.fit_intercept:
-        raise ParameterError("The 'init_bias' parameter cannot be set when fitting without an intercept.")
 
 
 @dataclass(frozen=True)
@@ -476,12 +466,3 @@ def _check_float32_range(design: Design, scaling: _Scaling) -> None:
             "Choose float64 precision, turn on standardization, or rescale the columns."
         )
 
-
-def _divergence(value: float, history: list[float], factor: float) -> str | None:
-    """A reason template if ``value`` shows divergence, else None."""
-    advice = "The learning rate is too large for this data: try a smaller learning rate or turn on standardization."
-    if not math.isfinite(value):
-        return "The loss became " + ("NaN" if math.isnan(value) else "infinite") + " in epoch {epoch}. " + advice
-    if history and value > factor * max(history[0], np.finfo(np.float64).tiny):
-        return f"The loss grew to {value:.3g}, over {factor:g}× the first epoch's {history[0]:.3g}, in epoch {{epoch}}. " + advice
-    return None

@@ -237,6 +237,83 @@ def test_initial_params_are_where_the_trainer_starts(three_features, settings):
     icpt, coef = initial_params(design, config)
     assert icpt == pytest.approx(info.initial_intercept, rel=1e-12)
     np.testing.assert_allclose(coef, info.initial_coef, rtol=1e-12)
+    if dict(settings) == dict(seed=0):  # the model's own weights, bit for bit, without torch (linreg_core._start)
+        from linreg_core._start import seeded_linear_init
+
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1)
+        drawn = seeded_linear_init(0, 3, True)
+        assert drawn is None or (drawn[0].tolist() == model.weight.detach().reshape(-1).tolist()
+                                 and drawn[1] == float(model.bias.detach()[0]))
+
+
+SEEDS = [0, 1, 5, 123, 2**31, 2**32 - 1, 2**40 + 7]
+REPRODUCE = """
+import sys, warnings
+import numpy as np, torch
+from linreg_core._start import fused_rounding, seeded_linear_init
+warnings.simplefilter("ignore")  # (torch on a (1, 0) weight)
+bad = []
+for seed in range(200):
+    for k in (0, 1, 2, 3, 5, 10, 33):
+        for bias in (True, False):
+            torch.manual_seed(seed)
+            lin = torch.nn.Linear(k, 1, bias=bias)
+            w, b = seeded_linear_init(seed, k, bias)
+            if not (np.array_equal(w, lin.weight.detach().numpy().ravel()) and
+                    b == (None if lin.bias is None else float(lin.bias.detach()[0]))):
+                bad.append((seed, k, bias))
+print(fused_rounding(), len(bad), bad[:3])
+"""
+
+
+@pytest.mark.parametrize("k", [0, 1, 2, 3, 7, 40])
+@pytest.mark.parametrize("bias", [True, False])
+def test_seeded_weights_are_torchs_bit_for_bit_without_torch(k, bias):
+    """The preview's start needs no torch: nn.Linear's seeded initialisation is reproduced in numpy, exactly."""
+    from linreg_core._start import seeded_linear_init
+
+    for seed in SEEDS:
+        drawn = seeded_linear_init(seed, k, bias)
+        if drawn is None:
+            pytest.skip("this machine's rounding of torch's draws is not known: the preview asks torch")
+        torch.manual_seed(seed)
+        lin = torch.nn.Linear(k, 1, bias=bias)
+        np.testing.assert_array_equal(drawn[0], lin.weight.detach().numpy().reshape(-1).astype(np.float64))
+        assert drawn[1] == (None if lin.bias is None else float(lin.bias.detach()[0]))
+
+
+@pytest.mark.parametrize("capability", ["default", ""], ids=["torch-default-kernel", "this-machine"])
+def test_seeded_weights_follow_the_kernel_torch_picks(capability):
+    """torch's default CPU kernel rounds x·(high − low) + low twice, its AVX2/AVX-512 ones once (an FMA): the
+    reproduction follows the one torch runs here, also when ATEN_CPU_CAPABILITY forces the default one."""
+    import os
+    import subprocess
+    import sys
+
+    from linreg_core._start import fused_rounding
+
+    if fused_rounding() is None:
+        pytest.skip("not x86-64 Linux: the preview asks torch")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": capability} if capability else dict(os.environ)
+    out = subprocess.run([sys.executable, "-c", REPRODUCE], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    fused, bad = out.stdout.split()[:2]
+    assert bad == "0", out.stdout
+    if capability == "default":
+        assert fused == "False"
+
+
+def test_a_machine_whose_rounding_is_unknown_asks_torch(three_features, monkeypatch):
+    import linreg_core._start as start
+
+    design = build_design(three_features, "y")
+    config = TrainConfig(seed=3, init_bias=0.5, standardize=True, device="cpu")
+    reproduced = initial_params(design, config)
+    monkeypatch.setattr(start, "_fused", None)
+    assert start.seeded_linear_init(3, 3, True) is None
+    assert initial_params(design, config) == reproduced  # torch's own, the same numbers
+    assert start.matches_torch()  # nothing to check: torch is asked
 
 
 def test_start_from_the_trainer_gives_the_same_preview(three_features):

@@ -23,6 +23,8 @@ Behind a reverse proxy, set the same headers there too (docs/deployment.md).
 
 from __future__ import annotations
 
+import functools
+import gzip
 import os
 import traceback
 
@@ -32,7 +34,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 from streamlit.logger import get_logger
 
-from . import stream
+from . import early, stream
 from .plotly_js import CHART_JS, CHART_JS_ROUTE, PLOTLY_JS, PLOTLY_JS_ROUTE
 
 log = get_logger(__name__)
@@ -89,15 +91,14 @@ class SecurityHeaders(_Middleware):
         await self.app(scope, receive, send_with_headers)
 
 
-class EarlyPlotly(_Middleware):
-    """The page that opens on Train or Step starts fetching and parsing the live charts'
-    plotly.js with Streamlit's own scripts (a ``<script async>`` in index.html's head), not when its first chart
-    arrives: parsing it is about a second of a small machine's CPU, and the page's first full run takes as long.
+class EarlyAssets(_Middleware):
+    """The page that opens on Train or Step asks for plotly.js, the live charts' module and the Streamlit chunks its
+    first run needs from the top of index.html's head (studio/early.py), not when the first run's elements arrive.
     Other pages (and every page after the first: navigation does not load index.html again) are left alone."""
 
     PATHS = ("/", "/step")
 
-    TAG = f'<script src="{PLOTLY_JS_ROUTE}" async></script></head>'.encode()
+    TAG = b"<head>" + early.head_tags()
 
     def wants(self, scope) -> bool:
         return scope["type"] == "http" and scope.get("method") == "GET" and scope.get("path") in self.PATHS
@@ -123,7 +124,7 @@ class EarlyPlotly(_Middleware):
             body += message.get("body", b"")
             if message.get("more_body"):
                 return
-            body = body.replace(b"</head>", self.TAG, 1)
+            body = body.replace(b"<head>", self.TAG, 1)
             headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
             await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
             await send({"type": "http.response.body", "body": body})
@@ -185,9 +186,18 @@ def on_script_error(exc: Exception) -> bool:
     return True
 
 
-async def plotly_js(request) -> FileResponse:
-    return FileResponse(PLOTLY_JS, media_type="text/javascript",
-                        headers={"cache-control": "public, max-age=31536000, immutable"})
+@functools.cache
+def plotly_js_gzip() -> bytes:
+    """plotly.js gzipped once per process (studio/warmup.py does it before a page asks): Streamlit's gzip middleware
+    would compress its 1.5 MB again for every first visitor, in the server's event loop."""
+    return gzip.compress(PLOTLY_JS.read_bytes(), 6, mtime=0)
+
+
+async def plotly_js(request) -> Response:
+    headers = {"cache-control": "public, max-age=31536000, immutable", "vary": "accept-encoding"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(plotly_js_gzip(), media_type="text/javascript", headers={**headers, "content-encoding": "gzip"})
+    return FileResponse(PLOTLY_JS, media_type="text/javascript", headers=headers)
 
 
 async def chart_js(request) -> Response:
@@ -200,4 +210,4 @@ def routes() -> list[Route]:
 
 
 def middleware() -> list[Middleware]:
-    return [Middleware(SecurityHeaders), Middleware(EarlyPlotly), Middleware(NoGlobalCacheClear)]
+    return [Middleware(SecurityHeaders), Middleware(EarlyAssets), Middleware(NoGlobalCacheClear)]

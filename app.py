@@ -11,10 +11,11 @@ import streamlit as st
 if __name__ != "__main__":  # imported by `streamlit run` (or an ASGI server) to find the app
     from studio import server, warmup
 
-    warmup.preload_in_background()  # the first page need not wait for torch's import
+    warmup.page_imports()  # what the first page needs, paid before the server listens (studio/warmup.py)
+    warmup.preload_in_background()  # torch, once the first page has been shown
     app = st.App(__file__, routes=server.routes(), middleware=server.middleware(), on_script_error=server.on_script_error)
 else:
-    from studio import layout, memory, share, state
+    from studio import layout, memory, share, state, warmup
 
     st.set_page_config(page_title="Linear Regression Studio", page_icon="📈", layout="wide")
     layout.theme_menu()  # the ⋮ menu, whose System / Light / Dark items choose the theme
@@ -41,4 +42,7 @@ else:
     state.leave_pages(on_train_page=page is train_page)
     with st.sidebar:
         layout.fold_sidebar_on_phones(page.title)
-    page.run()
+    try:
+        page.run()
+    finally:
+        warmup.page_shown()  # torch's import waits for the first page (studio/warmup.py)

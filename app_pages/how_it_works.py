@@ -6,10 +6,11 @@ import streamlit as st
 import torch
 
 from linreg_core import LinregError, Trainer
-from studio import charts, numbers, state
+from studio import charts, numbers, state, warmup
 from studio.tex import column, equation, name, num
 from studio.text import md, md_list
 
+warmup.torch_ready()  # this page trains as it opens: torch and its thread policy first
 ss = st.session_state
 OPT_CODE = {
     "sgd": "torch.optim.SGD(model.parameters(), lr={lr:g})",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from studio import controls, share, state
+from studio import controls, share, state, warmup
 from studio.lessons import LESSONS
 from studio.settings import Settings
 
@@ -47,6 +47,7 @@ row = st.container(horizontal=True)  # (columns cut "Open it on the Train page" 
 if row.button("Run it", type="primary", key="btn_lesson_run", disabled=guess is None,
              help="Make a prediction first: it is the point of the lesson."):
     with st.spinner("Running…"):
+        warmup.torch_ready()  # a lesson trains: torch and its thread policy first
         ss._lesson_outcome = (index, lesson.run())
 row.button("Open it on the Train page", key="btn_lesson_open", on_click=_open_on_train, args=(index,),
           help="Loads this lesson's data and settings, so you can watch it train and change things.")

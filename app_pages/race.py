@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import OPTIMIZERS, LinregError, epochs_to_tolerance, race
-from studio import charts, controls, layers, numbers, state, stream, workload
+from studio import charts, controls, layers, numbers, state, stream, warmup, workload
 from studio.labels import OPTIMIZER_LABELS
 from studio.live import LiveRace
 from studio.live_chart import figure_json, live_chart, revision
@@ -160,6 +160,7 @@ if start:
     # Unwatched, the race trains as fast as it can: a long one takes turns with the other heavy work.
     heavy = not ss.race_watch and workload.heavy(design.n_samples, int(ss.race_epochs) * len(configs),
                                                  len(design.terms))
+    warmup.torch_ready()  # torch's thread policy before the first epoch
     try:
         with workload.heavy_work(heavy, "your race"):
             result = race(design, configs, tol=float(ss.race_tol), callback=live)

@@ -7,13 +7,14 @@ import pandas as pd
 import streamlit as st
 
 from linreg_core import Callback, LinregError, Trainer
-from studio import charts, controls, layers, state, stream
+from studio import charts, controls, layers, state, stream, warmup
 from studio.labels import OPTIMIZER_LABELS
 from studio.live_chart import live_chart, live_status, revision
 from studio.pace import PACES, pace_of
 from studio.run import StepRecord, landscape_point
 from studio.text import md
 
+warmup.torch_ready()  # this page trains as it opens: torch and its thread policy first
 ss = st.session_state
 MAX_PATH = 3000
 FILM_EARLY = 500  # a played Step k's first epochs, every one of them; then about FILM_POINTS in all

@@ -7,11 +7,12 @@ import streamlit as st
 from streamlit.logger import get_logger
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from linreg_core import LinregError, Trainer, available_devices
+from linreg_core import LinregError
 from studio import (
     charts,
     classroom,
     controls,
+    devices,
     explain,
     ghosts,
     jobs,
@@ -26,6 +27,7 @@ from studio import (
     stream,
     sweep,
     view,
+    warmup,
     workload,
 )
 from studio.animation import run_html
@@ -98,9 +100,7 @@ def settings() -> None:
     lr_guidance.box()
     controls.settings_group(MAIN, after="lr")
     with st.expander(ADVANCED):  # what a first visitor need not read: device, seed, precision, momentum…
-        devices = dict(available_devices())
-        controls.settings_group(ADVANCED, more={"device": {
-            "options": ["auto", *devices], "format_func": lambda d: "auto (best available)" if d == "auto" else devices[d]}})
+        controls.settings_group(ADVANCED, more={"device": devices.choice()})  # (no torch for a CPU-only build)
     with st.expander(VALIDATION, expanded=ss.settings.validation):
         controls.settings_group(VALIDATION)
         if not ss.sel_formula.strip():
@@ -378,7 +378,7 @@ def outcome(run: RunRecord) -> None:
 def start_training() -> None:
     config = state.train_config()
     try:
-        trainer = Trainer(design, config, validation)
+        trainer = warmup.trainer(design, config, validation)  # torch is imported for training, not before
     except LinregError as exc:
         st.error(md(exc, 2000))
         return

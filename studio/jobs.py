@@ -12,15 +12,19 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from streamlit.logger import get_logger
 
-from linreg_core import Callback, Change, Checkpoint, EpochEvent, LinregError, TrainConfig, Trainer, TrainStart
+from linreg_core import Callback, Change, EpochEvent, LinregError, TrainConfig, TrainStart
 
 from . import workload
 from .pace import Pacer, pace_of
 from .run import PAUSED, RUNNING, RunRecord
+
+if TYPE_CHECKING:  # torch: loaded once a run trains, not with the page
+    from linreg_core import Checkpoint, Trainer
 
 log = get_logger(__name__)
 EARLY_PATH = 500  # epochs whose parameters are all kept (the landscape path, replay); later about 3,000 in all
@@ -92,6 +96,8 @@ def changes_between(old: TrainConfig, new: TrainConfig) -> tuple[dict, list[str]
     """(the settings a paused run can take from ``new``, the names of those that need a new run)."""
     fields = TrainConfig.__dataclass_fields__
     changed = [k for k in fields if getattr(old, k) != getattr(new, k)]
+    from linreg_core import Trainer  # (there is a run: torch is loaded)
+
     return {k: getattr(new, k) for k in changed if k in Trainer.CHANGEABLE}, [k for k in changed if k not in Trainer.CHANGEABLE]
 
 

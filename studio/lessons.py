@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+import linreg_core  # its train and race, on first use: torch is imported when a lesson runs, not with a page
 from linreg_core import (
     TrainConfig,
     build_design,
@@ -17,8 +18,6 @@ from linreg_core import (
     fit_stats,
     loss_minimum,
     lr_guidance,
-    race,
-    train,
     train_val_split,
 )
 
@@ -58,8 +57,8 @@ def _gap(result, exact) -> float:
 def _tutorial() -> Outcome:
     d = _design("tutorial")
     exact = fit_exact_design(d)
-    res = train(d, TrainConfig(device="cpu"))
-    longer = train(d, TrainConfig(device="cpu", epochs=5000))
+    res = linreg_core.train(d, TrainConfig(device="cpu"))
+    longer = linreg_core.train(d, TrainConfig(device="cpu", epochs=5000))
     g = lr_guidance(d)
     b, w = fit_stats(d, exact).tidy(exact.params)  # the exact intercept is 0 up to float64 rounding
     line = f"y = {w:.3g}·x" if b == 0 else f"y = {b:.3g} + {w:.3g}·x"
@@ -75,7 +74,7 @@ def _tutorial() -> Outcome:
 def _too_large() -> Outcome:
     d = _design("tutorial")
     g = lr_guidance(d)
-    res = train(d, TrainConfig(device="cpu", lr=0.2))
+    res = linreg_core.train(d, TrainConfig(device="cpu", lr=0.2))
     text = (f"**{res.status.capitalize()}** at epoch {res.epochs_run}: the loss went from {res.loss_history[0]:.3g} to "
             f"{max(res.loss_history):.3g}. On this data gradient descent is stable only below lr "
             f"**{g.max_stable_lr:.3g}** (2 / the largest curvature of the loss): at 0.2 every step overshoots the "
@@ -89,8 +88,8 @@ def _standardize() -> Outcome:
     d = _design("tutorial")
     exact = fit_exact_design(d)
     raw, std = lr_guidance(d, False), lr_guidance(d, True)
-    plain = train(d, TrainConfig(device="cpu"))
-    res = train(d, TrainConfig(device="cpu", lr=0.5, standardize=True))
+    plain = linreg_core.train(d, TrainConfig(device="cpu"))
+    res = linreg_core.train(d, TrainConfig(device="cpu", lr=0.5, standardize=True))
     text = (f"Standardized, the loss is a round bowl: curvature ratio {raw.condition_number:.3g} → "
             f"{std.condition_number:.3g}, stable lr {raw.max_stable_lr:.3g} → {std.max_stable_lr:.3g}. At lr 0.5 the "
             f"100 epochs end **{_gap(res, exact):.2g}** from the exact fit (lesson 1: {_gap(plain, exact):.3g}); the "
@@ -106,7 +105,7 @@ RACE_CRITERION = "loss above the minimum down to 0.001 of what it was at the sta
 
 def _race() -> Outcome:
     d = _design("tutorial")
-    result = race(d, [TrainConfig(device="cpu", optimizer=o, lr=lr, epochs=500) for _, o, lr in RACE_LANES], tol=1e-3)
+    result = linreg_core.race(d, [TrainConfig(device="cpu", optimizer=o, lr=lr, epochs=500) for _, o, lr in RACE_LANES], tol=1e-3)
     hits = [lane.epochs_to_tol for lane in result.lanes]
     parts = [f"{name} (lr {lr:g}) in **{h:,}** epochs" if h else f"{name} (lr {lr:g}) not within 500"
              for (name, _, lr), h in zip(RACE_LANES, hits)]

@@ -11,11 +11,14 @@ import bisect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from linreg_core import Callback, Trainer
+from linreg_core import Callback
+
+if TYPE_CHECKING:  # torch: loaded once a race runs, not with the page
+    from linreg_core import Trainer
 
 from .jobs import EARLY_PATH
 from .run import RaceRecord, RunStatus, landscape_point

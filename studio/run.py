@@ -13,9 +13,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linreg_core import Change, TrainConfig, Trainer
+from linreg_core import Change, TrainConfig
+
+if TYPE_CHECKING:  # torch: loaded once a run trains, not with the page
+    from linreg_core import Trainer
 
 
 class RunStatus(str, Enum):

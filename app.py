@@ -21,6 +21,7 @@ else:
     layout.theme_menu()  # the ⋮ menu, whose System / Light / Dark items choose the theme
     with st.sidebar:
         layout.load_live_charts_early()
+    warmup.warm_up()  # the preload under way (AppTest runs this script without `streamlit run`'s import of it)
     state.init()
     memory.session_token()  # its release at session end gives the memory back
     layout.page_styles()

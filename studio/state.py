@@ -44,7 +44,6 @@ from .cache import derived, session_cached
 from .run import RunRecord, RunStatus
 from .settings import Settings
 from .text import md, md_list
-from .warmup import warm_up
 
 DEFAULTS: dict[str, Any] = {  # the training settings are the Settings record's (studio/settings.py)
     "ui_live": True,
@@ -95,7 +94,6 @@ MAX_DEFAULT_FEATURES = 20
 
 def init() -> None:
     """Set defaults once per session and keep widget values alive across pages."""
-    warm_up()
     ss = st.session_state
     for k, v in DEFAULTS.items():
         ss.setdefault(k, v)

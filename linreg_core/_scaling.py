@@ -102,11 +102,12 @@ def warm_start_values(w0: np.ndarray, b0: float | None, config: TrainConfig,
 def warm_start(model: LinearModel, config: TrainConfig, scaling: _Scaling, dtype: torch.dtype) -> None:
     """Set ``model``'s parameters to the config's initial weight and bias (in the data's units), if it names any;
     the seeded initialisation stays for what it leaves out. Shared with linreg_core.preview_path's start."""
-    if config.init_weight is None and config.init_bias is None:
+    start = warm_start_values(*_params(model), config, scaling)
+    if start is None:
         return
     import torch
 
-    w_t, b_t = warm_start_values(*_params(model), config, scaling)
+    w_t, b_t = start
     with torch.no_grad():
         model.linear.weight.copy_(torch.as_tensor(w_t, dtype=dtype).reshape(1, -1))
         if model.linear.bias is not None and b_t is not None:

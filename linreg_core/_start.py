@@ -106,6 +106,7 @@ def matches_torch(cases: tuple[tuple[int, int, bool], ...] = ((0, 1, True), (0, 
     import torch
 
     from ._model import LinearModel
+    from ._scaling import _params
 
     for seed, k, bias in cases:
         ours = seeded_linear_init(seed, k, bias)
@@ -114,8 +115,7 @@ def matches_torch(cases: tuple[tuple[int, int, bool], ...] = ((0, 1, True), (0, 
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             model = LinearModel(k, bias=bias)
-        w = model.linear.weight.detach().numpy().reshape(-1).astype(np.float64)
-        b = None if model.linear.bias is None else float(model.linear.bias.detach().numpy()[0])
+        w, b = _params(model)
         if not (np.array_equal(ours[0], w) and ours[1] == b):
             forget_rounding()
             return False
